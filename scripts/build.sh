@@ -1,0 +1,8 @@
+#!/usr/bin/env bash
+# Configures and builds notesd. Usage: scripts/build.sh [build-dir] [extra cmake args...]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${1:-build}
+shift || true
+cmake -S . -B "$BUILD_DIR" -G Ninja "$@" >/dev/null
+cmake --build "$BUILD_DIR" -j "${NOTESD_JOBS:-2}"

@@ -1,0 +1,16 @@
+#include "server/server_config.h"
+
+#include <array>
+
+namespace notesd {
+
+std::span<const ConfigKey> ServerConfigKeys() {
+  static const std::array<ConfigKey, 7> keys = {
+      server_keys::kServerTasks,    server_keys::kServerName,     server_keys::kDomain,
+      server_keys::kServerSetup,    server_keys::kConsoleHistory, server_keys::kControlTimeout,
+      server_keys::kIoThreads,
+  };
+  return keys;
+}
+
+}  // namespace notesd

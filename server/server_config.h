@@ -1,0 +1,29 @@
+// server/server_config.h — the notes.ini keys the server core itself reads.
+#pragma once
+
+#include <span>
+
+#include "core/config_keys.h"
+
+namespace notesd {
+
+namespace server_keys {
+inline constexpr ConfigKey kServerTasks{"ServerTasks", ConfigType::kList, "",
+                                        0, 0, "Tasks started with the server, in order; an entry may carry arguments (`Router,CA,HTTP`)", "Server", true};
+inline constexpr ConfigKey kServerName{"ServerName", ConfigType::kText, "",
+                                       0, 0, "This server's hierarchical name (`CN=Acme01/O=Acme`), written by `nserver --setup`", "Server", true};
+inline constexpr ConfigKey kDomain{"Domain", ConfigType::kText, "",
+                                   0, 0, "The Notes domain name, written by `nserver --setup`", "Server", true};
+inline constexpr ConfigKey kServerSetup{"ServerSetup", ConfigType::kText, "",
+                                        0, 0, "Set by `nserver --setup` once the data directory is configured (its notesd version)", "Server", false};
+inline constexpr ConfigKey kConsoleHistory{"Console_History_Lines", ConfigType::kInt, "500",
+                                           0, 100000, "Console command lines kept in `.nserver_history` for line editing", "Server", true};
+inline constexpr ConfigKey kControlTimeout{"Console_Control_Timeout", ConfigType::kInt, "30",
+                                           1, 3600, "Seconds `nserver -c` has to send its command line", "Server", true};
+inline constexpr ConfigKey kIoThreads{"Server_IO_Threads", ConfigType::kInt, "2",
+                                      1, 64, "Threads running network I/O for all tasks", "Server", true};
+}  // namespace server_keys
+
+std::span<const ConfigKey> ServerConfigKeys();
+
+}  // namespace notesd

@@ -1,0 +1,415 @@
+#include "server/server_core.h"
+
+#include <unistd.h>
+
+#include <boost/asio/post.hpp>
+#include <chrono>
+#include <cstdio>
+#include <future>
+#include <iostream>
+#include <sstream>
+
+#include "server/server_config.h"
+
+#ifndef NOTESD_VERSION
+#define NOTESD_VERSION "0.0.0"
+#endif
+
+namespace notesd {
+
+namespace {
+
+// Log lines made by the thread that runs a console command are captured for the reply,
+// so `nserver -c "tell router quit"` shows "Router: Task shut down" too.
+thread_local std::string* t_capture = nullptr;
+
+constexpr int kTaskColumnWidth = 21;
+
+std::string PadRight(const std::string& text, size_t width) {
+  return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
+}
+
+std::string Field(const std::string& label, const std::string& value) {
+  return PadRight(label + ":", 24) + value + "\n";
+}
+
+}  // namespace
+
+ServerCore::ServerCore(ServerOptions options, const TaskRegistry& registry)
+    : options_(std::move(options)), registry_(registry) {
+  catalogue_.Add(ServerConfigKeys());
+  for (const TaskSpec* spec : registry_.All()) catalogue_.Add(spec->config_keys);
+}
+
+ServerCore::~ServerCore() {
+  if (work_ || !io_threads_.empty()) Shutdown();
+}
+
+// ----------------------------------------------------------------------------- start-up
+
+Status ServerCore::Prepare() {
+  std::error_code ec;
+  if (!std::filesystem::is_directory(options_.data_dir, ec))
+    return Status::NotFound("data directory " + options_.data_dir.string() +
+                            " does not exist (make one with `nserver --setup` or scripts/run-server.sh)");
+  options_.data_dir = std::filesystem::canonical(options_.data_dir, ec);
+  NOTESD_RETURN_IF_ERROR(lock_.Acquire(options_.data_dir));
+  if (!std::filesystem::exists(options_.data_dir / "notes.ini"))
+    return Status::NotFound("no notes.ini in " + options_.data_dir.string() +
+                            " (run `nserver --setup` or copy notes.ini.sample there)");
+  OpenLogFile();
+  logger_.Log("", std::string("notesd Server (Release ") + NOTESD_VERSION + " for Linux/64) starting");
+  return LoadConfig();
+}
+
+void ServerCore::OpenLogFile() {
+  log_file_.open(options_.data_dir / "console.log", std::ios::app);
+  logger_.AddSink([this](const LogRecord& record) {
+    std::lock_guard lock(log_file_mutex_);
+    if (log_file_) log_file_ << record.Formatted() << '\n' << std::flush;
+  });
+  logger_.AddSink([](const LogRecord& record) {
+    std::string line = record.Formatted() + "\n";
+    std::fwrite(line.data(), 1, line.size(), stdout);
+    std::fflush(stdout);
+  });
+  logger_.AddSink([](const LogRecord& record) {
+    if (t_capture) *t_capture += (record.source.empty() ? "" : record.source + ": ") + record.message + "\n";
+  });
+}
+
+Status ServerCore::LoadConfig() {
+  std::vector<IniProblem> problems;
+  Result<NotesIni> loaded = NotesIni::Load(options_.data_dir / "notes.ini", &problems);
+  if (!loaded.ok()) return loaded.status();
+  for (const IniProblem& problem : problems) logger_.Log("Server", problem.message + " (line skipped)");
+  for (const IniEntry& entry : loaded->Entries()) {
+    Status valid = catalogue_.Validate(entry.name, entry.value);
+    if (!valid.ok()) logger_.Log("Server", "notes.ini: " + valid.message() + "; the default is used");
+  }
+  stats_.Counter("Server.Config.Problems").store(static_cast<int64_t>(problems.size()));
+  std::lock_guard lock(config_mutex_);
+  ini_ = std::move(loaded).value();
+  return Status::Ok();
+}
+
+void ServerCore::StartSignals() {
+  signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
+  std::function<void(boost::system::error_code, int)> on_signal;
+  on_signal = [this, on_signal](boost::system::error_code ec, int number) mutable {
+    if (ec) return;
+    if (number == SIGHUP) {
+      Status reread = LoadConfig();
+      logger_.Log("Server", reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
+    } else {
+      logger_.Log("Server", std::string("Received ") + (number == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+      RequestShutdown(false);
+    }
+    signals_->async_wait(on_signal);
+  };
+  signals_->async_wait(on_signal);
+}
+
+void ServerCore::StartIoThreads() {
+  NotesIni ini = Config();
+  int64_t count = ConfigInt(ini, server_keys::kIoThreads);
+  work_.emplace(io_.get_executor());
+  for (int64_t i = 0; i < count; ++i) {
+    io_threads_.emplace_back([this] {
+      while (true) {
+        try {
+          io_.run();
+          return;
+        } catch (const std::exception& e) {
+          logger_.Log("Server", std::string("Unexpected error in a network handler (the server goes on): ") + e.what());
+        }
+      }
+    });
+  }
+}
+
+void ServerCore::StartConsole() {
+  if (!options_.console) return;
+  NotesIni ini = Config();
+  int history = static_cast<int>(ConfigInt(ini, server_keys::kConsoleHistory));
+  console_ = std::make_unique<ConsoleInput>(
+      [this](const std::string& line) {
+        CommandReply reply = Execute(line, "console");
+        if (!reply.text.empty()) {
+          std::string out = reply.text + (reply.text.back() == '\n' ? "" : "\n");
+          std::fwrite(out.data(), 1, out.size(), stdout);
+          std::fflush(stdout);
+        }
+      },
+      options_.data_dir / ".nserver_history", history);
+  console_->Start();
+}
+
+void ServerCore::RegisterServerStats() {
+  stats_.SetGauge("Server.Name", [this] { return ServerName(); });
+  stats_.SetGauge("Server.Version.Notes", [] { return std::string("notesd ") + NOTESD_VERSION; });
+  stats_.SetGauge("Server.Path.Data", [this] { return options_.data_dir.string(); });
+  stats_.SetGauge("Server.Time.Start", [this] { return DominoTimestamp(started_micros_); });
+  stats_.SetGauge("Server.ElapsedTime", [this] { return ElapsedTime(); });
+  stats_.SetGauge("Server.Tasks", [this] { return std::to_string(tasks_ ? tasks_->RunningCount() : 0); });
+  stats_.SetGauge("Server.ProcessId", [] { return std::to_string(::getpid()); });
+  stats_.Counter("Server.Trans.Total");
+  stats_.Counter("Server.Console.Commands");
+  stats_.Counter("Server.Console.Errors");
+}
+
+int ServerCore::Run(bool* restart) {
+  Status prepared = Prepare();
+  if (!prepared.ok()) {
+    std::fprintf(stderr, "nserver: %s\n", prepared.message().c_str());
+    return 1;
+  }
+  started_millis_ = MonotonicMillis();
+  started_micros_ = clock_.NowMicros();
+  RegisterServerStats();
+  logger_.Log("Server", "Server name: " + ServerName() + "; data directory: " + options_.data_dir.string());
+
+  NotesIni ini = Config();
+  control_ = std::make_unique<ControlSocketServer>(
+      io_, command_pool_, options_.data_dir / "nserver.sock",
+      [this](const std::string& line) { return Execute(line, "nserver -c"); },
+      static_cast<int>(ConfigInt(ini, server_keys::kControlTimeout)));
+  Status listening = control_->Start();
+  if (!listening.ok()) {
+    logger_.Log("Server", listening.message());
+    std::fprintf(stderr, "nserver: %s\n", listening.message().c_str());
+    return 1;
+  }
+  StartSignals();
+  StartIoThreads();
+  tasks_ = std::make_unique<TaskManager>(registry_, *this);
+  tasks_->LoadAll(ParseServerTasks(ConfigText(ini, server_keys::kServerTasks)));
+  logger_.Log("Server", "Server started; type HELP for console commands");
+  StartConsole();
+
+  WaitForShutdown();
+  Shutdown();
+  *restart = restart_requested_;
+  return 0;
+}
+
+// ----------------------------------------------------------------------------- shutdown
+
+void ServerCore::RequestShutdown(bool restart) {
+  std::lock_guard lock(shutdown_mutex_);
+  shutdown_requested_ = true;
+  restart_requested_ = restart_requested_ || restart;
+  shutdown_cv_.notify_all();
+}
+
+void ServerCore::WaitForShutdown() {
+  std::unique_lock lock(shutdown_mutex_);
+  shutdown_cv_.wait(lock, [this] { return shutdown_requested_; });
+}
+
+void ServerCore::Shutdown() {
+  logger_.Log("Server", "Server shutdown in progress");
+  if (console_) console_->Stop();
+  if (tasks_) tasks_->StopAll();
+  // The acceptor and signal set belong to the io threads: close them there.
+  std::promise<void> closed;
+  boost::asio::post(io_, [this, &closed] {
+    if (control_) control_->Stop();
+    if (signals_) signals_->cancel();
+    closed.set_value();
+  });
+  if (!io_threads_.empty()) closed.get_future().wait();
+  command_pool_.join();  // commands in flight finish and post their replies
+  work_.reset();
+  // Give replies in flight (EXIT's own answer) a moment, then stop whatever still waits.
+  int64_t deadline = MonotonicMillis() + 2000;
+  while (!io_.stopped() && MonotonicMillis() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  io_.stop();
+  for (std::thread& thread : io_threads_) thread.join();
+  io_threads_.clear();
+  tasks_.reset();
+  logger_.Log("Server", "Server shutdown complete");
+  lock_.Release();
+}
+
+// ----------------------------------------------------------------------------- context
+
+NotesIni ServerCore::Config() {
+  std::lock_guard lock(config_mutex_);
+  return ini_;
+}
+
+Status ServerCore::SetConfig(std::string_view name, std::string_view value) {
+  NOTESD_RETURN_IF_ERROR(catalogue_.Validate(name, value));
+  std::lock_guard lock(config_mutex_);
+  NotesIni updated = ini_;
+  updated.Set(name, value);
+  NOTESD_RETURN_IF_ERROR(updated.SaveAtomic(options_.data_dir / "notes.ini"));
+  ini_ = std::move(updated);
+  return Status::Ok();
+}
+
+void ServerCore::ReportTaskFailure(std::string_view task_name, std::string_view reason) {
+  // Stop the task on the command thread: never on the failing task's own stack.
+  boost::asio::post(command_pool_, [this, name = std::string(task_name), why = std::string(reason)] {
+    if (tasks_) tasks_->Fail(name, why);
+  });
+}
+
+void ServerCore::PostGuarded(std::string_view task_name, std::function<void()> work) {
+  boost::asio::post(io_, [this, name = std::string(task_name), work = std::move(work)] {
+    try {
+      work();
+    } catch (const std::exception& e) {
+      ReportTaskFailure(name, e.what());
+    }
+  });
+}
+
+std::string ServerCore::ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) {
+  CommandReply reply = Execute(std::string(line), std::string(origin));
+  if (ok) *ok = reply.ok;
+  return reply.log_lines + reply.text;
+}
+
+// ----------------------------------------------------------------------------- commands
+
+CommandReply ServerCore::Execute(const std::string& line, const std::string& origin) {
+  std::lock_guard lock(execute_mutex_);
+  {
+    std::lock_guard file_lock(log_file_mutex_);
+    if (log_file_) log_file_ << LogRecord{clock_.NowMicros(), "", "> " + line + (origin == "console" ? "" : "   [" + origin + "]")}.Formatted() << '\n';
+  }
+  stats_.Counter("Server.Trans.Total")++;
+  stats_.Counter("Server.Console.Commands")++;
+
+  std::string captured;
+  t_capture = &captured;
+  Result<ConsoleCommand> parsed = ParseConsoleCommand(line);
+  Result<std::string> answer = parsed.ok() ? Dispatch(*parsed) : Result<std::string>(parsed.status());
+  t_capture = nullptr;
+
+  CommandReply reply;
+  reply.ok = answer.ok();
+  reply.text = answer.ok() ? answer.value() : answer.status().message();
+  reply.log_lines = captured;
+  if (!reply.ok) stats_.Counter("Server.Console.Errors")++;
+  std::lock_guard file_lock(log_file_mutex_);
+  if (log_file_ && !reply.text.empty()) {
+    std::istringstream lines(reply.text);
+    for (std::string text; std::getline(lines, text);) log_file_ << LogRecord{clock_.NowMicros(), "", text}.Formatted() << '\n';
+    log_file_.flush();
+  }
+  return reply;
+}
+
+Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
+  switch (command.verb) {
+    case ConsoleVerb::kShowTasks: return ShowTasks();
+    case ConsoleVerb::kShowServer: return ShowServer();
+    case ConsoleVerb::kShowConfig: return ShowConfig(command.argument);
+    case ConsoleVerb::kShowStat: return ShowStat(command.argument.empty() ? "*" : command.argument);
+    case ConsoleVerb::kSetConfig: return SetConfigCommand(command.argument);
+    case ConsoleVerb::kLoad: return LoadCommand(command.argument);
+    case ConsoleVerb::kTell: return tasks_->Tell(command.task, command.task_command);
+    case ConsoleVerb::kRestartTask: {
+      NOTESD_RETURN_IF_ERROR(tasks_->Restart(command.argument));
+      return std::string();
+    }
+    case ConsoleVerb::kRestartServer:
+      RequestShutdown(true);
+      return std::string("Server restart in progress");
+    case ConsoleVerb::kHelp: return ConsoleHelpText();
+    case ConsoleVerb::kExit:
+      RequestShutdown(false);
+      return std::string("Server shutdown in progress");
+  }
+  return Status::Internal("unhandled console verb");
+}
+
+std::string ServerCore::ServerName() {
+  NotesIni ini = Config();
+  std::string name = ConfigText(ini, server_keys::kServerName);
+  return name.empty() ? "(not set up: no ServerName in notes.ini)" : name;
+}
+
+std::string ServerCore::ElapsedTime() const {
+  int64_t seconds = (MonotonicMillis() - started_millis_) / 1000;
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%02lld:%02lld:%02lld", static_cast<long long>(seconds / 3600),
+                static_cast<long long>(seconds / 60 % 60), static_cast<long long>(seconds % 60));
+  return buffer;
+}
+
+std::string ServerCore::ShowTasks() {
+  std::string out = Field("Server name", ServerName()) + Field("Server directory", options_.data_dir.string()) +
+                    Field("Elapsed time", ElapsedTime()) + "\n";
+  out += "  " + PadRight("Task", kTaskColumnWidth) + "Description\n";
+  std::vector<TaskStatusRow> rows = {
+      {"Database Server", "Perform console commands"},
+      {"Database Server", "Listen for console commands on " + control_->Path().string()},
+  };
+  for (TaskStatusRow& row : tasks_->StatusRows()) rows.push_back(std::move(row));
+  for (const TaskStatusRow& row : rows) out += "  " + PadRight(row.task, kTaskColumnWidth) + row.description + "\n";
+  out.pop_back();
+  return out;
+}
+
+std::string ServerCore::ShowServer() {
+  NotesIni ini = Config();
+  std::string domain = ConfigText(ini, server_keys::kDomain);
+  std::string out = std::string("notesd Server (Release ") + NOTESD_VERSION + " for Linux/64) " +
+                    DominoTimestamp(clock_.NowMicros()) + "\n\n";
+  out += Field("Server name", ServerName());
+  out += Field("Domain name", domain.empty() ? "(not set up)" : domain);
+  out += Field("Server directory", options_.data_dir.string());
+  out += Field("Elapsed time", ElapsedTime());
+  out += Field("Transactions", std::to_string(stats_.Counter("Server.Trans.Total").load()));
+  out += Field("Tasks running", std::to_string(tasks_->RunningCount()));
+  out += Field("Process id", std::to_string(::getpid()));
+  out += Field("Console log file", (options_.data_dir / "console.log").string());
+  out.pop_back();
+  return out;
+}
+
+Result<std::string> ServerCore::ShowConfig(const std::string& pattern) {
+  NotesIni ini = Config();
+  std::string out;
+  for (const IniEntry& entry : ini.Entries())
+    if (WildcardMatch(pattern, entry.name)) out += entry.name + "=" + entry.value + "\n";
+  bool has_wildcard = pattern.find_first_of("*?") != std::string::npos;
+  if (out.empty() && !has_wildcard)
+    if (const ConfigKey* key = catalogue_.Find(pattern))
+      out = std::string(key->name) + "=" + key->default_value + "   (not in notes.ini; this is the default)\n";
+  if (out.empty()) return Status::NotFound("No notes.ini setting matches '" + pattern + "'");
+  out.pop_back();
+  return out;
+}
+
+std::string ServerCore::ShowStat(const std::string& pattern) {
+  std::string out;
+  for (const auto& [name, value] : stats_.Snapshot(pattern)) out += "  " + name + " = " + value + "\n";
+  if (out.empty()) return "No statistics match '" + pattern + "'";
+  out.pop_back();
+  return out;
+}
+
+Result<std::string> ServerCore::SetConfigCommand(const std::string& assignment) {
+  size_t equals = assignment.find('=');
+  if (equals == std::string::npos)
+    return Status::InvalidArgument("SET CONFIG needs name=value, got '" + assignment + "'");
+  std::string name = TrimSpaces(std::string_view(assignment).substr(0, equals));
+  std::string value = TrimSpaces(std::string_view(assignment).substr(equals + 1));
+  if (name.empty()) return Status::InvalidArgument("SET CONFIG needs a setting name before '='");
+  NOTESD_RETURN_IF_ERROR(SetConfig(name, value));
+  return name + "=" + value;
+}
+
+Result<std::string> ServerCore::LoadCommand(const std::string& argument) {
+  std::vector<std::string> words = SplitWords(argument);
+  std::vector<std::string> args(words.begin() + 1, words.end());
+  NOTESD_RETURN_IF_ERROR(tasks_->Load(words.front(), args));
+  return std::string();
+}
+
+}  // namespace notesd

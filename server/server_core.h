@@ -1,0 +1,132 @@
+// server/server_core.h — the skeleton of nserver: owns the data directory lock, notes.ini,
+// the log, statistics, the io_context and its threads, signals, the console, the control
+// socket and the task manager, and the start/stop order. Tasks get it as their
+// TaskContext.
+//
+// Start-up: lock the data directory, read notes.ini (malformed lines are logged and
+// skipped), open the log, listen on the control socket, load ServerTasks= in order, read
+// the console. Shutdown (EXIT/QUIT, SIGTERM, SIGINT): stop the console, stop the tasks in
+// reverse order, close the control socket, remove the socket and lock files.
+// SIGHUP re-reads notes.ini.
+#pragma once
+
+#include <atomic>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <condition_variable>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "core/config_keys.h"
+#include "core/logger.h"
+#include "core/stats.h"
+#include "core/task.h"
+#include "server/console_command.h"
+#include "server/console_input.h"
+#include "server/control_socket.h"
+#include "server/data_dir_lock.h"
+#include "server/task_manager.h"
+
+namespace notesd {
+
+struct ServerOptions {
+  std::filesystem::path data_dir;
+  bool console = true;  // read commands from stdin
+};
+
+class ServerCore final : public TaskContext {
+ public:
+  // `registry` must outlive the server.
+  ServerCore(ServerOptions options, const TaskRegistry& registry);
+  ServerCore(const ServerCore&) = delete;
+  ServerCore& operator=(const ServerCore&) = delete;
+  ~ServerCore() override;
+
+  // Runs until shutdown. Returns the process exit status; `restart` is set when the
+  // server should start again (RESTART SERVER).
+  int Run(bool* restart);
+
+  // Executes one console line and returns the answer. Thread-safe; commands run one at a
+  // time. `origin` names who typed it for the log ("console", "nserver -c", a user name).
+  CommandReply Execute(const std::string& line, const std::string& origin);
+
+  // TaskContext
+  boost::asio::io_context& Io() override { return io_; }
+  Logger& Log() override { return logger_; }
+  StatsRegistry& Stats() override { return stats_; }
+  const Clock& GetClock() override { return clock_; }
+  const std::filesystem::path& DataDir() override { return options_.data_dir; }
+  NotesIni Config() override;
+  Status SetConfig(std::string_view name, std::string_view value) override;
+  void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
+  void PostGuarded(std::string_view task_name, std::function<void()> work) override;
+  std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) override;
+
+  const ConfigCatalogue& Catalogue() const { return catalogue_; }
+
+ private:
+  Status Prepare();
+  Status LoadConfig();
+  void OpenLogFile();
+  void StartSignals();
+  void StartIoThreads();
+  void StartConsole();
+  void RequestShutdown(bool restart);
+  void WaitForShutdown();
+  void Shutdown();
+  void RegisterServerStats();
+
+  Result<std::string> Dispatch(const ConsoleCommand& command);
+  std::string ShowTasks();
+  std::string ShowServer();
+  Result<std::string> ShowConfig(const std::string& pattern);
+  std::string ShowStat(const std::string& pattern);
+  Result<std::string> SetConfigCommand(const std::string& assignment);
+  Result<std::string> LoadCommand(const std::string& argument);
+  std::string ServerName();
+  std::string ElapsedTime() const;
+
+  ServerOptions options_;
+  const TaskRegistry& registry_;
+  ConfigCatalogue catalogue_;
+  SystemClock clock_;
+  Logger logger_{&clock_};
+  StatsRegistry stats_;
+  DataDirLock lock_;
+
+  std::mutex config_mutex_;
+  NotesIni ini_;
+
+  std::mutex log_file_mutex_;
+  std::ofstream log_file_;
+
+  boost::asio::io_context io_;
+  std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;
+  std::vector<std::thread> io_threads_;
+  boost::asio::thread_pool command_pool_{1};
+  std::unique_ptr<boost::asio::signal_set> signals_;
+  std::unique_ptr<ControlSocketServer> control_;
+  std::unique_ptr<ConsoleInput> console_;
+  std::unique_ptr<TaskManager> tasks_;
+
+  std::mutex execute_mutex_;
+  std::mutex shutdown_mutex_;
+  std::condition_variable shutdown_cv_;
+  bool shutdown_requested_ = false;
+  bool restart_requested_ = false;
+  int64_t started_millis_ = 0;
+  int64_t started_micros_ = 0;
+};
+
+// The program: parses nserver's command line and runs the server, the setup, or `-c`.
+// Tests link it with extra task kinds in `registry`.
+int NserverMain(int argc, char** argv, TaskRegistry& registry);
+
+}  // namespace notesd

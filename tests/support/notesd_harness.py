@@ -1,0 +1,124 @@
+"""Test harness for notesd: starts the real binaries in temporary data directories and
+drives them as a user would (console on stdin, `nserver -c`, later the `notes` CLI).
+
+Hermetic: 127.0.0.1 only, ports chosen at run time, temporary directories removed after.
+"""
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+
+BIN_DIR = os.environ.get("NOTESD_BIN_DIR", os.path.join(os.path.dirname(__file__), "..", "..", "build"))
+SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
+
+
+def binary(name):
+    for sub in ("server", "client_cli", "tests"):
+        path = os.path.join(BIN_DIR, sub, name)
+        if os.path.exists(path):
+            return path
+    raise FileNotFoundError(f"{name} not built under {BIN_DIR}")
+
+
+def free_port():
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class TempDir:
+    def __init__(self, prefix="notesd-test-"):
+        self.path = tempfile.mkdtemp(prefix=prefix)
+
+    def cleanup(self):
+        shutil.rmtree(self.path, ignore_errors=True)
+
+
+def write_ini(data_dir, text):
+    with open(os.path.join(data_dir, "notes.ini"), "w") as f:
+        f.write(text)
+
+
+class Server:
+    """A running nserver with its console on a pipe; output collected line by line."""
+
+    def __init__(self, data_dir, program="nserver", extra_args=(), env=None):
+        self.data_dir = data_dir
+        self.program = binary(program)
+        self.lines = []
+        self._lock = threading.Lock()
+        full_env = dict(os.environ)
+        full_env.update(env or {})
+        self.proc = subprocess.Popen(
+            [self.program, "--data", data_dir, *extra_args],
+            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            env=full_env)
+        self._reader = threading.Thread(target=self._read, daemon=True)
+        self._reader.start()
+
+    def _read(self):
+        for raw in self.proc.stdout:
+            with self._lock:
+                self.lines.append(raw.decode("utf-8", "replace").rstrip("\n"))
+
+    def output(self):
+        with self._lock:
+            return "\n".join(self.lines)
+
+    def wait_for_output(self, text, timeout=15):
+        deadline = time.time() + timeout
+        while time.time() < deadline:
+            if text in self.output():
+                return True
+            if self.proc.poll() is not None and text not in self.output():
+                time.sleep(0.1)
+                return text in self.output()
+            time.sleep(0.05)
+        return False
+
+    def wait_ready(self, timeout=15):
+        if not self.wait_for_output("Server started", timeout):
+            raise AssertionError("server did not start:\n" + self.output())
+        return self
+
+    def console(self, line):
+        self.proc.stdin.write((line + "\n").encode())
+        self.proc.stdin.flush()
+
+    def command(self, line, timeout=60):
+        """`nserver -c line`: returns (exit status, stdout, stderr)."""
+        return run_nserver_command(self.program, self.data_dir, line, timeout)
+
+    def wait_exit(self, timeout=20):
+        try:
+            return self.proc.wait(timeout=timeout)
+        finally:
+            self._reader.join(timeout=5)
+            self._close_pipes()
+
+    def _close_pipes(self):
+        for pipe in (self.proc.stdin, self.proc.stdout):
+            try:
+                pipe.close()
+            except OSError:
+                pass
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self._reader.join(timeout=5)
+        self._close_pipes()
+
+
+def run_nserver_command(program, data_dir, line, timeout=60):
+    done = subprocess.run([program, "--data", data_dir, "-c", line],
+                          capture_output=True, timeout=timeout)
+    return done.returncode, done.stdout.decode(), done.stderr.decode()

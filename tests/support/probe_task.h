@@ -1,0 +1,13 @@
+// tests/support/probe_task.h — a test-only task that proves the task mechanism: it starts
+// (or refuses to, given the argument `fail-start`), answers TELL, fails on request while
+// running, and logs its stop so tests can check the shutdown order. Never shipped.
+#pragma once
+
+#include "core/task.h"
+
+namespace notesd::testing {
+
+// Registers "Probe" and "ProbeB" (two kinds, to check start and stop order).
+void RegisterProbeTasks(TaskRegistry& registry);
+
+}  // namespace notesd::testing

@@ -1,0 +1,91 @@
+// Unit tests for server/console_command: Domino console parsing and abbreviations.
+#include <catch2/catch.hpp>
+
+#include "server/console_command.h"
+
+using namespace notesd;
+
+TEST_CASE("console commands and their abbreviations", "[console]") {
+  struct Row {
+    const char* line;
+    ConsoleVerb verb;
+    const char* argument;
+  };
+  auto row = GENERATE(values<Row>({
+      {"show tasks", ConsoleVerb::kShowTasks, ""},
+      {"SH TA", ConsoleVerb::kShowTasks, ""},
+      {"sh ta", ConsoleVerb::kShowTasks, ""},
+      {"show server", ConsoleVerb::kShowServer, ""},
+      {"sh se", ConsoleVerb::kShowServer, ""},
+      {"show config ServerTasks", ConsoleVerb::kShowConfig, "ServerTasks"},
+      {"sh conf *", ConsoleVerb::kShowConfig, "*"},
+      {"show configuration  Names ", ConsoleVerb::kShowConfig, "Names"},
+      {"sh stat", ConsoleVerb::kShowStat, ""},
+      {"show stat Server.*", ConsoleVerb::kShowStat, "Server.*"},
+      {"set config Names=names,more", ConsoleVerb::kSetConfig, "Names=names,more"},
+      {"set conf A = b c", ConsoleVerb::kSetConfig, "A = b c"},
+      {"load ca", ConsoleVerb::kLoad, "ca"},
+      {"lo Router arg1 arg2", ConsoleVerb::kLoad, "Router arg1 arg2"},
+      {"restart task ldap", ConsoleVerb::kRestartTask, "ldap"},
+      {"res ta ldap", ConsoleVerb::kRestartTask, "ldap"},
+      {"restart server", ConsoleVerb::kRestartServer, ""},
+      {"help", ConsoleVerb::kHelp, ""},
+      {"h", ConsoleVerb::kHelp, ""},
+      {"exit", ConsoleVerb::kExit, ""},
+      {"e", ConsoleVerb::kExit, ""},
+      {"quit", ConsoleVerb::kExit, ""},
+      {"q", ConsoleVerb::kExit, ""},
+  }));
+  CAPTURE(row.line);
+  auto parsed = ParseConsoleCommand(row.line);
+  REQUIRE(parsed.ok());
+  CHECK(parsed->verb == row.verb);
+  CHECK(parsed->argument == row.argument);
+}
+
+TEST_CASE("TELL splits the task name from its command, verbatim", "[console]") {
+  auto parsed = ParseConsoleCommand("tell AdminP Process   All");
+  REQUIRE(parsed.ok());
+  CHECK(parsed->verb == ConsoleVerb::kTell);
+  CHECK(parsed->task == "AdminP");
+  CHECK(parsed->task_command == "Process   All");
+  auto abbreviated = ParseConsoleCommand("t ca stat");
+  REQUIRE(abbreviated.ok());
+  CHECK(abbreviated->task == "ca");
+  CHECK(abbreviated->task_command == "stat");
+}
+
+TEST_CASE("bad console lines get a clear one-line answer", "[console]") {
+  struct Row {
+    const char* line;
+    const char* expected;
+  };
+  auto row = GENERATE(values<Row>({
+      {"", "Empty command"},
+      {"   ", "Empty command"},
+      {"frob", "Unknown command 'frob'"},
+      {"s ta", "Ambiguous word 's': could be SHOW, SET"},
+      {"sh s", "Ambiguous word 's': could be SERVER, STATISTICS"},
+      {"show", "Incomplete command 'show': expected one of"},
+      {"show nothing", "Unknown word 'nothing' after SHOW"},
+      {"show tasks now", "Unexpected 'now' after SHOW TASKS"},
+      {"tell", "Missing argument"},
+      {"tell router", "Missing command for TELL router"},
+      {"load", "Missing argument"},
+      {"set config", "Missing argument"},
+      {"restart", "Incomplete command"},
+  }));
+  CAPTURE(row.line);
+  auto parsed = ParseConsoleCommand(row.line);
+  REQUIRE_FALSE(parsed.ok());
+  CHECK(parsed.status().code() == StatusCode::kInvalidArgument);
+  CHECK_THAT(parsed.status().message(), Catch::Contains(row.expected));
+  CHECK(parsed.status().message().find('\n') == std::string::npos);
+}
+
+TEST_CASE("HELP lists every command", "[console]") {
+  std::string help = ConsoleHelpText();
+  for (const char* words : {"SHOW TASKS", "SHOW SERVER", "SHOW CONFIGURATION", "SHOW STATISTICS", "SET CONFIGURATION",
+                            "LOAD", "TELL", "RESTART TASK", "RESTART SERVER", "EXIT", "QUIT"})
+    CHECK_THAT(help, Catch::Contains(words));
+}
