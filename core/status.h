@@ -59,9 +59,12 @@ template <typename T>
 class [[nodiscard]] Result {
  public:
   Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
-  Result(Status status) : status_(std::move(status)) {}  // NOLINT: implicit by design
+  // A Result made from an OK Status holds no value, which is a bug: it reads as Internal.
+  Result(Status status)  // NOLINT: implicit by design
+      : status_(status.ok() ? Status::Internal("Result made from an OK status without a value") : std::move(status)) {}
 
   bool ok() const { return value_.has_value(); }
+  // Ok when the Result holds a value, else the error.
   const Status& status() const { return status_; }
   T& value() & { return *value_; }
   const T& value() const& { return *value_; }
@@ -73,7 +76,7 @@ class [[nodiscard]] Result {
 
  private:
   std::optional<T> value_;
-  Status status_ = Status::Internal("Result holds no value");
+  Status status_;
 };
 
 }  // namespace notesd

@@ -1,9 +1,16 @@
 #include "server/builtin_tasks.h"
 
+#include <stdexcept>
+
+#include "server/http_task.h"
+
 namespace notesd {
 
 void RegisterBuiltinTasks(TaskRegistry& registry) {
-  (void)registry;  // Each task's issue adds its registration here.
+  for (TaskSpec spec : {HttpTaskSpec()}) {
+    Status added = registry.Add(std::move(spec));
+    if (!added.ok()) throw std::logic_error(added.message());
+  }
 }
 
 }  // namespace notesd

@@ -7,8 +7,10 @@
 #include <cstdlib>
 #include <iostream>
 
+#include "core/terminal.h"
 #include "server/server_config.h"
 #include "server/server_core.h"
+#include "server/setup.h"
 
 namespace notesd {
 
@@ -35,6 +37,53 @@ void PrintConfigKeys(const TaskRegistry& registry) {
   std::cout << catalogue.MarkdownTable();
 }
 
+void AddSetupOptions(CLI::App& app, bool& setup, SetupOptions& o) {
+  app.add_flag("--setup", setup, "Make a new server data directory (see the set-up options)");
+  auto group = "Set-up options (with --setup)";
+  app.add_option("--org", o.organization, "Organisation: the certifier O=")->group(group);
+  app.add_option("--country", o.country, "Two-letter country of the organisation certifier (optional)")->group(group);
+  app.add_option("--server-name", o.server_name, "This server's common name, e.g. Acme01")->group(group);
+  app.add_option("--domain", o.domain, "Notes domain (default: the organisation)")->group(group);
+  app.add_option("--admin-name", o.admin_name, "First administrator, e.g. \"Jane Admin\" (OUs may follow: \"Jane Admin/IT\")")->group(group);
+  app.add_option("--admin-short-name", o.admin_short_name, "Administrator's short name (default: jadmin)")->group(group);
+  app.add_option("--admin-email", o.admin_email, "Administrator's Internet address")->group(group);
+  app.add_option("--internet-domain", o.internet_domain, "The organisation's Internet mail domain")->group(group);
+  app.add_option("--admin-password", o.admin_password, "Administrator's ID password (or NOTESD_ADMIN_PASSWORD, or a prompt)")->group(group);
+  app.add_option("--certifier-password", o.certifier_password, "cert.id password (or NOTESD_CERTIFIER_PASSWORD, or a prompt)")->group(group);
+  app.add_option("--admin-id-out", o.admin_id_out, "Where to write the administrator's ID file (default DATA/ids/SHORT.id)")->group(group);
+  app.add_option("--key", o.key_spec, "Key type: rsa2048 (default), rsa3072, rsa4096, ecdsa-p256")->group(group);
+  app.add_option("--http-port", o.http_port, "HTTPS client API port (default 8443)")->group(group);
+  app.add_option("--http-address", o.http_address, "HTTPS client API address (default 0.0.0.0)")->group(group);
+  app.add_option("--server-tasks", o.server_tasks, "ServerTasks= for the new notes.ini (default HTTP)")->group(group);
+}
+
+int RunSetup(SetupOptions options) {
+  auto certifier = ObtainSecret(options.certifier_password, "NOTESD_CERTIFIER_PASSWORD",
+                                "Password for the organisation certifier (cert.id): ", "--certifier-password");
+  if (!certifier.ok()) {
+    std::fprintf(stderr, "nserver: %s\n", certifier.status().message().c_str());
+    return kExitUsage;
+  }
+  options.certifier_password = *certifier;
+  auto admin = ObtainSecret(options.admin_password, "NOTESD_ADMIN_PASSWORD",
+                            "Password for the administrator's ID file: ", "--admin-password");
+  if (!admin.ok()) {
+    std::fprintf(stderr, "nserver: %s\n", admin.status().message().c_str());
+    return kExitUsage;
+  }
+  options.admin_password = *admin;
+  auto result = SetUpServer(options);
+  if (!result.ok()) {
+    std::fprintf(stderr, "nserver: set-up failed: %s\n", result.status().message().c_str());
+    return kExitCommandFailed;
+  }
+  std::printf("Server set up in %s\n  Server:        %s\n  Administrator: %s\n  Admin ID file: %s\n"
+              "Start it with: nserver --data %s\n",
+              options.data_dir.c_str(), result->server_name.c_str(), result->admin_name.c_str(),
+              result->admin_id_path.c_str(), options.data_dir.c_str());
+  return 0;
+}
+
 void RestartProcess(char** argv) {
   std::fflush(stdout);
   std::fflush(stderr);
@@ -56,6 +105,9 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   app.add_option("-c,--command", command, "Send one console command to the running server of the data directory and print its answer");
   app.add_flag("--no-console", no_console, "Do not read console commands from stdin");
   app.add_flag("--config-keys", config_keys, "Print every notes.ini key the server reads, as a Markdown table");
+  bool setup = false;
+  SetupOptions setup_options;
+  AddSetupOptions(app, setup, setup_options);
   app.footer(
       "Exit status: 0 success; 1 the command failed or the server could not start; 2 usage error;\n"
       "3 no server is running on the data directory (-c).");
@@ -70,6 +122,10 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
     return 0;
   }
   if (!command.empty()) return SendCommand(data_dir, command);
+  if (setup) {
+    setup_options.data_dir = data_dir;
+    return RunSetup(setup_options);
+  }
 
   bool restart = false;
   int status = 0;

@@ -73,6 +73,14 @@ void ServerCore::OpenLogFile() {
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
   });
+  auto log_nsf = LogDatabase::Open(options_.data_dir / "log.nsf");
+  if (log_nsf.ok()) {
+    log_nsf_ = std::move(log_nsf).value();
+    logger_.AddSink([this](const LogRecord& record) { log_nsf_->Append(record); });
+  } else {
+    std::fprintf(stderr, "nserver: cannot open log.nsf (console.log still has every line): %s\n",
+                 log_nsf.status().message().c_str());
+  }
   logger_.AddSink([](const LogRecord& record) {
     if (t_capture) *t_capture += (record.source.empty() ? "" : record.source + ": ") + record.message + "\n";
   });

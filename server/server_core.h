@@ -32,6 +32,7 @@
 #include "server/console_input.h"
 #include "server/control_socket.h"
 #include "server/data_dir_lock.h"
+#include "server/log_database.h"
 #include "server/task_manager.h"
 
 namespace notesd {
@@ -106,6 +107,7 @@ class ServerCore final : public TaskContext {
 
   std::mutex log_file_mutex_;
   std::ofstream log_file_;
+  std::unique_ptr<LogDatabase> log_nsf_;
 
   boost::asio::io_context io_;
   std::optional<boost::asio::executor_work_guard<boost::asio::io_context::executor_type>> work_;

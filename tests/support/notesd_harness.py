@@ -122,3 +122,39 @@ def run_nserver_command(program, data_dir, line, timeout=60):
     done = subprocess.run([program, "--data", data_dir, "-c", line],
                           capture_output=True, timeout=timeout)
     return done.returncode, done.stdout.decode(), done.stderr.decode()
+
+
+FAST_KDF_ENV = {"NOTESD_ID_KDF": "fast"}  # test-only: cheap scrypt for the many IDs tests make
+
+
+def setup_server(data_dir, org="Acme", server_name="Acme01", admin="Jane Admin", email=None,
+                 admin_password="admin-pw", certifier_password="cert-pw", http_port=None, tasks="HTTP"):
+    """`nserver --setup` with loopback-only HTTPS on a free port. Returns the port."""
+    port = http_port or free_port()
+    args = [binary("nserver"), "--data", data_dir, "--setup", "--org", org, "--server-name", server_name,
+            "--admin-name", admin, "--admin-password", admin_password,
+            "--certifier-password", certifier_password, "--http-port", str(port),
+            "--http-address", "127.0.0.1", "--server-tasks", tasks]
+    if email:
+        args += ["--admin-email", email]
+    done = subprocess.run(args, capture_output=True, text=True, env={**os.environ, **FAST_KDF_ENV})
+    if done.returncode != 0:
+        raise AssertionError(f"setup failed: {done.stdout}{done.stderr}")
+    return port
+
+
+class Client:
+    """The `notes` client with its own client directory."""
+
+    def __init__(self, client_dir, password=None):
+        self.client_dir = client_dir
+        self.password = password
+
+    def run(self, *args, password=None, env=None, timeout=60):
+        full_env = {**os.environ, **FAST_KDF_ENV, **(env or {})}
+        pw = password if password is not None else self.password
+        if pw is not None:
+            full_env["NOTESD_PASSWORD"] = pw
+        done = subprocess.run([binary("notes"), "--client-dir", self.client_dir, *args],
+                              capture_output=True, text=True, env=full_env, timeout=timeout)
+        return done.returncode, done.stdout, done.stderr

@@ -1,0 +1,40 @@
+#include "core/terminal.h"
+
+#include <termios.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <iostream>
+
+namespace notesd {
+
+bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
+
+Result<std::string> PromptSecret(std::string_view prompt) {
+  if (!StdinIsTerminal()) return Status::Unavailable("no terminal to ask on");
+  std::fprintf(stderr, "%.*s", static_cast<int>(prompt.size()), prompt.data());
+  std::fflush(stderr);
+  termios saved{};
+  tcgetattr(STDIN_FILENO, &saved);
+  termios quiet = saved;
+  quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
+  tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::string line;
+  std::getline(std::cin, line);
+  tcsetattr(STDIN_FILENO, TCSANOW, &saved);
+  std::fprintf(stderr, "\n");
+  return line;
+}
+
+Result<std::string> ObtainSecret(const std::string& given, const char* env_name, std::string_view prompt,
+                                 std::string_view option_name) {
+  if (!given.empty()) return given;
+  if (const char* env = std::getenv(env_name); env && *env) return std::string(env);
+  auto typed = PromptSecret(prompt);
+  if (typed.ok()) return typed;
+  return Status::InvalidArgument("no " + std::string(prompt.substr(0, prompt.find(':'))) + " given (use " +
+                                 std::string(option_name) + ", " + env_name + " or a terminal)");
+}
+
+}  // namespace notesd

@@ -1,0 +1,434 @@
+#include "directory/directory.h"
+
+#include <algorithm>
+#include <map>
+#include <mutex>
+
+#include "core/notes_ini.h"
+
+namespace notesd {
+
+namespace {
+
+constexpr char kUsersView[] = "($Users)";
+constexpr char kAddressView[] = "($InternetAddresses)";
+constexpr char kGroupsView[] = "($Groups)";
+constexpr char kServersView[] = "($Servers)";
+constexpr char kCertifiersView[] = "($Certifiers)";
+constexpr char kPeopleView[] = "($People)";
+
+bool IsForm(const Note& note, std::string_view form) { return EqualsIgnoreCase(note.form(), form); }
+
+std::vector<std::string> NameKeys(const std::string& canonical_text) {
+  auto parsed = HierName::Parse(canonical_text);
+  if (!parsed.ok()) return {canonical_text};
+  std::vector<std::string> keys = {parsed->Canonical(), parsed->Abbreviated()};
+  if (!parsed->CommonName().empty()) keys.push_back(parsed->CommonName());
+  return keys;
+}
+
+std::vector<ViewDefinition> DirectoryViews() {
+  return {
+      {kUsersView,
+       [](const Note& note) {
+         std::vector<std::string> keys;
+         if (!IsForm(note, "Person")) return keys;
+         keys = note.GetTextList("FullName");
+         for (const char* item : {"ShortName", "InternetAddress"})
+           if (!note.GetText(item).empty()) keys.push_back(note.GetText(item));
+         return keys;
+       },
+       true, 1},
+      {kAddressView,
+       [](const Note& note) {
+         if (!IsForm(note, "Person") || note.GetText("InternetAddress").empty()) return std::vector<std::string>{};
+         return std::vector<std::string>{note.GetText("InternetAddress")};
+       },
+       true, 1},
+      {kGroupsView,
+       [](const Note& note) {
+         return IsForm(note, "Group") ? std::vector<std::string>{note.GetText("ListName")} : std::vector<std::string>{};
+       },
+       true, 1},
+      {kServersView,
+       [](const Note& note) { return IsForm(note, "Server") ? NameKeys(note.GetText("ServerName")) : std::vector<std::string>{}; },
+       true, 1},
+      {kCertifiersView,
+       [](const Note& note) {
+         return IsForm(note, "Certifier") ? NameKeys(note.GetText("CertifierName")) : std::vector<std::string>{};
+       },
+       true, 1},
+      {kPeopleView,
+       [](const Note& note) {
+         if (!IsForm(note, "Person")) return std::vector<std::string>{};
+         return std::vector<std::string>{note.GetText("LastName") + ", " + note.GetText("FirstName")};
+       },
+       true, 1},
+  };
+}
+
+Result<HierName> ParseStoredName(const Note& note, const char* item) {
+  std::string text = note.GetText(item);  // the first value of a list (FullName)
+  auto name = HierName::Parse(text);
+  if (!name.ok()) return Status::Corruption("names.nsf NoteID " + std::to_string(note.id()) + ": bad " + item + ": " + name.status().message());
+  return name;
+}
+
+Note GroupToNote(const Group& group) {
+  Note note("Group");
+  note.set_id(group.note_id);
+  note.SetText("Type", "Group");
+  note.SetText("ListName", group.name, kItemSummary);
+  note.SetTextList("Members", group.members, kItemNames | kItemSummary);
+  note.SetText("GroupType", group.type);
+  return note;
+}
+
+Group GroupFromNote(const Note& note) {
+  return {note.id(), note.GetText("ListName"), note.GetTextList("Members"), note.GetText("GroupType")};
+}
+
+Note ServerToNote(const ServerDocument& server) {
+  Note note("Server");
+  note.set_id(server.note_id);
+  note.SetText("Type", "Server");
+  note.SetText("ServerName", server.name.Canonical(), kItemNames | kItemSummary);
+  note.SetText("Domain", server.domain, kItemSummary);
+  note.SetTextList("FullAdmin", server.administrators, kItemNames);
+  note.SetText("Certificate", server.certificate_pem);
+  note.SetText("NetAddresses", server.net_address);
+  return note;
+}
+
+Result<ServerDocument> ServerFromNote(const Note& note) {
+  NOTESD_ASSIGN_OR_RETURN(HierName name, ParseStoredName(note, "ServerName"));
+  return ServerDocument{note.id(), name, note.GetText("Domain"), note.GetTextList("FullAdmin"),
+                        note.GetText("Certificate"), note.GetText("NetAddresses")};
+}
+
+Note CertifierToNote(const CertifierDocument& certifier) {
+  Note note("Certifier");
+  note.set_id(certifier.note_id);
+  note.SetText("CertifierName", certifier.name.Canonical(), kItemNames | kItemSummary);
+  note.SetText("CertificateType", certifier.type, kItemSummary);
+  note.SetText("Certificate", certifier.certificate_pem);
+  note.SetText("IssuedBy", certifier.issued_by, kItemNames);
+  note.SetText("ICLFile", certifier.icl_file);
+  return note;
+}
+
+Result<CertifierDocument> CertifierFromNote(const Note& note) {
+  NOTESD_ASSIGN_OR_RETURN(HierName name, ParseStoredName(note, "CertifierName"));
+  return CertifierDocument{note.id(), name, note.GetText("CertificateType"), note.GetText("Certificate"),
+                           note.GetText("IssuedBy"), note.GetText("ICLFile")};
+}
+
+// Finds the single note of `form` under `key` in `view`.
+Result<Note> LookupOne(const ReadTxn& txn, const char* view, std::string_view key, std::string_view what) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Note> notes, txn.Lookup(view, key));
+  if (notes.empty()) return Status::NotFound(std::string(what) + " '" + std::string(key) + "' not found in names.nsf");
+  if (notes.size() > 1)
+    return Status::InvalidArgument("'" + std::string(key) + "' matches " + std::to_string(notes.size()) + " " +
+                                   std::string(what) + " documents; give the full hierarchical name");
+  return notes.front();
+}
+
+}  // namespace
+
+std::vector<std::string> Person::FullNames() const {
+  std::vector<std::string> names = {name.Canonical(), name.Abbreviated()};
+  if (!name.CommonName().empty() && name.CommonName() != name.Abbreviated()) names.push_back(name.CommonName());
+  return names;
+}
+
+Note PersonToNote(const Person& person) {
+  Note note("Person");
+  note.set_id(person.note_id);
+  note.SetText("Type", "Person");
+  note.SetTextList("FullName", person.FullNames(), kItemNames | kItemSummary);
+  note.SetText("FirstName", person.first_name, kItemSummary);
+  note.SetText("LastName", person.last_name, kItemSummary);
+  note.SetText("ShortName", person.short_name, kItemSummary);
+  note.SetText("InternetAddress", person.internet_address, kItemSummary);
+  note.SetText("MailServer", person.mail_server, kItemNames);
+  note.SetText("MailFile", person.mail_file);
+  note.SetText("MailDomain", person.mail_domain);
+  note.SetText("Certificate", person.notes_certificate_pem);
+  note.SetText("PublicKey", person.public_key_pem);
+  note.SetTextList("UserCertificate", person.internet_certificates_pem);
+  return note;
+}
+
+Result<Person> PersonFromNote(const Note& note) {
+  if (!IsForm(note, "Person")) return Status::InvalidArgument("NoteID " + std::to_string(note.id()) + " is not a Person document");
+  Person person;
+  person.note_id = note.id();
+  person.unid = note.unid();
+  NOTESD_ASSIGN_OR_RETURN(person.name, ParseStoredName(note, "FullName"));
+  person.first_name = note.GetText("FirstName");
+  person.last_name = note.GetText("LastName");
+  person.short_name = note.GetText("ShortName");
+  person.internet_address = note.GetText("InternetAddress");
+  person.mail_server = note.GetText("MailServer");
+  person.mail_file = note.GetText("MailFile");
+  person.mail_domain = note.GetText("MailDomain");
+  person.notes_certificate_pem = note.GetText("Certificate");
+  person.public_key_pem = note.GetText("PublicKey");
+  person.internet_certificates_pem = note.GetTextList("UserCertificate");
+  return person;
+}
+
+Result<std::unique_ptr<Directory>> Directory::Open(const std::filesystem::path& path, bool read_only) {
+  NsfOptions options;
+  options.title = "Domino Directory";
+  options.read_only = read_only;
+  options.create_if_missing = !read_only;
+  options.views = DirectoryViews();
+  NOTESD_ASSIGN_OR_RETURN(auto db, NsfDatabase::Open(path, std::move(options)));
+  return std::unique_ptr<Directory>(new Directory(std::move(db)));
+}
+
+Status Directory::CheckPersonUnique(const ReadTxn& txn, const Person& person) const {
+  auto clash = [&](std::string_view key, const std::string& what) -> Status {
+    if (key.empty()) return Status::Ok();
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> found, txn.Lookup(kUsersView, key));
+    for (const Note& other : found) {
+      if (other.id() == person.note_id) continue;
+      std::string owner = other.GetText("FullName");
+      auto owner_name = HierName::Parse(owner);
+      return Status::AlreadyExists(what + " '" + std::string(key) + "' is already used by " +
+                                   (owner_name.ok() ? owner_name->Abbreviated() : owner));
+    }
+    return Status::Ok();
+  };
+  NOTESD_RETURN_IF_ERROR(clash(person.name.Canonical(), "the name"));
+  NOTESD_RETURN_IF_ERROR(clash(person.name.Abbreviated(), "the name"));
+  NOTESD_RETURN_IF_ERROR(clash(person.short_name, "the short name"));
+  NOTESD_RETURN_IF_ERROR(clash(person.internet_address, "the Internet address"));
+  return Status::Ok();
+}
+
+Result<Person> Directory::RegisterPerson(const Person& person) {
+  if (person.name.empty() || person.name.CommonName().empty())
+    return Status::InvalidArgument("a person needs a hierarchical name with a common name");
+  Person stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    Person fresh = person;
+    fresh.note_id = 0;
+    NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, fresh));
+    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Create(PersonToNote(fresh)));
+    NOTESD_ASSIGN_OR_RETURN(stored, PersonFromNote(note));
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+Result<Person> Directory::UpdatePerson(const Person& person) {
+  Person stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, person));
+    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Update(PersonToNote(person)));
+    NOTESD_ASSIGN_OR_RETURN(stored, PersonFromNote(note));
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+Result<Person> Directory::FindPerson(std::string_view any_name) const {
+  std::string key = TrimSpaces(any_name);
+  // A canonical name typed in abbreviated form and vice versa both index under ($Users).
+  auto parsed = HierName::Parse(key);
+  if (parsed.ok() && !parsed->IsFlat()) key = parsed->Canonical();
+  Result<Note> note = Status::Internal("unset");
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, kUsersView, key, "Person");
+    return note.ok() ? Status::Ok() : note.status();
+  });
+  if (!read.ok()) return read;
+  return PersonFromNote(*note);
+}
+
+Result<Person> Directory::FindPersonByAddress(std::string_view internet_address) const {
+  Result<Note> note = Status::Internal("unset");
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, kAddressView, TrimSpaces(internet_address), "Internet address");
+    return note.ok() ? Status::Ok() : note.status();
+  });
+  if (!read.ok()) return read;
+  return PersonFromNote(*note);
+}
+
+Result<std::vector<Person>> Directory::ListPeople() const {
+  std::vector<Person> people;
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView));
+    for (const ViewEntry& entry : entries) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
+      NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
+      people.push_back(std::move(person));
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return people;
+}
+
+Status Directory::DeletePerson(std::string_view any_name) {
+  NOTESD_ASSIGN_OR_RETURN(Person person, FindPerson(any_name));
+  return db_->Delete(person.note_id);
+}
+
+Result<Group> Directory::PutGroup(const Group& group) {
+  if (TrimSpaces(group.name).empty()) return Status::InvalidArgument("a group needs a name");
+  Group stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kGroupsView, group.name));
+    Note note = GroupToNote(group);
+    if (!existing.empty()) {
+      note.set_id(existing.front().id());
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
+    } else {
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
+    }
+    stored = GroupFromNote(note);
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+Result<Group> Directory::FindGroup(std::string_view name) const {
+  Result<Note> note = Status::Internal("unset");
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, kGroupsView, TrimSpaces(name), "Group");
+    return note.ok() ? Status::Ok() : note.status();
+  });
+  if (!read.ok()) return read;
+  return GroupFromNote(*note);
+}
+
+bool Directory::GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const {
+  std::string key = ToLowerAscii(group_name);
+  if (std::find(seen.begin(), seen.end(), key) != seen.end()) return false;  // a cycle
+  seen.push_back(key);
+  auto group = FindGroup(group_name);
+  if (!group.ok()) return false;
+  for (const std::string& member : group->members) {
+    auto member_name = HierName::Parse(member);
+    if (member_name.ok() && *member_name == person.name) return true;
+    if (GroupIncludes(member, person, seen)) return true;
+  }
+  return false;
+}
+
+bool Directory::NameListIncludes(const std::vector<std::string>& names, const Person& person) const {
+  std::vector<std::string> seen;
+  for (const std::string& entry : names) {
+    auto name = HierName::Parse(entry);
+    if (name.ok() && *name == person.name) return true;
+    if (GroupIncludes(entry, person, seen)) return true;
+  }
+  return false;
+}
+
+Result<ServerDocument> Directory::PutServer(const ServerDocument& server) {
+  ServerDocument stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kServersView, server.name.Canonical()));
+    Note note = ServerToNote(server);
+    if (!existing.empty()) {
+      note.set_id(existing.front().id());
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
+    } else {
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
+    }
+    NOTESD_ASSIGN_OR_RETURN(stored, ServerFromNote(note));
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+Result<ServerDocument> Directory::FindServer(std::string_view name) const {
+  Result<Note> note = Status::Internal("unset");
+  auto parsed = HierName::Parse(name);
+  std::string key = parsed.ok() ? parsed->Canonical() : std::string(name);
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, kServersView, key, "Server");
+    return note.ok() ? Status::Ok() : note.status();
+  });
+  if (!read.ok()) return read;
+  return ServerFromNote(*note);
+}
+
+bool Directory::IsAdministrator(const ServerDocument& server, const Person& person) const {
+  return NameListIncludes(server.administrators, person);
+}
+
+Result<CertifierDocument> Directory::PutCertifier(const CertifierDocument& certifier) {
+  CertifierDocument stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kCertifiersView, certifier.name.Canonical()));
+    Note note = CertifierToNote(certifier);
+    if (!existing.empty()) {
+      note.set_id(existing.front().id());
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
+    } else {
+      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
+    }
+    NOTESD_ASSIGN_OR_RETURN(stored, CertifierFromNote(note));
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+Result<CertifierDocument> Directory::FindCertifier(std::string_view name) const {
+  Result<Note> note = Status::Internal("unset");
+  auto parsed = HierName::Parse(name);
+  std::string key = parsed.ok() && !parsed->IsFlat() ? parsed->Canonical() : std::string(name);
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, kCertifiersView, key, "Certifier");
+    return note.ok() ? Status::Ok() : note.status();
+  });
+  if (!read.ok()) return read;
+  return CertifierFromNote(*note);
+}
+
+Result<std::vector<CertifierDocument>> Directory::ListCertifiers() const {
+  std::vector<CertifierDocument> certifiers;
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kCertifiersView));
+    std::vector<NoteId> ids;
+    for (const ViewEntry& entry : entries)
+      if (std::find(ids.begin(), ids.end(), entry.id) == ids.end()) ids.push_back(entry.id);
+    for (NoteId id : ids) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+      NOTESD_ASSIGN_OR_RETURN(CertifierDocument doc, CertifierFromNote(note));
+      certifiers.push_back(std::move(doc));
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return certifiers;
+}
+
+}  // namespace notesd
+
+namespace notesd {
+
+Result<std::shared_ptr<Directory>> OpenSharedDirectory(const std::filesystem::path& data_dir) {
+  static std::mutex mutex;
+  static std::map<std::filesystem::path, std::weak_ptr<Directory>> open;
+  std::lock_guard lock(mutex);
+  std::filesystem::path path = std::filesystem::weakly_canonical(data_dir / "names.nsf");
+  if (auto existing = open[path].lock()) return existing;
+  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<Directory> directory, Directory::Open(path));
+  std::shared_ptr<Directory> shared = std::move(directory);
+  open[path] = shared;
+  return shared;
+}
+
+}  // namespace notesd

@@ -1,0 +1,138 @@
+// directory/directory.h — names.nsf, the Domino Directory.
+//
+// Owns the directory's documents and their views: Person, Group, Server and Certifier
+// documents with Domino's item names, and the lookups every task needs (a person by any
+// of their names or by Internet address, case-insensitively; group expansion; who is an
+// administrator of a server). Delegates storage to core/nsf_database.h: every change here
+// is one LMDB write transaction, uniqueness checks included, so two registrations of the
+// same name can never both succeed.
+//
+// Person items (Domino's names): Form="Person", Type="Person", FullName (text list, the
+// canonical name first, then the abbreviated name and the common name), FirstName,
+// LastName, ShortName, InternetAddress, MailServer, MailFile, MailDomain, Certificate
+// (the Notes certificate, PEM), PublicKey (the Notes public key, PEM), UserCertificate
+// (Internet certificates, PEM, newest first).
+//
+// Views (case-insensitive):
+//   ($Users)             every FullName entry, ShortName and InternetAddress of a Person
+//   ($InternetAddresses) InternetAddress of a Person
+//   ($Groups)            ListName of a Group
+//   ($Servers)           ServerName (canonical and abbreviated) of a Server document
+//   ($Certifiers)        CertifierName (canonical, abbreviated, common name) of a Certifier
+//   ($People)            "LastName, FirstName" of a Person (for listings in name order)
+//
+// Thread safety: all methods may be called from any thread.
+#pragma once
+
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/hier_name.h"
+#include "core/nsf_database.h"
+#include "core/status.h"
+
+namespace notesd {
+
+struct Person {
+  NoteId note_id = 0;
+  std::string unid;
+  HierName name;
+  std::string first_name;
+  std::string last_name;
+  std::string short_name;
+  std::string internet_address;
+  std::string mail_server;  // canonical server name
+  std::string mail_file;    // "mail/jdoe.nsf"
+  std::string mail_domain;
+  std::string notes_certificate_pem;
+  std::string public_key_pem;
+  std::vector<std::string> internet_certificates_pem;  // newest first
+
+  // FullName as Domino keeps it: canonical, abbreviated, common name.
+  std::vector<std::string> FullNames() const;
+};
+
+struct Group {
+  NoteId note_id = 0;
+  std::string name;                  // ListName
+  std::vector<std::string> members;  // names of people or other groups
+  std::string type = "Multi-purpose";
+};
+
+struct ServerDocument {
+  NoteId note_id = 0;
+  HierName name;
+  std::string domain;
+  std::vector<std::string> administrators;  // names or groups (Full Access Administrators)
+  std::string certificate_pem;
+  std::string net_address;  // "host:port" of the HTTPS client API
+};
+
+struct CertifierDocument {
+  NoteId note_id = 0;
+  HierName name;
+  std::string type = "Notes";  // "Notes" (the organisation certifier) or "Internet"
+  std::string certificate_pem;
+  std::string issued_by;
+  std::string icl_file;  // Internet certifiers: the ICL database
+};
+
+class Directory {
+ public:
+  // Opens (creating if missing) names.nsf at `path`. AlreadyExists if this process has it
+  // open already (see NsfDatabase::Open).
+  static Result<std::unique_ptr<Directory>> Open(const std::filesystem::path& path, bool read_only = false);
+
+  // People. RegisterPerson refuses (AlreadyExists, naming the clash) a person whose
+  // canonical or abbreviated name, short name or Internet address is already used.
+  Result<Person> RegisterPerson(const Person& person);
+  // By canonical or abbreviated name, common name, short name or Internet address.
+  // NotFound naming the input; InvalidArgument when a common name matches several.
+  Result<Person> FindPerson(std::string_view any_name) const;
+  Result<Person> FindPersonByAddress(std::string_view internet_address) const;
+  Result<std::vector<Person>> ListPeople() const;  // in "LastName, FirstName" order
+  // Replaces the stored Person with person.note_id, checking uniqueness again.
+  Result<Person> UpdatePerson(const Person& person);
+  Status DeletePerson(std::string_view any_name);
+
+  // Groups: nested groups are expanded, cycles are cut.
+  Result<Group> PutGroup(const Group& group);
+  Result<Group> FindGroup(std::string_view name) const;
+  // True when `person` is named directly in `names`, or in a group named there.
+  bool NameListIncludes(const std::vector<std::string>& names, const Person& person) const;
+
+  Result<ServerDocument> PutServer(const ServerDocument& server);
+  Result<ServerDocument> FindServer(std::string_view name) const;
+  bool IsAdministrator(const ServerDocument& server, const Person& person) const;
+
+  Result<CertifierDocument> PutCertifier(const CertifierDocument& certifier);
+  Result<CertifierDocument> FindCertifier(std::string_view name) const;
+  Result<std::vector<CertifierDocument>> ListCertifiers() const;
+
+  NsfDatabase& Database() { return *db_; }
+
+ private:
+  explicit Directory(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}
+  Status CheckPersonUnique(const ReadTxn& txn, const Person& person) const;
+  bool GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const;
+
+  std::unique_ptr<NsfDatabase> db_;
+};
+
+// Note <-> document conversions (exposed for tests and `notes db show`).
+Note PersonToNote(const Person& person);
+Result<Person> PersonFromNote(const Note& note);
+
+}  // namespace notesd
+
+namespace notesd {
+
+// The process's one handle on `<data_dir>/names.nsf`, opened on first use and shared by
+// every task (LMDB wants each environment opened once per process). The handle is
+// released when the last user drops it. Thread-safe.
+Result<std::shared_ptr<Directory>> OpenSharedDirectory(const std::filesystem::path& data_dir);
+
+}  // namespace notesd

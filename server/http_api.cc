@@ -1,0 +1,238 @@
+#include "server/http_api.h"
+
+#include <openssl/ssl.h>
+
+#include "core/crypto.h"
+#include "core/openssl_handles.h"
+#include "core/x509_certs.h"
+#include "server/console_command.h"
+
+namespace notesd {
+
+namespace {
+
+int HttpStatusFor(const Status& status) {
+  switch (status.code()) {
+    case StatusCode::kOk: return 200;
+    case StatusCode::kNotFound: return 404;
+    case StatusCode::kAlreadyExists: return 409;
+    case StatusCode::kInvalidArgument: return 400;
+    case StatusCode::kPermissionDenied: return 403;
+    case StatusCode::kUnavailable: return 503;
+    default: return 500;
+  }
+}
+
+Result<std::string> RequiredString(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string() || it->get<std::string>().empty())
+    return Status::InvalidArgument(std::string("missing or empty string field '") + field + "'");
+  return it->get<std::string>();
+}
+
+std::string OptionalString(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+// A console command that would stop the HTTP task from inside one of its own requests.
+bool StopsHttpTask(const std::string& line) {
+  auto command = ParseConsoleCommand(line);
+  if (!command.ok()) return false;
+  if (command->verb == ConsoleVerb::kRestartTask) return EqualsIgnoreCase(command->argument, "HTTP");
+  if (command->verb == ConsoleVerb::kTell && EqualsIgnoreCase(command->task, "HTTP")) {
+    std::string verb = ToUpperAscii(command->task_command);
+    return verb == "QUIT" || verb == "EXIT";
+  }
+  return false;
+}
+
+}  // namespace
+
+nlohmann::json PersonJson(const Person& person) {
+  return {{"name", person.name.Canonical()},
+          {"abbreviated", person.name.Abbreviated()},
+          {"first_name", person.first_name},
+          {"last_name", person.last_name},
+          {"short_name", person.short_name},
+          {"internet_address", person.internet_address},
+          {"mail_server", person.mail_server},
+          {"mail_file", person.mail_file},
+          {"certificate", person.notes_certificate_pem},
+          {"internet_certificates", person.internet_certificates_pem}};
+}
+
+Result<nlohmann::json> ParseJsonBody(const std::string& body) {
+  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (parsed.is_discarded()) return Status::InvalidArgument("request body is not valid JSON");
+  if (!parsed.is_object()) return Status::InvalidArgument("request body must be a JSON object");
+  return parsed;
+}
+
+HttpApi::HttpApi(TaskContext& context, Directory& directory, HierName server_name)
+    : context_(context), directory_(directory), server_name_(std::move(server_name)) {}
+
+void HttpApi::Install(httplib::Server& server) {
+  server.Get("/api/v1/whoami", Guarded([this](const Caller& c, const httplib::Request&, int*) { return WhoAmI(c); }, false));
+  server.Get("/api/v1/people/lookup",
+             Guarded([this](const Caller&, const httplib::Request& r, int*) { return LookupPerson(r); }, false));
+  server.Post("/api/v1/admin/console",
+              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return RemoteConsole(c, r); }, true));
+  server.Post("/api/v1/admin/people", Guarded(
+                                          [this](const Caller& c, const httplib::Request& r, int* status) {
+                                            *status = 201;
+                                            return RegisterPerson(c, r);
+                                          },
+                                          true));
+  server.Delete("/api/v1/admin/people",
+                Guarded([this](const Caller& c, const httplib::Request& r, int*) { return DeletePerson(c, r); }, true));
+  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
+    std::string what = "unknown error";
+    try {
+      if (ep) std::rethrow_exception(ep);
+    } catch (const std::exception& e) {
+      what = e.what();
+    } catch (...) {
+    }
+    context_.Log().Log("HTTP Server", "500 " + request.method + " " + request.path + ": " + what);
+    response.status = 500;
+    response.set_content(nlohmann::json{{"error", "internal error"}}.dump(), "application/json");
+  });
+  server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
+    if (!response.body.empty()) return;
+    std::string message = response.status == 404   ? "no such endpoint"
+                          : response.status == 413 ? "request body too large"
+                                                   : "request refused";
+    response.set_content(nlohmann::json{{"error", message}}.dump(), "application/json");
+  });
+}
+
+httplib::Server::Handler HttpApi::Guarded(Handler handler, bool admin_only) {
+  return [this, handler = std::move(handler), admin_only](const httplib::Request& request, httplib::Response& response) {
+    context_.Stats().Counter("HTTP.Requests")++;
+    Result<Caller> caller = Authenticate(request);
+    if (!caller.ok()) {
+      Reply(request, response, nullptr, caller.status(), 200);
+      return;
+    }
+    if (admin_only && !caller->administrator) {
+      Reply(request, response, &*caller,
+            Status::PermissionDenied(caller->person.name.Abbreviated() + " is not an administrator of " +
+                                     server_name_.Abbreviated()),
+            200);
+      return;
+    }
+    int success_status = 200;
+    Result<nlohmann::json> result = handler(*caller, request, &success_status);
+    Reply(request, response, &*caller, result, success_status);
+  };
+}
+
+Result<HttpApi::Caller> HttpApi::Authenticate(const httplib::Request& request) {
+  if (!request.ssl) return Status::PermissionDenied("a client certificate is required");
+  X509Ptr peer(SSL_get1_peer_certificate(request.ssl));
+  if (!peer) return Status::PermissionDenied("a client certificate is required");
+  auto name = HierName::FromX509Name(X509_get_subject_name(peer.get()));
+  if (!name.ok()) return Status::PermissionDenied("the client certificate's subject is not a Notes name");
+  auto person = directory_.FindPerson(name->Canonical());
+  if (!person.ok())
+    return Status::PermissionDenied("no Person document for " + name->Abbreviated() + " in the directory");
+  auto registered_key = PublicKeyFromPem(person->public_key_pem);
+  if (!registered_key.ok() || !PublicKeysEqual(registered_key->get(), X509_get0_pubkey(peer.get())))
+    return Status::PermissionDenied("the certificate of " + name->Abbreviated() +
+                                    " does not match the Person document (replaced or revoked)");
+  Caller caller{std::move(person).value(), false};
+  auto server = directory_.FindServer(server_name_.Canonical());
+  caller.administrator = server.ok() && directory_.IsAdministrator(*server, caller.person);
+  return caller;
+}
+
+void HttpApi::Reply(const httplib::Request& request, httplib::Response& response, const Caller* caller,
+                    const Result<nlohmann::json>& result, int success_status) {
+  if (result.ok()) {
+    response.status = success_status;
+    response.set_content(result->dump(), "application/json");
+    return;
+  }
+  context_.Stats().Counter("HTTP.Refused")++;
+  response.status = HttpStatusFor(result.status());
+  response.set_content(nlohmann::json{{"error", result.status().message()}}.dump(), "application/json");
+  std::string who = caller ? caller->person.name.Abbreviated() : std::string("unauthenticated client");
+  context_.Log().Log("HTTP Server", std::to_string(response.status) + " " + request.method + " " + request.path +
+                                        " from " + who + " (" + request.remote_addr + "): " + result.status().message());
+}
+
+Result<nlohmann::json> HttpApi::WhoAmI(const Caller& caller) {
+  return nlohmann::json{{"name", caller.person.name.Canonical()},
+                        {"abbreviated", caller.person.name.Abbreviated()},
+                        {"short_name", caller.person.short_name},
+                        {"internet_address", caller.person.internet_address},
+                        {"administrator", caller.administrator},
+                        {"server", server_name_.Canonical()}};
+}
+
+Result<nlohmann::json> HttpApi::LookupPerson(const httplib::Request& request) {
+  if (!request.has_param("name")) return Status::InvalidArgument("missing query parameter 'name'");
+  NOTESD_ASSIGN_OR_RETURN(Person person, directory_.FindPerson(request.get_param_value("name")));
+  return PersonJson(person);
+}
+
+Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httplib::Request& request) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
+  NOTESD_ASSIGN_OR_RETURN(std::string command, RequiredString(body, "command"));
+  if (StopsHttpTask(command))
+    return Status::InvalidArgument("'" + command + "' would stop the HTTP task serving this remote console; use the server console or nserver -c");
+  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " + command);
+  bool ok = false;
+  std::string output = context_.ExecuteConsoleCommand(command, "remote console: " + caller.person.name.Abbreviated(), &ok);
+  return nlohmann::json{{"ok", ok}, {"output", output}};
+}
+
+Result<nlohmann::json> HttpApi::DeletePerson(const Caller& caller, const httplib::Request& request) {
+  if (!request.has_param("name")) return Status::InvalidArgument("missing query parameter 'name'");
+  NOTESD_ASSIGN_OR_RETURN(Person person, directory_.FindPerson(request.get_param_value("name")));
+  if (person.name == caller.person.name) return Status::InvalidArgument("you cannot delete your own Person document");
+  NOTESD_RETURN_IF_ERROR(directory_.DeletePerson(person.name.Canonical()));
+  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " deleted the Person document of " + person.name.Abbreviated());
+  return nlohmann::json{{"deleted", person.name.Canonical()}};
+}
+
+Result<nlohmann::json> HttpApi::RegisterPerson(const Caller& caller, const httplib::Request& request) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
+  NOTESD_ASSIGN_OR_RETURN(std::string name_text, RequiredString(body, "name"));
+  NOTESD_ASSIGN_OR_RETURN(std::string certificate_pem, RequiredString(body, "certificate"));
+  NOTESD_ASSIGN_OR_RETURN(HierName name, HierName::Parse(name_text));
+  NOTESD_ASSIGN_OR_RETURN(X509Ptr certificate, CertificateFromPem(certificate_pem));
+
+  // The certificate must be a Notes certificate for exactly this name from our
+  // organisation's certifier (the roots the directory's Certifier documents hold).
+  auto subject = HierName::FromX509Name(X509_get_subject_name(certificate.get()));
+  if (!subject.ok() || !(*subject == name))
+    return Status::InvalidArgument("the certificate's subject does not match the name " + name.Abbreviated());
+  NOTESD_ASSIGN_OR_RETURN(std::vector<CertifierDocument> certifiers, directory_.ListCertifiers());
+  std::vector<X509Ptr> roots;
+  for (const CertifierDocument& certifier : certifiers)
+    if (certifier.type == "Notes")
+      if (auto root = CertificateFromPem(certifier.certificate_pem); root.ok()) roots.push_back(std::move(root).value());
+  std::vector<X509*> root_pointers;
+  for (auto& root : roots) root_pointers.push_back(root.get());
+  Status chained = VerifyChain(certificate.get(), root_pointers, {}, std::time(nullptr), CertPurpose::kTlsClient);
+  if (!chained.ok()) return Status::InvalidArgument("the certificate is not from this organisation's certifier: " + chained.message());
+
+  Person person;
+  person.name = name;
+  person.first_name = OptionalString(body, "first_name");
+  person.last_name = OptionalString(body, "last_name");
+  person.short_name = OptionalString(body, "short_name");
+  person.internet_address = OptionalString(body, "internet_address");
+  person.mail_server = server_name_.Canonical();
+  person.mail_file = OptionalString(body, "mail_file");
+  if (person.mail_file.empty() && !person.short_name.empty()) person.mail_file = "mail/" + person.short_name + ".nsf";
+  person.notes_certificate_pem = certificate_pem;
+  NOTESD_ASSIGN_OR_RETURN(person.public_key_pem, PublicKeyToPem(X509_get0_pubkey(certificate.get())));
+  NOTESD_ASSIGN_OR_RETURN(Person stored, directory_.RegisterPerson(person));
+  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " registered " + stored.name.Abbreviated());
+  return PersonJson(stored);
+}
+
+}  // namespace notesd

@@ -1,0 +1,52 @@
+// server/http_api.h — the client API's endpoints and their authorisation (see
+// server/http_task.h for the contract). Each handler maps its Status to an HTTP status
+// and a JSON {"error"} in one place (Reply), and logs refusals with the caller's name.
+#pragma once
+
+#include <httplib.h>
+
+#include <nlohmann/json.hpp>
+
+#include "core/hier_name.h"
+#include "core/task.h"
+#include "directory/directory.h"
+
+namespace notesd {
+
+class HttpApi {
+ public:
+  // All references must outlive the API.
+  HttpApi(TaskContext& context, Directory& directory, HierName server_name);
+  void Install(httplib::Server& server);
+
+ private:
+  struct Caller {
+    Person person;
+    bool administrator = false;
+  };
+  using Handler = std::function<Result<nlohmann::json>(const Caller&, const httplib::Request&, int* status)>;
+
+  // Authenticates the request's client certificate against the directory, runs `handler`,
+  // and writes the reply. `admin_only` refuses non-administrators with 403.
+  httplib::Server::Handler Guarded(Handler handler, bool admin_only);
+  Result<Caller> Authenticate(const httplib::Request& request);
+  void Reply(const httplib::Request& request, httplib::Response& response, const Caller* caller,
+             const Result<nlohmann::json>& result, int success_status);
+
+  Result<nlohmann::json> WhoAmI(const Caller& caller);
+  Result<nlohmann::json> LookupPerson(const httplib::Request& request);
+  Result<nlohmann::json> RemoteConsole(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> RegisterPerson(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);
+
+  TaskContext& context_;
+  Directory& directory_;
+  HierName server_name_;
+};
+
+// The Person document as the API returns it.
+nlohmann::json PersonJson(const Person& person);
+// Parses a request body as a JSON object; InvalidArgument naming the problem.
+Result<nlohmann::json> ParseJsonBody(const std::string& body);
+
+}  // namespace notesd

@@ -1,0 +1,34 @@
+// server/http_task.h — the HTTP task: the HTTPS client API for the `notes` client.
+//
+// Owns: an HTTPS listener (cpp-httplib over OpenSSL) with mutual TLS. The server proves
+// itself with server.id's Notes certificate; a client must present a Notes certificate
+// that chains to the organisation certifier (the roots trusted by server.id), and each
+// request is then authorised by the Person document of that certificate's subject: the
+// Person must exist and hold the same public key (a removed or replaced Person is
+// refused). Administrators are the Server document's FullAdmin names and groups.
+//
+// Reads: server.id (KeyFileName), names.nsf (Person, Server documents).
+// notes.ini keys (RESTART TASK HTTP to apply): HTTP_Port, HTTP_Address,
+// HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads.
+// Endpoints (JSON; any error is {"error": "..."} with a 4xx/5xx status):
+//   GET  /api/v1/whoami                 who the client is, and whether an administrator
+//   GET  /api/v1/people/lookup?name=X   a Person document
+//   POST /api/v1/admin/console          {"command"} -> {"ok","output"}   (administrators)
+//   POST /api/v1/admin/people           register a person (administrators)
+//   DELETE /api/v1/admin/people?name=X  delete a Person document (administrators)
+// SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
+// JSON with errors answered 400; reads time out; a refused request is logged with the
+// caller's name. TLS 1.2 or newer only.
+// Logs: start/stop, each refused request, each administrative action.
+#pragma once
+
+#include <span>
+
+#include "core/task.h"
+
+namespace notesd {
+
+std::span<const ConfigKey> HttpConfigKeys();
+TaskSpec HttpTaskSpec();
+
+}  // namespace notesd

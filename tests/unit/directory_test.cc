@@ -1,0 +1,161 @@
+// Unit tests for directory/: names.nsf documents, views and lookups.
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+#include <filesystem>
+#include <random>
+
+#include "directory/directory.h"
+
+using namespace notesd;
+
+namespace {
+
+struct TempNames {
+  std::filesystem::path dir;
+  TempNames() {
+    std::random_device random;
+    dir = std::filesystem::temp_directory_path() / ("notesd-dir-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    std::filesystem::create_directories(dir);
+  }
+  ~TempNames() { std::filesystem::remove_all(dir); }
+  std::filesystem::path names() const { return dir / "names.nsf"; }
+};
+
+Person MakePerson(const char* name, const char* short_name, const char* address) {
+  Person person;
+  person.name = *HierName::Parse(name);
+  person.first_name = person.name.CommonName().substr(0, person.name.CommonName().find(' '));
+  person.last_name = person.name.CommonName().substr(person.name.CommonName().find(' ') + 1);
+  person.short_name = short_name;
+  person.internet_address = address;
+  person.mail_file = std::string("mail/") + short_name + ".nsf";
+  return person;
+}
+
+}  // namespace
+
+TEST_CASE("a person is found by any of their names, case-insensitively", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  auto jane = (*directory)->RegisterPerson(MakePerson("Jane Doe/Sales/Acme", "jdoe", "Jane.Doe@acme.example"));
+  REQUIRE(jane.ok());
+  auto lookup = GENERATE(as<std::string>{}, "CN=Jane Doe/OU=Sales/O=Acme", "cn=jane doe/ou=sales/o=acme", "Jane Doe/Sales/Acme",
+                         "jane doe", "JDOE", "jane.doe@ACME.example", "  Jane Doe/Sales/Acme  ");
+  CAPTURE(lookup);
+  auto found = (*directory)->FindPerson(lookup);
+  REQUIRE(found.ok());
+  CHECK(found->note_id == jane->note_id);
+  CHECK(found->name.Canonical() == "CN=Jane Doe/OU=Sales/O=Acme");
+  CHECK(found->mail_file == "mail/jdoe.nsf");
+}
+
+TEST_CASE("Person documents carry Domino's item names", "[directory]") {
+  Person person = MakePerson("Jane Doe/Acme", "jdoe", "jane@acme.example");
+  person.internet_certificates_pem = {"NEWEST", "OLDER"};
+  Note note = PersonToNote(person);
+  CHECK(note.form() == "Person");
+  CHECK(note.GetTextList("FullName") == std::vector<std::string>{"CN=Jane Doe/O=Acme", "Jane Doe/Acme", "Jane Doe"});
+  CHECK(note.GetText("ShortName") == "jdoe");
+  CHECK(note.GetText("InternetAddress") == "jane@acme.example");
+  CHECK(note.GetTextList("UserCertificate") == std::vector<std::string>{"NEWEST", "OLDER"});
+  auto back = PersonFromNote(note);
+  REQUIRE(back.ok());
+  CHECK(back->name == person.name);
+  CHECK(back->internet_certificates_pem == person.internet_certificates_pem);
+}
+
+TEST_CASE("duplicate names, short names and Internet addresses are refused", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  REQUIRE((*directory)->RegisterPerson(MakePerson("Jane Doe/Acme", "jdoe", "jane@acme.example")).ok());
+  struct Row {
+    const char* name;
+    const char* short_name;
+    const char* address;
+    const char* expected;
+  };
+  auto row = GENERATE(values<Row>({
+      {"jane doe/acme", "other", "other@acme.example", "the name 'CN=jane doe/O=acme' is already used by Jane Doe/Acme"},
+      {"John Roe/Acme", "JDOE", "john@acme.example", "the short name 'JDOE' is already used by Jane Doe/Acme"},
+      {"John Roe/Acme", "jroe", "JANE@acme.example", "the Internet address 'JANE@acme.example' is already used"},
+  }));
+  auto again = (*directory)->RegisterPerson(MakePerson(row.name, row.short_name, row.address));
+  REQUIRE_FALSE(again.ok());
+  CHECK(again.status().code() == StatusCode::kAlreadyExists);
+  CHECK_THAT(again.status().message(), Catch::Contains(row.expected));
+  CHECK((*directory)->ListPeople()->size() == 1);
+}
+
+TEST_CASE("a common name shared by two people is ambiguous", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  REQUIRE((*directory)->RegisterPerson(MakePerson("John Smith/Sales/Acme", "jsmith", "js1@acme.example")).ok());
+  REQUIRE((*directory)->RegisterPerson(MakePerson("John Smith/Dev/Acme", "jsmith2", "js2@acme.example")).ok());
+  auto found = (*directory)->FindPerson("John Smith");
+  REQUIRE_FALSE(found.ok());
+  CHECK(found.status().code() == StatusCode::kInvalidArgument);
+  CHECK((*directory)->FindPerson("John Smith/Dev/Acme")->short_name == "jsmith2");
+  CHECK((*directory)->FindPerson("nobody").status().code() == StatusCode::kNotFound);
+}
+
+TEST_CASE("updates move view entries and deletes remove them", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  auto jane = (*directory)->RegisterPerson(MakePerson("Jane Doe/Acme", "jdoe", "jane@acme.example"));
+  REQUIRE(jane.ok());
+  Person changed = *jane;
+  changed.internet_address = "j.doe@acme.example";
+  REQUIRE((*directory)->UpdatePerson(changed).ok());
+  CHECK((*directory)->FindPerson("jane@acme.example").status().code() == StatusCode::kNotFound);
+  CHECK((*directory)->FindPersonByAddress("J.DOE@acme.example")->note_id == jane->note_id);
+  REQUIRE((*directory)->DeletePerson("Jane Doe/Acme").ok());
+  CHECK((*directory)->FindPerson("jdoe").status().code() == StatusCode::kNotFound);
+  CHECK((*directory)->ListPeople()->empty());
+}
+
+TEST_CASE("administrators are named directly or through nested groups", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  auto& dir = **directory;
+  auto jane = dir.RegisterPerson(MakePerson("Jane Doe/Acme", "jdoe", "jane@acme.example"));
+  auto john = dir.RegisterPerson(MakePerson("John Roe/Acme", "jroe", "john@acme.example"));
+  auto eve = dir.RegisterPerson(MakePerson("Eve Moe/Acme", "emoe", "eve@acme.example"));
+  REQUIRE((jane.ok() && john.ok() && eve.ok()));
+  REQUIRE(dir.PutGroup({0, "Admins", {"Inner Admins", "LocalDomainServers"}}).ok());
+  REQUIRE(dir.PutGroup({0, "Inner Admins", {"CN=John Roe/O=Acme", "Admins"}}).ok());  // a cycle
+  ServerDocument server;
+  server.name = *HierName::Parse("Acme01/Acme");
+  server.domain = "Acme";
+  server.administrators = {"Jane Doe/Acme", "Admins"};
+  auto stored = dir.PutServer(server);
+  REQUIRE(stored.ok());
+  auto found = dir.FindServer("CN=Acme01/O=Acme");
+  REQUIRE(found.ok());
+  CHECK(dir.IsAdministrator(*found, *jane));
+  CHECK(dir.IsAdministrator(*found, *john));
+  CHECK_FALSE(dir.IsAdministrator(*found, *eve));
+}
+
+TEST_CASE("certifier documents are listed and found by name", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  CertifierDocument org;
+  org.name = *HierName::Parse("O=Acme");
+  org.certificate_pem = "PEM";
+  REQUIRE((*directory)->PutCertifier(org).ok());
+  CertifierDocument internet;
+  internet.name = *HierName::Parse("CN=Acme-Corp-Email/O=Acme");
+  internet.type = "Internet";
+  internet.icl_file = "ICL_Acme-Corp-Email.nsf";
+  REQUIRE((*directory)->PutCertifier(internet).ok());
+  CHECK((*directory)->FindCertifier("acme-corp-email")->icl_file == "ICL_Acme-Corp-Email.nsf");
+  CHECK((*directory)->FindCertifier("O=Acme")->type == "Notes");
+  CHECK((*directory)->ListCertifiers()->size() == 2);
+}
