@@ -86,6 +86,7 @@ void HttpApi::Install(httplib::Server& server) {
                                           true));
   server.Delete("/api/v1/admin/people",
                 Guarded([this](const Caller& c, const httplib::Request& r, int*) { return DeletePerson(c, r); }, true));
+  InstallMailEndpoints(server);
   server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {
@@ -210,13 +211,17 @@ Result<nlohmann::json> HttpApi::RegisterPerson(const Caller& caller, const httpl
   if (!subject.ok() || !(*subject == name))
     return Status::InvalidArgument("the certificate's subject does not match the name " + name.Abbreviated());
   NOTESD_ASSIGN_OR_RETURN(std::vector<CertifierDocument> certifiers, directory_.ListCertifiers());
-  std::vector<X509Ptr> roots;
-  for (const CertifierDocument& certifier : certifiers)
-    if (certifier.type == "Notes")
-      if (auto root = CertificateFromPem(certifier.certificate_pem); root.ok()) roots.push_back(std::move(root).value());
-  std::vector<X509*> root_pointers;
-  for (auto& root : roots) root_pointers.push_back(root.get());
-  Status chained = VerifyChain(certificate.get(), root_pointers, {}, std::time(nullptr), CertPurpose::kTlsClient);
+  // Self-signed Notes certifiers are the roots; OU certifiers below them are intermediates.
+  std::vector<X509Ptr> held;
+  std::vector<X509*> roots, intermediates;
+  for (const CertifierDocument& certifier : certifiers) {
+    if (certifier.type != "Notes") continue;
+    auto parsed = CertificateFromPem(certifier.certificate_pem);
+    if (!parsed.ok()) continue;
+    held.push_back(std::move(parsed).value());
+    (IsSelfSigned(held.back().get()) ? roots : intermediates).push_back(held.back().get());
+  }
+  Status chained = VerifyChain(certificate.get(), roots, intermediates, std::time(nullptr), CertPurpose::kTlsClient);
   if (!chained.ok()) return Status::InvalidArgument("the certificate is not from this organisation's certifier: " + chained.message());
 
   Person person;

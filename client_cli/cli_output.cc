@@ -1,0 +1,138 @@
+// client_cli/cli_output.cc — aligned text, JSON, certificate and Person printing.
+#include "client_cli/cli_output.h"
+
+#include <algorithm>
+#include <cstdio>
+
+#include "core/crypto.h"
+#include "core/hier_name.h"
+#include "core/x509_certs.h"
+
+namespace notesd::client {
+
+void PrintFields(std::ostream& out, const Fields& fields, const std::string& indent) {
+  std::size_t width = 0;
+  for (const auto& [label, value] : fields) width = std::max(width, label.size());
+  for (const auto& [label, value] : fields)
+    out << indent << label << ':' << std::string(width - label.size() + 2, ' ') << Sanitize(value) << '\n';
+}
+
+void PrintJson(std::ostream& out, const nlohmann::json& value) {
+  out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
+}
+
+namespace {
+
+std::string Escape(const std::string& text, bool keep_lines) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    auto byte = static_cast<unsigned char>(c);
+    if (keep_lines && (c == '\n' || c == '\t')) {
+      out += c;
+    } else if (c == '\n') {
+      out += "\\n";
+    } else if (c == '\t') {
+      out += "\\t";
+    } else if (byte < 0x20 || byte == 0x7F) {
+      char hex[8];
+      std::snprintf(hex, sizeof hex, "\\x%02X", byte);
+      out += hex;
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string Sanitize(const std::string& text) { return Escape(text, false); }
+std::string SanitizeOutput(const std::string& text) { return Escape(text, true); }
+
+std::string FormatTime(std::time_t time) {
+  std::tm parts{};
+  if (gmtime_r(&time, &parts) == nullptr) return "?";
+  char text[32];
+  if (std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts) == 0) return "?";
+  return text;
+}
+
+std::string YesNo(bool value) { return value ? "yes" : "no"; }
+
+std::string IssuedBy(X509* cert) {
+  std::string common_name = IssuerCommonName(cert);
+  return common_name.empty() ? IssuerText(cert) : common_name;
+}
+
+namespace {
+
+std::string TimeOrUnknown(const Result<std::time_t>& time) { return time.ok() ? FormatTime(*time) : "?"; }
+
+}  // namespace
+
+nlohmann::json CertificateJson(X509* cert) {
+  Result<std::string> fingerprint = CertificateFingerprint(cert, DigestAlgorithm::kSha256);
+  return {{"subject", SubjectText(cert)},
+          {"issuer", IssuerText(cert)},
+          {"issued_by", IssuedBy(cert)},
+          {"serial", SerialHex(cert)},
+          {"not_before", TimeOrUnknown(NotBefore(cert))},
+          {"not_after", TimeOrUnknown(NotAfter(cert))},
+          {"sha256", fingerprint.ok() ? *fingerprint : ""}};
+}
+
+Fields CertificateFields(X509* cert) {
+  return {{"Subject", SubjectText(cert)},
+          {"Issued By", IssuedBy(cert)},
+          {"Serial", SerialHex(cert)},
+          {"Valid from", TimeOrUnknown(NotBefore(cert))},
+          {"Valid to", TimeOrUnknown(NotAfter(cert))}};
+}
+
+std::string JsonText(const nlohmann::json& object, const char* field) {
+  if (!object.is_object()) return "";
+  auto it = object.find(field);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool JsonBool(const nlohmann::json& object, const char* field) {
+  if (!object.is_object()) return false;
+  auto it = object.find(field);
+  return it != object.end() && it->is_boolean() && it->get<bool>();
+}
+
+std::string AbbreviatedName(const std::string& canonical) {
+  Result<HierName> name = HierName::Parse(canonical);
+  return name.ok() ? name->Abbreviated() : canonical;
+}
+
+namespace {
+
+std::string NotesCertificateText(const std::string& pem) {
+  if (pem.empty()) return "none";
+  Result<X509Ptr> cert = CertificateFromPem(pem);
+  if (!cert.ok()) return "unreadable (" + cert.status().message() + ")";
+  return "issued by " + IssuedBy(cert->get());
+}
+
+}  // namespace
+
+Fields PersonFields(const nlohmann::json& person) {
+  std::size_t internet = 0;
+  if (auto it = person.find("internet_certificates"); it != person.end() && it->is_array()) internet = it->size();
+  return {{"Name", JsonText(person, "name")},
+                    {"Abbreviated", JsonText(person, "abbreviated")},
+                    {"First name", JsonText(person, "first_name")},
+                    {"Last name", JsonText(person, "last_name")},
+                    {"Short name", JsonText(person, "short_name")},
+                    {"Internet address", JsonText(person, "internet_address")},
+                    {"Mail server", JsonText(person, "mail_server")},
+                    {"Mail file", JsonText(person, "mail_file")},
+                    {"Notes certificate", NotesCertificateText(JsonText(person, "certificate"))},
+                    {"Internet certificates", std::to_string(internet)}};
+}
+
+void PrintPerson(std::ostream& out, const nlohmann::json& person) { PrintFields(out, PersonFields(person)); }
+
+}  // namespace notesd::client

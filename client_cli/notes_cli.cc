@@ -1,0 +1,94 @@
+// client_cli/notes_cli.cc — builds the `notes` command line, runs the chosen command and
+// turns failures into exit codes.
+#include "client_cli/notes_cli.h"
+
+#include <exception>
+#include <iostream>
+
+namespace notesd::client {
+
+namespace {
+
+const char* kFooter =
+    "Exit status: 0 ok; 1 the operation failed (the server said no, wrong password, not found...);\n"
+    "2 usage error; 3 cannot reach the server (or it could not be verified).\n"
+    "Password of your ID: --password, else $NOTESD_PASSWORD, else --password-file, else a prompt\n"
+    "on the terminal. Client directory: --client-dir, else $NOTESD_CLIENT, else ~/.notesd.";
+
+void AddGlobalOptions(CLI::App& app, CommandLine& line) {
+  AddOptional(&app, "--client-dir", line.global.client_dir,
+              "Client data directory (default: $NOTESD_CLIENT, else ~/.notesd)");
+  AddOptional(&app, "--password", line.global.password, "Password of your ID file (default: $NOTESD_PASSWORD)");
+  AddOptional(&app, "--password-file", line.global.password_file,
+              "Read the password of your ID file from the first line of FILE");
+}
+
+int ParseFailure(CLI::App& app, const CLI::ParseError& error) {
+  if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
+  std::cerr << "notes: " << error.what() << "\nRun with --help for more information.\n";
+  return kExitUsage;
+}
+
+}  // namespace
+
+void OnRun(CLI::App* sub, CommandLine& line, std::function<int()> action) {
+  sub->callback([&line, action = std::move(action)] { line.run = action; });
+}
+
+CLI::Option* AddOptional(CLI::App* sub, const std::string& name, std::optional<std::string>& target,
+                         const std::string& description) {
+  return sub->add_option_function<std::string>(
+      name, [&target](const std::string& value) { target = value; }, description);
+}
+
+int ReportFailure(const Status& status) {
+  std::cerr << "notes: " << status.message() << "\n";
+  return status.code() == StatusCode::kUnavailable ? kExitUnreachable : kExitFailed;
+}
+
+int ReportUsage(const std::string& message) {
+  std::cerr << "notes: " << message << "\n";
+  return kExitUsage;
+}
+
+Result<HomeSession> OpenHomeSession(const ClientContext& context) {
+  HomeSession session;
+  NOTESD_ASSIGN_OR_RETURN(session.settings, context.LoadHomeServerSettings());
+  NOTESD_ASSIGN_OR_RETURN(ServerAddress address, ParseServerAddress(session.settings.home_server_address));
+  NOTESD_ASSIGN_OR_RETURN(std::filesystem::path id_path, context.IdPath(std::nullopt));
+  NOTESD_ASSIGN_OR_RETURN(session.id, context.LoadId(id_path));
+  HomeServerOptions options;
+  options.address = address;
+  options.expected_server = session.settings.home_server;
+  NOTESD_ASSIGN_OR_RETURN(session.server, HomeServerClient::Create(session.id, options));
+  return session;
+}
+
+int RunNotes(int argc, char** argv) {
+  CLI::App app{"notes — the notesd client: your ID file, local databases, the directory, administration", "notes"};
+  app.set_version_flag("--version", std::string("notes (notesd) ") + NOTESD_VERSION);
+  app.footer(kFooter);
+  app.fallthrough();  // global options may also follow the subcommand
+  app.require_subcommand(1);
+  CommandLine line;
+  AddGlobalOptions(app, line);
+  AddDbCommands(app, line);
+  AddIdCommands(app, line);
+  AddSetupCommands(app, line);
+  AddPeopleCommands(app, line);
+  AddAdminCommands(app, line);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& error) {
+    return ParseFailure(app, error);
+  }
+  if (!line.run) return ReportUsage("no command given; run `notes --help`");
+  try {
+    return line.run();
+  } catch (const std::exception& error) {
+    std::cerr << "notes: internal error: " << error.what() << "\n";
+    return kExitFailed;
+  }
+}
+
+}  // namespace notesd::client
