@@ -6,10 +6,10 @@ cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DATA_DIR=${NOTESD_DATA:-$PWD/data}
-if [ ! -f "$DATA_DIR/notes.ini" ]; then
-  echo "Making a fresh data directory in $DATA_DIR"
-  mkdir -p "$DATA_DIR"
-  chmod 700 "$DATA_DIR"
-  cp notes.ini.sample "$DATA_DIR/notes.ini"
+if ! grep -qi '^ServerSetup=' "$DATA_DIR/notes.ini" 2>/dev/null; then
+  echo "Setting up a fresh data directory in $DATA_DIR (organisation Acme, server Acme01)"
+  build/server/nserver --data "$DATA_DIR" --setup --org "${NOTESD_ORG:-Acme}" \
+    --server-name "${NOTESD_SERVER_NAME:-Acme01}" --admin-name "${NOTESD_ADMIN_NAME:-Jane Admin}" \
+    --http-address 127.0.0.1 --http-port "${NOTESD_HTTP_PORT:-8443}"
 fi
 exec build/server/nserver --data "$DATA_DIR"
