@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
+NOTESD_TARGETS="nserver notes" scripts/build.sh build -DCMAKE_BUILD_TYPE=RelWithDebInfo
 DATA_DIR=${NOTESD_DATA:-$PWD/data}
 if ! grep -qi '^ServerSetup=' "$DATA_DIR/notes.ini" 2>/dev/null; then
   echo "Setting up a fresh data directory in $DATA_DIR (organisation Acme, server Acme01)"
