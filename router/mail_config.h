@@ -1,0 +1,95 @@
+// router/mail_config.h — the notes.ini keys of the Router and SMTP tasks (one table per
+// task; the keys both read are declared once and listed in both tables), and the
+// settings read from them. See router/router_task.h and router/smtp_task.h.
+#pragma once
+
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/config_keys.h"
+#include "core/notes_ini.h"
+#include "router/router_engine.h"
+
+namespace notesd::mail_keys {
+
+// Read by both tasks.
+inline constexpr ConfigKey kSmtpDomains{
+    "SMTPDomains", ConfigType::kList, "", 0, 0,
+    "The organisation's Internet mail domains (`acme.example,acme.test`): mail for them is local, mail for others is "
+    "relayed out; the SMTP listener accepts only these (never an open relay). Empty: only the Internet addresses of "
+    "people in the directory are local",
+    "Router, SMTP", false};
+inline constexpr ConfigKey kSmtpHostName{
+    "SMTPHostName", ConfigType::kText, "", 0, 0,
+    "This server's mail host name in SMTP greetings, Received fields and failure reports; empty: the server's common "
+    "name, lower case, in the first SMTPDomains domain (else `localhost`)",
+    "Router, SMTP", false};
+
+// Router.
+inline constexpr ConfigKey kRelayHost{
+    "SMTPRelayHost", ConfigType::kText, "", 0, 0,
+    "Relay host for mail leaving the organisation (host name or address); empty: Internet mail waits in mail.box "
+    "until one is set (TELL ROUTER UPDATE CONFIG) or it expires",
+    "Router", false};
+inline constexpr ConfigKey kRelayPort{"SMTPRelayPort", ConfigType::kInt, "25", 1, 65535,
+                                      "TCP port of the relay host", "Router", false};
+inline constexpr ConfigKey kRelayTls{
+    "RouterRelayTLS", ConfigType::kText, "Optional", 0, 0,
+    "STARTTLS to the relay host: `Optional` (when offered), `Required` (no TLS, no transfer: retried) or `None`",
+    "Router", false};
+inline constexpr ConfigKey kRelayTlsCaFile{
+    "RouterRelayTLSCAFile", ConfigType::kText, "", 0, 0,
+    "PEM file of the roots the relay host's certificate must chain to; empty: the certificate is not verified "
+    "(opportunistic TLS, RFC 7435)",
+    "Router", false};
+inline constexpr ConfigKey kRetryInterval{
+    "RouterRetryIntervalSeconds", ConfigType::kInt, "60", 1, 86400,
+    "Seconds before the first retry of a failed transfer; the wait doubles with each failure", "Router", false};
+inline constexpr ConfigKey kRetryMax{"RouterRetryMaxSeconds", ConfigType::kInt, "3600", 1, 86400,
+                                     "Longest wait between two transfer attempts, in seconds", "Router", false};
+inline constexpr ConfigKey kExpire{
+    "RouterMessageExpireMinutes", ConfigType::kInt, "1440", 1, 43200,
+    "Minutes an Internet message may wait for the relay host before it is returned to its sender (DSN 4.4.7)",
+    "Router", false};
+inline constexpr ConfigKey kRelayTimeout{"RouterTimeoutSeconds", ConfigType::kInt, "60", 1, 3600,
+                                         "Seconds the Router waits for the relay host on each read or write",
+                                         "Router", false};
+
+// SMTP.
+inline constexpr ConfigKey kListenerPort{"SMTPListenerPort", ConfigType::kInt, "25", 1, 65535,
+                                         "TCP port of the SMTP listener", "SMTP", true};
+inline constexpr ConfigKey kListenerAddress{
+    "SMTPListenerAddress", ConfigType::kText, "0.0.0.0", 0, 0,
+    "Address the SMTP listener binds (`127.0.0.1` for loopback only)", "SMTP", true};
+inline constexpr ConfigKey kMaxMessageKb{
+    "SMTPMaxMessageSizeKB", ConfigType::kInt, "0", 0, 262144,
+    "Largest message accepted, in KB (ESMTP SIZE; refused at MAIL and at DATA); 0 = no limit (256 MB still applies)",
+    "SMTP", true};
+inline constexpr ConfigKey kMaxRecipients{"SMTPMaxRecipients", ConfigType::kInt, "100", 1, 10000,
+                                          "Recipients per message; more get 452 4.5.3", "SMTP", true};
+inline constexpr ConfigKey kMaxSessions{"SMTPMaxSessions", ConfigType::kInt, "100", 1, 10000,
+                                        "Concurrent SMTP sessions; more are answered 421 and closed", "SMTP", true};
+inline constexpr ConfigKey kMaxCommands{"SMTPMaxCommands", ConfigType::kInt, "10000", 10, 1000000,
+                                        "Commands per SMTP session before it is closed with 421", "SMTP", true};
+inline constexpr ConfigKey kIdleTimeout{"SMTPIdleTimeoutSeconds", ConfigType::kInt, "300", 1, 3600,
+                                        "Seconds an SMTP client may stay silent between commands (then 421)", "SMTP",
+                                        true};
+inline constexpr ConfigKey kDataTimeout{"SMTPDataTimeoutSeconds", ConfigType::kInt, "600", 1, 3600,
+                                        "Seconds an SMTP client may stay silent while sending a message (then 421)",
+                                        "SMTP", true};
+inline constexpr ConfigKey kStartTls{"SMTPStartTLS", ConfigType::kBool, "1", 0, 0,
+                                     "Offer STARTTLS with the server ID's certificate (1) or not (0)", "SMTP", true};
+
+inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains, kSmtpHostName, kRelayHost, kRelayPort, kRelayTls,
+                                            kRelayTlsCaFile, kRetryInterval, kRetryMax, kExpire, kRelayTimeout};
+inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,   kSmtpHostName,  kListenerPort, kListenerAddress,
+                                          kMaxMessageKb,  kMaxRecipients, kMaxSessions,  kMaxCommands,
+                                          kIdleTimeout,   kDataTimeout,   kStartTls};
+
+// SMTPHostName, or its default (see the key).
+std::string MailHostName(const NotesIni& ini);
+// The Router's settings. `problems` receives one line per ignored bad value.
+RouterConfig ReadRouterConfig(const NotesIni& ini, std::vector<std::string>* problems);
+
+}  // namespace notesd::mail_keys

@@ -1,0 +1,269 @@
+#include "router/mail_message.h"
+
+#include <cctype>
+#include <charconv>
+#include <ctime>
+
+#include <openssl/evp.h>
+
+#include "core/notes_ini.h"
+
+namespace notesd {
+
+namespace {
+
+constexpr std::size_t kMaxHeaderValue = 64 * 1024;
+
+bool IsBlank(char c) { return c == ' ' || c == '\t'; }
+
+std::string TrimBlanks(std::string_view text) {
+  while (!text.empty() && (IsBlank(text.front()) || text.front() == '\r' || text.front() == '\n')) text.remove_prefix(1);
+  while (!text.empty() && (IsBlank(text.back()) || text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
+  return std::string(text);
+}
+
+// Removes (comments), honouring quoted strings and nesting.
+std::string StripComments(std::string_view text) {
+  std::string out;
+  int depth = 0;
+  bool quoted = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\\' && i + 1 < text.size()) {
+      if (depth == 0) out += text.substr(i, 2);
+      ++i;
+      continue;
+    }
+    if (!quoted && c == '(') {
+      ++depth;
+      continue;
+    }
+    if (!quoted && c == ')' && depth > 0) {
+      --depth;
+      continue;
+    }
+    if (depth > 0) continue;
+    if (c == '"') quoted = !quoted;
+    out += c;
+  }
+  return out;
+}
+
+int MonthIndex(std::string_view name) {
+  static const char* const kMonths[] = {"jan", "feb", "mar", "apr", "may", "jun",
+                                        "jul", "aug", "sep", "oct", "nov", "dec"};
+  for (int i = 0; i < 12; ++i)
+    if (EqualsIgnoreCase(name, kMonths[i])) return i;
+  return -1;
+}
+
+bool ParseNumber(std::string_view text, int* out) {
+  if (text.empty() || text.size() > 9) return false;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), *out);
+  return ec == std::errc() && ptr == text.data() + text.size();
+}
+
+// Zone offset in minutes east of UTC.
+std::optional<int> ZoneMinutes(std::string_view zone) {
+  if (zone.size() == 5 && (zone[0] == '+' || zone[0] == '-')) {
+    int hhmm = 0;
+    if (!ParseNumber(zone.substr(1), &hhmm)) return std::nullopt;
+    int minutes = hhmm / 100 * 60 + hhmm % 100;
+    return zone[0] == '-' ? -minutes : minutes;
+  }
+  struct Named {
+    const char* name;
+    int minutes;
+  };
+  static const Named kZones[] = {{"UT", 0},         {"GMT", 0},        {"Z", 0},          {"EST", -5 * 60},
+                                 {"EDT", -4 * 60},  {"CST", -6 * 60},  {"CDT", -5 * 60},  {"MST", -7 * 60},
+                                 {"MDT", -6 * 60},  {"PST", -8 * 60},  {"PDT", -7 * 60}};
+  for (const Named& named : kZones)
+    if (EqualsIgnoreCase(zone, named.name)) return named.minutes;
+  return 0;  // RFC 5322 4.3: an unknown zone is taken as UTC
+}
+
+std::vector<std::string_view> SplitBlanks(std::string_view text) {
+  std::vector<std::string_view> words;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    while (i < text.size() && (IsBlank(text[i]) || text[i] == ',')) ++i;
+    std::size_t start = i;
+    while (i < text.size() && !IsBlank(text[i]) && text[i] != ',') ++i;
+    if (i > start) words.push_back(text.substr(start, i - start));
+  }
+  return words;
+}
+
+}  // namespace
+
+std::string_view HeaderBlock(std::string_view message) {
+  std::size_t crlf = message.find("\r\n\r\n");
+  std::size_t lf = message.find("\n\n");
+  std::size_t end = std::min(crlf == std::string_view::npos ? message.size() : crlf + 2,
+                             lf == std::string_view::npos ? message.size() : lf + 1);
+  if (message.starts_with("\r\n")) return {};
+  if (message.starts_with("\n")) return {};
+  return message.substr(0, end);
+}
+
+std::optional<std::string> HeaderValue(std::string_view message, std::string_view name) {
+  std::string_view headers = HeaderBlock(message);
+  std::size_t pos = 0;
+  while (pos < headers.size()) {
+    std::size_t eol = headers.find('\n', pos);
+    if (eol == std::string_view::npos) eol = headers.size();
+    std::string_view line = headers.substr(pos, eol - pos);
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    pos = eol + 1;
+    std::size_t colon = line.find(':');
+    if (IsBlank(line.empty() ? 'x' : line.front()) || colon == std::string_view::npos) continue;
+    if (!EqualsIgnoreCase(TrimSpaces(line.substr(0, colon)), name)) continue;
+    std::string value(line.substr(colon + 1));
+    // Folded continuation lines start with a blank.
+    while (pos < headers.size() && IsBlank(headers[pos]) && value.size() < kMaxHeaderValue) {
+      std::size_t next = headers.find('\n', pos);
+      if (next == std::string_view::npos) next = headers.size();
+      std::string_view more = headers.substr(pos, next - pos);
+      if (!more.empty() && more.back() == '\r') more.remove_suffix(1);
+      value += more;  // unfolding removes the line break only (RFC 5322 2.2.3)
+      pos = next + 1;
+    }
+    for (char& c : value)
+      if (c == '\r' || c == '\n') c = ' ';
+    return TrimBlanks(value);
+  }
+  return std::nullopt;
+}
+
+std::vector<std::string> AddressesIn(std::string_view value) {
+  std::string text = StripComments(value);
+  std::vector<std::string> entries;
+  std::string current;
+  bool quoted = false;
+  bool angled = false;
+  auto flush = [&] {
+    std::string entry = TrimBlanks(current);
+    current.clear();
+    if (entry.empty()) return;
+    std::size_t open = entry.find('<');
+    std::size_t close = entry.rfind('>');
+    if (open != std::string::npos && close != std::string::npos && close > open) {
+      entry = TrimBlanks(std::string_view(entry).substr(open + 1, close - open - 1));
+    } else if (!entry.empty() && entry.back() == ';') {
+      return;  // "undisclosed-recipients:;"
+    }
+    if (!entry.empty()) entries.push_back(entry);
+  };
+  for (char c : text) {
+    if (c == '"' && !angled) quoted = !quoted;
+    if (!quoted && c == '<') angled = true;
+    if (!quoted && c == '>') angled = false;
+    if (!quoted && !angled && c == ',') {
+      flush();
+      continue;
+    }
+    if (!quoted && !angled && c == ':') {  // "group: a@b, c@d;" — drop the display name
+      current.clear();
+      continue;
+    }
+    if (!quoted && !angled && c == ';') {
+      flush();
+      continue;
+    }
+    current += c;
+  }
+  flush();
+  return entries;
+}
+
+std::optional<TimeMicros> ParseRfc5322Date(std::string_view text) {
+  std::string cleaned = StripComments(text);
+  std::vector<std::string_view> words = SplitBlanks(cleaned);
+  std::size_t i = 0;
+  if (i < words.size() && !words[i].empty() && std::isalpha(static_cast<unsigned char>(words[i].front()))) ++i;
+  if (words.size() < i + 4) return std::nullopt;
+  int day = 0, year = 0;
+  if (!ParseNumber(words[i], &day)) return std::nullopt;
+  int month = MonthIndex(words[i + 1]);
+  if (month < 0 || !ParseNumber(words[i + 2], &year)) return std::nullopt;
+  if (year < 50 && words[i + 2].size() <= 2) year += 2000;
+  else if (year < 1000) year += 1900;
+  std::string_view clock = words[i + 3];
+  int hour = 0, minute = 0, second = 0;
+  std::size_t c1 = clock.find(':');
+  if (c1 == std::string_view::npos) return std::nullopt;
+  std::size_t c2 = clock.find(':', c1 + 1);
+  if (!ParseNumber(clock.substr(0, c1), &hour)) return std::nullopt;
+  if (!ParseNumber(clock.substr(c1 + 1, c2 == std::string_view::npos ? std::string_view::npos : c2 - c1 - 1), &minute))
+    return std::nullopt;
+  if (c2 != std::string_view::npos && !ParseNumber(clock.substr(c2 + 1), &second)) return std::nullopt;
+  if (day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60 || year > 9999) return std::nullopt;
+  int zone = 0;
+  if (words.size() > i + 4) {
+    auto minutes = ZoneMinutes(words[i + 4]);
+    if (!minutes) return std::nullopt;
+    zone = *minutes;
+  }
+  std::tm tm{};
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  std::time_t seconds = timegm(&tm);
+  if (seconds == static_cast<std::time_t>(-1)) return std::nullopt;
+  return (static_cast<TimeMicros>(seconds) - zone * 60) * 1'000'000;
+}
+
+std::string FormatRfc5322Date(TimeMicros time) {
+  std::time_t seconds = static_cast<std::time_t>(time / 1'000'000);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buffer;
+}
+
+bool HasEightBitBytes(std::string_view bytes) {
+  for (char c : bytes)
+    if (static_cast<unsigned char>(c) & 0x80) return true;
+  return false;
+}
+
+MessageSummary SummariseMessage(std::string_view message) {
+  MessageSummary summary;
+  summary.from = HeaderValue(message, "From").value_or("");
+  if (auto to = HeaderValue(message, "To")) summary.send_to = AddressesIn(*to);
+  if (auto cc = HeaderValue(message, "Cc")) summary.copy_to = AddressesIn(*cc);
+  summary.subject = HeaderValue(message, "Subject").value_or("");
+  summary.message_id = HeaderValue(message, "Message-ID").value_or("");
+  if (auto date = HeaderValue(message, "Date")) summary.date = ParseRfc5322Date(*date);
+  return summary;
+}
+
+}  // namespace notesd
+
+namespace notesd {
+
+std::string Base64Encode(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
+                          static_cast<int>(bytes.size()));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  return out;
+}
+
+Result<std::string> Base64Decode(std::string_view text) {
+  if (text.size() % 4 != 0) return Status::InvalidArgument("not base64: length is not a multiple of 4");
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
+                          static_cast<int>(text.size()));
+  if (n < 0) return Status::InvalidArgument("not base64");
+  std::size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
+}  // namespace notesd

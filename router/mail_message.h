@@ -1,0 +1,63 @@
+// router/mail_message.h — reading the few things the Router needs from an RFC 5322
+// message (summary headers, addresses, dates) and writing dates and trace lines.
+//
+// The message itself is never rewritten: notesd keeps every message byte for byte.
+// These helpers only look at the header block.
+//
+// SECURITY: the message comes from outside. Every function here bounds its work by the
+// input size, never throws, and returns empty values for what it cannot read.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/note.h"
+#include "core/status.h"
+
+namespace notesd {
+
+// The header block of a message: everything before the first empty line (CRLF CRLF or
+// LF LF); the whole message when it has no body.
+std::string_view HeaderBlock(std::string_view message);
+
+// The unfolded value of the first header field called `name` (case-insensitive), its
+// leading and trailing white space removed; nullopt when absent.
+std::optional<std::string> HeaderValue(std::string_view message, std::string_view name);
+
+// The addr-specs of an address-list header value: `Jane <j@x.example>, k@y.example,
+// "Roe, John" <r@z>` -> {"j@x.example", "k@y.example", "r@z"}. Group syntax and comments
+// are skipped. Entries without '@' are kept as written (Notes names).
+std::vector<std::string> AddressesIn(std::string_view value);
+
+// RFC 5322 date-time ("Sun, 29 Nov 2026 02:54:00 +0000", obsolete zones accepted) ->
+// microseconds since the epoch; nullopt when it cannot be read.
+std::optional<TimeMicros> ParseRfc5322Date(std::string_view text);
+// "Sun, 29 Nov 2026 02:54:00 +0000" (always UTC).
+std::string FormatRfc5322Date(TimeMicros time);
+
+// True when any byte has the high bit set (needs 8BITMIME to relay as is).
+bool HasEightBitBytes(std::string_view bytes);
+
+// What the Router shows of a message without parsing MIME.
+struct MessageSummary {
+  std::string from;                  // the From field as written
+  std::vector<std::string> send_to;  // To addresses
+  std::vector<std::string> copy_to;  // Cc addresses
+  std::string subject;               // as written (encoded words not decoded)
+  std::string message_id;
+  std::optional<TimeMicros> date;    // the Date field
+};
+MessageSummary SummariseMessage(std::string_view message);
+
+}  // namespace notesd
+
+namespace notesd {
+
+// Base64 (RFC 4648, no line breaks) for carrying raw messages in JSON.
+std::string Base64Encode(std::string_view bytes);
+// InvalidArgument for anything but canonical base64 (padding required, no white space).
+Result<std::string> Base64Decode(std::string_view text);
+
+}  // namespace notesd

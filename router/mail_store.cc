@@ -1,0 +1,280 @@
+#include "router/mail_store.h"
+
+#include <chrono>
+#include <cstdio>
+#include <future>
+
+#include "core/notes_ini.h"
+#include "router/mail_message.h"
+
+namespace notesd {
+
+namespace {
+
+TimeMicros WallMicros() {
+  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+std::string PaddedTime(TimeMicros time) {
+  char buffer[32];
+  std::snprintf(buffer, sizeof buffer, "%020lld", static_cast<long long>(time < 0 ? 0 : time));
+  return buffer;
+}
+
+Bytes ToBytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
+
+std::string FromBytes(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
+
+}  // namespace
+
+Note MailBoxNote(const MailEnvelope& envelope, std::string_view message, TimeMicros now) {
+  MessageSummary summary = SummariseMessage(message);
+  Note note("Memo");
+  note.SetText("From", summary.from, kItemSummary);
+  note.SetTextList("SendTo", summary.send_to, kItemSummary);
+  note.SetTextList("CopyTo", summary.copy_to, kItemSummary);
+  note.SetText("Subject", summary.subject, kItemSummary);
+  note.SetTime("PostedDate", summary.date.value_or(now), kItemSummary);
+  note.SetNumber("Size", static_cast<double>(message.size()), kItemSummary);
+  note.SetText("SMTPOriginator", envelope.sender, kItemSummary);
+  note.SetTextList("Recipients", envelope.recipients, kItemSummary);
+  note.SetTextList("$Pending", envelope.recipients, kItemSummary);
+  note.SetTime("$Arrival", now, kItemSummary);
+  note.SetText("$Origin", envelope.origin);
+  note.SetText("$Trace", envelope.trace);
+  if (envelope.is_report) note.SetNumber("$Report", 1, kItemSummary);
+  note.SetBinary("$Message", ToBytes(message));
+  return note;
+}
+
+QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
+  QueuedMessage m;
+  m.note_id = note.id();
+  m.unid = note.unid();
+  m.sender = note.GetText("SMTPOriginator");
+  m.recipients = note.GetTextList("Recipients");
+  m.pending = note.GetTextList("$Pending");
+  m.outbound = note.GetTextList("$Outbound");
+  m.dead_recipients = note.GetTextList("$DeadRecipients");
+  m.routing_state = note.GetText("RoutingState");
+  m.failure_reason = note.GetText("FailureReason");
+  m.last_error = note.GetText("$LastError");
+  m.origin = note.GetText("$Origin");
+  m.trace = note.GetText("$Trace");
+  m.from = note.GetText("From");
+  m.subject = note.GetText("Subject");
+  m.attempts = static_cast<int>(note.GetNumber("$Attempts"));
+  m.next_attempt = note.GetTime("$NextAttempt");
+  m.arrival = note.GetTime("$Arrival", note.created());
+  m.posted = note.GetTime("PostedDate", m.arrival);
+  m.is_report = note.GetNumber("$Report") != 0;
+  if (with_body) m.message = FromBytes(note.GetBinary("$Message"));
+  return m;
+}
+
+Note MailFileNote(const QueuedMessage& message, TimeMicros delivered) {
+  MessageSummary summary = SummariseMessage(message.message);
+  Note note("Memo");
+  note.set_unid(message.unid);
+  note.SetText("From", summary.from, kItemSummary);
+  note.SetTextList("SendTo", summary.send_to, kItemSummary);
+  note.SetTextList("CopyTo", summary.copy_to, kItemSummary);
+  note.SetText("Subject", summary.subject, kItemSummary);
+  note.SetTime("PostedDate", message.posted, kItemSummary);
+  note.SetTime("DeliveredDate", delivered, kItemSummary);
+  note.SetNumber("Size", static_cast<double>(message.message.size()), kItemSummary);
+  note.SetText("SMTPOriginator", message.sender, kItemSummary);
+  note.SetTextList("Recipients", message.recipients, kItemSummary);
+  note.SetText("$Origin", message.origin);
+  note.SetBinary("$Message", ToBytes(message.message));
+  return note;
+}
+
+StoredMail StoredFromNote(const Note& note, bool with_body) {
+  StoredMail m;
+  m.note_id = note.id();
+  m.unid = note.unid();
+  m.from = note.GetText("From");
+  m.send_to = note.GetTextList("SendTo");
+  m.subject = note.GetText("Subject");
+  m.posted = note.GetTime("PostedDate");
+  m.delivered = note.GetTime("DeliveredDate");
+  m.size = static_cast<std::int64_t>(note.GetNumber("Size"));
+  m.sender = note.GetText("SMTPOriginator");
+  if (with_body) m.message = FromBytes(note.GetBinary("$Message"));
+  return m;
+}
+
+ViewDefinition RoutingViewDefinition() {
+  return {kRoutingView,
+          [](const Note& note) {
+            std::vector<std::string> keys;
+            if (note.GetText("RoutingState") == "DEAD") return std::vector<std::string>{"dead"};
+            if (!note.GetTextList("$Pending").empty()) keys.push_back("pending");
+            if (!note.GetTextList("$Outbound").empty()) keys.push_back("transfer");
+            return keys;
+          },
+          false, 1};
+}
+
+ViewDefinition InboxViewDefinition() {
+  return {kInboxView, [](const Note& note) { return std::vector<std::string>{PaddedTime(note.GetTime("DeliveredDate"))}; },
+          false, 1};
+}
+
+Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir, MailStoreOptions options) {
+  NsfOptions nsf;
+  nsf.title = "Mail Router Mailbox";
+  nsf.no_sync = options.no_sync;
+  nsf.views.push_back(RoutingViewDefinition());
+  nsf.initial_map_size = std::size_t{64} << 20;
+  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<NsfDatabase> box, NsfDatabase::Open(data_dir / "mail.box", nsf));
+  return std::unique_ptr<MailStore>(new MailStore(data_dir, options, std::move(box)));
+}
+
+MailStore::MailStore(std::filesystem::path data_dir, MailStoreOptions options, std::unique_ptr<NsfDatabase> mail_box)
+    : data_dir_(std::move(data_dir)), options_(options), mail_box_(std::move(mail_box)) {
+  committer_ = std::thread([this] { CommitterLoop(); });
+}
+
+MailStore::~MailStore() {
+  {
+    std::lock_guard lock(queue_mutex_);
+    stopping_ = true;
+  }
+  queue_changed_.notify_all();
+  if (committer_.joinable()) committer_.join();
+}
+
+void MailStore::WriteMailBoxAsync(MailBoxWork work, Done done) {
+  {
+    std::lock_guard lock(queue_mutex_);
+    if (stopping_) {
+      done(Status::Unavailable("mail.box is closing"));
+      return;
+    }
+    queue_.push_back({std::move(work), std::move(done)});
+  }
+  queue_changed_.notify_one();
+}
+
+Status MailStore::WriteMailBox(MailBoxWork work) {
+  auto promise = std::make_shared<std::promise<Status>>();
+  std::future<Status> result = promise->get_future();
+  WriteMailBoxAsync(std::move(work), [promise](const Status& status) { promise->set_value(status); });
+  return result.get();
+}
+
+void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
+                             std::function<void(const Result<std::string>&)> done) {
+  if (envelope.recipients.empty()) {
+    done(Status::InvalidArgument("a message needs at least one recipient"));
+    return;
+  }
+  auto unid = std::make_shared<std::string>();
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, message, WallMicros()));
+  WriteMailBoxAsync(
+      [note, unid](WriteTxn& txn) -> Status {
+        NOTESD_ASSIGN_OR_RETURN(Note stored, txn.Create(*note));
+        *unid = stored.unid();
+        return Status::Ok();
+      },
+      [this, unid, done = std::move(done)](const Status& status) {
+        if (status.ok()) {
+          done(*unid);
+          NotifyWork();
+        } else {
+          done(status);
+        }
+      });
+}
+
+Result<std::string> MailStore::Deposit(MailEnvelope envelope, std::string message) {
+  auto promise = std::make_shared<std::promise<Result<std::string>>>();
+  auto result = promise->get_future();
+  DepositAsync(std::move(envelope), std::move(message),
+               [promise](const Result<std::string>& unid) { promise->set_value(unid); });
+  return result.get();
+}
+
+void MailStore::CommitterLoop() {
+  for (;;) {
+    std::vector<Request> batch;
+    {
+      std::unique_lock lock(queue_mutex_);
+      queue_changed_.wait(lock, [this] { return stopping_ || !queue_.empty(); });
+      if (queue_.empty() && stopping_) return;
+      while (!queue_.empty() && batch.size() < options_.max_batch) {
+        batch.push_back(std::move(queue_.front()));
+        queue_.pop_front();
+      }
+    }
+    CommitBatch(batch);
+  }
+}
+
+void MailStore::CommitBatch(std::vector<Request>& batch) {
+  Status together = mail_box_->Write([&](WriteTxn& txn) -> Status {
+    for (Request& request : batch) NOTESD_RETURN_IF_ERROR(request.work(txn));
+    return Status::Ok();
+  });
+  if (together.ok() || batch.size() == 1) {
+    for (Request& request : batch) request.done(together);
+    return;
+  }
+  // One piece failed the shared transaction: give each its own, so only it fails.
+  for (Request& request : batch) request.done(mail_box_->Write(request.work));
+}
+
+Result<std::shared_ptr<NsfDatabase>> MailStore::MailFile(std::string_view relative_path, bool create) {
+  std::filesystem::path relative(relative_path);
+  if (relative_path.empty() || relative.is_absolute() || relative.extension() != ".nsf")
+    return Status::InvalidArgument("mail file '" + std::string(relative_path) + "' is not a relative .nsf path");
+  for (const auto& part : relative)
+    if (part == "..") return Status::InvalidArgument("mail file '" + std::string(relative_path) + "' leaves the data directory");
+  std::string key = ToLowerAscii(relative.lexically_normal().string());
+  std::lock_guard lock(files_mutex_);
+  if (auto it = mail_files_.find(key); it != mail_files_.end()) return it->second;
+  std::filesystem::path full = data_dir_ / relative;
+  if (!create && !std::filesystem::exists(full)) return Status::NotFound("mail file " + relative.string() + " does not exist");
+  std::error_code ec;
+  std::filesystem::create_directories(full.parent_path(), ec);
+  NsfOptions nsf;
+  nsf.title = "Mail file " + relative.stem().string();
+  nsf.no_sync = options_.no_sync;
+  nsf.views.push_back(InboxViewDefinition());
+  nsf.label = relative.string();
+  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<NsfDatabase> db, NsfDatabase::Open(full, nsf));
+  std::shared_ptr<NsfDatabase> shared = std::move(db);
+  mail_files_[key] = shared;
+  return shared;
+}
+
+void MailStore::NotifyWork() {
+  {
+    std::lock_guard lock(work_mutex_);
+    work_signalled_ = true;
+  }
+  work_changed_.notify_all();
+}
+
+void MailStore::WaitForWork(std::chrono::milliseconds timeout) {
+  std::unique_lock lock(work_mutex_);
+  work_changed_.wait_for(lock, timeout, [this] { return work_signalled_; });
+  work_signalled_ = false;
+}
+
+Result<std::shared_ptr<MailStore>> OpenSharedMailStore(const std::filesystem::path& data_dir) {
+  static std::mutex mutex;
+  static std::map<std::filesystem::path, std::weak_ptr<MailStore>> open;
+  std::lock_guard lock(mutex);
+  std::filesystem::path key = std::filesystem::weakly_canonical(data_dir);
+  if (auto existing = open[key].lock()) return existing;
+  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<MailStore> store, MailStore::Open(data_dir));
+  std::shared_ptr<MailStore> shared = std::move(store);
+  open[key] = shared;
+  return shared;
+}
+
+}  // namespace notesd

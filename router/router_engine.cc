@@ -1,0 +1,453 @@
+#include "router/router_engine.h"
+
+#include <algorithm>
+#include <map>
+#include <set>
+
+#include "core/crypto.h"
+#include "core/notes_ini.h"
+#include "router/dsn.h"
+#include "router/mail_message.h"
+#include "router/recipient_resolver.h"
+
+namespace notesd {
+
+namespace {
+
+constexpr std::int64_t kMicros = 1'000'000;
+
+class SmtpTransport final : public OutboundTransport {
+ public:
+  explicit SmtpTransport(const RelayOptions& options) : client_(options) {}
+  Status Connect() override { return client_.Connect(); }
+  TransferOutcome Send(const OutboundMessage& message) override { return client_.Send(message); }
+  void Quit() override { client_.Quit(); }
+
+ private:
+  SmtpClient client_;
+};
+
+std::vector<std::string> Without(const std::vector<std::string>& list, const std::set<std::string>& remove) {
+  std::vector<std::string> out;
+  for (const std::string& item : list)
+    if (!remove.count(item)) out.push_back(item);
+  return out;
+}
+
+void AppendUnique(std::vector<std::string>& list, const std::vector<std::string>& more) {
+  for (const std::string& item : more)
+    if (std::find(list.begin(), list.end(), item) == list.end()) list.push_back(item);
+}
+
+// "5.1.1" from a reply text that starts with an enhanced status code, else the class.
+std::string EnhancedStatus(const SmtpReply& reply) {
+  std::string_view text = reply.text;
+  std::size_t space = text.find(' ');
+  std::string_view first = text.substr(0, space);
+  int dots = 0;
+  bool ok = !first.empty() && (first[0] == '2' || first[0] == '4' || first[0] == '5');
+  for (char c : first) {
+    if (c == '.') ++dots;
+    else if (c < '0' || c > '9') ok = false;
+  }
+  if (ok && dots == 2) return std::string(first);
+  return reply.permanent() ? "5.0.0" : "4.0.0";
+}
+
+std::string RandomToken() {
+  auto bytes = RandomBytes(12);
+  return bytes.ok() ? HexEncode(*bytes) : std::to_string(MonotonicMillis());
+}
+
+// A change to one mail.box note, applied inside the transaction to the note as stored
+// then (so the routing and transfer threads never overwrite each other's items).
+struct NoteChange {
+  NoteId id = 0;
+  std::set<std::string> pending_done;   // remove from $Pending
+  std::vector<std::string> outbound_add;
+  std::set<std::string> outbound_done;  // remove from $Outbound
+  std::vector<std::string> dead_add;
+  std::string failure_reason;
+  bool count_attempt = false;
+  TimeMicros next_attempt = 0;
+  std::string last_error;
+  std::vector<Note> reports;  // DSNs to create in the same transaction
+};
+
+// Applies a change; returns true when the message became dead (for statistics).
+Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
+  for (const Note& report : change.reports) NOTESD_RETURN_IF_ERROR(txn.Create(report).status());
+  auto stored = txn.Get(change.id);
+  if (!stored.ok()) {
+    if (stored.status().code() == StatusCode::kNotFound) return false;  // released by the administrator
+    return stored.status();
+  }
+  Note note = std::move(stored).value();
+  std::vector<std::string> pending = Without(note.GetTextList("$Pending"), change.pending_done);
+  std::vector<std::string> outbound = Without(note.GetTextList("$Outbound"), change.outbound_done);
+  AppendUnique(outbound, change.outbound_add);
+  std::vector<std::string> dead = note.GetTextList("$DeadRecipients");
+  AppendUnique(dead, change.dead_add);
+  if (pending.empty() && outbound.empty() && dead.empty()) {
+    NOTESD_RETURN_IF_ERROR(txn.Delete(change.id));
+    return false;
+  }
+  note.SetTextList("$Pending", pending, kItemSummary);
+  note.SetTextList("$Outbound", outbound, kItemSummary);
+  note.SetTextList("$DeadRecipients", dead, kItemSummary);
+  if (!change.failure_reason.empty()) note.SetText("FailureReason", change.failure_reason, kItemSummary);
+  if (change.count_attempt) {
+    note.SetNumber("$Attempts", note.GetNumber("$Attempts") + 1, kItemSummary);
+    note.SetTime("$NextAttempt", change.next_attempt, kItemSummary);
+    note.SetText("$LastError", change.last_error, kItemSummary);
+  }
+  bool becomes_dead = pending.empty() && outbound.empty() && note.GetText("RoutingState") != "DEAD";
+  if (becomes_dead) note.SetText("RoutingState", "DEAD", kItemSummary);
+  NOTESD_RETURN_IF_ERROR(txn.Update(note).status());
+  return becomes_dead;
+}
+
+}  // namespace
+
+TransportFactory SmtpTransportFactory() {
+  return [](const RelayOptions& options) { return std::make_unique<SmtpTransport>(options); };
+}
+
+RouterEngine::RouterEngine(MailStore& store, const Directory& directory, const Clock& clock, Logger* log,
+                           StatsRegistry& stats)
+    : store_(store), directory_(directory), clock_(clock), log_(log), stats_(stats) {}
+
+void RouterEngine::SetConfig(RouterConfig config) {
+  std::lock_guard lock(config_mutex_);
+  config_ = std::move(config);
+}
+
+RouterConfig RouterEngine::config() const {
+  std::lock_guard lock(config_mutex_);
+  return config_;
+}
+
+void RouterEngine::Log(const std::string& message) const {
+  if (log_) log_->Log("Router", message);
+}
+
+Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const char* key, bool with_body) const {
+  RouterConfig cfg = config();
+  std::vector<QueuedMessage> out;
+  Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
+    out.clear();
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries,
+                            txn.Scan(kRoutingView, ScanOptions{key, key, cfg.batch}));
+    std::size_t bytes = 0;
+    for (const ViewEntry& entry : entries) {
+      if (entry.key != key) continue;
+      auto note = txn.Get(entry.id);
+      if (!note.ok()) continue;
+      out.push_back(QueuedFromNote(*note, with_body));
+      bytes += out.back().message.size();
+      if (bytes >= cfg.batch_bytes) break;
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return out;
+}
+
+Result<std::size_t> RouterEngine::RoutePending() {
+  RouterConfig cfg = config();
+  NOTESD_ASSIGN_OR_RETURN(std::vector<QueuedMessage> messages, ReadQueue("pending", true));
+  if (messages.empty()) return std::size_t{0};
+  RecipientResolver resolver(directory_, cfg.local_domains);
+  const TimeMicros now = clock_.NowMicros();
+
+  // 1. Resolve every pending recipient.
+  std::vector<std::map<std::string, std::vector<RouteTarget>>> routes(messages.size());
+  std::map<std::string, std::vector<std::size_t>> by_mail_file;  // lower-cased path -> messages
+  std::map<std::string, std::string> mail_file_spelling;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    for (const std::string& recipient : messages[i].pending) {
+      std::vector<RouteTarget> targets = resolver.Resolve(recipient);
+      for (const RouteTarget& t : targets) {
+        if (t.kind != RouteTarget::Kind::kLocal) continue;
+        std::string key = ToLowerAscii(t.mail_file);
+        mail_file_spelling[key] = t.mail_file;
+        auto& list = by_mail_file[key];
+        if (std::find(list.begin(), list.end(), i) == list.end()) list.push_back(i);
+      }
+      routes[i][recipient] = std::move(targets);
+    }
+  }
+
+  // 2. Deliver: one transaction per mail file, skipping messages it already holds (the
+  //    mail.box UNID is the idempotency key: a pass cut short after this step is replayed
+  //    without duplicates).
+  std::set<std::string> failed_files;
+  std::int64_t delivered = 0;
+  for (const auto& [key, indexes] : by_mail_file) {
+    auto db = store_.MailFile(mail_file_spelling[key], /*create=*/true);
+    if (!db.ok()) {
+      Log("Unable to open mail file " + mail_file_spelling[key] + ": " + db.status().message());
+      failed_files.insert(key);
+      continue;
+    }
+    std::int64_t fresh = 0;
+    Status written = (*db)->Write([&](WriteTxn& txn) -> Status {
+      fresh = 0;
+      for (std::size_t i : indexes) {
+        auto existing = txn.GetByUnid(messages[i].unid);
+        if (existing.ok()) continue;
+        if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+        NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
+        ++fresh;
+      }
+      return Status::Ok();
+    });
+    if (!written.ok()) {
+      Log("Unable to deliver to " + mail_file_spelling[key] + ": " + written.message() + " (will retry)");
+      failed_files.insert(key);
+      continue;
+    }
+    delivered += fresh;
+  }
+  if (after_local_delivery) NOTESD_RETURN_IF_ERROR(after_local_delivery());
+
+  // 3. Record the outcome in mail.box, with the failure reports, in one transaction.
+  std::vector<NoteChange> changes;
+  std::int64_t failures = 0, reports = 0, outbound_queued = 0;
+  for (std::size_t i = 0; i < messages.size(); ++i) {
+    const QueuedMessage& m = messages[i];
+    NoteChange change;
+    change.id = m.note_id;
+    std::vector<FailedRecipient> failed;
+    for (const std::string& recipient : m.pending) {
+      const std::vector<RouteTarget>& targets = routes[i][recipient];
+      bool wait = std::any_of(targets.begin(), targets.end(), [&](const RouteTarget& t) {
+        return t.kind == RouteTarget::Kind::kRetry ||
+               (t.kind == RouteTarget::Kind::kLocal && failed_files.count(ToLowerAscii(t.mail_file)));
+      });
+      if (wait) continue;
+      change.pending_done.insert(recipient);
+      for (const RouteTarget& t : targets) {
+        if (t.kind == RouteTarget::Kind::kOutbound) {
+          change.outbound_add.push_back(t.address);
+          ++outbound_queued;
+        }
+        if (t.kind == RouteTarget::Kind::kFailed) failed.push_back({t.recipient, t.status, "X-Notes; " + t.reason});
+      }
+    }
+    if (!failed.empty()) {
+      failures += static_cast<std::int64_t>(failed.size());
+      change.failure_reason = failed.front().diagnostic.substr(9);
+      if (!m.sender.empty() && !m.is_report) {
+        DsnInput dsn{cfg.host_name, m.sender, m.message, m.arrival, now, failed, "DSN" + RandomToken()};
+        MailEnvelope envelope{"", {m.sender}, "Router delivery failure report", "", true};
+        change.reports.push_back(MailBoxNote(envelope, BuildDsn(dsn), now));
+        ++reports;
+      } else {
+        for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
+      }
+      for (const FailedRecipient& f : failed)
+        Log("Unable to deliver message " + m.unid + " to " + f.recipient + ": " + f.diagnostic.substr(9));
+    }
+    changes.push_back(std::move(change));
+  }
+  std::int64_t became_dead = 0;
+  Status recorded = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
+    became_dead = 0;
+    for (const NoteChange& change : changes) {
+      NOTESD_ASSIGN_OR_RETURN(bool dead, ApplyChange(txn, change));
+      became_dead += dead ? 1 : 0;
+    }
+    return Status::Ok();
+  });
+  if (!recorded.ok()) return recorded.WithContext("mail.box update after delivery");
+  stats_.Counter("Mail.Delivered") += delivered;
+  stats_.Counter("Mail.TotalFailures") += failures;
+  stats_.Counter("Mail.DSNs") += reports;
+  stats_.Counter("Mail.Dead.Total") += became_dead;
+  if (reports > 0) store_.NotifyWork();
+  return messages.size();
+}
+
+Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports) {
+  RouterConfig cfg = config();
+  NOTESD_ASSIGN_OR_RETURN(std::vector<QueuedMessage> queued, ReadQueue("transfer", true));
+  const TimeMicros now = clock_.NowMicros();
+  std::vector<QueuedMessage> due;
+  for (QueuedMessage& m : queued)
+    if (m.pending.empty() && m.next_attempt <= now) due.push_back(std::move(m));
+  if (due.empty()) return std::size_t{0};
+
+  std::vector<NoteChange> changes(due.size());
+  std::unique_ptr<OutboundTransport> transport;
+  Status connected = Status::Unavailable("no relay host configured (SMTPRelayHost)");
+  std::int64_t transferred = 0, transfer_failures = 0, failures = 0, reports = 0;
+
+  for (std::size_t i = 0; i < due.size(); ++i) {
+    const QueuedMessage& m = due[i];
+    NoteChange& change = changes[i];
+    change.id = m.note_id;
+    std::vector<FailedRecipient> failed;
+    std::string temporary_error;
+    bool expired = m.arrival + cfg.expire_minutes * 60 * kMicros <= now;
+    if (expired) {
+      for (const std::string& r : m.outbound) {
+        change.outbound_done.insert(r);
+        failed.push_back({r, "4.4.7", "X-Notes; delivery time expired" +
+                                          (m.last_error.empty() ? std::string() : " (last error: " + m.last_error + ")")});
+      }
+    } else {
+      if (!transport && !cfg.relay.host.empty()) {
+        transport = transports(cfg.relay);
+        connected = transport->Connect();
+        if (!connected.ok()) Log("Unable to connect to relay host: " + connected.message());
+      }
+      if (!connected.ok()) {
+        temporary_error = connected.message();
+      } else {
+        std::string data = m.trace.empty() ? m.message : m.trace + "\r\n" + m.message;
+        TransferOutcome outcome = transport->Send({m.sender, m.outbound, data});
+        if (!outcome.transport.ok()) {
+          temporary_error = outcome.transport.message();
+          connected = outcome.transport;  // the connection is gone: the rest wait too
+        } else {
+          bool any = false;
+          for (std::size_t r = 0; r < m.outbound.size() && r < outcome.recipients.size(); ++r) {
+            const SmtpReply& reply = outcome.recipients[r];
+            if (reply.positive()) {
+              change.outbound_done.insert(m.outbound[r]);
+              any = true;
+            } else if (reply.permanent()) {
+              change.outbound_done.insert(m.outbound[r]);
+              failed.push_back({m.outbound[r], EnhancedStatus(reply), "smtp; " + reply.ToString()});
+            } else {
+              temporary_error = reply.ToString();
+            }
+          }
+          if (any) {
+            ++transferred;
+            Log("Transferred message " + m.unid + " to " + cfg.relay.host + " via SMTP");
+          }
+        }
+      }
+    }
+    if (!temporary_error.empty()) {
+      ++transfer_failures;
+      change.count_attempt = true;
+      std::int64_t delay = cfg.retry_interval_seconds;
+      for (int a = 0; a < m.attempts && delay < cfg.retry_max_seconds; ++a) delay *= 2;
+      delay = std::min(delay, cfg.retry_max_seconds);
+      change.next_attempt = now + delay * kMicros;
+      change.last_error = temporary_error;
+    }
+    if (!failed.empty()) {
+      failures += static_cast<std::int64_t>(failed.size());
+      change.failure_reason = failed.front().diagnostic;
+      if (!m.sender.empty() && !m.is_report) {
+        DsnInput dsn{cfg.host_name, m.sender, m.message, m.arrival, now, failed, "DSN" + RandomToken()};
+        MailEnvelope envelope{"", {m.sender}, "Router delivery failure report", "", true};
+        change.reports.push_back(MailBoxNote(envelope, BuildDsn(dsn), now));
+        ++reports;
+      } else {
+        for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
+      }
+      for (const FailedRecipient& f : failed)
+        Log("Unable to transfer message " + m.unid + " to " + f.recipient + ": " + f.diagnostic);
+    }
+  }
+  if (transport) transport->Quit();
+
+  std::int64_t became_dead = 0;
+  Status recorded = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
+    became_dead = 0;
+    for (const NoteChange& change : changes) {
+      NOTESD_ASSIGN_OR_RETURN(bool dead, ApplyChange(txn, change));
+      became_dead += dead ? 1 : 0;
+    }
+    return Status::Ok();
+  });
+  if (!recorded.ok()) return recorded.WithContext("mail.box update after transfer");
+  stats_.Counter("Mail.Transferred") += transferred;
+  stats_.Counter("Mail.TransferFailures") += transfer_failures;
+  stats_.Counter("Mail.TotalFailures") += failures;
+  stats_.Counter("Mail.DSNs") += reports;
+  stats_.Counter("Mail.Dead.Total") += became_dead;
+  if (reports > 0) store_.NotifyWork();
+  return due.size();
+}
+
+std::int64_t RouterEngine::MicrosUntilNextTransfer() const {
+  auto queued = ReadQueue("transfer", false);
+  if (!queued.ok() || queued->empty()) return -1;
+  TimeMicros earliest = INT64_MAX;
+  for (const QueuedMessage& m : *queued)
+    if (m.pending.empty()) earliest = std::min(earliest, m.next_attempt);
+  if (earliest == INT64_MAX) return -1;
+  return std::max<std::int64_t>(0, earliest - clock_.NowMicros());
+}
+
+Result<QueueCounts> RouterEngine::Counts() const {
+  QueueCounts counts;
+  Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(auto pending, txn.LookupIds(kRoutingView, "pending"));
+    NOTESD_ASSIGN_OR_RETURN(auto transfer, txn.LookupIds(kRoutingView, "transfer"));
+    NOTESD_ASSIGN_OR_RETURN(auto dead, txn.LookupIds(kRoutingView, "dead"));
+    counts.pending = pending.size();
+    counts.transfer = transfer.size();
+    counts.dead = dead.size();
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return counts;
+}
+
+std::string RouterEngine::DescribeQueues() const {
+  RouterConfig cfg = config();
+  auto counts = Counts();
+  if (!counts.ok()) return "Unable to read mail.box: " + counts.status().message();
+  std::string relay = cfg.relay.host.empty() ? std::string("(no relay host: SMTPRelayHost is not set)")
+                                             : cfg.relay.host + ":" + std::to_string(cfg.relay.port);
+  std::string out = "Mail routing queues (mail.box)\n";
+  out += "  Local delivery queue:     " + std::to_string(counts->pending) + " message(s)\n";
+  out += "  SMTP queue to relay host: " + std::to_string(counts->transfer) + " message(s) for " + relay + "\n";
+  auto queued = ReadQueue("transfer", false);
+  if (queued.ok()) {
+    const TimeMicros now = clock_.NowMicros();
+    std::size_t shown = 0;
+    for (const QueuedMessage& m : *queued) {
+      if (++shown > 20) {
+        out += "    ...\n";
+        break;
+      }
+      std::int64_t wait = std::max<std::int64_t>(0, (m.next_attempt - now) / kMicros);
+      out += "    " + m.unid + "  to " + std::to_string(m.outbound.size()) + " recipient(s), attempts " +
+             std::to_string(m.attempts) + ", next in " + std::to_string(wait) + " s" +
+             (m.last_error.empty() ? std::string() : ", last error: " + m.last_error) + "\n";
+    }
+  }
+  out += "  Dead mail:                " + std::to_string(counts->dead) + " message(s) (kept in mail.box for the administrator)";
+  return out;
+}
+
+std::string RouterEngine::DescribeStats() const {
+  auto counts = Counts();
+  auto line = [](const std::string& label, std::int64_t value) {
+    std::string padded = label;
+    padded.resize(std::max<std::size_t>(label.size(), 42), ' ');
+    return "  " + padded + std::to_string(value) + "\n";
+  };
+  std::string out = "Router delivery statistics (since the Router started)\n";
+  out += line("Messages delivered to mail files:", stats_.Counter("Mail.Delivered").load());
+  out += line("Messages transferred by SMTP:", stats_.Counter("Mail.Transferred").load());
+  out += line("Transfer attempts failed (will retry):", stats_.Counter("Mail.TransferFailures").load());
+  out += line("Recipients that failed:", stats_.Counter("Mail.TotalFailures").load());
+  out += line("Delivery failure reports sent:", stats_.Counter("Mail.DSNs").load());
+  if (counts.ok()) {
+    out += line("Messages waiting:", static_cast<std::int64_t>(counts->pending + counts->transfer));
+    out += line("Dead messages:", static_cast<std::int64_t>(counts->dead));
+  }
+  out.pop_back();
+  return out;
+}
+
+}  // namespace notesd

@@ -1,0 +1,100 @@
+// router/router_engine.h — the Router's work, without threads: one routing pass over
+// mail.box (resolve, deliver to mail files, queue Internet recipients, report failures)
+// and one transfer pass (send what is due to the relay host, retry with back-off, expire).
+// router/router_task.cc runs these passes on its threads; the unit tests run them
+// directly with a test clock and a fake transport. The delivery guarantees are described
+// at the top of router/router_task.h.
+//
+// Thread safety: RoutePending and TransferDue may run at the same time on two threads
+// (they touch disjoint items of a mail.box note, and every mail.box change re-reads the
+// note inside its transaction); each alone is not reentrant. SetConfig and the Describe
+// methods are safe from any thread.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/clock.h"
+#include "core/logger.h"
+#include "core/stats.h"
+#include "directory/directory.h"
+#include "router/mail_store.h"
+#include "router/smtp_client.h"
+
+namespace notesd {
+
+struct RouterConfig {
+  std::vector<std::string> local_domains;  // SMTPDomains
+  std::string host_name = "localhost";     // DSN Reporting-MTA, EHLO name
+  RelayOptions relay;                      // relay.host empty: Internet mail waits
+  std::int64_t retry_interval_seconds = 60;
+  std::int64_t retry_max_seconds = 3600;
+  std::int64_t expire_minutes = 1440;
+  std::size_t batch = 500;                        // messages per pass
+  std::size_t batch_bytes = std::size_t{64} << 20;  // message bytes per pass
+};
+
+// The outbound side, behind an interface so tests can stand in for the relay.
+class OutboundTransport {
+ public:
+  virtual ~OutboundTransport() = default;
+  virtual Status Connect() = 0;
+  virtual TransferOutcome Send(const OutboundMessage& message) = 0;
+  virtual void Quit() = 0;
+};
+using TransportFactory = std::function<std::unique_ptr<OutboundTransport>(const RelayOptions&)>;
+// Makes SmtpClient transports.
+TransportFactory SmtpTransportFactory();
+
+struct QueueCounts {
+  std::size_t pending = 0;   // messages with recipients not yet routed
+  std::size_t transfer = 0;  // messages waiting for the SMTP transfer
+  std::size_t dead = 0;
+};
+
+class RouterEngine {
+ public:
+  // Everything is borrowed and must outlive the engine. Statistics: Mail.Delivered,
+  // Mail.Transferred, Mail.TransferFailures, Mail.TotalFailures, Mail.DSNs,
+  // Mail.Dead.Total (messages that became dead) are counters in `stats`.
+  RouterEngine(MailStore& store, const Directory& directory, const Clock& clock, Logger* log, StatsRegistry& stats);
+
+  void SetConfig(RouterConfig config);
+  RouterConfig config() const;
+
+  // Routes up to config.batch messages that have pending recipients. Returns how many
+  // it looked at (0: nothing to do). An error leaves mail.box as it was for the
+  // messages concerned; they are routed again by a later pass.
+  Result<std::size_t> RoutePending();
+  // Transfers up to config.batch messages whose next attempt is due. Returns how many it
+  // looked at.
+  Result<std::size_t> TransferDue(const TransportFactory& transports);
+  // Microseconds until the earliest transfer is due (0 if one is due now; -1 if none).
+  std::int64_t MicrosUntilNextTransfer() const;
+
+  Result<QueueCounts> Counts() const;
+  // TELL ROUTER SHOW QUEUES / DELIVERY STATS.
+  std::string DescribeQueues() const;
+  std::string DescribeStats() const;
+
+  // Test hook: runs after the mail files were written and before mail.box is updated;
+  // an error stops the pass there, as a crash would.
+  std::function<Status()> after_local_delivery;
+
+ private:
+  void Log(const std::string& message) const;
+  Result<std::vector<QueuedMessage>> ReadQueue(const char* key, bool with_body) const;
+
+  MailStore& store_;
+  const Directory& directory_;
+  const Clock& clock_;
+  Logger* log_;
+  StatsRegistry& stats_;
+  mutable std::mutex config_mutex_;
+  RouterConfig config_;
+};
+
+}  // namespace notesd

@@ -1,0 +1,191 @@
+#include "router/router_task.h"
+
+#include <atomic>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+
+#include "router/mail_config.h"
+#include "router/router_engine.h"
+
+namespace notesd {
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(1000);
+constexpr std::int64_t kConfigRefreshMillis = 5 * 60 * 1000;
+
+class RouterTask final : public Task {
+ public:
+  explicit RouterTask(TaskContext& context) : context_(context) {}
+  ~RouterTask() override { Stop(); }
+
+  Status Start(const std::vector<std::string>&) override {
+    NOTESD_ASSIGN_OR_RETURN(auto directory, OpenSharedDirectory(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(auto store, OpenSharedMailStore(context_.DataDir()));
+    state_ = std::make_shared<State>(std::move(directory), std::move(store), context_);
+    engine_ = &state_->engine;
+    store_ = state_->store.get();
+    ResetStatistics();
+    UpdateConfig();
+    stopping_ = false;
+    routing_ = std::thread([this] { RoutingLoop(); });
+    transfer_ = std::thread([this] { TransferLoop(); });
+    RegisterGauges();
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    if (!engine_) return;
+    {
+      std::lock_guard lock(wake_mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    store_->NotifyWork();
+    if (routing_.joinable()) routing_.join();
+    if (transfer_.joinable()) transfer_.join();
+    context_.Stats().RemovePrefix("Mail.");
+    engine_ = nullptr;
+    store_ = nullptr;
+    state_.reset();  // a gauge being read keeps it alive until it returns
+  }
+
+  Result<std::string> Tell(std::string_view command) override {
+    std::string verb = ToUpperAscii(TrimSpaces(command));
+    while (verb.find("  ") != std::string::npos) verb.replace(verb.find("  "), 2, " ");
+    if (verb == "SHOW QUEUES" || verb == "SHOW QUEUE" || verb == "SH Q") return engine_->DescribeQueues();
+    if (verb == "DELIVERY STATS" || verb == "DELIVERY STAT") return engine_->DescribeStats();
+    if (verb == "UPDATE CONFIG" || verb == "UPDATE CONFIGURATION") {
+      std::string summary = UpdateConfig();
+      WakeTransfer();
+      return summary;
+    }
+    return Status::InvalidArgument("Unknown command for Router: '" + std::string(command) +
+                                   "' (try SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG or QUIT)");
+  }
+
+  std::vector<TaskStatusRow> StatusRows() const override {
+    std::string routing = busy_routing_ ? "Delivering mail" : "Idle";
+    std::string transfer = busy_transfer_ ? "Transferring mail to the relay host" : "Idle";
+    return {{"Router", "Delivery: " + routing}, {"Router", "SMTP transfer: " + transfer}};
+  }
+
+ private:
+  // Reads the keys; returns the one-line summary UPDATE CONFIG answers with.
+  std::string UpdateConfig() {
+    std::vector<std::string> problems;
+    RouterConfig config = mail_keys::ReadRouterConfig(context_.Config(), &problems);
+    for (const std::string& problem : problems) context_.Log().Log("Router", problem);
+    std::string domains;
+    for (const std::string& d : config.local_domains) domains += (domains.empty() ? "" : ",") + d;
+    std::string summary = "Router: configuration updated: relay host " +
+                          (config.relay.host.empty() ? std::string("(none)")
+                                                     : config.relay.host + ":" + std::to_string(config.relay.port)) +
+                          ", local Internet domains " + (domains.empty() ? std::string("(directory only)") : domains);
+    engine_->SetConfig(std::move(config));
+    config_read_millis_ = MonotonicMillis();
+    context_.Log().Log("Router", summary);
+    return summary;
+  }
+
+  void ResetStatistics() {
+    for (const char* name : {"Mail.Delivered", "Mail.Transferred", "Mail.TransferFailures", "Mail.TotalFailures",
+                             "Mail.DSNs", "Mail.Dead.Total"})
+      context_.Stats().Counter(name) = 0;
+  }
+
+  void RegisterGauges() {
+    std::weak_ptr<State> weak = state_;
+    auto count = [weak](std::size_t QueueCounts::*field) {
+      return [weak, field] {
+        auto state = weak.lock();
+        if (!state) return std::string("0");
+        auto counts = state->engine.Counts();
+        return counts.ok() ? std::to_string((*counts).*field) : std::string("?");
+      };
+    };
+    context_.Stats().SetGauge("Mail.Waiting", count(&QueueCounts::pending));
+    context_.Stats().SetGauge("Mail.WaitingForTransfer", count(&QueueCounts::transfer));
+    context_.Stats().SetGauge("Mail.Dead", count(&QueueCounts::dead));
+  }
+
+  bool Stopping() {
+    std::lock_guard lock(wake_mutex_);
+    return stopping_;
+  }
+
+  void WakeTransfer() {
+    {
+      std::lock_guard lock(wake_mutex_);
+      transfer_wanted_ = true;
+    }
+    wake_.notify_all();
+  }
+
+  void RoutingLoop() {
+    while (!Stopping()) {
+      if (MonotonicMillis() - config_read_millis_ > kConfigRefreshMillis) UpdateConfig();
+      busy_routing_ = true;
+      auto routed = engine_->RoutePending();
+      busy_routing_ = false;
+      if (!routed.ok()) {
+        context_.Log().Log("Router", "Routing pass failed: " + routed.status().message() + " (will retry)");
+        store_->WaitForWork(kPollInterval);
+        continue;
+      }
+      if (*routed > 0) {
+        WakeTransfer();
+        continue;  // more may be waiting
+      }
+      store_->WaitForWork(kPollInterval);
+    }
+  }
+
+  void TransferLoop() {
+    TransportFactory transports = SmtpTransportFactory();
+    while (!Stopping()) {
+      busy_transfer_ = true;
+      auto sent = engine_->TransferDue(transports);
+      busy_transfer_ = false;
+      if (!sent.ok()) context_.Log().Log("Router", "Transfer pass failed: " + sent.status().message() + " (will retry)");
+      std::unique_lock lock(wake_mutex_);
+      if (sent.ok() && *sent > 0 && !transfer_wanted_) continue;
+      wake_.wait_for(lock, kPollInterval, [this] { return stopping_ || transfer_wanted_; });
+      transfer_wanted_ = false;
+    }
+  }
+
+  // What the Router's threads and statistics gauges use, kept alive by whoever holds it.
+  struct State {
+    State(std::shared_ptr<Directory> d, std::shared_ptr<MailStore> s, TaskContext& context)
+        : directory(std::move(d)), store(std::move(s)),
+          engine(*store, *directory, context.GetClock(), &context.Log(), context.Stats()) {}
+    std::shared_ptr<Directory> directory;
+    std::shared_ptr<MailStore> store;
+    RouterEngine engine;
+  };
+
+  TaskContext& context_;
+  std::shared_ptr<State> state_;
+  RouterEngine* engine_ = nullptr;  // in state_
+  MailStore* store_ = nullptr;      // in state_
+  std::thread routing_;
+  std::thread transfer_;
+  std::mutex wake_mutex_;
+  std::condition_variable wake_;
+  bool stopping_ = false;
+  bool transfer_wanted_ = false;
+  std::atomic<bool> busy_routing_{false};
+  std::atomic<bool> busy_transfer_{false};
+  std::atomic<std::int64_t> config_read_millis_{0};
+};
+
+}  // namespace
+
+TaskSpec RouterTaskSpec() {
+  return {"Router", "Router", {"nrouter"}, mail_keys::kRouterKeys,
+          [](TaskContext& context) { return std::make_unique<RouterTask>(context); }};
+}
+
+}  // namespace notesd

@@ -1,0 +1,194 @@
+// router/smtp_protocol.h — the ESMTP server protocol as a pure state machine: bytes in,
+// replies out, no sockets, no clock, no disk (Asio's "request parser" piece).
+//
+// Owns: command-line framing (CRLF, a line-length limit), the command grammar (EHLO,
+// HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, HELP, VRFY, EXPN, STARTTLS), the session
+// state (greeted, in a transaction, in DATA), DATA framing (dot-unstuffing, the end
+// marker), the per-session limits and every reply code and text. Delegates recipient
+// checks to a ServerPolicy and the commit of a message to its driver (router/smtp_task.cc).
+//
+// How a driver uses it: send Greeting(); feed every byte read with Receive(); after each
+// call send TakeOutput(); then look at pending_action():
+//   kDeliver   the message in envelope()/message() is complete: commit it, then call
+//              CompleteDelivery() (this answers the DATA) and Receive("") to go on with
+//              pipelined input already buffered;
+//   kStartTls  send TakeOutput() in clear, do the TLS handshake, call CompleteStartTls();
+//   kClose     send TakeOutput() and close the connection.
+// While an action is pending, Receive() only buffers.
+//
+// SECURITY: every byte comes from an untrusted client. Memory is bounded: a command line
+// longer than limits.max_line_bytes is discarded up to its LF and answered 500 5.5.2; the
+// message is bounded by max_message_bytes (or kHardMessageCap when that is 0) and an
+// oversized message is read to its end, discarded and answered 552 5.3.4. The end of
+// DATA is exactly CRLF "." CRLF: a bare LF or CR never ends a line in DATA (no SMTP
+// smuggling), and the bytes of the message are kept exactly as sent (dot-unstuffed).
+// Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
+// against RFC 5321's path grammar before the policy sees them. The number of commands
+// and of bad commands per session is capped (421 4.7.0 and close).
+//
+// Thread safety: none; one session per connection, used by one strand at a time.
+// Fuzzing: SimulateSession() drives a session from one byte string (tests/unit).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/status.h"
+
+namespace notesd::smtp {
+
+// A message is never buffered beyond this, even with no configured maximum.
+inline constexpr std::uint64_t kHardMessageCap = std::uint64_t{256} << 20;
+
+struct ServerLimits {
+  std::size_t max_line_bytes = 1000;     // a command line, CRLF included (RFC 5321 text lines)
+  std::uint64_t max_message_bytes = 0;   // 0 = no configured limit (kHardMessageCap applies)
+  std::size_t max_recipients = 100;      // per message; more get 452 4.5.3
+  std::size_t max_commands = 10000;      // per session; then 421 4.7.0 and close
+  std::size_t max_errors = 20;           // bad commands per session; then 421 4.7.0 and close
+};
+
+struct ServerOptions {
+  std::string host_name = "localhost";  // in the greeting, EHLO and 221/421 replies
+  bool tls_available = false;           // STARTTLS offered (the server has a certificate)
+  bool tls_active = false;              // the session already runs over TLS (port 465 style)
+  ServerLimits limits;
+};
+
+// One mailbox of a path: local part and domain ("" for "postmaster" alone).
+struct Mailbox {
+  std::string local;
+  std::string domain;
+  std::string ToString() const { return domain.empty() ? local : local + "@" + domain; }
+};
+
+// Parses an RFC 5321 Mailbox ("jane@acme.example", "\"J Q\"@acme.example",
+// "x@[127.0.0.1]"); the special "postmaster" (no domain) when allow_postmaster.
+// InvalidArgument naming the problem otherwise (ASCII only: no SMTPUTF8).
+Result<Mailbox> ParseMailbox(std::string_view text, bool allow_postmaster = false);
+
+// The envelope of the message in progress.
+struct Envelope {
+  std::string helo;                     // the EHLO/HELO argument
+  bool esmtp = false;                   // EHLO (true) or HELO
+  std::string sender;                   // MAIL FROM; "" is the null reverse-path <>
+  std::vector<std::string> recipients;  // accepted RCPT TO addresses, in order
+  bool body_8bit = false;               // BODY=8BITMIME
+  std::uint64_t declared_size = 0;      // SIZE=, 0 when not given
+  bool tls = false;                     // the transaction ran over TLS
+};
+
+enum class RecipientVerdict {
+  kAccept,       // 250 2.1.5
+  kUnknownUser,  // 550 5.1.1 (a local domain, no such person or group)
+  kRelayDenied,  // 550 5.7.1 (not one of our domains: we are no open relay)
+  kTryLater,     // 451 4.3.0 (the directory could not be read)
+};
+
+struct RecipientCheck {
+  RecipientVerdict verdict = RecipientVerdict::kAccept;
+  std::string detail;  // optional text for the log; never sent to the client
+};
+
+// Decides about recipients. Called on the session's thread for each syntactically valid
+// RCPT; must be quick (a directory read, no network).
+class ServerPolicy {
+ public:
+  virtual ~ServerPolicy() = default;
+  virtual RecipientCheck CheckRecipient(const Mailbox& recipient) = 0;
+};
+
+enum class Action { kNone, kDeliver, kStartTls, kClose };
+
+class ServerSession {
+ public:
+  // `policy` is borrowed and must outlive the session.
+  ServerSession(ServerOptions options, ServerPolicy& policy);
+  ServerSession(const ServerSession&) = delete;
+  ServerSession& operator=(const ServerSession&) = delete;
+
+  // "220 <host> ESMTP notesd\r\n".
+  std::string Greeting() const;
+  // Buffers `bytes` and processes as much input as possible (until an action is pending).
+  void Receive(std::string_view bytes);
+  // The replies produced so far, emptied.
+  std::string TakeOutput();
+  Action pending_action() const { return action_; }
+
+  // The complete message while kDeliver is pending: envelope and bytes (dot-unstuffed,
+  // ending with the CRLF before the final ".").
+  const Envelope& envelope() const { return envelope_; }
+  const std::string& message() const { return message_; }
+  // Answers the DATA: Ok -> 250 2.0.0 naming `queue_id`; Unavailable/IOError/other ->
+  // 451 4.3.0 (try again later); InvalidArgument -> 554 5.6.0 (the message is refused).
+  // Resets the transaction; clears kDeliver. Call Receive("") to go on.
+  void CompleteDelivery(const Status& result, std::string_view queue_id);
+  // TLS is up: forget the greeting and transaction (the client must EHLO again).
+  void CompleteStartTls();
+
+  // For the driver's deadlines and logs.
+  bool in_data() const { return state_ == State::kData; }
+  bool tls_active() const { return options_.tls_active; }
+  std::size_t messages_accepted() const { return messages_accepted_; }
+  const std::string& last_error() const { return last_error_; }
+
+ private:
+  enum class State { kCommand, kData };
+
+  void Process();
+  // False when no complete line is buffered; *handled when the line was answered here
+  // (too long) and must not be handled as a command.
+  bool TakeLine(std::string* line, bool* handled);
+  void ConsumeData();
+  void FinishData();
+  void HandleLine(std::string_view line);
+  void HandleEhlo(std::string_view args, bool esmtp);
+  void HandleMail(std::string_view args);
+  void HandleRcpt(std::string_view args);
+  void HandleData(std::string_view args);
+  void HandleStartTls(std::string_view args);
+  void ResetTransaction();
+  void Reply(std::string_view text);  // one or more lines, CRLF added to each
+  void Error(std::string_view text);  // a reply that counts as a bad command
+  void Close(std::string_view text);
+
+  ServerOptions options_;
+  ServerPolicy& policy_;
+  State state_ = State::kCommand;
+  Action action_ = Action::kNone;
+  std::string input_;
+  std::size_t input_pos_ = 0;
+  bool discarding_line_ = false;
+  std::string output_;
+  bool greeted_ = false;
+  bool in_transaction_ = false;
+  Envelope envelope_;
+  std::string message_;
+  std::uint64_t message_bytes_ = 0;  // counted even when discarding
+  bool message_too_big_ = false;
+  bool data_line_start_ = true;
+  bool data_prev_cr_ = false;
+  std::size_t commands_ = 0;
+  std::size_t errors_ = 0;
+  std::size_t messages_accepted_ = 0;
+  std::string last_error_;
+};
+
+// A message a simulated session delivered.
+struct SimulatedDelivery {
+  Envelope envelope;
+  std::string message;
+};
+
+// Runs a whole session on `input` (the client's bytes, possibly pipelined): greeting,
+// every reply, deliveries completed with `delivery_result` (queue id "Q1", "Q2"...),
+// STARTTLS completed at once. Returns everything the server sent. For transcript tests
+// and fuzzing; never throws on any input.
+std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, std::string_view input,
+                            std::vector<SimulatedDelivery>* deliveries = nullptr,
+                            const Status& delivery_result = Status::Ok());
+
+}  // namespace notesd::smtp

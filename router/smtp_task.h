@@ -1,0 +1,52 @@
+// router/smtp_task.h — the SMTP task ("SMTP" in ServerTasks; SHOW TASKS "SMTP Server"):
+// the inbound ESMTP listener.
+//
+// Owns: a TCP listener (Boost.Asio, on the server's io threads), one asynchronous session
+// per connection (a strand, a socket, TLS after STARTTLS, a deadline on every read and
+// write), the recipient policy (router/recipient_resolver.h), and handing each complete
+// message to mail.box. Delegates: the protocol to router/smtp_protocol.h (pure, every
+// reply is decided there), storage and group commit to router/mail_store.h, routing to
+// the Router task.
+//
+// The four pieces (STYLE.md): listener = SmtpTask (acceptor, the session cap);
+// session = SmtpSession in smtp_task.cc (socket, buffers, deadlines); parser =
+// smtp::ServerSession; handler = DirectoryPolicy + the deposit into mail.box.
+//
+// Ports and databases: listens on SMTPListenerAddress:SMTPListenerPort; reads names.nsf
+// and server.id (KeyFileName, for STARTTLS); writes mail.box.
+//
+// notes.ini keys (router/mail_config.h; RESTART TASK SMTP to apply): SMTPListenerPort
+// (25), SMTPListenerAddress (0.0.0.0), SMTPDomains (""), SMTPHostName (""),
+// SMTPMaxMessageSizeKB (0 = no limit), SMTPMaxRecipients (100), SMTPMaxSessions (100),
+// SMTPMaxCommands (10000), SMTPIdleTimeoutSeconds (300), SMTPDataTimeoutSeconds (600),
+// SMTPStartTLS (1).
+//
+// Guarantees: 250 to DATA only after the message is committed to mail.box (fsync'd);
+// concurrent sessions share one transaction (group commit), which is what makes that
+// fast. A message whose commit fails gets 451 4.3.0 and stays the client's to retry.
+//
+// SECURITY: everything a client sends is untrusted. Never an open relay: RCPT is accepted
+// only for addresses the Router would deliver locally (our SMTPDomains, or a Person's
+// Internet address); other domains get 550 5.7.1, unknown local recipients 550 5.1.1.
+// No AUTH, so no relaying for anyone. Each session has bounded buffers (see
+// smtp_protocol.h), an idle and a DATA deadline (421 4.4.2), a command cap; at most
+// SMTPMaxSessions sessions at once (the next gets 421 4.7.0). A slow or hostile client
+// holds only its own session: all I/O is asynchronous. STARTTLS uses server.id's
+// certificate and key, TLS 1.2 or newer; pipelined input sent before the handshake is
+// discarded.
+// Logs: start/stop, listener errors, TLS certificate problems. Messages are counted in
+// SHOW STAT (SMTP.Sessions.Total, SMTP.Sessions.Current, SMTP.Sessions.Refused,
+// SMTP.Messages.Received, SMTP.Messages.Refused, SMTP.Recipients.Refused) rather than
+// logged one by one.
+// Known limits: no SMTP AUTH, no SMTPS port (465), no SMTPUTF8, no CHUNKING, no DSN
+// extension; the Received trace field is kept in mail.box ($Trace) and added when a
+// message is relayed out, not written into the local copy (kept byte for byte).
+#pragma once
+
+#include "core/task.h"
+
+namespace notesd {
+
+TaskSpec SmtpTaskSpec();
+
+}  // namespace notesd

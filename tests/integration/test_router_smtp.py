@@ -1,0 +1,286 @@
+"""Issue 6: mail routing through the real server. Outside SMTP clients (Python's smtplib,
+swaks) send to local users over the SMTP listener; Notes users deposit mail through the
+client API; the Router delivers into mail files byte for byte, reports unknown
+recipients with a DSN, and sends Internet mail to a small SMTP sink standing in for the
+outside mail host (down at first: retries). A restart with mail in mail.box delivers
+every message exactly once."""
+import os
+import shutil
+import smtplib
+import ssl
+import subprocess
+import time
+import unittest
+
+from mail_harness import ApiUser, SmtpSink, make_self_signed, set_ini, wait_until
+from notesd_harness import Client, Server, TempDir, free_port, setup_server
+
+LOCAL_MESSAGE = (b"From: Outside Person <outside@example.org>\r\n"
+                 b"To: Jane Admin <jane@acme.example>\r\n"
+                 b"Subject: byte for byte\r\n"
+                 b"Date: Sun, 29 Nov 2026 02:54:00 +0000\r\n"
+                 b"Message-ID: <exact-1@example.org>\r\n"
+                 b"MIME-Version: 1.0\r\n"
+                 b"Content-Type: text/plain; charset=utf-8\r\n"
+                 b"Content-Transfer-Encoding: 8bit\r\n\r\n"
+                 b"caf\xc3\xa9 line\r\n"
+                 b".a line starting with a dot\r\n"
+                 b"trailing spaces   \r\n"
+                 b"\tand a tab\r\n")
+
+
+def message(subject, to="jane@acme.example", body=b"hello\r\n"):
+    return (b"From: Jane Admin <jane@acme.example>\r\nTo: " + to.encode() + b"\r\nSubject: " + subject.encode() +
+            b"\r\nMessage-ID: <" + subject.encode() + b"@acme.example>\r\n\r\n" + body)
+
+
+class MailServerTest(unittest.TestCase):
+    """One server for the class: HTTP, Router and SMTP."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = TempDir()
+        cls.data = os.path.join(cls.tmp.path, "server")
+        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
+        cls.smtp_port = free_port()
+        cls.sink_port = free_port()
+        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
+                           "SMTPMaxMessageSizeKB": 64, "SMTPRelayHost": "127.0.0.1",
+                           "SMTPRelayPort": cls.sink_port, "RouterRetryIntervalSeconds": 1,
+                           "RouterRetryMaxSeconds": 2, "RouterTimeoutSeconds": 10})
+        cls.server = Server(cls.data).wait_ready()
+        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
+            raise AssertionError("SMTP did not start:\n" + cls.server.output())
+        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
+        # John Roe, registered by the administrator with the `notes` client.
+        admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
+        rc, out, err = admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
+                                 "--server-address", f"127.0.0.1:{cls.port}")
+        if rc != 0:
+            raise AssertionError(out + err)
+        john_id = os.path.join(cls.tmp.path, "john.id")
+        rc, out, err = admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
+                                 "--certifier-password", "cert-pw", "--name", "John Roe", "--short-name", "jroe",
+                                 "--email", "john@acme.example", "--id-out", john_id, "--id-password", "user-pw")
+        if rc != 0:
+            raise AssertionError(out + err)
+        cls.john = ApiUser(john_id, "user-pw", cls.port, cls.tmp.path, "john")
+        cls.sink_cert = make_self_signed(cls.tmp.path)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        cls.tmp.cleanup()
+
+    def smtp(self):
+        return smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="client.example.org", timeout=20)
+
+    def wait_for_mail(self, user, predicate, timeout=20):
+        found = wait_until(lambda: [raw for raw in user.raw_messages() if raw is not None and predicate(raw)],
+                           timeout=timeout)
+        self.assertTrue(found, "message not delivered:\n" + self.server.output()[-3000:])
+        return found
+
+    # --- inbound --------------------------------------------------------------------------
+
+    def test_smtplib_message_is_delivered_byte_for_byte(self):
+        with self.smtp() as s:
+            code, banner = s.ehlo()
+            self.assertEqual(code, 250)
+            for ext in (b"SIZE 65536", b"8BITMIME", b"PIPELINING", b"ENHANCEDSTATUSCODES", b"STARTTLS"):
+                self.assertIn(ext, banner)
+            refused = s.sendmail("outside@example.org", ["jane@acme.example"], LOCAL_MESSAGE)
+            self.assertEqual(refused, {})
+        found = self.wait_for_mail(self.jane, lambda raw: b"exact-1@example.org" in raw)
+        self.assertEqual(found[0], LOCAL_MESSAGE)
+        listed = [m for m in self.jane.messages() if m["subject"] == "byte for byte"]
+        self.assertEqual(listed[0]["from"], "Outside Person <outside@example.org>")
+        self.assertEqual(listed[0]["size"], len(LOCAL_MESSAGE))
+        self.assertEqual(listed[0]["sender"], "outside@example.org")
+
+    def test_swaks_sends_to_a_local_user(self):
+        if not shutil.which("swaks"):
+            self.skipTest("swaks is not installed (scripts/install-deps.sh installs it)")
+        body = os.path.join(self.tmp.path, "swaks.txt")
+        with open(body, "w") as f:
+            f.write("From: outside@example.org\nTo: john@acme.example\nSubject: via swaks\n"
+                    "Message-ID: <swaks-1@example.org>\n\nhello John\n.dot\n")
+        done = subprocess.run(["swaks", "--server", f"127.0.0.1:{self.smtp_port}", "--from", "outside@example.org",
+                               "--to", "john@acme.example", "--helo", "swaks.example.org", "--data", "@" + body],
+                              capture_output=True, text=True, timeout=60)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        found = self.wait_for_mail(self.john, lambda raw: b"swaks-1@example.org" in raw)
+        # swaks turns LF into CRLF and always appends one more CRLF (interop notes).
+        expected = (b"From: outside@example.org\r\nTo: john@acme.example\r\nSubject: via swaks\r\n"
+                    b"Message-ID: <swaks-1@example.org>\r\n\r\nhello John\r\n.dot\r\n\r\n")
+        self.assertEqual(found[0], expected)
+
+    def test_starttls_with_the_server_certificate(self):
+        context = ssl.create_default_context()
+        context.check_hostname = False
+        context.verify_mode = ssl.CERT_NONE
+        with self.smtp() as s:
+            s.starttls(context=context)
+            self.assertIn("TLS", s.sock.version())
+            code, banner = s.ehlo()
+            self.assertNotIn(b"STARTTLS", banner)
+            s.sendmail("outside@example.org", ["jane@acme.example"], message("over-tls"))
+        self.wait_for_mail(self.jane, lambda raw: b"over-tls@acme.example" in raw)
+
+    def test_unknown_local_recipient_is_refused_at_rcpt(self):
+        with self.smtp() as s:
+            s.ehlo()
+            s.mail("outside@example.org")
+            code, text = s.rcpt("nobody@acme.example")
+            self.assertEqual(code, 550)
+            self.assertIn(b"5.1.1", text)
+            code, _ = s.rcpt("jane@acme.example")  # the session goes on
+            self.assertEqual(code, 250)
+
+    def test_relaying_is_refused(self):
+        with self.smtp() as s:
+            with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
+                s.sendmail("outside@example.org", ["someone@elsewhere.example"], message("relay"))
+            code, text = refused.exception.recipients["someone@elsewhere.example"]
+            self.assertEqual(code, 550)
+            self.assertIn(b"5.7.1", text)
+
+    def test_oversized_mail_is_refused_at_mail_with_size_and_at_data_without(self):
+        big = message("big", body=b"x" * 70 * 1024 + b"\r\n")
+        with self.smtp() as s:
+            with self.assertRaises(smtplib.SMTPSenderRefused) as refused:
+                s.sendmail("outside@example.org", ["jane@acme.example"], big)  # smtplib sends SIZE=
+            self.assertEqual(refused.exception.smtp_code, 552)
+        with self.smtp() as s:
+            s.ehlo()
+            self.assertEqual(s.mail("outside@example.org")[0], 250)  # no SIZE parameter
+            self.assertEqual(s.rcpt("jane@acme.example")[0], 250)
+            code, text = s.data(big)
+            self.assertEqual(code, 552)
+            self.assertIn(b"5.3.4", text)
+            self.assertEqual(s.noop()[0], 250)
+
+    def test_bad_commands_and_long_lines_keep_the_session(self):
+        with self.smtp() as s:
+            s.ehlo()
+            self.assertEqual(s.docmd("FROB")[0], 500)
+            self.assertEqual(s.docmd("NOOP " + "x" * 2000)[0], 500)
+            self.assertEqual(s.docmd("VRFY jane")[0], 252)
+            self.assertEqual(s.noop()[0], 250)
+
+    # --- Notes users, outbound, reports -----------------------------------------------------
+
+    def test_notes_user_sends_to_a_local_user(self):
+        code, body = self.jane.deposit(["John Roe"], message("jane-to-john", to="John Roe <john@acme.example>"))
+        self.assertEqual(code, 200, body)
+        found = self.wait_for_mail(self.john, lambda raw: b"jane-to-john@acme.example" in raw)
+        self.assertEqual(found[0], message("jane-to-john", to="John Roe <john@acme.example>"))
+
+    def test_outbound_mail_reaches_the_sink_after_the_relay_was_down(self):
+        original = message("outbound-1", to="friend@outside.example",
+                           body=b"line\r\n.starts with a dot\r\n8bit \xe2\x82\xac\r\n")
+        code, body = self.jane.deposit(["friend@outside.example"], original)
+        self.assertEqual(code, 200, body)
+        # The sink is down: the Router records the failure and retries.
+        self.assertTrue(wait_until(lambda: "last error" in self.server.command("tell router show queues")[1]),
+                        self.server.command("tell router show queues")[1])
+        rc, out, _ = self.server.command("show stat Mail.*")
+        self.assertIn("Mail.WaitingForTransfer = 1", out)
+        sink = SmtpSink(self.sink_port, *self.sink_cert).start()
+        try:
+            got = wait_until(lambda: [m for m in sink.received() if b"outbound-1@acme.example" in m[2]], timeout=30)
+            self.assertTrue(got, self.server.output()[-3000:])
+            sender, rcpts, data, tls = got[0]
+            self.assertEqual(sender, "jane@acme.example")
+            self.assertEqual(rcpts, ["friend@outside.example"])
+            self.assertTrue(data.startswith(b"Received: from Jane Admin/Acme"))
+            self.assertTrue(data.endswith(b"\r\n" + original), data)
+            self.assertTrue(tls, "STARTTLS was offered, so the Router should have used it")
+            self.assertTrue(wait_until(lambda: "Mail.WaitingForTransfer = 0" in self.server.command("show stat Mail.*")[1]))
+            rc, out, _ = self.server.command("show stat Mail.Transferred")
+            self.assertNotIn("Mail.Transferred = 0", out)
+        finally:
+            sink.stop()
+
+    def test_unknown_local_recipient_of_deposited_mail_gets_a_dsn(self):
+        code, body = self.jane.deposit(["nobody@acme.example"], message("to-nobody", to="nobody@acme.example"))
+        self.assertEqual(code, 200, body)
+        found = self.wait_for_mail(self.jane, lambda raw: b"Message-ID: <to-nobody@acme.example>" in raw
+                                   and b"multipart/report" in raw)
+        dsn = found[0]
+        self.assertIn(b"Content-Type: multipart/report; report-type=delivery-status;", dsn)
+        self.assertIn(b"Final-Recipient: rfc822; nobody@acme.example\r\nAction: failed\r\nStatus: 5.1.1", dsn)
+        self.assertIn(b"Reporting-MTA: dns; mx.acme.example", dsn)
+        listed = [m for m in self.jane.messages() if m["subject"] == "Undeliverable message"]
+        self.assertTrue(listed)
+        self.assertEqual(listed[0]["sender"], "")
+
+    def test_deposit_is_refused_without_recipients_or_header(self):
+        self.assertEqual(self.jane.deposit([], message("x"))[0], 400)
+        self.assertEqual(self.jane.call("POST", "/api/v1/mail/deposit",
+                                        {"recipients": ["jroe"], "message_base64": "!!!"})[0], 400)
+
+    # --- console ------------------------------------------------------------------------------
+
+    def test_console_commands_and_statistics(self):
+        rc, out, err = self.server.command("tell router show queues")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Mail routing queues (mail.box)", out)
+        self.assertIn(f"127.0.0.1:{self.sink_port}", out)
+        rc, out, err = self.server.command("tell router delivery stats")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Messages delivered to mail files:", out)
+        rc, out, err = self.server.command("tell router update config")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("configuration updated", out)
+        rc, out, err = self.server.command("tell router frobnicate")
+        self.assertEqual(rc, 1)
+        rc, out, _ = self.server.command("show stat Mail.*")
+        for name in ("Mail.Delivered", "Mail.Transferred", "Mail.Dead", "Mail.Waiting", "Mail.TotalFailures"):
+            self.assertIn(name + " = ", out)
+        rc, out, _ = self.server.command("show stat SMTP.*")
+        self.assertIn("SMTP.Sessions.Total = ", out)
+        self.assertIn("SMTP.Messages.Received = ", out)
+        rc, out, _ = self.server.command("show tasks")
+        self.assertIn("SMTP Server", out)
+        self.assertIn("Router", out)
+
+
+class MailRestartTest(unittest.TestCase):
+    """Mail accepted into mail.box survives a kill -9 and is delivered exactly once."""
+
+    def test_restart_with_mail_in_mail_box_delivers_each_message_once(self):
+        tmp = TempDir()
+        try:
+            data = os.path.join(tmp.path, "server")
+            port = setup_server(data, email="jane@acme.example", tasks="HTTP,SMTP")
+            smtp_port = free_port()
+            set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                           "SMTPDomains": "acme.example"})
+            server = Server(data).wait_ready()
+            self.assertTrue(server.wait_for_output("Listening for SMTP"))
+            with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
+                for i in range(40):
+                    s.sendmail("outside@example.org", ["jane@acme.example"], message(f"queued-{i}"))
+            server.proc.kill()  # kill -9: no orderly shutdown
+            server.stop()
+            # The Router was not running: all 40 wait in mail.box. Start it with the server.
+            set_ini(data, {"ServerTasks": "HTTP,Router,SMTP"})
+            server = Server(data).wait_ready()
+            try:
+                jane = ApiUser(os.path.join(data, "ids", "jadmin.id"), "admin-pw", port, tmp.path, "jane")
+                self.assertTrue(wait_until(lambda: len(jane.messages()) >= 40, timeout=30), server.output())
+                time.sleep(1)
+                subjects = sorted(m["subject"] for m in jane.messages())
+                self.assertEqual(subjects, sorted(f"queued-{i}" for i in range(40)))  # each exactly once
+                rc, out, _ = server.command("show stat Mail.Waiting")
+                self.assertIn("Mail.Waiting = 0", out)
+            finally:
+                server.stop()
+        finally:
+            tmp.cleanup()
+
+
+if __name__ == "__main__":
+    unittest.main()

@@ -1,0 +1,376 @@
+// Tests of the Router without threads or sockets: recipient resolution (groups too),
+// local delivery byte for byte, failure reports (RFC 3464), exactly-once delivery across
+// a simulated crash, outbound transfer with retries, back-off, expiry and dead mail.
+// Hermetic: a temporary data directory, a test clock, a fake relay.
+#include <catch2/catch.hpp>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "core/clock.h"
+#include "core/stats.h"
+#include "directory/directory.h"
+#include "router/dsn.h"
+#include "router/mail_message.h"
+#include "router/mail_store.h"
+#include "router/recipient_resolver.h"
+#include "router/router_engine.h"
+
+namespace notesd {
+namespace {
+
+namespace fs = std::filesystem;
+
+template <typename T>
+T Must(Result<T> result) {
+  INFO(result.status().ToString());
+  REQUIRE(result.ok());
+  return std::move(result).value();
+}
+
+class TestClock final : public Clock {
+ public:
+  int64_t NowMicros() const override { return now; }
+  // Starts at the real time: mail.box stamps arrivals with the wall clock.
+  int64_t now = SystemClock().NowMicros();
+};
+
+// A relay that answers per recipient from a table; "down" refuses connections.
+class FakeRelay {
+ public:
+  bool down = false;
+  std::map<std::string, SmtpReply> replies;  // default 250
+  std::vector<OutboundMessage> received;
+  int connects = 0;
+
+  TransportFactory Factory() {
+    return [this](const RelayOptions&) {
+      class Transport final : public OutboundTransport {
+       public:
+        explicit Transport(FakeRelay& relay) : relay_(relay) {}
+        Status Connect() override {
+          ++relay_.connects;
+          return relay_.down ? Status::Unavailable("relay test:25: cannot connect: Connection refused") : Status::Ok();
+        }
+        TransferOutcome Send(const OutboundMessage& message) override {
+          TransferOutcome outcome;
+          bool any = false;
+          for (const std::string& r : message.recipients) {
+            auto it = relay_.replies.find(r);
+            SmtpReply reply = it == relay_.replies.end() ? SmtpReply{250, "2.0.0 Ok"} : it->second;
+            any = any || reply.positive();
+            outcome.recipients.push_back(reply);
+          }
+          if (any) relay_.received.push_back(message);
+          return outcome;
+        }
+        void Quit() override {}
+
+       private:
+        FakeRelay& relay_;
+      };
+      return std::make_unique<Transport>(*this);
+    };
+  }
+};
+
+class RouterFixture {
+ public:
+  RouterFixture() {
+    std::random_device random;
+    dir_ = fs::temp_directory_path() / ("notesd_router_test_" + std::to_string(random()) + std::to_string(random()));
+    fs::create_directories(dir_);
+    directory = Must(Directory::Open(dir_ / "names.nsf"));
+    AddPerson("Jane Admin", "jadmin", "jane@acme.example");
+    AddPerson("John Roe", "jroe", "john.roe@acme.example");
+    AddPerson("Mary Major", "mmajor", "mary@acme.example");
+    REQUIRE(directory->PutGroup({0, "Sales", {"John Roe/Acme", "Marketing", "partner@outside.example"}}).ok());
+    REQUIRE(directory->PutGroup({0, "Marketing", {"mmajor", "Sales"}}).ok());  // a cycle back to Sales
+    store = Must(MailStore::Open(dir_));
+    engine = std::make_unique<RouterEngine>(*store, *directory, clock, nullptr, stats);
+    RouterConfig config;
+    config.local_domains = {"acme.example"};
+    config.host_name = "acme01.acme.example";
+    config.relay.host = "relay.test";
+    config.retry_interval_seconds = 60;
+    config.retry_max_seconds = 600;
+    config.expire_minutes = 60;
+    engine->SetConfig(config);
+  }
+  ~RouterFixture() {
+    engine.reset();
+    store.reset();
+    directory.reset();
+    std::error_code ec;
+    fs::remove_all(dir_, ec);
+  }
+
+  void AddPerson(const std::string& name, const std::string& short_name, const std::string& address) {
+    Person p;
+    p.name = Must(HierName::Parse(name + "/Acme"));
+    p.short_name = short_name;
+    p.internet_address = address;
+    p.mail_file = "mail/" + short_name + ".nsf";
+    Must(directory->RegisterPerson(p));
+  }
+
+  std::string Deposit(const std::string& sender, std::vector<std::string> recipients, const std::string& message) {
+    return Must(store->Deposit({sender, std::move(recipients), "test", "Received: from test", false}, message));
+  }
+
+  std::vector<StoredMail> MailOf(const std::string& short_name) {
+    auto db = store->MailFile("mail/" + short_name + ".nsf", false);
+    if (!db.ok()) return {};
+    std::vector<StoredMail> out;
+    for (const ViewEntry& e : Must((*db)->Scan(kInboxView))) out.push_back(StoredFromNote(Must((*db)->Get(e.id)), true));
+    return out;
+  }
+
+  QueueCounts Counts() { return Must(engine->Counts()); }
+
+  fs::path dir_;
+  TestClock clock;
+  StatsRegistry stats;
+  std::unique_ptr<Directory> directory;
+  std::unique_ptr<MailStore> store;
+  std::unique_ptr<RouterEngine> engine;
+};
+
+std::string Message(const std::string& subject, const std::string& to = "jane@acme.example") {
+  return "From: Sender <sender@outside.example>\r\nTo: " + to + "\r\nSubject: " + subject +
+         "\r\nDate: Sun, 29 Nov 2026 02:54:00 +0100\r\nMessage-ID: <" + subject + "@outside.example>\r\n\r\nBody of " +
+         subject + "\r\n.leading dot\r\n\xc3\xa9t\xc3\xa9\r\n";
+}
+
+std::vector<std::string> Kinds(const std::vector<RouteTarget>& targets) {
+  std::vector<std::string> out;
+  for (const RouteTarget& t : targets) {
+    switch (t.kind) {
+      case RouteTarget::Kind::kLocal: out.push_back("local:" + t.mail_file); break;
+      case RouteTarget::Kind::kOutbound: out.push_back("out:" + t.address); break;
+      case RouteTarget::Kind::kFailed: out.push_back("failed:" + t.status); break;
+      case RouteTarget::Kind::kRetry: out.push_back("retry"); break;
+    }
+  }
+  return out;
+}
+
+TEST_CASE("router: recipients resolve by Internet address, any name, and groups", "[router]") {
+  RouterFixture f;
+  RecipientResolver resolver(*f.directory, {"acme.example", "acme.test"});
+  using V = std::vector<std::string>;
+  CHECK(Kinds(resolver.Resolve("jane@acme.example")) == V{"local:mail/jadmin.nsf"});
+  CHECK(Kinds(resolver.Resolve("JANE@ACME.EXAMPLE")) == V{"local:mail/jadmin.nsf"});
+  CHECK(Kinds(resolver.Resolve("jroe@acme.test")) == V{"local:mail/jroe.nsf"});        // short name, our domain
+  CHECK(Kinds(resolver.Resolve("John Roe")) == V{"local:mail/jroe.nsf"});              // common name
+  CHECK(Kinds(resolver.Resolve("CN=Mary Major/O=Acme")) == V{"local:mail/mmajor.nsf"});  // canonical
+  CHECK(Kinds(resolver.Resolve("nobody@acme.example")) == V{"failed:5.1.1"});
+  CHECK(Kinds(resolver.Resolve("Nobody Here")) == V{"failed:5.1.1"});
+  CHECK(Kinds(resolver.Resolve("someone@outside.example")) == V{"out:someone@outside.example"});
+  // Sales = John Roe + Marketing (Mary + Sales again: the cycle is cut) + an outside address.
+  CHECK(Kinds(resolver.Resolve("Sales")) ==
+        V{"local:mail/jroe.nsf", "local:mail/mmajor.nsf", "out:partner@outside.example"});
+  CHECK(Kinds(resolver.Resolve("sales@acme.example")) ==
+        V{"local:mail/jroe.nsf", "local:mail/mmajor.nsf", "out:partner@outside.example"});
+  // Without configured domains only people's addresses are local.
+  RecipientResolver bare(*f.directory, {});
+  CHECK(Kinds(bare.Resolve("jane@acme.example")) == V{"local:mail/jadmin.nsf"});
+  CHECK(Kinds(bare.Resolve("nobody@acme.example")) == V{"out:nobody@acme.example"});
+}
+
+TEST_CASE("router: local delivery keeps the message byte for byte with its summary", "[router]") {
+  RouterFixture f;
+  std::string message = Message("first");
+  std::string unid = f.Deposit("sender@outside.example", {"jane@acme.example", "John Roe"}, message);
+  CHECK(f.Counts().pending == 1);
+  CHECK(Must(f.engine->RoutePending()) == 1);
+  CHECK(f.Counts().pending == 0);
+  CHECK(Must(f.store->mail_box().Info()).note_count == 0);  // delivered mail leaves mail.box
+  for (const char* user : {"jadmin", "jroe"}) {
+    auto mail = f.MailOf(user);
+    REQUIRE(mail.size() == 1);
+    CHECK(mail[0].message == message);
+    CHECK(mail[0].unid == unid);
+    CHECK(mail[0].subject == "first");
+    CHECK(mail[0].from == "Sender <sender@outside.example>");
+    CHECK(mail[0].send_to == std::vector<std::string>{"jane@acme.example"});
+    CHECK(mail[0].size == static_cast<int64_t>(message.size()));
+    CHECK(mail[0].posted == *ParseRfc5322Date("Sun, 29 Nov 2026 01:54:00 +0000"));
+    CHECK(mail[0].delivered == f.clock.now);
+  }
+  CHECK(f.stats.Counter("Mail.Delivered").load() == 2);
+}
+
+TEST_CASE("router: a group delivers once per mail file and queues its outside member", "[router]") {
+  RouterFixture f;
+  f.Deposit("jane@acme.example", {"Sales", "John Roe"}, Message("group"));
+  Must(f.engine->RoutePending());
+  CHECK(f.MailOf("jroe").size() == 1);  // named twice, delivered once
+  CHECK(f.MailOf("mmajor").size() == 1);
+  CHECK(f.Counts().transfer == 1);
+  FakeRelay relay;
+  CHECK(Must(f.engine->TransferDue(relay.Factory())) == 1);
+  REQUIRE(relay.received.size() == 1);
+  CHECK(relay.received[0].recipients == std::vector<std::string>{"partner@outside.example"});
+  CHECK(relay.received[0].sender == "jane@acme.example");
+  CHECK(relay.received[0].data == "Received: from test\r\n" + Message("group"));  // the trace, then the bytes
+  CHECK(f.Counts().transfer == 0);
+  CHECK(f.stats.Counter("Mail.Transferred").load() == 1);
+}
+
+TEST_CASE("router: an unknown recipient gets a DSN back to the sender", "[router]") {
+  RouterFixture f;
+  std::string original = Message("lost", "nobody@acme.example");
+  f.Deposit("jane@acme.example", {"nobody@acme.example", "john.roe@acme.example"}, original);
+  Must(f.engine->RoutePending());  // John gets it; the report is queued
+  CHECK(f.MailOf("jroe").size() == 1);
+  Must(f.engine->RoutePending());  // the report is delivered to Jane
+  auto jane = f.MailOf("jadmin");
+  REQUIRE(jane.size() == 1);
+  const std::string& dsn = jane[0].message;
+  CHECK(jane[0].sender.empty());  // null reverse-path
+  CHECK(dsn.find("Content-Type: multipart/report; report-type=delivery-status;") != std::string::npos);
+  CHECK(dsn.find("Content-Type: message/delivery-status\r\n\r\nReporting-MTA: dns; acme01.acme.example\r\n") !=
+        std::string::npos);
+  CHECK(dsn.find("Final-Recipient: rfc822; nobody@acme.example\r\nAction: failed\r\nStatus: 5.1.1\r\n") !=
+        std::string::npos);
+  CHECK(dsn.find("Content-Type: text/rfc822-headers\r\n\r\nFrom: Sender <sender@outside.example>\r\n") !=
+        std::string::npos);
+  CHECK(dsn.find("Body of lost") == std::string::npos);  // only the header is quoted
+  CHECK(dsn.find("Auto-Submitted: auto-replied") != std::string::npos);
+  CHECK(f.Counts().pending == 0);
+  CHECK(f.Counts().dead == 0);
+  CHECK(f.stats.Counter("Mail.DSNs").load() == 1);
+}
+
+TEST_CASE("router: a failure that cannot be reported becomes dead mail", "[router]") {
+  RouterFixture f;
+  f.Deposit("", {"nobody@acme.example"}, Message("bounce"));  // null sender: no report
+  Must(f.engine->RoutePending());
+  CHECK(f.Counts().dead == 1);
+  CHECK(f.engine->DescribeQueues().find("Dead mail:                1 message(s)") != std::string::npos);
+  // A report to an unknown sender is dead too, and never answered.
+  f.Deposit("ghost@acme.example", {"nobody@acme.example"}, Message("x"));
+  Must(f.engine->RoutePending());
+  Must(f.engine->RoutePending());
+  CHECK(f.Counts().dead == 2);
+  CHECK(f.Counts().pending == 0);
+}
+
+TEST_CASE("router: a crash between the mail file and mail.box commits delivers exactly once", "[router]") {
+  RouterFixture f;
+  std::vector<std::string> sent;
+  for (int i = 0; i < 20; ++i) f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("m" + std::to_string(i)));
+  f.engine->after_local_delivery = [] { return Status::IOError("simulated crash"); };
+  CHECK_FALSE(f.engine->RoutePending().ok());
+  CHECK(f.MailOf("jadmin").size() == 20);  // written...
+  CHECK(f.Counts().pending == 20);         // ...but mail.box still says pending
+  // "Restart": a new engine over the same files replays the pass.
+  f.engine = std::make_unique<RouterEngine>(*f.store, *f.directory, f.clock, nullptr, f.stats);
+  RouterConfig config;
+  config.local_domains = {"acme.example"};
+  f.engine->SetConfig(config);
+  CHECK(Must(f.engine->RoutePending()) == 20);
+  CHECK(f.Counts().pending == 0);
+  for (const char* user : {"jadmin", "jroe", "mmajor"}) {
+    auto mail = f.MailOf(user);
+    CHECK(mail.size() == 20);
+    std::set<std::string> unids;
+    for (const StoredMail& m : mail) unids.insert(m.unid);
+    CHECK(unids.size() == 20);  // no duplicates
+  }
+  CHECK(f.Counts().transfer == 20);  // the outside member of Sales is still to be sent
+}
+
+TEST_CASE("router: the relay being down means retries with back-off, then success", "[router]") {
+  RouterFixture f;
+  f.Deposit("jane@acme.example", {"friend@outside.example"}, Message("out"));
+  Must(f.engine->RoutePending());
+  FakeRelay relay;
+  relay.down = true;
+  CHECK(Must(f.engine->TransferDue(relay.Factory())) == 1);
+  CHECK(Must(f.engine->TransferDue(relay.Factory())) == 0);  // not due yet
+  CHECK(f.engine->MicrosUntilNextTransfer() == 60'000'000);
+  CHECK(f.engine->DescribeQueues().find("attempts 1, next in 60 s, last error: relay test:25: cannot connect") !=
+        std::string::npos);
+  f.clock.now += 60'000'000;
+  CHECK(Must(f.engine->TransferDue(relay.Factory())) == 1);
+  CHECK(f.engine->MicrosUntilNextTransfer() == 120'000'000);  // doubled
+  f.clock.now += 120'000'000;
+  relay.down = false;
+  CHECK(Must(f.engine->TransferDue(relay.Factory())) == 1);
+  CHECK(relay.received.size() == 1);
+  CHECK(f.Counts().transfer == 0);
+  CHECK(f.stats.Counter("Mail.TransferFailures").load() == 2);
+  CHECK(f.stats.Counter("Mail.Transferred").load() == 1);
+}
+
+TEST_CASE("router: permanent relay refusals and expired mail are reported", "[router]") {
+  RouterFixture f;
+  f.Deposit("jane@acme.example", {"bad@outside.example", "good@outside.example"}, Message("mixed"));
+  f.Deposit("jane@acme.example", {"slow@outside.example"}, Message("slow"));
+  Must(f.engine->RoutePending());
+  FakeRelay relay;
+  relay.replies["bad@outside.example"] = {550, "5.1.1 <bad@outside.example>: user unknown"};
+  relay.replies["slow@outside.example"] = {451, "4.3.0 try later"};
+  Must(f.engine->TransferDue(relay.Factory()));
+  CHECK(relay.received.size() == 1);
+  Must(f.engine->RoutePending());  // deliver the report for bad@
+  auto jane = f.MailOf("jadmin");
+  REQUIRE(jane.size() == 1);
+  CHECK(jane[0].message.find("Final-Recipient: rfc822; bad@outside.example\r\nAction: failed\r\nStatus: 5.1.1\r\n"
+                             "Diagnostic-Code: smtp; 550 5.1.1 <bad@outside.example>: user unknown\r\n") !=
+        std::string::npos);
+  // slow@ keeps failing until it expires (60 minutes).
+  f.clock.now += 61LL * 60 * 1'000'000;
+  Must(f.engine->TransferDue(relay.Factory()));
+  Must(f.engine->RoutePending());
+  jane = f.MailOf("jadmin");
+  REQUIRE(jane.size() == 2);
+  bool expired = false;
+  for (const StoredMail& m : jane)
+    expired = expired || (m.message.find("Status: 4.4.7") != std::string::npos &&
+                          m.message.find("delivery time expired (last error: 451 4.3.0 try later)") != std::string::npos);
+  CHECK(expired);
+  CHECK(f.Counts().transfer == 0);
+}
+
+TEST_CASE("router: DSN layout follows RFC 3464", "[router]") {
+  DsnInput in;
+  in.reporting_host = "mx.acme.example";
+  in.original_sender = "jane@acme.example";
+  in.original_message = "From: a\nSubject: s\n\nbody";
+  in.arrival = 0;
+  in.now = 1'800'000'000'000'000;
+  in.failed = {{"x@y.example", "5.1.1", "X-Notes; no such person"}};
+  in.boundary = "B1";
+  std::string dsn = BuildDsn(in);
+  CHECK(dsn.starts_with("From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\nTo: <jane@acme.example>\r\n"));
+  CHECK(dsn.find("\tboundary=\"B1\"\r\n\r\n") != std::string::npos);
+  CHECK(dsn.find("--B1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n") != std::string::npos);
+  CHECK(dsn.find("Content-Type: text/rfc822-headers\r\n\r\nFrom: a\r\nSubject: s\r\n\r\n--B1--\r\n") != std::string::npos);
+  CHECK(dsn.find('\n') == dsn.find("\r\n") + 1);
+  for (std::size_t i = 0; i < dsn.size(); ++i)
+    if (dsn[i] == '\n') REQUIRE(dsn[i - 1] == '\r');
+}
+
+TEST_CASE("router: message header parsing", "[router]") {
+  std::string m = "From: \"Roe, John\" <john@x.example>\r\nTo: a@b.example,\r\n  Jane <jane@acme.example>, "
+                  "undisclosed:;\r\nCc: (comment) c@d.example\r\nSubject: Hello\r\n world\r\nDate: 1 Jan 2026 00:00 "
+                  "GMT\r\n\r\nTo: not-a-header@x\r\n";
+  MessageSummary s = SummariseMessage(m);
+  CHECK(s.from == "\"Roe, John\" <john@x.example>");
+  CHECK(s.send_to == std::vector<std::string>{"a@b.example", "jane@acme.example"});
+  CHECK(s.copy_to == std::vector<std::string>{"c@d.example"});
+  CHECK(s.subject == "Hello world");
+  REQUIRE(s.date);
+  CHECK(*s.date == 1767225600LL * 1'000'000);
+  CHECK(FormatRfc5322Date(*s.date) == "Thu, 01 Jan 2026 00:00:00 +0000");
+  CHECK_FALSE(ParseRfc5322Date("yesterday").has_value());
+  CHECK(SummariseMessage("no header at all").subject.empty());
+}
+
+}  // namespace
+}  // namespace notesd
