@@ -77,6 +77,7 @@ int RunNotes(int argc, char** argv) {
   AddSetupCommands(app, line);
   AddPeopleCommands(app, line);
   AddAdminCommands(app, line);
+  AddMailCommands(app, line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

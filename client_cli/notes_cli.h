@@ -30,6 +30,7 @@ void AddIdCommands(CLI::App& app, CommandLine& line);      // notes id show|pass
 void AddSetupCommands(CLI::App& app, CommandLine& line);   // notes setup, notes whoami
 void AddPeopleCommands(CLI::App& app, CommandLine& line);  // notes people show
 void AddAdminCommands(CLI::App& app, CommandLine& line);   // notes admin console|register
+void AddMailCommands(CLI::App& app, CommandLine& line);    // notes mail send|list|read
 
 // Makes `sub` the selected command's action when it is parsed.
 void OnRun(CLI::App* sub, CommandLine& line, std::function<int()> action);

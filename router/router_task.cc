@@ -13,6 +13,7 @@ namespace notesd {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(1000);
+constexpr auto kBatchPause = std::chrono::milliseconds(50);
 constexpr std::int64_t kConfigRefreshMillis = 5 * 60 * 1000;
 
 class RouterTask final : public Task {
@@ -136,10 +137,19 @@ class RouterTask final : public Task {
       }
       if (*routed > 0) {
         WakeTransfer();
-        continue;  // more may be waiting
+        // Under load, let the next batch grow for a moment: every pass costs the mail
+        // files and mail.box a synchronous flush, and the disk's flushes are what limits
+        // throughput (SMTP's group commit needs them too).
+        if (*routed < engine_->config().batch) PauseBetweenPasses();
+        continue;
       }
       store_->WaitForWork(kPollInterval);
     }
+  }
+
+  void PauseBetweenPasses() {
+    std::unique_lock lock(wake_mutex_);
+    wake_.wait_for(lock, kBatchPause, [this] { return stopping_; });
   }
 
   void TransferLoop() {

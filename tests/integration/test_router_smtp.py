@@ -4,6 +4,7 @@ client API; the Router delivers into mail files byte for byte, reports unknown
 recipients with a DSN, and sends Internet mail to a small SMTP sink standing in for the
 outside mail host (down at first: retries). A restart with mail in mail.box delivers
 every message exactly once."""
+import json
 import os
 import shutil
 import smtplib
@@ -66,6 +67,7 @@ class MailServerTest(unittest.TestCase):
         if rc != 0:
             raise AssertionError(out + err)
         cls.john = ApiUser(john_id, "user-pw", cls.port, cls.tmp.path, "john")
+        cls.admin = admin
         cls.sink_cert = make_self_signed(cls.tmp.path)
 
     @classmethod
@@ -176,6 +178,44 @@ class MailServerTest(unittest.TestCase):
         self.assertEqual(code, 200, body)
         found = self.wait_for_mail(self.john, lambda raw: b"jane-to-john@acme.example" in raw)
         self.assertEqual(found[0], message("jane-to-john", to="John Roe <john@acme.example>"))
+
+    def test_notes_mail_send_list_and_read(self):
+        attachment = os.path.join(self.tmp.path, "report.bin")
+        with open(attachment, "wb") as f:
+            f.write(bytes(range(256)))
+        rc, out, err = self.admin.run("mail", "send", "--to", "John Roe", "--subject", "from the cli",
+                                      "--body", "Hello John,\nsee attached.", "--attach", attachment)
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn("deposited in mail.box", out)
+        found = self.wait_for_mail(self.john, lambda raw: b"Subject: from the cli" in raw)
+        raw = found[0]
+        self.assertIn(b"From: Jane Admin <jane@acme.example>\r\n", raw)
+        self.assertIn(b"Content-Type: multipart/mixed;", raw)
+        self.assertIn(b"Hello John,\r\nsee attached.\r\n", raw)
+        self.assertIn(b'filename="report.bin"', raw)
+        # A message from an outside program comes out of `notes mail read` as it went in.
+        original = message("cli-read", body=b"exact \xc3\xa9\r\n.dot\r\n")
+        with self.smtp() as s:
+            s.sendmail("outside@example.org", ["jane@acme.example"], original)
+        self.wait_for_mail(self.jane, lambda r: b"cli-read@acme.example" in r)
+        rc, out, err = self.admin.run("mail", "list", "--json")
+        self.assertEqual(rc, 0, err)
+        subjects = [m["subject"] for m in json.loads(out)]
+        number = subjects.index("cli-read") + 1
+        rc, out, err = self.admin.run("mail", "list")
+        self.assertIn("cli-read", out)
+        saved = os.path.join(self.tmp.path, "cli-read.eml")
+        rc, out, err = self.admin.run("mail", "read", str(number), "--out", saved)
+        self.assertEqual(rc, 0, out + err)
+        with open(saved, "rb") as f:
+            self.assertEqual(f.read(), original)
+        rc, out, err = self.admin.run("mail", "read", str(number))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Subject:", out)
+        self.assertIn("cli-read", out)
+        rc, _, err = self.admin.run("mail", "read", "9999")
+        self.assertEqual(rc, 1)
+        self.assertIn("no message 9999", err)
 
     def test_outbound_mail_reaches_the_sink_after_the_relay_was_down(self):
         original = message("outbound-1", to="friend@outside.example",

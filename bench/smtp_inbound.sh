@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# bench/smtp_inbound.sh — inbound SMTP throughput, measured against a ceiling in the same
+# run. Not a test: it prints numbers.
+#
+# Sends N messages of SIZE bytes over SESSIONS parallel connections with Postfix's
+# smtp-source, first to our SMTP listener (Router and SMTP tasks running, every message
+# committed to mail.box with fsync before its 250, then delivered into the recipient's
+# mail file) and then to Postfix's smtp-sink (protocol only, nothing written: the
+# ceiling). Our time runs until the Router has delivered all N into the mail file
+# (SHOW STAT Mail.Delivered), not just until the last 250. Prints messages per second
+# for each and the ratio. The issue's target: at least half of the ceiling.
+#
+# Usage: bench/smtp_inbound.sh            (N=20000 SIZE=4096 SESSIONS=20)
+#        N=2000 SESSIONS=10 bench/smtp_inbound.sh
+# Builds a Release nserver in build-bench; installs Postfix's tools on first use (the
+# package is preseeded with "No configuration" and its daemon is never started).
+# Everything listens on 127.0.0.1 only; the data directory is temporary.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+N=${N:-20000}
+SIZE=${SIZE:-4096}
+SESSIONS=${SESSIONS:-20}
+BUILD=${BUILD:-build-bench}
+
+if ! command -v smtp-source >/dev/null || ! command -v smtp-sink >/dev/null; then
+  SUDO=""; if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+  echo "postfix postfix/main_mailer_type select No configuration" | $SUDO debconf-set-selections
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends postfix >/dev/null
+fi
+PATH="$PATH:/usr/sbin"
+
+if [ -n "${NSERVER:-}" ]; then
+  echo "using NSERVER=$NSERVER (not rebuilt)"
+else
+  cmake -S . -B "$BUILD" -G Ninja -DCMAKE_BUILD_TYPE=Release -DNOTESD_TESTS=OFF >/dev/null
+  cmake --build "$BUILD" -j1 --target nserver >/dev/null
+  NSERVER="$PWD/$BUILD/server/nserver"
+fi
+
+WORK=$(mktemp -d /tmp/notesd-bench-XXXXXX)
+SERVER_PID=""
+SINK_PID=""
+cleanup() {
+  [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null && wait "$SERVER_PID" 2>/dev/null || true
+  [ -n "$SINK_PID" ] && kill "$SINK_PID" 2>/dev/null && wait "$SINK_PID" 2>/dev/null || true
+  rm -rf "$WORK"
+}
+trap cleanup EXIT
+
+free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+now() { date +%s.%N; }
+calc() { /usr/bin/python3 -c "print(round($1, 2))"; }
+
+DATA="$WORK/server"
+HTTP_PORT=$(free_port)
+SMTP_PORT=$(free_port)
+SINK_PORT=$(free_port)
+NOTESD_ID_KDF=fast "$NSERVER" --data "$DATA" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
+  --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$HTTP_PORT" \
+  --http-address 127.0.0.1 --server-tasks "Router,SMTP" >/dev/null
+/usr/bin/python3 - "$DATA/notes.ini" "$SMTP_PORT" "$SESSIONS" <<'EOF'
+import sys
+path, port, sessions = sys.argv[1], sys.argv[2], int(sys.argv[3])
+settings = {"SMTPListenerPort": port, "SMTPListenerAddress": "127.0.0.1", "SMTPDomains": "acme.example",
+            "SMTPMaxSessions": str(max(100, sessions * 2))}
+lines = open(path).read().splitlines()
+for i, line in enumerate(lines):
+    key = line.split("=", 1)[0].strip()
+    if key in settings:
+        lines[i] = f"{key}={settings.pop(key)}"
+lines += [f"{k}={v}" for k, v in settings.items()]
+open(path, "w").write("\n".join(lines) + "\n")
+EOF
+"$NSERVER" --data "$DATA" --no-console >"$WORK/server.log" 2>&1 &
+SERVER_PID=$!
+for _ in $(seq 100); do grep -q "Listening for SMTP" "$WORK/server.log" && break; sleep 0.1; done
+grep -q "Listening for SMTP" "$WORK/server.log" || { cat "$WORK/server.log"; exit 1; }
+
+delivered() { "$NSERVER" --data "$DATA" -c "show stat Mail.Delivered" 2>/dev/null | sed -n 's/.*Mail.Delivered = //p'; }
+
+echo "notesd: $N messages of $SIZE bytes, $SESSIONS sessions, to the SMTP listener and into the mail file"
+start=$(now)
+smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f sender@example.org -t jane@acme.example -M client.example \
+  "127.0.0.1:$SMTP_PORT"
+accepted=$(now)
+while [ "$(delivered)" != "$N" ]; do
+  if [ "$(calc "$(now) - $start > 600")" = True ]; then echo "timed out; delivered $(delivered)"; exit 1; fi
+  sleep 0.05
+done
+done_at=$(now)
+ours=$(calc "$N / ($done_at - $start)")
+acked=$(calc "$N / ($accepted - $start)")
+echo "  all 250s after $(calc "$accepted - $start") s ($acked msg/s); all in the mail file after $(calc "$done_at - $start") s"
+kill "$SERVER_PID"; wait "$SERVER_PID" 2>/dev/null || true; SERVER_PID=""
+
+echo "smtp-sink (ceiling: protocol only, no disk): the same load"
+SINK_USER=(); if [ "$(id -u)" -eq 0 ]; then SINK_USER=(-u nobody); fi
+smtp-sink "${SINK_USER[@]}" -c "127.0.0.1:$SINK_PORT" 256 >"$WORK/sink.log" 2>&1 &
+SINK_PID=$!
+sleep 0.3
+start=$(now)
+smtp-source -s "$SESSIONS" -m "$N" -l "$SIZE" -f sender@example.org -t jane@acme.example -M client.example \
+  "127.0.0.1:$SINK_PORT"
+done_at=$(now)
+ceiling=$(calc "$N / ($done_at - $start)")
+
+echo
+echo "notesd (into mail files, fsync'd): $ours msg/s"
+echo "smtp-sink (ceiling):               $ceiling msg/s"
+echo "ratio notesd / ceiling:            $(calc "$ours / $ceiling")"

@@ -1,0 +1,159 @@
+#include "client_cli/mail_compose.h"
+
+#include <openssl/evp.h>
+
+#include <ctime>
+
+namespace notesd::client {
+
+namespace {
+
+bool IsAscii(std::string_view text) {
+  for (char c : text)
+    if (static_cast<unsigned char>(c) & 0x80) return false;
+  return true;
+}
+
+bool HasLineBreak(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
+
+// RFC 2047 "=?utf-8?B?...?=" for non-ASCII header text.
+std::string EncodeWord(std::string_view text) {
+  if (IsAscii(text)) return std::string(text);
+  return "=?utf-8?B?" + Base64(text) + "?=";
+}
+
+// A display name, quoted when it holds specials.
+std::string DisplayName(std::string_view name) {
+  if (!IsAscii(name)) return EncodeWord(name);
+  if (name.find_first_of("()<>[]:;@\\,.\"") == std::string_view::npos) return std::string(name);
+  std::string quoted = "\"";
+  for (char c : name) {
+    if (c == '"' || c == '\\') quoted += '\\';
+    quoted += c;
+  }
+  return quoted + "\"";
+}
+
+std::string AddressList(const std::vector<std::string>& addresses) {
+  std::string out;
+  for (const std::string& a : addresses) out += (out.empty() ? "" : ", ") + (a.find('@') != std::string::npos ? a : DisplayName(a));
+  return out;
+}
+
+std::string Crlf(std::string_view text) {
+  std::string out;
+  out.reserve(text.size() + text.size() / 40);
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
+    if (c == '\r') {
+      out += "\r\n";
+      if (i + 1 < text.size() && text[i + 1] == '\n') ++i;
+      continue;
+    }
+    if (c == '\n') {
+      out += "\r\n";
+      continue;
+    }
+    out += c;
+  }
+  if (!out.ends_with("\r\n")) out += "\r\n";
+  return out;
+}
+
+std::string DateField(std::int64_t seconds) {
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buffer[64];
+  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+  return buffer;
+}
+
+std::string TextPartHeaders(std::string_view body) {
+  return std::string("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ") +
+         (IsAscii(body) ? "7bit" : "8bit") + "\r\n";
+}
+
+std::string AttachmentType(std::string_view name) {
+  if (name.ends_with(".txt")) return "text/plain";
+  if (name.ends_with(".pdf")) return "application/pdf";
+  return "application/octet-stream";
+}
+
+// A file name safe inside a quoted parameter.
+std::string SafeFileName(std::string_view name) {
+  std::string out;
+  for (char c : name) out += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 32) ? '_' : c;
+  return out.empty() ? "attachment" : out;
+}
+
+}  // namespace
+
+std::string Base64(std::string_view bytes) {
+  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
+  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
+  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
+  return out;
+}
+
+std::string Base64Lines(std::string_view bytes) {
+  std::string flat = Base64(bytes);
+  std::string out;
+  for (std::size_t i = 0; i < flat.size(); i += 76) out += flat.substr(i, 76) + "\r\n";
+  return out;
+}
+
+Result<std::string> Unbase64(std::string_view text) {
+  if (text.size() % 4 != 0) return Status::InvalidArgument("malformed base64 from the server");
+  std::string out(text.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
+  if (n < 0) return Status::InvalidArgument("malformed base64 from the server");
+  std::size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
+Result<std::string> ComposeMessage(const ComposeRequest& r) {
+  if (r.to.empty() && r.cc.empty()) return Status::InvalidArgument("a message needs at least one recipient (--to)");
+  for (const std::string* field : {&r.from_name, &r.from_address, &r.subject, &r.unique})
+    if (HasLineBreak(*field)) return Status::InvalidArgument("header fields cannot contain line breaks");
+  for (const auto* list : {&r.to, &r.cc})
+    for (const std::string& a : *list)
+      if (HasLineBreak(a) || a.empty()) return Status::InvalidArgument("recipient '" + a + "' is not usable");
+  std::string host = r.from_address.find('@') != std::string::npos ? r.from_address.substr(r.from_address.find('@') + 1)
+                                                                   : std::string("notesd.invalid");
+  std::string m;
+  std::string from = r.from_address.find('@') != std::string::npos
+                         ? (r.from_name.empty() ? r.from_address : DisplayName(r.from_name) + " <" + r.from_address + ">")
+                         : DisplayName(r.from_address);
+  m += "From: " + from + "\r\n";
+  if (!r.to.empty()) m += "To: " + AddressList(r.to) + "\r\n";
+  if (!r.cc.empty()) m += "Cc: " + AddressList(r.cc) + "\r\n";
+  m += "Subject: " + EncodeWord(r.subject) + "\r\n";
+  m += "Date: " + DateField(r.date_seconds) + "\r\n";
+  m += "Message-ID: <" + r.unique + "@" + host + ">\r\n";
+  m += "MIME-Version: 1.0\r\n";
+  std::string body = Crlf(r.body);
+  if (r.attachments.empty()) {
+    m += TextPartHeaders(r.body) + "\r\n" + body;
+    return m;
+  }
+  std::string boundary = "=_notesd_" + r.unique;
+  m += "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
+  m += "This is a multi-part message in MIME format.\r\n";
+  m += "--" + boundary + "\r\n" + TextPartHeaders(r.body) + "\r\n" + body;
+  for (const Attachment& a : r.attachments) {
+    std::string name = SafeFileName(a.file_name);
+    m += "--" + boundary + "\r\n";
+    m += "Content-Type: " + AttachmentType(name) + "; name=\"" + name + "\"\r\n";
+    m += "Content-Transfer-Encoding: base64\r\n";
+    m += "Content-Disposition: attachment; filename=\"" + name + "\"\r\n\r\n";
+    m += Base64Lines(a.bytes);
+  }
+  m += "--" + boundary + "--\r\n";
+  return m;
+}
+
+}  // namespace notesd::client
