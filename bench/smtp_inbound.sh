@@ -10,7 +10,7 @@
 # (SHOW STAT Mail.Delivered), not just until the last 250. Prints messages per second
 # for each and the ratio. The target: at least half of the ceiling.
 #
-# Usage: bench/smtp_inbound.sh            (N=20000 SIZE=4096 SESSIONS=20)
+# Usage: bench/smtp_inbound.sh            (N=20000 SIZE=4096 SESSIONS=50)
 #        N=2000 SESSIONS=10 bench/smtp_inbound.sh
 # Builds a Release nserver in build-bench; installs Postfix's tools on first use (the
 # package is preseeded with "No configuration" and its daemon is never started).
@@ -20,7 +20,7 @@ cd "$(dirname "$0")/.."
 
 N=${N:-20000}
 SIZE=${SIZE:-4096}
-SESSIONS=${SESSIONS:-20}
+SESSIONS=${SESSIONS:-50}
 BUILD=${BUILD:-build-bench}
 
 if ! command -v smtp-source >/dev/null || ! command -v smtp-sink >/dev/null; then
