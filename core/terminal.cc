@@ -27,6 +27,15 @@ Result<std::string> PromptSecret(std::string_view prompt) {
   return line;
 }
 
+Result<std::string> PromptLine(std::string_view prompt) {
+  if (!StdinIsTerminal()) return Status::Unavailable("no terminal to ask on");
+  std::fprintf(stderr, "%.*s", static_cast<int>(prompt.size()), prompt.data());
+  std::fflush(stderr);
+  std::string line;
+  std::getline(std::cin, line);
+  return line;
+}
+
 Result<std::string> ObtainSecret(const std::string& given, const char* env_name, std::string_view prompt,
                                  std::string_view option_name) {
   if (!given.empty()) return given;

@@ -57,7 +57,24 @@ void AddSetupOptions(CLI::App& app, bool& setup, SetupOptions& o) {
   app.add_option("--server-tasks", o.server_tasks, "ServerTasks= for the new notes.ini (default HTTP)")->group(group);
 }
 
+// When a person runs --setup on a terminal, the required names they left out are asked for.
+void AskForMissingNames(SetupOptions& options) {
+  struct Question {
+    std::string* value;
+    const char* prompt;
+  };
+  for (const Question& q : {Question{&options.organization, "Organisation (the certifier O=, e.g. Acme): "},
+                            Question{&options.server_name, "Server name (e.g. Acme01): "},
+                            Question{&options.admin_name, "First administrator (e.g. Jane Admin): "},
+                            Question{&options.admin_email, "Administrator's Internet address (e.g. jane@acme.example): "}}) {
+    if (!q.value->empty()) continue;
+    auto answer = PromptLine(q.prompt);
+    if (answer.ok()) *q.value = TrimSpaces(*answer);
+  }
+}
+
 int RunSetup(SetupOptions options) {
+  AskForMissingNames(options);
   auto certifier = ObtainSecret(options.certifier_password, "NOTESD_CERTIFIER_PASSWORD",
                                 "Password for the organisation certifier (cert.id): ", "--certifier-password");
   if (!certifier.ok()) {
