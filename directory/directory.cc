@@ -133,6 +133,34 @@ Result<Note> LookupOne(const ReadTxn& txn, const char* view, std::string_view ke
   return notes.front();
 }
 
+// Creates the note, or replaces the one already under `key` in `view`, in one transaction.
+Result<Note> Upsert(NsfDatabase& db, const char* view, const std::string& key, Note note) {
+  Note stored;
+  Status written = db.Write([&](WriteTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(view, key));
+    if (!existing.empty()) {
+      note.set_id(existing.front().id());
+      NOTESD_ASSIGN_OR_RETURN(stored, txn.Update(note));
+    } else {
+      NOTESD_ASSIGN_OR_RETURN(stored, txn.Create(note));
+    }
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
+}
+
+// The single note under `key` in `view`, read in one snapshot.
+Result<Note> FindOne(const NsfDatabase& db, const char* view, const std::string& key, std::string_view what) {
+  Result<Note> note = Status::Internal("unset");
+  Status read = db.Read([&](const ReadTxn& txn) -> Status {
+    note = LookupOne(txn, view, key, what);
+    return note.status();
+  });
+  if (!read.ok()) return read;
+  return note;
+}
+
 }  // namespace
 
 std::vector<std::string> Person::FullNames() const {
@@ -241,23 +269,13 @@ Result<Person> Directory::FindPerson(std::string_view any_name) const {
   // A canonical name typed in abbreviated form and vice versa both index under ($Users).
   auto parsed = HierName::Parse(key);
   if (parsed.ok() && !parsed->IsFlat()) key = parsed->Canonical();
-  Result<Note> note = Status::Internal("unset");
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    note = LookupOne(txn, kUsersView, key, "Person");
-    return note.ok() ? Status::Ok() : note.status();
-  });
-  if (!read.ok()) return read;
-  return PersonFromNote(*note);
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kUsersView, key, "Person"));
+  return PersonFromNote(note);
 }
 
 Result<Person> Directory::FindPersonByAddress(std::string_view internet_address) const {
-  Result<Note> note = Status::Internal("unset");
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    note = LookupOne(txn, kAddressView, TrimSpaces(internet_address), "Internet address");
-    return note.ok() ? Status::Ok() : note.status();
-  });
-  if (!read.ok()) return read;
-  return PersonFromNote(*note);
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kAddressView, TrimSpaces(internet_address), "Internet address"));
+  return PersonFromNote(note);
 }
 
 Result<std::vector<Person>> Directory::ListPeople() const {
@@ -282,31 +300,13 @@ Status Directory::DeletePerson(std::string_view any_name) {
 
 Result<Group> Directory::PutGroup(const Group& group) {
   if (TrimSpaces(group.name).empty()) return Status::InvalidArgument("a group needs a name");
-  Group stored;
-  Status written = db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kGroupsView, group.name));
-    Note note = GroupToNote(group);
-    if (!existing.empty()) {
-      note.set_id(existing.front().id());
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
-    } else {
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
-    }
-    stored = GroupFromNote(note);
-    return Status::Ok();
-  });
-  if (!written.ok()) return written;
-  return stored;
+  NOTESD_ASSIGN_OR_RETURN(Note note, Upsert(*db_, kGroupsView, group.name, GroupToNote(group)));
+  return GroupFromNote(note);
 }
 
 Result<Group> Directory::FindGroup(std::string_view name) const {
-  Result<Note> note = Status::Internal("unset");
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    note = LookupOne(txn, kGroupsView, TrimSpaces(name), "Group");
-    return note.ok() ? Status::Ok() : note.status();
-  });
-  if (!read.ok()) return read;
-  return GroupFromNote(*note);
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kGroupsView, TrimSpaces(name), "Group"));
+  return GroupFromNote(note);
 }
 
 bool Directory::GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const {
@@ -334,33 +334,14 @@ bool Directory::NameListIncludes(const std::vector<std::string>& names, const Pe
 }
 
 Result<ServerDocument> Directory::PutServer(const ServerDocument& server) {
-  ServerDocument stored;
-  Status written = db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kServersView, server.name.Canonical()));
-    Note note = ServerToNote(server);
-    if (!existing.empty()) {
-      note.set_id(existing.front().id());
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
-    } else {
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
-    }
-    NOTESD_ASSIGN_OR_RETURN(stored, ServerFromNote(note));
-    return Status::Ok();
-  });
-  if (!written.ok()) return written;
-  return stored;
+  NOTESD_ASSIGN_OR_RETURN(Note note, Upsert(*db_, kServersView, server.name.Canonical(), ServerToNote(server)));
+  return ServerFromNote(note);
 }
 
 Result<ServerDocument> Directory::FindServer(std::string_view name) const {
-  Result<Note> note = Status::Internal("unset");
   auto parsed = HierName::Parse(name);
-  std::string key = parsed.ok() ? parsed->Canonical() : std::string(name);
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    note = LookupOne(txn, kServersView, key, "Server");
-    return note.ok() ? Status::Ok() : note.status();
-  });
-  if (!read.ok()) return read;
-  return ServerFromNote(*note);
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kServersView, parsed.ok() ? parsed->Canonical() : std::string(name), "Server"));
+  return ServerFromNote(note);
 }
 
 bool Directory::IsAdministrator(const ServerDocument& server, const Person& person) const {
@@ -368,33 +349,15 @@ bool Directory::IsAdministrator(const ServerDocument& server, const Person& pers
 }
 
 Result<CertifierDocument> Directory::PutCertifier(const CertifierDocument& certifier) {
-  CertifierDocument stored;
-  Status written = db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> existing, txn.Lookup(kCertifiersView, certifier.name.Canonical()));
-    Note note = CertifierToNote(certifier);
-    if (!existing.empty()) {
-      note.set_id(existing.front().id());
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
-    } else {
-      NOTESD_ASSIGN_OR_RETURN(note, txn.Create(note));
-    }
-    NOTESD_ASSIGN_OR_RETURN(stored, CertifierFromNote(note));
-    return Status::Ok();
-  });
-  if (!written.ok()) return written;
-  return stored;
+  NOTESD_ASSIGN_OR_RETURN(Note note, Upsert(*db_, kCertifiersView, certifier.name.Canonical(), CertifierToNote(certifier)));
+  return CertifierFromNote(note);
 }
 
 Result<CertifierDocument> Directory::FindCertifier(std::string_view name) const {
-  Result<Note> note = Status::Internal("unset");
   auto parsed = HierName::Parse(name);
   std::string key = parsed.ok() && !parsed->IsFlat() ? parsed->Canonical() : std::string(name);
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    note = LookupOne(txn, kCertifiersView, key, "Certifier");
-    return note.ok() ? Status::Ok() : note.status();
-  });
-  if (!read.ok()) return read;
-  return CertifierFromNote(*note);
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kCertifiersView, key, "Certifier"));
+  return CertifierFromNote(note);
 }
 
 Result<std::vector<CertifierDocument>> Directory::ListCertifiers() const {
