@@ -2,12 +2,14 @@
 
 #include <stdexcept>
 
+#include "router/router_task.h"
+#include "router/smtp_task.h"
 #include "server/http_task.h"
 
 namespace notesd {
 
 void RegisterBuiltinTasks(TaskRegistry& registry) {
-  for (TaskSpec spec : {HttpTaskSpec()}) {
+  for (TaskSpec spec : {HttpTaskSpec(), RouterTaskSpec(), SmtpTaskSpec()}) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());
   }

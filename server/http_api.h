@@ -7,11 +7,16 @@
 
 #include <nlohmann/json.hpp>
 
+#include <memory>
+#include <mutex>
+
 #include "core/hier_name.h"
 #include "core/task.h"
 #include "directory/directory.h"
 
 namespace notesd {
+
+class MailStore;
 
 class HttpApi {
  public:
@@ -38,6 +43,16 @@ class HttpApi {
   Result<nlohmann::json> RemoteConsole(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> RegisterPerson(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);
+
+  // Mail (server/http_mail_api.cc): the caller deposits into mail.box and reads their
+  // own mail file; the process's shared MailStore is opened on first use.
+  void InstallMailEndpoints(httplib::Server& server);
+  Result<nlohmann::json> MailDeposit(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> MailList(const Caller& caller);
+  Result<nlohmann::json> MailRead(const Caller& caller, const httplib::Request& request);
+  Result<std::shared_ptr<MailStore>> Mail();
+  std::mutex mail_mutex_;
+  std::shared_ptr<MailStore> mail_;
 
   TaskContext& context_;
   Directory& directory_;

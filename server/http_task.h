@@ -16,6 +16,9 @@
 //   POST /api/v1/admin/console          {"command"} -> {"ok","output"}   (administrators)
 //   POST /api/v1/admin/people           register a person (administrators)
 //   DELETE /api/v1/admin/people?name=X  delete a Person document (administrators)
+//   POST /api/v1/mail/deposit           {"recipients":[...],"message_base64"} -> {"unid"}: mail.box
+//   GET  /api/v1/mail/messages          the caller's mail file: [{"unid","from","subject",...}]
+//   GET  /api/v1/mail/messages/<UNID>   one message, its RFC 5322 bytes as "message_base64"
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
 // JSON with errors answered 400; reads time out; a refused request is logged with the
 // caller's name. TLS 1.2 or newer only.
