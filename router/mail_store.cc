@@ -63,6 +63,8 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
   m.origin = note.GetText("$Origin");
   m.trace = note.GetText("$Trace");
   m.from = note.GetText("From");
+  m.send_to = note.GetTextList("SendTo");
+  m.copy_to = note.GetTextList("CopyTo");
   m.subject = note.GetText("Subject");
   m.attempts = static_cast<int>(note.GetNumber("$Attempts"));
   m.next_attempt = note.GetTime("$NextAttempt");
@@ -74,13 +76,13 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
 }
 
 Note MailFileNote(const QueuedMessage& message, TimeMicros delivered) {
-  MessageSummary summary = SummariseMessage(message.message);
+  // The summary was read from the header when mail.box accepted the message.
   Note note("Memo");
   note.set_unid(message.unid);
-  note.SetText("From", summary.from, kItemSummary);
-  note.SetTextList("SendTo", summary.send_to, kItemSummary);
-  note.SetTextList("CopyTo", summary.copy_to, kItemSummary);
-  note.SetText("Subject", summary.subject, kItemSummary);
+  note.SetText("From", message.from, kItemSummary);
+  note.SetTextList("SendTo", message.send_to, kItemSummary);
+  note.SetTextList("CopyTo", message.copy_to, kItemSummary);
+  note.SetText("Subject", message.subject, kItemSummary);
   note.SetTime("PostedDate", message.posted, kItemSummary);
   note.SetTime("DeliveredDate", delivered, kItemSummary);
   note.SetNumber("Size", static_cast<double>(message.message.size()), kItemSummary);

@@ -87,6 +87,8 @@ struct QueuedMessage {
   std::string origin;
   std::string trace;
   std::string from;
+  std::vector<std::string> send_to;
+  std::vector<std::string> copy_to;
   std::string subject;
   int attempts = 0;
   TimeMicros next_attempt = 0;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/clock.h"
 #include "core/notes_ini.h"
 
 namespace notesd {
@@ -36,8 +37,22 @@ bool IsAbsent(const Status& status) {
 
 }  // namespace
 
-RecipientResolver::RecipientResolver(const Directory& directory, std::vector<std::string> local_domains)
-    : directory_(directory), local_domains_(std::move(local_domains)) {}
+std::optional<std::vector<RouteTarget>> ResolutionCache::Find(const std::string& recipient) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(recipient);
+  if (it == entries_.end() || it->second.expires_millis < MonotonicMillis()) return std::nullopt;
+  return it->second.targets;
+}
+
+void ResolutionCache::Put(const std::string& recipient, const std::vector<RouteTarget>& targets) {
+  std::lock_guard lock(mutex_);
+  if (entries_.size() >= max_entries_) entries_.clear();  // crude, but bounded
+  entries_[recipient] = Entry{MonotonicMillis() + ttl_.count(), targets};
+}
+
+RecipientResolver::RecipientResolver(const Directory& directory, std::vector<std::string> local_domains,
+                                     ResolutionCache* cache)
+    : directory_(directory), local_domains_(std::move(local_domains)), cache_(cache) {}
 
 bool RecipientResolver::IsLocalDomain(std::string_view domain) const {
   return std::any_of(local_domains_.begin(), local_domains_.end(),
@@ -45,11 +60,15 @@ bool RecipientResolver::IsLocalDomain(std::string_view domain) const {
 }
 
 std::vector<RouteTarget> RecipientResolver::Resolve(std::string_view recipient) const {
+  std::string trimmed = TrimSpaces(recipient);
+  if (cache_)
+    if (auto cached = cache_->Find(trimmed)) return std::move(*cached);
   std::vector<RouteTarget> out;
   std::vector<std::string> seen;
-  std::string trimmed = TrimSpaces(recipient);
   ResolveInto(trimmed, trimmed, 0, seen, out);
   if (out.empty()) out.push_back(Failed(trimmed, "5.1.1", "the group " + trimmed + " has no members"));
+  bool temporary = std::any_of(out.begin(), out.end(), [](const RouteTarget& t) { return t.kind == RouteTarget::Kind::kRetry; });
+  if (cache_ && !temporary) cache_->Put(trimmed, out);
   return out;
 }
 

@@ -16,8 +16,13 @@
 // Thread safety: const methods, safe from any thread (the Directory is thread-safe).
 #pragma once
 
+#include <chrono>
+#include <cstdint>
+#include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "directory/directory.h"
@@ -35,13 +40,36 @@ struct RouteTarget {
   std::string reason;     // kFailed/kRetry: human text
 };
 
+// Resolutions remembered for a short time, so a burst of mail to the same people does
+// not read the directory for every message (the SMTP listener shares one across its
+// sessions; a Router pass uses its own). Results that say "try later" are not kept.
+// Thread-safe.
+class ResolutionCache {
+ public:
+  explicit ResolutionCache(std::chrono::milliseconds ttl, std::size_t max_entries = 10000)
+      : ttl_(ttl), max_entries_(max_entries) {}
+  std::optional<std::vector<RouteTarget>> Find(const std::string& recipient) const;
+  void Put(const std::string& recipient, const std::vector<RouteTarget>& targets);
+
+ private:
+  struct Entry {
+    std::int64_t expires_millis = 0;
+    std::vector<RouteTarget> targets;
+  };
+  std::chrono::milliseconds ttl_;
+  std::size_t max_entries_;
+  mutable std::mutex mutex_;
+  std::unordered_map<std::string, Entry> entries_;
+};
+
 class RecipientResolver {
  public:
   static constexpr std::size_t kMaxExpansion = 1000;
 
-  // `directory` is borrowed and must outlive the resolver. `local_domains` are compared
-  // case-insensitively.
-  RecipientResolver(const Directory& directory, std::vector<std::string> local_domains);
+  // `directory` (and `cache`, when given) are borrowed and must outlive the resolver.
+  // `local_domains` are compared case-insensitively.
+  RecipientResolver(const Directory& directory, std::vector<std::string> local_domains,
+                    ResolutionCache* cache = nullptr);
 
   // One or more targets (several for a group). Never empty.
   std::vector<RouteTarget> Resolve(std::string_view recipient) const;
@@ -58,6 +86,7 @@ class RecipientResolver {
 
   const Directory& directory_;
   std::vector<std::string> local_domains_;
+  ResolutionCache* cache_;
 };
 
 }  // namespace notesd

@@ -72,11 +72,20 @@ struct NoteChange {
   TimeMicros next_attempt = 0;
   std::string last_error;
   std::vector<Note> reports;  // DSNs to create in the same transaction
+  // The routing pass knows the note is finished (every recipient routed locally or
+  // reported): delete it without reading it first. Safe because only the routing pass
+  // changes a note while it has pending recipients.
+  bool finished = false;
 };
 
 // Applies a change; returns true when the message became dead (for statistics).
 Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
   for (const Note& report : change.reports) NOTESD_RETURN_IF_ERROR(txn.Create(report).status());
+  if (change.finished) {
+    Status deleted = txn.Delete(change.id);
+    if (!deleted.ok() && deleted.code() != StatusCode::kNotFound) return deleted;
+    return false;
+  }
   auto stored = txn.Get(change.id);
   if (!stored.ok()) {
     if (stored.status().code() == StatusCode::kNotFound) return false;  // released by the administrator
@@ -157,7 +166,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
   RouterConfig cfg = config();
   NOTESD_ASSIGN_OR_RETURN(std::vector<QueuedMessage> messages, ReadQueue("pending", true));
   if (messages.empty()) return std::size_t{0};
-  RecipientResolver resolver(directory_, cfg.local_domains);
+  ResolutionCache cache(std::chrono::minutes(10));  // for this pass only
+  RecipientResolver resolver(directory_, cfg.local_domains, &cache);
   const TimeMicros now = clock_.NowMicros();
 
   // 1. Resolve every pending recipient.
@@ -249,6 +259,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
       for (const FailedRecipient& f : failed)
         Log("Unable to deliver message " + m.unid + " to " + f.recipient + ": " + f.diagnostic.substr(9));
     }
+    change.finished = change.pending_done.size() == m.pending.size() && change.outbound_add.empty() &&
+                      change.dead_add.empty() && m.outbound.empty() && m.dead_recipients.empty();
     changes.push_back(std::move(change));
   }
   std::int64_t became_dead = 0;

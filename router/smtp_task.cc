@@ -37,6 +37,8 @@ struct SmtpShared {
   std::optional<asio::ssl::context> tls;
   smtp::ServerOptions options;
   std::vector<std::string> local_domains;
+  // RCPT decisions are remembered briefly: a directory change is seen within this time.
+  ResolutionCache resolutions{std::chrono::seconds(5)};
   std::chrono::seconds idle_timeout{300};
   std::chrono::seconds data_timeout{600};
   std::size_t max_sessions = 100;
@@ -51,8 +53,8 @@ struct SmtpShared {
 // The handler piece: RCPT decisions from the directory.
 class DirectoryPolicy final : public smtp::ServerPolicy {
  public:
-  explicit DirectoryPolicy(const SmtpShared& shared)
-      : shared_(shared), resolver_(*shared.directory, shared.local_domains) {}
+  explicit DirectoryPolicy(SmtpShared& shared)
+      : shared_(shared), resolver_(*shared.directory, shared.local_domains, &shared.resolutions) {}
 
   smtp::RecipientCheck CheckRecipient(const smtp::Mailbox& mailbox) override {
     smtp::RecipientCheck check = Decide(mailbox);

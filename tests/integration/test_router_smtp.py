@@ -8,6 +8,7 @@ import json
 import os
 import shutil
 import smtplib
+import socket
 import ssl
 import subprocess
 import time
@@ -285,6 +286,48 @@ class MailServerTest(unittest.TestCase):
         rc, out, _ = self.server.command("show tasks")
         self.assertIn("SMTP Server", out)
         self.assertIn("Router", out)
+
+
+class SmtpLimitsTest(unittest.TestCase):
+    """Session cap and idle timeout: misbehaving clients hold only their own sessions."""
+
+    def test_session_cap_and_idle_timeout(self):
+        tmp = TempDir()
+        try:
+            data = os.path.join(tmp.path, "server")
+            setup_server(data, email="jane@acme.example", tasks="SMTP")
+            smtp_port = free_port()
+            set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                           "SMTPDomains": "acme.example", "SMTPMaxSessions": 2, "SMTPIdleTimeoutSeconds": 2})
+            server = Server(data).wait_ready()
+            try:
+                self.assertTrue(server.wait_for_output("Listening for SMTP"))
+                idle = []
+                for _ in range(2):
+                    sock = socket.create_connection(("127.0.0.1", smtp_port), timeout=10)
+                    self.assertTrue(sock.recv(512).startswith(b"220 "))
+                    sock.sendall(b"EHLO half-a-line-and-then-nothing")  # no CRLF: it just sits there
+                    idle.append(sock)
+                third = socket.create_connection(("127.0.0.1", smtp_port), timeout=10)
+                self.assertTrue(third.recv(512).startswith(b"421 4.7.0"))
+                third.close()
+                for sock in idle:  # the idle deadline closes them with 421
+                    data_in = b""
+                    while True:
+                        chunk = sock.recv(512)
+                        if not chunk:
+                            break
+                        data_in += chunk
+                    self.assertIn(b"421 4.4.2", data_in)
+                    sock.close()
+                with smtplib.SMTP("127.0.0.1", smtp_port, timeout=10) as s:  # room again
+                    self.assertEqual(s.noop()[0], 250)
+                rc, out, _ = server.command("show stat SMTP.Sessions.Refused")
+                self.assertIn("SMTP.Sessions.Refused = 1", out)
+            finally:
+                server.stop()
+        finally:
+            tmp.cleanup()
 
 
 class MailRestartTest(unittest.TestCase):

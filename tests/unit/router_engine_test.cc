@@ -374,3 +374,16 @@ TEST_CASE("router: message header parsing", "[router]") {
 
 }  // namespace
 }  // namespace notesd
+
+namespace notesd {
+namespace {
+
+TEST_CASE("router: outbound data is dot-stuffed and terminated", "[router]") {
+  CHECK(DotStuff("a\r\n.b\r\n..c\r\n") == "a\r\n..b\r\n...c\r\n.\r\n");
+  CHECK(DotStuff(".x") == "..x\r\n.\r\n");
+  CHECK(DotStuff("no newline") == "no newline\r\n.\r\n");
+  CHECK(DotStuff("bare\n.lf\r\n") == "bare\n.lf\r\n.\r\n");  // a bare LF does not start a line
+}
+
+}  // namespace
+}  // namespace notesd
