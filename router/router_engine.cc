@@ -22,6 +22,7 @@ class SmtpTransport final : public OutboundTransport {
   Status Connect() override { return client_.Connect(); }
   TransferOutcome Send(const OutboundMessage& message) override { return client_.Send(message); }
   void Quit() override { client_.Quit(); }
+  void Cancel() override { client_.Cancel(); }
 
  private:
   SmtpClient client_;
@@ -290,14 +291,22 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
     if (m.pending.empty() && m.next_attempt <= now) due.push_back(std::move(m));
   if (due.empty()) return std::size_t{0};
 
-  std::vector<NoteChange> changes(due.size());
+  std::vector<NoteChange> changes;
+  changes.reserve(due.size());
   std::unique_ptr<OutboundTransport> transport;
+  struct ActiveReset {
+    RouterEngine* engine;
+    ~ActiveReset() {
+      std::lock_guard lock(engine->transport_mutex_);
+      engine->active_transport_ = nullptr;
+    }
+  } active_reset{this};
   Status connected = Status::Unavailable("no relay host configured (SMTPRelayHost)");
   std::int64_t transferred = 0, transfer_failures = 0, failures = 0, reports = 0;
 
-  for (std::size_t i = 0; i < due.size(); ++i) {
+  for (std::size_t i = 0; i < due.size() && !transfers_cancelled_; ++i) {
     const QueuedMessage& m = due[i];
-    NoteChange& change = changes[i];
+    NoteChange& change = changes.emplace_back();
     change.id = m.note_id;
     std::vector<FailedRecipient> failed;
     std::string temporary_error;
@@ -311,6 +320,11 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
     } else {
       if (!transport && !cfg.relay.host.empty()) {
         transport = transports(cfg.relay);
+        {
+          std::lock_guard lock(transport_mutex_);
+          active_transport_ = transport.get();
+        }
+        if (transfers_cancelled_) transport->Cancel();
         connected = transport->Connect();
         if (!connected.ok()) Log("Unable to connect to relay host: " + connected.message());
       }
@@ -343,6 +357,10 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
         }
       }
     }
+    if (transfers_cancelled_) {  // stopping: this message was not really tried
+      changes.pop_back();
+      break;
+    }
     if (!temporary_error.empty()) {
       ++transfer_failures;
       change.count_attempt = true;
@@ -367,7 +385,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
         Log("Unable to transfer message " + m.unid + " to " + f.recipient + ": " + f.diagnostic);
     }
   }
-  if (transport) transport->Quit();
+  if (transport && !transfers_cancelled_) transport->Quit();
 
   std::int64_t became_dead = 0;
   Status recorded = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
@@ -387,6 +405,14 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
   if (reports > 0) store_.NotifyWork();
   return due.size();
 }
+
+void RouterEngine::CancelTransfers() {
+  transfers_cancelled_ = true;
+  std::lock_guard lock(transport_mutex_);
+  if (active_transport_) active_transport_->Cancel();
+}
+
+void RouterEngine::ResumeTransfers() { transfers_cancelled_ = false; }
 
 std::int64_t RouterEngine::MicrosUntilNextTransfer() const {
   auto queued = ReadQueue("transfer", false);

@@ -11,6 +11,7 @@
 // methods are safe from any thread.
 #pragma once
 
+#include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
@@ -44,6 +45,8 @@ class OutboundTransport {
   virtual Status Connect() = 0;
   virtual TransferOutcome Send(const OutboundMessage& message) = 0;
   virtual void Quit() = 0;
+  // From any thread: abandon the transfer in progress as soon as possible.
+  virtual void Cancel() = 0;
 };
 using TransportFactory = std::function<std::unique_ptr<OutboundTransport>(const RelayOptions&)>;
 // Makes SmtpClient transports.
@@ -72,6 +75,11 @@ class RouterEngine {
   // Transfers up to config.batch messages whose next attempt is due. Returns how many it
   // looked at.
   Result<std::size_t> TransferDue(const TransportFactory& transports);
+  // From any thread (the Router stopping): the transfer pass in progress gives up its
+  // connection at once and leaves the remaining messages as they were; later passes do
+  // nothing until ResumeTransfers().
+  void CancelTransfers();
+  void ResumeTransfers();
   // Microseconds until the earliest transfer is due (0 if one is due now; -1 if none).
   std::int64_t MicrosUntilNextTransfer() const;
 
@@ -95,6 +103,9 @@ class RouterEngine {
   StatsRegistry& stats_;
   mutable std::mutex config_mutex_;
   RouterConfig config_;
+  std::mutex transport_mutex_;
+  OutboundTransport* active_transport_ = nullptr;  // while a transfer pass runs
+  std::atomic<bool> transfers_cancelled_{false};
 };
 
 }  // namespace notesd

@@ -44,6 +44,7 @@ class RouterTask final : public Task {
     }
     wake_.notify_all();
     store_->NotifyWork();
+    engine_->CancelTransfers();  // never wait for a hung relay host
     if (routing_.joinable()) routing_.join();
     if (transfer_.joinable()) transfer_.join();
     context_.Stats().RemovePrefix("Mail.");

@@ -10,7 +10,9 @@
 //
 // Threads: two of its own, never the server's io threads (both block on disk or on the
 // relay): "routing" waits for new mail (a deposit wakes it at once; otherwise it looks
-// every second) and delivers; "transfer" sends what is due to the relay host.
+// every second) and delivers, pausing 50 ms between passes under load so batches grow
+// (each pass costs synchronous flushes); "transfer" sends what is due to the relay host.
+// Stop cancels a transfer in progress at once (no waiting for a hung relay).
 //
 // Databases: reads names.nsf; reads and writes mail.box and mail/*.nsf (created on the
 // first delivery, from the Person's MailFile).

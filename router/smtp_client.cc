@@ -22,6 +22,8 @@ constexpr std::size_t kMaxReplyBytes = 64 * 1024;
 }  // namespace
 
 struct SmtpClient::Connection {
+  explicit Connection(const std::atomic<bool>& cancel) : cancelled(cancel) {}
+  const std::atomic<bool>& cancelled;
   asio::io_context io;
   tcp::socket socket{io};
   asio::ssl::context tls_context{asio::ssl::context::tls_client};
@@ -33,6 +35,7 @@ struct SmtpClient::Connection {
   template <typename Start>
   boost::system::error_code Run(Start start, std::chrono::milliseconds timeout, std::size_t* transferred = nullptr) {
     io.restart();
+    if (cancelled) return asio::error::operation_aborted;  // Cancel() stops io from now on
     bool done = false;
     boost::system::error_code result;
     start([&](const boost::system::error_code& ec, std::size_t n = 0) {
@@ -41,6 +44,13 @@ struct SmtpClient::Connection {
       if (transferred) *transferred = n;
     });
     io.run_for(timeout);
+    if (!done && cancelled) {
+      boost::system::error_code ignored;
+      socket.close(ignored);
+      io.restart();
+      io.run();
+      return asio::error::operation_aborted;
+    }
     if (!done) {
       boost::system::error_code ignored;
       socket.close(ignored);
@@ -82,16 +92,27 @@ bool SmtpClient::Offers(const std::string& extension) const {
 }
 
 Status SmtpClient::Fail(const std::string& what) {
+  std::lock_guard lock(connection_mutex_);
   if (connection_) {
     boost::system::error_code ignored;
     connection_->socket.close(ignored);
   }
   connection_.reset();
-  return Status::Unavailable("relay " + Label() + ": " + what);
+  return Status::Unavailable("relay " + Label() + ": " + (cancelled_ ? std::string("cancelled (the Router is stopping)") : what));
+}
+
+void SmtpClient::Cancel() {
+  cancelled_ = true;
+  std::lock_guard lock(connection_mutex_);
+  if (connection_) connection_->io.stop();  // thread-safe; run_for returns at once
 }
 
 Status SmtpClient::Connect() {
-  connection_ = std::make_unique<Connection>();
+  {
+    std::lock_guard lock(connection_mutex_);
+    connection_ = std::make_unique<Connection>(cancelled_);
+  }
+  if (cancelled_) return Fail("cancelled");
   Connection& c = *connection_;
   tcp::resolver resolver(c.io);
   boost::system::error_code ec;
@@ -314,6 +335,7 @@ TransferOutcome SmtpClient::Send(const OutboundMessage& message) {
 void SmtpClient::Quit() {
   if (!connected()) return;
   if (WriteAll("QUIT\r\n").ok()) (void)ReadReply();
+  std::lock_guard lock(connection_mutex_);
   if (connection_) {
     boost::system::error_code ignored;
     if (connection_->tls) connection_->tls.reset();

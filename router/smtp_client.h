@@ -18,7 +18,9 @@
 // Thread safety: one client per thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
+#include <mutex>
 #include <memory>
 #include <string>
 #include <vector>
@@ -76,6 +78,9 @@ class SmtpClient {
   TransferOutcome Send(const OutboundMessage& message);
   // QUIT and close; errors ignored.
   void Quit();
+  // From any thread: makes the operation in progress, and every later one, fail at once
+  // (Unavailable "cancelled"), so a Router that is stopping never waits for a hung relay.
+  void Cancel();
 
   bool connected() const;
   bool tls_active() const;
@@ -92,6 +97,8 @@ class SmtpClient {
   Status Fail(const std::string& what);
 
   RelayOptions options_;
+  std::atomic<bool> cancelled_{false};
+  std::mutex connection_mutex_;  // guards connection_ against Cancel() from another thread
   std::unique_ptr<Connection> connection_;
   std::vector<std::string> extensions_;
   std::uint64_t size_limit_ = 0;

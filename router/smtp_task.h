@@ -28,7 +28,8 @@
 // SECURITY: everything a client sends is untrusted. Never an open relay: RCPT is accepted
 // only for addresses the Router would deliver locally (our SMTPDomains, or a Person's
 // Internet address); other domains get 550 5.7.1, unknown local recipients 550 5.1.1.
-// No AUTH, so no relaying for anyone. Each session has bounded buffers (see
+// No AUTH, so no relaying for anyone. RCPT decisions are cached for 5 seconds across
+// sessions (a directory change is seen within that time). Each session has bounded buffers (see
 // smtp_protocol.h), an idle and a DATA deadline (421 4.4.2), a command cap; at most
 // SMTPMaxSessions sessions at once (the next gets 421 4.7.0). A slow or hostile client
 // holds only its own session: all I/O is asynchronous. STARTTLS uses server.id's

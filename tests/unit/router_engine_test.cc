@@ -67,6 +67,7 @@ class FakeRelay {
           return outcome;
         }
         void Quit() override {}
+        void Cancel() override {}
 
        private:
         FakeRelay& relay_;
@@ -383,6 +384,53 @@ TEST_CASE("router: outbound data is dot-stuffed and terminated", "[router]") {
   CHECK(DotStuff(".x") == "..x\r\n.\r\n");
   CHECK(DotStuff("no newline") == "no newline\r\n.\r\n");
   CHECK(DotStuff("bare\n.lf\r\n") == "bare\n.lf\r\n.\r\n");  // a bare LF does not start a line
+}
+
+}  // namespace
+}  // namespace notesd
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+namespace notesd {
+namespace {
+
+TEST_CASE("router: stopping cancels a transfer to a hung relay at once", "[router]") {
+  RouterFixture f;
+  // A "relay" that accepts connections (the kernel's backlog) but never says a word.
+  int listener = ::socket(AF_INET, SOCK_STREAM, 0);
+  REQUIRE(listener >= 0);
+  sockaddr_in address{};
+  address.sin_family = AF_INET;
+  address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  REQUIRE(::bind(listener, reinterpret_cast<sockaddr*>(&address), sizeof address) == 0);
+  REQUIRE(::listen(listener, 4) == 0);
+  socklen_t length = sizeof address;
+  REQUIRE(::getsockname(listener, reinterpret_cast<sockaddr*>(&address), &length) == 0);
+  RouterConfig config = f.engine->config();
+  config.relay.host = "127.0.0.1";
+  config.relay.port = ntohs(address.sin_port);
+  config.relay.timeout = std::chrono::seconds(30);
+  f.engine->SetConfig(config);
+  f.Deposit("jane@acme.example", {"friend@outside.example"}, Message("hung"));
+  Must(f.engine->RoutePending());
+
+  auto start = std::chrono::steady_clock::now();
+  std::thread stopper([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    f.engine->CancelTransfers();
+  });
+  auto result = f.engine->TransferDue(SmtpTransportFactory());
+  stopper.join();
+  CHECK(std::chrono::steady_clock::now() - start < std::chrono::seconds(5));
+  CHECK(result.ok());
+  CHECK(f.engine->DescribeQueues().find("attempts 0") != std::string::npos);  // not counted as a try
+  ::close(listener);
 }
 
 }  // namespace
