@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "client_cli/cli_output.h"
+#include "client_cli/cmd_certifier.h"
 #include "client_cli/notes_cli.h"
 #include "client_cli/registration.h"
 #include "core/crypto.h"
@@ -213,6 +214,7 @@ void AddAdminCommands(CLI::App& app, CommandLine& line) {
   OnRun(sub, line, [console] { return RunConsole(*console); });
 
   AddRegister(admin, line);
+  AddCertifierCommands(admin, line);
 }
 
 }  // namespace notesd::client

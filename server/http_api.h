@@ -54,6 +54,16 @@ class HttpApi {
   std::mutex mail_mutex_;
   std::shared_ptr<MailStore> mail_;
 
+  // AdminP requests and Internet certifiers (server/http_ca_api.cc): administrators post
+  // requests (the author is the caller); only a certifier's CAAs may change its roles.
+  void InstallCaEndpoints(httplib::Server& server);
+  Result<nlohmann::json> PostInternetCertifier(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> ListAdminRequests(const httplib::Request& request);
+  Result<nlohmann::json> ShowAdminRequest(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> ListCertifiers();
+  Result<nlohmann::json> ShowCertifier(const httplib::Request& request);
+  Result<nlohmann::json> ChangeCertifierRoles(const Caller& caller, const httplib::Request& request);
+
   TaskContext& context_;
   Directory& directory_;
   HierName server_name_;

@@ -19,6 +19,14 @@
 //   POST /api/v1/mail/deposit           {"recipients":[...],"message_base64"} -> {"unid"}: mail.box
 //   GET  /api/v1/mail/messages          the caller's mail file: [{"unid","from","subject",...}]
 //   GET  /api/v1/mail/messages/<UNID>   one message, its RFC 5322 bytes as "message_base64"
+//   POST /api/v1/admin/requests/internet-certifier   post a Create Internet Certifier
+//                                       AdminP request (administrators) -> 202 {"unid"}
+//   GET  /api/v1/admin/requests[?status=pending|failed|done|new|all]   AdminP requests
+//   GET  /api/v1/admin/requests/<UNID>  one request, its responses, and for its author the
+//                                       local certifier ID copy ("local_copy_id_base64")
+//   GET  /api/v1/certifiers[/<name>]    Internet certifiers: root certificate, ICL, roles
+//   POST /api/v1/admin/certifiers/<name>/roles  {"caa","ra"}: CAAs of the certifier only
+//                                       (403 otherwise) -> 202 {"unid"}
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
 // JSON with errors answered 400; reads time out; a refused request is logged with the
 // caller's name. TLS 1.2 or newer only.

@@ -1,0 +1,418 @@
+#include "adminp/adminp_task.h"
+
+#include <array>
+#include <chrono>
+#include <condition_variable>
+#include <cstdlib>
+#include <sstream>
+#include <thread>
+
+#include "adminp/adminp_schedule.h"
+#include "core/command_words.h"
+#include "directory/directory.h"
+
+namespace notesd {
+
+namespace {
+
+constexpr char kSource[] = "Admin Process";
+constexpr TimeMicros kMicrosPerSecond = 1'000'000;
+
+constexpr ConfigKey kAdminPInterval{"AdminPInterval", ConfigType::kInt, "60", 1, 1440,
+                                    "Minutes between AdminP's Interval passes", "AdminP", false};
+constexpr ConfigKey kAdminPDailyAt{"AdminPModifyPersonDocumentsAt", ConfigType::kInt, "0", 0, 23,
+                                   "Hour (local time, 0..23) of AdminP's Daily pass", "AdminP", false};
+constexpr ConfigKey kAdminPIntervalSeconds{
+    "AdminP_Interval_Seconds", ConfigType::kInt, "0", 0, 86400,
+    "notesd, for tests: when > 0, the Interval period in seconds, overriding `AdminPInterval`", "AdminP", false};
+constexpr ConfigKey kAdminPMaxAttempts{"AdminP_MaxAttempts", ConfigType::kInt, "5", 1, 100,
+                                       "Attempts before AdminP gives up a failing request (retried after 1, 5, 30, 120 minutes)",
+                                       "AdminP", false};
+const std::array<ConfigKey, 4> kAdminPKeys = {kAdminPInterval, kAdminPDailyAt, kAdminPIntervalSeconds, kAdminPMaxAttempts};
+
+constexpr char kPauseEnv[] = "NOTESD_TEST_ADMINP_PAUSE_MS";
+
+std::string Abbreviate(const std::string& name) {
+  auto parsed = HierName::Parse(name);
+  return parsed.ok() ? parsed->Abbreviated() : name;
+}
+
+std::string Describe(const AdminRequest& request) {
+  return "'" + request.type + "'" + (request.target.empty() ? "" : " for " + request.target);
+}
+
+AdminPScheduleConfig ScheduleConfig(const NotesIni& ini) {
+  AdminPScheduleConfig config;
+  int64_t seconds = ConfigInt(ini, kAdminPIntervalSeconds);
+  config.interval_seconds = seconds > 0 ? seconds : ConfigInt(ini, kAdminPInterval) * 60;
+  config.daily_hour = static_cast<int>(ConfigInt(ini, kAdminPDailyAt));
+  return config;
+}
+
+RetryPolicy RetryFrom(const NotesIni& ini) {
+  RetryPolicy policy;
+  policy.max_attempts = static_cast<int>(ConfigInt(ini, kAdminPMaxAttempts));
+  return policy;
+}
+
+}  // namespace
+
+// ---- selections and summaries -------------------------------------------------------
+
+Result<PassSelection> ParseProcessSelection(std::string_view word) {
+  NOTESD_ASSIGN_OR_RETURN(std::string choice, MatchKeyword(word, {"ALL", "NEW", "PEOPLE", "INTERVAL", "DAILY", "DELAYED", "TIME"},
+                                                          "PROCESS option"));
+  PassSelection selection;
+  selection.ignore_backoff = true;
+  const std::set<TimingClass> scheduled = {TimingClass::kImmediate, TimingClass::kInterval, TimingClass::kDaily,
+                                           TimingClass::kDelayed};
+  if (choice == "ALL") {
+    selection.classes = scheduled;
+  } else if (choice == "NEW") {
+    selection.classes = scheduled;
+    selection.classes.insert(TimingClass::kTimed);
+    selection.only_new = true;
+  } else if (choice == "PEOPLE") {
+    selection.classes = scheduled;
+    selection.only_people = true;
+  } else if (choice == "INTERVAL") {
+    selection.classes = {TimingClass::kImmediate, TimingClass::kInterval};
+  } else if (choice == "DAILY") {
+    selection.classes = {TimingClass::kDaily};
+  } else if (choice == "DELAYED") {
+    selection.classes = {TimingClass::kDelayed};
+  } else {
+    selection.classes = {TimingClass::kTimed};
+  }
+  return selection;
+}
+
+std::string PassSummary::Text() const {
+  if (begun == 0) return "Admin Process: No requests to process";
+  return "Admin Process: Processed " + std::to_string(begun) + " request(s): " + std::to_string(done) + " done, " +
+         std::to_string(failed) + " failed, " + std::to_string(retrying) + " to retry";
+}
+
+// ---- AdminProcessor -------------------------------------------------------------------
+
+void AdminProcessor::Log(const std::string& message) const {
+  if (env_.handler_context.log) env_.handler_context.log->Log(kSource, message);
+}
+
+void AdminProcessor::SetActivity(std::string activity) {
+  std::lock_guard lock(state_mutex_);
+  activity_ = std::move(activity);
+}
+
+std::string AdminProcessor::Activity() const {
+  std::lock_guard lock(state_mutex_);
+  return activity_;
+}
+
+void AdminProcessor::SetRetryPolicy(const RetryPolicy& policy) {
+  std::lock_guard lock(pass_mutex_);
+  env_.retry = policy;
+}
+
+bool AdminProcessor::Selected(const AdminRequest& request, const PassSelection& selection) const {
+  if (!selection.classes.count(request.timing)) return false;
+  if (selection.only_new && !(request.status == RequestStatus::kNew && request.attempts == 0)) return false;
+  if (selection.only_people) {
+    const RequestTypeInfo* info = FindRequestType(request.type);
+    if (info == nullptr || !info->updates_person_documents) return false;
+  }
+  // Requests addressed to another server are that server's (admin4.nsf replicates in Domino).
+  const std::string& self = env_.handler_context.server_name;
+  if (!request.server.empty() && !self.empty() && request.server != "*") {
+    auto target = HierName::Parse(request.server);
+    auto mine = HierName::Parse(self);
+    if (target.ok() && mine.ok() && !(*target == *mine)) return false;
+  }
+  return true;
+}
+
+Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, TimeMicros now) {
+  std::lock_guard pass(pass_mutex_);
+  if (selection.announce) Log("Searching Administration Requests database");
+  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> pending, env_.requests->Pending());
+  PassSummary summary;
+  for (const AdminRequest& request : pending) {
+    if (env_.stopping && env_.stopping()) break;
+    if (!Selected(request, selection)) continue;
+    ProcessOne(request, selection, now, summary);
+  }
+  SetActivity("Idle");
+  return summary;
+}
+
+void AdminProcessor::ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now,
+                                PassSummary& summary) {
+  Result<BeginOutcome> begun = env_.requests->BeginAttempt(pending.unid, env_.retry, now, selection.ignore_backoff);
+  if (!begun.ok()) {
+    Log("Cannot begin request " + pending.unid + ": " + begun.status().message());
+    return;
+  }
+  const AdminRequest& request = begun->request;
+  if (begun->verdict == BeginVerdict::kGiveUp) {
+    ++summary.failed;
+    Log(Describe(request) + " failed: " + request.error + " (request " + request.unid + ")");
+    return;
+  }
+  if (begun->verdict != BeginVerdict::kBegin) return;
+  ++summary.begun;
+  SetActivity("Processing " + Describe(request));
+  Log("Performing " + Describe(request) + " (request " + request.unid + ", attempt " + std::to_string(request.attempts) +
+      ", posted by " + Abbreviate(request.author) + ")");
+  if (env_.after_begin) env_.after_begin(request);
+
+  HandlerContext context = env_.handler_context;
+  context.results = {};
+  Status outcome;
+  std::shared_ptr<AdminRequestHandler> handler = env_.handlers ? env_.handlers->Find(request.type) : nullptr;
+  if (!handler) {
+    outcome = Status::InvalidArgument("no handler for '" + request.type + "' requests on this server");
+  } else {
+    try {
+      outcome = handler->Handle(request, context);
+    } catch (const std::exception& e) {
+      outcome = Status::Internal(std::string("handler error: ") + e.what());
+    }
+  }
+  TimeMicros finished_at = context.clock ? context.clock->NowMicros() : now;
+  Result<AdminResponse> response = env_.requests->FinishAttempt(request.unid, outcome, context.results, env_.retry, finished_at);
+  if (!response.ok()) {
+    // The request stays InProgress and is redone at the next pass (the handler is idempotent).
+    Log("Cannot record the outcome of request " + request.unid + ": " + response.status().message());
+    return;
+  }
+  if (outcome.ok()) {
+    ++summary.done;
+    Log(Describe(request) + " completed (request " + request.unid + ")");
+    return;
+  }
+  Result<AdminRequest> after = env_.requests->Get(request.unid);
+  bool retry = after.ok() && after->retry_at != 0;
+  (retry ? summary.retrying : summary.failed) += 1;
+  Log(Describe(request) + " failed: " + outcome.message() +
+      (retry ? "; will retry after " + IsoTime(after->retry_at) : "; not retried") + " (request " + request.unid + ")");
+}
+
+// ---- The task -------------------------------------------------------------------------
+
+namespace {
+
+class AdminPTask final : public Task {
+ public:
+  AdminPTask(TaskContext& context, std::shared_ptr<AdminRequestHandlerRegistry> handlers)
+      : context_(context), handlers_(std::move(handlers)) {}
+  ~AdminPTask() override { Stop(); }
+
+  Status Start(const std::vector<std::string>&) override {
+    NotesIni ini = context_.Config();
+    NOTESD_ASSIGN_OR_RETURN(requests_, OpenSharedAdminRequests(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(directory_, OpenSharedDirectory(context_.DataDir()));
+    if (const char* pause = std::getenv(kPauseEnv)) pause_ms_ = std::atoll(pause);
+
+    AdminProcessor::Environment env;
+    env.requests = requests_;
+    env.handlers = handlers_;
+    env.handler_context.data_dir = context_.DataDir();
+    env.handler_context.server_name = ini.Get("ServerName").value_or("");
+    env.handler_context.server_id_path = context_.DataDir() / ini.Get("KeyFileName").value_or("server.id");
+    env.handler_context.clock = &context_.GetClock();
+    env.handler_context.log = &context_.Log();
+    env.handler_context.directory = directory_;
+    env.retry = RetryFrom(ini);
+    env.after_begin = [this](const AdminRequest& request) { TestPause(request); };
+    env.stopping = [this] { return stopping_.load(); };
+    processor_ = std::make_unique<AdminProcessor>(std::move(env));
+
+    stopping_ = false;
+    worker_ = std::thread([this] { Run(); });
+    return Status::Ok();
+  }
+
+  void Stop() override {
+    {
+      std::lock_guard lock(mutex_);
+      stopping_ = true;
+    }
+    wake_.notify_all();
+    if (worker_.joinable()) worker_.join();
+    processor_.reset();
+    requests_.reset();
+    directory_.reset();
+  }
+
+  Result<std::string> Tell(std::string_view command) override {
+    std::vector<std::string> words = CommandWords(command);
+    if (words.empty()) return Status::InvalidArgument("TELL ADMINP needs a command; try TELL ADMINP HELP");
+    NOTESD_ASSIGN_OR_RETURN(std::string verb, MatchKeyword(words[0], {"PROCESS", "SHOW", "HELP"}, "AdminP command"));
+    if (verb == "HELP") return HelpText();
+    if (words.size() < 2)
+      return Status::InvalidArgument(verb == "PROCESS" ? "TELL ADMINP PROCESS needs ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED or TIME"
+                                                       : "TELL ADMINP SHOW needs DATABASES or REQUESTS");
+    if (verb == "PROCESS") return Process(words[1]);
+    NOTESD_ASSIGN_OR_RETURN(std::string what, MatchKeyword(words[1], {"DATABASES", "REQUESTS"}, "SHOW option"));
+    if (what == "DATABASES") return ShowDatabases();
+    return ShowRequests(words.size() > 2 ? words[2] : "");
+  }
+
+  std::vector<TaskStatusRow> StatusRows() const override {
+    std::string activity = processor_ ? processor_->Activity() : "Idle";
+    return {{"Admin Process", activity}};
+  }
+
+ private:
+  static std::string HelpText() {
+    return "TELL ADMINP commands:\n"
+           "  PROCESS ALL        immediate, interval, daily and delayed requests now\n"
+           "  PROCESS NEW        requests never attempted\n"
+           "  PROCESS PEOPLE     requests that update Person documents\n"
+           "  PROCESS INTERVAL   immediate and interval requests\n"
+           "  PROCESS DAILY      daily requests\n"
+           "  PROCESS DELAYED    delayed requests\n"
+           "  PROCESS TIME       timed requests\n"
+           "  SHOW DATABASES     the databases AdminP works on\n"
+           "  SHOW REQUESTS [PENDING|FAILED|DONE|ALL]   requests and their status\n"
+           "  QUIT               stop AdminP";
+  }
+
+  // The scheduling thread: polls once a second, runs the start-up pass first.
+  void Run() {
+    RunScheduledPass(StartupSelection());
+    {
+      std::lock_guard lock(mutex_);
+      schedule_.MarkAllRun(context_.GetClock().NowSeconds());
+    }
+    std::unique_lock lock(mutex_);
+    while (!stopping_) {
+      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
+      if (stopping_) break;
+      std::set<TimingClass> due = schedule_.TakeDue(context_.GetClock().NowSeconds(), ScheduleConfig(context_.Config()));
+      if (due.empty()) continue;
+      PassSelection selection;
+      selection.classes = due;
+      selection.announce = due.size() > 1 || !due.count(TimingClass::kImmediate);
+      lock.unlock();
+      RunScheduledPass(selection);
+      lock.lock();
+    }
+  }
+
+  static PassSelection StartupSelection() {
+    PassSelection selection;
+    selection.classes = {TimingClass::kImmediate, TimingClass::kInterval, TimingClass::kDaily, TimingClass::kDelayed};
+    return selection;
+  }
+
+  void RunScheduledPass(const PassSelection& selection) {
+    processor_->SetRetryPolicy(RetryFrom(context_.Config()));
+    Result<PassSummary> summary = processor_->RunPass(selection, context_.GetClock().NowMicros());
+    if (!summary.ok()) {
+      context_.Log().Log(kSource, "Cannot search the Administration Requests database: " + summary.status().message());
+      return;
+    }
+    if (summary->begun > 0 || summary->failed > 0) context_.Log().Log("", summary->Text());
+    context_.Stats().Counter("AdminP.Passes")++;
+  }
+
+  Result<std::string> Process(std::string_view word) {
+    NOTESD_ASSIGN_OR_RETURN(PassSelection selection, ParseProcessSelection(word));
+    processor_->SetRetryPolicy(RetryFrom(context_.Config()));
+    NOTESD_ASSIGN_OR_RETURN(PassSummary summary, processor_->RunPass(selection, context_.GetClock().NowMicros()));
+    context_.Stats().Counter("AdminP.Passes")++;
+    return summary.Text();
+  }
+
+  // TEST ONLY (see the header): sleeps, waking early when the task stops.
+  void TestPause(const AdminRequest& request) {
+    if (pause_ms_ <= 0) return;
+    context_.Log().Log(kSource, "TEST HOOK " + std::string(kPauseEnv) + ": pausing " + std::to_string(pause_ms_) +
+                                    " ms with request " + request.unid + " InProgress");
+    std::unique_lock lock(mutex_);
+    wake_.wait_for(lock, std::chrono::milliseconds(pause_ms_), [this] { return stopping_.load(); });
+  }
+
+  Result<std::string> ShowDatabases() {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> all, requests_->List());
+    std::size_t pending = 0;
+    for (const AdminRequest& request : all) pending += request.IsPending() ? 1 : 0;
+    std::ostringstream out;
+    out << "Admin Process: Administration Requests database: admin4.nsf (" << all.size() << " request(s), " << pending
+        << " pending)\n";
+    out << "Admin Process: This server is the administration server of the Domino Directory names.nsf\n";
+    std::string icls;
+    if (auto certifiers = directory_->ListCertifiers(); certifiers.ok())
+      for (const CertifierDocument& certifier : *certifiers)
+        if (!certifier.icl_file.empty()) icls += (icls.empty() ? "" : ", ") + certifier.icl_file;
+    out << "Admin Process: Issued Certificate Lists: " << (icls.empty() ? "none" : icls) << "\n";
+    out << "Admin Process: Request types handled here: ";
+    std::vector<std::string> types = handlers_->Types();
+    for (std::size_t i = 0; i < types.size(); ++i) out << (i ? ", " : "") << types[i];
+    if (types.empty()) out << "none";
+    return out.str();
+  }
+
+  Result<std::string> ShowRequests(const std::string& filter_word) {
+    std::string filter = "OPEN";
+    if (!filter_word.empty()) {
+      NOTESD_ASSIGN_OR_RETURN(filter, MatchKeyword(filter_word, {"PENDING", "FAILED", "DONE", "ALL"}, "SHOW REQUESTS option"));
+    }
+    NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> all, requests_->List());
+    std::vector<const AdminRequest*> shown;
+    for (const AdminRequest& request : all) {
+      bool keep = filter == "ALL" || (filter == "OPEN" && request.status != RequestStatus::kDone) ||
+                  (filter == "PENDING" && request.IsPending()) ||
+                  (filter == "FAILED" && request.status == RequestStatus::kFailed) ||
+                  (filter == "DONE" && request.status == RequestStatus::kDone);
+      if (keep) shown.push_back(&request);
+    }
+    std::string label = filter == "OPEN" ? "not done" : ToLowerAscii(filter);
+    if (shown.empty()) return "Admin Process: No requests (" + label + ")";
+    std::ostringstream out;
+    out << "Admin Process: " << shown.size() << " request(s) (" << label << ")\n";
+    char line[512];
+    std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3s  %-9s  %-26s  %s\n", "UNID", "Status", "Try", "Timing", "Request",
+                  "Target / Author");
+    out << line;
+    for (const AdminRequest* request : shown) {
+      std::string status = RequestStatusName(request->status);
+      if (request->status == RequestStatus::kFailed && request->retry_at != 0) status += "*";
+      std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3d  %-9s  %-26s  %s / %s\n", request->unid.c_str(), status.c_str(),
+                    request->attempts, TimingClassName(request->timing), request->type.c_str(), request->target.c_str(),
+                    Abbreviate(request->author).c_str());
+      out << line;
+      if (!request->error.empty())
+        out << "      Error: " << request->error
+            << (request->retry_at != 0 ? " (retry after " + IsoTime(request->retry_at) + ")" : std::string()) << "\n";
+    }
+    std::string text = out.str();
+    text.pop_back();
+    return text;
+  }
+
+  TaskContext& context_;
+  std::shared_ptr<AdminRequestHandlerRegistry> handlers_;
+  std::shared_ptr<AdminRequestsDb> requests_;
+  std::shared_ptr<Directory> directory_;
+  std::unique_ptr<AdminProcessor> processor_;
+  AdminPSchedule schedule_;
+  std::thread worker_;
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::atomic<bool> stopping_{false};
+  int64_t pause_ms_ = 0;
+};
+
+}  // namespace
+
+std::span<const ConfigKey> AdminPConfigKeys() { return kAdminPKeys; }
+
+TaskSpec AdminPTaskSpec(std::shared_ptr<AdminRequestHandlerRegistry> handlers) {
+  return {"AdminP", "Admin Process", {"nadminp"}, kAdminPKeys, [handlers](TaskContext& context) {
+            return std::make_unique<AdminPTask>(context, handlers);
+          }};
+}
+
+}  // namespace notesd

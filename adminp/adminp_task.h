@@ -1,0 +1,116 @@
+// adminp/adminp_task.h — the Administration Process (AdminP), task name "AdminP".
+//
+// Owns: working the requests in admin4.nsf (directory/admin_requests.h) on Domino's
+// schedule (adminp_schedule.h) and on TELL ADMINP PROCESS ..., one request at a time,
+// each by the AdminRequestHandler registered for its type (the CA task's handlers are
+// wired in by server/builtin_tasks.cc). Delegates the work itself to the handlers and
+// the storage to AdminRequestsDb. Reads names.nsf (SHOW DATABASES) and the server ID
+// path; writes admin4.nsf.
+//
+// notes.ini keys (re-read at every poll; no restart needed):
+//   AdminPInterval (60)  minutes between Interval passes (Domino's default Interval)
+//   AdminPModifyPersonDocumentsAt (0)  hour of the Daily pass, local time
+//   AdminP_Interval_Seconds (0)  notesd, for tests: when > 0, the Interval period in
+//                                seconds, overriding AdminPInterval
+//   AdminP_MaxAttempts (5)  attempts before a failing request is given up
+// TELL ADMINP commands (words may be abbreviated):
+//   PROCESS ALL        immediate, interval, daily and delayed requests, now (retry
+//                      back-off ignored, the attempt limit kept)
+//   PROCESS NEW        requests never attempted, of every timing class
+//   PROCESS PEOPLE     requests that update Person documents
+//   PROCESS INTERVAL   immediate and interval requests
+//   PROCESS DAILY | DELAYED | TIME   that timing class
+//   SHOW DATABASES     the databases this server's AdminP works on
+//   SHOW REQUESTS [PENDING|FAILED|DONE|ALL]   requests with status, attempts, errors
+//                      (default: every request not Done)
+//   HELP               this list; QUIT (handled by the server core) stops AdminP
+// A TELL ADMINP PROCESS command runs the pass on the calling console thread and answers
+// with its summary; the scheduled passes run on AdminP's own thread. Passes never
+// overlap. At start AdminP works every class once, as Domino does after a restart, so a
+// request interrupted by a crash is finished then.
+// Crash safety: BeginAttempt (InProgress, attempt+1) and FinishAttempt (Done or Failed
+// with the response note) are one transaction each; handlers are idempotent.
+// TEST ONLY: NOTESD_TEST_ADMINP_PAUSE_MS=<n> in the environment makes AdminP sleep n ms
+// after marking each request InProgress and before its handler runs (logged), so a test
+// can kill the server mid-request. Never set it in production.
+// SECURITY: requests come only from admin4.nsf, written by the HTTP API for
+// authenticated administrators (the author is the caller's verified name). Secret
+// parameters stay CMS-enveloped to the server ID and are deleted when the request ends.
+// Logs: "Admin Process: Searching Administration Requests database" for each pass that is
+// not a bare immediate poll, one line per request begun and finished, pass summaries.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <set>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "core/task.h"
+#include "directory/admin_requests.h"
+
+namespace notesd {
+
+std::span<const ConfigKey> AdminPConfigKeys();
+// `handlers` is shared with whoever registers handlers (builtin_tasks.cc).
+TaskSpec AdminPTaskSpec(std::shared_ptr<AdminRequestHandlerRegistry> handlers);
+
+// Which requests a pass works on.
+struct PassSelection {
+  std::set<TimingClass> classes;
+  bool only_new = false;          // never attempted
+  bool only_people = false;       // types that update Person documents
+  bool ignore_backoff = false;    // retry Failed requests before their retry time
+  bool announce = true;           // log "Searching Administration Requests database"
+};
+// ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED, TIME (abbreviations allowed). InvalidArgument
+// naming the choices otherwise.
+Result<PassSelection> ParseProcessSelection(std::string_view word);
+
+struct PassSummary {
+  int begun = 0;
+  int done = 0;
+  int failed = 0;      // finally failed
+  int retrying = 0;    // failed, will be retried
+  std::string Text() const;  // "Admin Process: Processed 1 request(s): 1 done, 0 failed, 0 to retry"
+};
+
+// Works requests: the engine behind the task, usable on its own in tests. Thread-safe:
+// passes are serialised by an internal mutex.
+class AdminProcessor {
+ public:
+  struct Environment {
+    std::shared_ptr<AdminRequestsDb> requests;
+    std::shared_ptr<AdminRequestHandlerRegistry> handlers;
+    HandlerContext handler_context;  // copied for each request (results start empty)
+    RetryPolicy retry;
+    // Called after a request was marked InProgress, before its handler (test hook).
+    std::function<void(const AdminRequest&)> after_begin;
+    // Checked between requests; true stops the pass early.
+    std::function<bool()> stopping;
+  };
+  explicit AdminProcessor(Environment environment) : env_(std::move(environment)) {}
+
+  // Works every pending request that `selection` picks, oldest first, at time `now`
+  // (microseconds). Errors of single requests are recorded in them, never returned;
+  // only a failure to read admin4.nsf is an error.
+  Result<PassSummary> RunPass(const PassSelection& selection, TimeMicros now);
+  void SetRetryPolicy(const RetryPolicy& policy);
+  // Describes what the processor is doing ("Idle", "Processing ...") for SHOW TASKS.
+  std::string Activity() const;
+
+ private:
+  bool Selected(const AdminRequest& request, const PassSelection& selection) const;
+  // Begins, runs and finishes one request; updates `summary`.
+  void ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now, PassSummary& summary);
+  void Log(const std::string& message) const;
+  void SetActivity(std::string activity);
+
+  Environment env_;
+  std::mutex pass_mutex_;
+  mutable std::mutex state_mutex_;
+  std::string activity_ = "Idle";
+};
+
+}  // namespace notesd

@@ -1,0 +1,44 @@
+#include "ca_task/ca_keyring.h"
+
+#include "core/notes_ini.h"
+
+namespace notesd {
+
+std::string CaKeyring::Key(const std::string& name) { return ToLowerAscii(name); }
+
+void CaKeyring::Put(const std::string& name, X509Ptr certificate, EvpPkeyPtr key) {
+  std::lock_guard lock(mutex_);
+  entries_[Key(name)] = Entry{std::move(certificate), std::move(key)};
+}
+
+void CaKeyring::Remove(const std::string& name) {
+  std::lock_guard lock(mutex_);
+  entries_.erase(Key(name));
+}
+
+void CaKeyring::Clear() {
+  std::lock_guard lock(mutex_);
+  entries_.clear();
+}
+
+bool CaKeyring::IsActive(const std::string& name) const {
+  std::lock_guard lock(mutex_);
+  return entries_.count(Key(name)) != 0;
+}
+
+std::vector<std::string> CaKeyring::ActiveNames() const {
+  std::lock_guard lock(mutex_);
+  std::vector<std::string> names;
+  for (const auto& [name, entry] : entries_) names.push_back(name);
+  return names;
+}
+
+Status CaKeyring::WithKey(const std::string& name, const std::function<Status(X509*, EVP_PKEY*)>& use) const {
+  std::lock_guard lock(mutex_);
+  auto it = entries_.find(Key(name));
+  if (it == entries_.end())
+    return Status::Unavailable("certifier " + name + " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)");
+  return use(it->second.certificate.get(), it->second.key.get());
+}
+
+}  // namespace notesd

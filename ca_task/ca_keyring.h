@@ -1,0 +1,48 @@
+// ca_task/ca_keyring.h — the certifiers the CA task has activated: their private keys,
+// in memory only, behind a narrow signing interface.
+//
+// Owns: the one place an active certifier's key lives in the server. The CA task puts a
+// key here when it activates a certifier and removes it on DEACTIVATE, LOCK IDFILE,
+// REFRESH of a changed certifier, or stop. AdminP handlers of the CA (Modify CA
+// Configuration, later certificate issue) use a key only through WithKey, so it never
+// leaves this object. A certifier that is not active here cannot sign: such requests
+// fail as Unavailable and AdminP retries them.
+// Thread safety: all methods are thread-safe; WithKey runs its function under the lock
+// (keep it short: one signature).
+#pragma once
+
+#include <functional>
+#include <map>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "core/openssl_handles.h"
+#include "core/status.h"
+
+namespace notesd {
+
+class CaKeyring {
+ public:
+  // Activates `name` (canonical certifier name, case-insensitive) with its root and key.
+  void Put(const std::string& name, X509Ptr certificate, EvpPkeyPtr key);
+  void Remove(const std::string& name);
+  void Clear();
+  bool IsActive(const std::string& name) const;
+  std::vector<std::string> ActiveNames() const;
+  // Runs `use` with the certifier's certificate and key (borrowed for the call).
+  // Unavailable "certifier X is not active in the CA process" when it is not.
+  Status WithKey(const std::string& name, const std::function<Status(X509* certificate, EVP_PKEY* key)>& use) const;
+
+ private:
+  struct Entry {
+    X509Ptr certificate;
+    EvpPkeyPtr key;
+  };
+  static std::string Key(const std::string& name);
+
+  mutable std::mutex mutex_;
+  std::map<std::string, Entry> entries_;
+};
+
+}  // namespace notesd
