@@ -125,19 +125,14 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
 
   void OnTimeout() {
     if (closed_) return;
-    timed_out_ = true;
-    // One last reply, best effort, then close whatever the client does.
-    std::string reply = "421 4.4.2 " + shared_->options.host_name + " Error: timeout exceeded\r\n";
-    auto bytes = std::make_shared<std::string>(std::move(reply));
-    auto self = shared_from_this();
-    if (tls_) {
-      // A TLS write may block on a dead peer; closing the socket is enough.
-      Close();
-      return;
+    // One last reply, best effort and without waiting, then close whatever the client
+    // does. Over TLS a record cannot be written without blocking: just close.
+    if (!tls_) {
+      std::string reply = "421 4.4.2 " + shared_->options.host_name + " Error: timeout exceeded\r\n";
+      boost::system::error_code ignored;
+      socket_.non_blocking(true, ignored);
+      socket_.write_some(asio::buffer(reply), ignored);
     }
-    boost::system::error_code ignored;
-    socket_.non_blocking(true, ignored);
-    socket_.write_some(asio::buffer(*bytes), ignored);
     Close();
   }
 
@@ -238,7 +233,6 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   std::array<char, 16384> buffer_{};
   std::string peer_;
   bool closed_ = false;
-  bool timed_out_ = false;
 };
 
 // The listener piece.
