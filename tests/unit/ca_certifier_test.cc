@@ -18,39 +18,17 @@
 #include "core/notes_ini.h"
 #include "core/x509_certs.h"
 
+#include "tests/unit/unit_test_support.h"
+
 using namespace notesd;
 
 namespace {
 
 constexpr std::time_t kNow = 1'800'000'000;
 
-class FastKdf {
- public:
-  FastKdf() {
-    if (const char* old = std::getenv("NOTESD_ID_KDF")) saved_ = old;
-    setenv("NOTESD_ID_KDF", "fast", 1);
-  }
-  ~FastKdf() {
-    if (saved_) {
-      setenv("NOTESD_ID_KDF", saved_->c_str(), 1);
-    } else {
-      unsetenv("NOTESD_ID_KDF");
-    }
-  }
+using testing::FastKdf;
 
- private:
-  std::optional<std::string> saved_;
-};
-
-struct TempDir {
-  std::filesystem::path path;
-  TempDir() {
-    std::random_device random;
-    path = std::filesystem::temp_directory_path() / ("notesd-ca-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
-    std::filesystem::create_directories(path);
-  }
-  ~TempDir() { std::filesystem::remove_all(path); }
-};
+using testing::TempDir;
 
 InternetCertifierSpec ArticleSpec() {
   InternetCertifierSpec spec;

@@ -20,29 +20,15 @@
 #include "core/x509_certs.h"
 #include "directory/directory.h"
 
+#include "tests/unit/unit_test_support.h"
+
 using namespace notesd;
 
 namespace {
 
 constexpr std::time_t kNow = 1'800'000'000;
 
-class FastKdf {
- public:
-  FastKdf() {
-    if (const char* old = std::getenv("NOTESD_ID_KDF")) saved_ = old;
-    setenv("NOTESD_ID_KDF", "fast", 1);
-  }
-  ~FastKdf() {
-    if (saved_) {
-      setenv("NOTESD_ID_KDF", saved_->c_str(), 1);
-    } else {
-      unsetenv("NOTESD_ID_KDF");
-    }
-  }
-
- private:
-  std::optional<std::string> saved_;
-};
+using testing::FastKdf;
 
 class FixedClock final : public Clock {
  public:
