@@ -13,13 +13,15 @@ bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }
 
 Result<std::string> PromptSecret(std::string_view prompt) {
   if (!StdinIsTerminal()) return Status::Unavailable("no terminal to ask on");
-  std::fprintf(stderr, "%.*s", static_cast<int>(prompt.size()), prompt.data());
-  std::fflush(stderr);
+  // Echo goes off before the prompt shows, so a secret typed the moment the prompt
+  // appears is never echoed.
   termios saved{};
   tcgetattr(STDIN_FILENO, &saved);
   termios quiet = saved;
   quiet.c_lflag &= ~static_cast<tcflag_t>(ECHO);
   tcsetattr(STDIN_FILENO, TCSANOW, &quiet);
+  std::fprintf(stderr, "%.*s", static_cast<int>(prompt.size()), prompt.data());
+  std::fflush(stderr);
   std::string line;
   std::getline(std::cin, line);
   tcsetattr(STDIN_FILENO, TCSANOW, &saved);
