@@ -222,6 +222,7 @@ class AdminPTask final : public Task {
     env.handler_context.clock = &context_.GetClock();
     env.handler_context.log = &context_.Log();
     env.handler_context.directory = directory_;
+    env.handler_context.config = [this] { return context_.Config(); };
     env.retry = RetryFrom(ini);
     env.after_begin = [this](const AdminRequest& request) { TestPause(request); };
     env.stopping = [this] { return stopping_.load(); };

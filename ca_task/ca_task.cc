@@ -1,4 +1,5 @@
 #include "ca_task/ca_task.h"
+#include "ca_task/crl_publication.h"
 
 #include <algorithm>
 #include <array>
@@ -27,7 +28,7 @@ constexpr int64_t kCrlCheckSeconds = 60;
 constexpr ConfigKey kCaRefreshMinutes{"CA_RefreshMinutes", ConfigType::kInt, "720", 1, 10080,
                                       "Minutes between the CA task's automatic refreshes of its certifier list (Domino: 12 hours)",
                                       "CA", false};
-const std::array<ConfigKey, 1> kCaKeys = {kCaRefreshMinutes};
+const std::array<ConfigKey, 3> kCaKeys = {kCaRefreshMinutes, kCaCrlBaseUrl, kHttpCrlPort};
 
 std::string Time(std::time_t seconds) { return IsoTime(static_cast<TimeMicros>(seconds) * 1'000'000); }
 

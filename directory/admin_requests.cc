@@ -17,6 +17,7 @@ constexpr char kPendingView[] = "($Pending)";
 constexpr char kByStatusView[] = "($ByStatus)";
 constexpr char kByTargetView[] = "($ByTarget)";
 constexpr char kResponsesView[] = "($Responses)";
+constexpr char kByBatchView[] = "($ByBatch)";
 constexpr char kParamPrefix[] = "Param_";
 constexpr char kSecretPrefix[] = "Secret_";
 constexpr char kResultPrefix[] = "Result_";
@@ -57,6 +58,12 @@ std::vector<ViewDefinition> AdminViews() {
       {kByStatusView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyStatus")}; }),
        true, 1},
       {kByTargetView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyNameList")}; }),
+       true, 1},
+      {kByBatchView, requests_only([](const Note& note) {
+         std::vector<std::string> ids = note.GetTextList(std::string(kParamPrefix) + kParamBatchId);
+         if (ids.size() > 1) ids.resize(1);
+         return ids;
+       }),
        true, 1},
       {kResponsesView,
        [](const Note& note) {
@@ -312,7 +319,10 @@ Result<std::unique_ptr<AdminRequestsDb>> AdminRequestsDb::Open(const std::filesy
   return std::unique_ptr<AdminRequestsDb>(new AdminRequestsDb(std::move(db)));
 }
 
-Result<AdminRequest> AdminRequestsDb::Post(const AdminRequest& request) {
+namespace {
+
+// A request as Post stores it: New, no attempts, the type's canonical name and timing.
+Result<AdminRequest> FreshRequest(const AdminRequest& request) {
   const RequestTypeInfo* info = FindRequestType(request.type);
   if (info == nullptr) return Status::InvalidArgument("unknown administration request type '" + request.type + "'");
   AdminRequest fresh = request;
@@ -327,13 +337,55 @@ Result<AdminRequest> AdminRequestsDb::Post(const AdminRequest& request) {
   fresh.started = fresh.finished = fresh.retry_at = 0;
   fresh.error.clear();
   fresh.last_response_unid.clear();
-  Result<AdminRequest> stored = Status::Internal("unset");
+  return fresh;
+}
+
+}  // namespace
+
+Result<AdminRequest> AdminRequestsDb::Post(const AdminRequest& request) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> stored, PostMany({request}));
+  return std::move(stored.front());
+}
+
+Result<std::vector<AdminRequest>> AdminRequestsDb::PostMany(const std::vector<AdminRequest>& requests,
+                                                           const std::string& batch_id) {
+  std::vector<AdminRequest> fresh;
+  fresh.reserve(requests.size());
+  for (const AdminRequest& request : requests) {
+    NOTESD_ASSIGN_OR_RETURN(AdminRequest one, FreshRequest(request));
+    if (!batch_id.empty()) one.SetParam(kParamBatchId, batch_id);
+    fresh.push_back(std::move(one));
+  }
+  std::vector<AdminRequest> stored;
   NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Create(AdminRequestToNote(fresh)));
-    stored = AdminRequestFromNote(note);
-    return stored.status();
+    stored.clear();
+    for (const AdminRequest& one : fresh) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Create(AdminRequestToNote(one)));
+      NOTESD_ASSIGN_OR_RETURN(AdminRequest back, AdminRequestFromNote(note));
+      stored.push_back(std::move(back));
+    }
+    return Status::Ok();
   }));
   return stored;
+}
+
+Result<AdminRequestsDb::BatchCounts> AdminRequestsDb::BatchProgress(std::string_view batch_id) const {
+  BatchCounts counts;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> notes, txn.Lookup(kByBatchView, batch_id));
+    for (const Note& note : notes) {
+      ++counts.total;
+      if (NoteIsPending(note)) {
+        ++counts.pending;
+      } else if (EqualsIgnoreCase(note.GetText("ProxyStatus"), "Done")) {
+        ++counts.done;
+      } else {
+        ++counts.failed;
+      }
+    }
+    return Status::Ok();
+  }));
+  return counts;
 }
 
 Result<AdminRequest> AdminRequestsDb::Get(std::string_view unid) const {

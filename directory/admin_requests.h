@@ -40,6 +40,7 @@
 //   ($Pending)    New, InProgress, and Failed with a retry time; key as ($Requests)
 //   ($ByStatus)   ProxyStatus of every request
 //   ($ByTarget)   ProxyNameList of every request
+//   ($ByBatch)    Param_BatchID of every request posted as part of a batch (PostMany)
 //   ($Responses)  $Ref of every response note
 //
 // ---- State machine and retry rules ----------------------------------------------------
@@ -74,6 +75,7 @@
 
 #include "core/clock.h"
 #include "core/logger.h"
+#include "core/notes_ini.h"
 #include "core/nsf_database.h"
 #include "core/status.h"
 #include "directory/directory.h"
@@ -99,6 +101,8 @@ Result<TimingClass> ParseTimingClass(std::string_view text);
 inline constexpr char kRequestCreateInternetCertifier[] = "Create Internet Certifier";
 inline constexpr char kRequestModifyCaConfiguration[] = "Modify CA Configuration";
 inline constexpr char kRequestAddInternetCertificate[] = "Add Internet Certificate to Person Record";
+// The parameter PostMany gives every request of a batch.
+inline constexpr char kParamBatchId[] = "BatchID";
 
 // What every request of a type has in common.
 struct RequestTypeInfo {
@@ -215,6 +219,18 @@ class AdminRequestsDb {
   // (InvalidArgument otherwise); its timing class comes from its RequestTypeInfo, and so
   // does proxy_action when zero. Returns it with its UNID and times.
   Result<AdminRequest> Post(const AdminRequest& request);
+  // Stores many new requests in one transaction (all or none), each as Post would. With
+  // a non-empty `batch_id` each gets the parameter kParamBatchId = batch_id, so that
+  // BatchProgress can count them. Returns them in input order.
+  Result<std::vector<AdminRequest>> PostMany(const std::vector<AdminRequest>& requests, const std::string& batch_id = "");
+  // How far the requests of a batch have got (one read transaction over ($ByBatch)).
+  struct BatchCounts {
+    int total = 0;
+    int done = 0;
+    int failed = 0;    // finally failed (no retry time)
+    int pending = 0;   // New, InProgress, or Failed and waiting for a retry
+  };
+  Result<BatchCounts> BatchProgress(std::string_view batch_id) const;
   // NotFound naming the UNID; InvalidArgument for a malformed UNID or a UNID of a
   // response note.
   Result<AdminRequest> Get(std::string_view unid) const;
@@ -263,6 +279,9 @@ struct HandlerContext {
   const Clock* clock = nullptr;
   Logger* log = nullptr;
   std::shared_ptr<Directory> directory;
+  // The server's notes.ini as it is now (re-read at each call); null in tests that need
+  // no configuration.
+  std::function<NotesIni()> config;
   AttemptResults results;
 };
 
