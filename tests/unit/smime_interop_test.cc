@@ -120,17 +120,18 @@ TEST_CASE("interop: we read what openssl cms signs and encrypts", "[smime][inter
     LayerKind kind;
     bool opaque;
   };
-  std::string sign = "openssl cms -sign -signer " + f.Q("alice.pem") + " -inkey " + f.Q("alice.key") +
+  std::string sign = "-sign -signer " + f.Q("alice.pem") + " -inkey " + f.Q("alice.key") +
                      " -certfile " + f.Q("ca.pem") + " -in " + f.Q("entity.txt");
   Case cases[] = {
       {"detached", sign, LayerKind::kSigned, false},
       {"opaque", sign + " -nodetach", LayerKind::kSigned, true},
-      {"encrypted", "openssl cms -encrypt -aes256 -in " + f.Q("entity.txt") + " " + f.Q("bob.pem"),
+      {"encrypted", "-encrypt -aes256 -in " + f.Q("entity.txt") + " " + f.Q("bob.pem"),
        LayerKind::kEncrypted, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
-    int rc = Run(c.command + " -out " + f.Q("out.eml"), f.Path("log"));
+    // -out first: openssl cms takes the recipient certificates last.
+    int rc = Run("openssl cms -out " + f.Q("out.eml") + " " + c.command, f.Path("log"));
     INFO(ReadFile(f.Path("log")));
     REQUIRE(rc == 0);
     std::string message = "From: alice@example.com\nSubject: from openssl\n" + ReadFile(f.Path("out.eml"));
@@ -151,7 +152,7 @@ TEST_CASE("interop: we read what openssl cms signs and encrypts", "[smime][inter
   }
   // openssl's sign-then-encrypt recipe (interop notes): sign without outer headers,
   // CRLF, then encrypt -binary.
-  REQUIRE(Run(sign + " -out " + f.Q("inner.eml"), f.Path("log")) == 0);
+  REQUIRE(Run("openssl cms " + sign + " -out " + f.Q("inner.eml"), f.Path("log")) == 0);
   WriteFile(f.Path("inner.eml"), ToCrlf(ReadFile(f.Path("inner.eml"))));
   REQUIRE(Run("openssl cms -encrypt -binary -aes256 -in " + f.Q("inner.eml") + " -out " + f.Q("both.eml") + " " +
                   f.Q("bob.pem"),
