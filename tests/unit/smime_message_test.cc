@@ -312,6 +312,17 @@ TEST_CASE("smime: a message without S/MIME has no layers", "[smime]") {
   CHECK_FALSE(report->IsSigned());
 }
 
+TEST_CASE("smime: PGP/MIME signed mail is not taken for S/MIME", "[smime]") {
+  std::string pgp =
+      "From: a@b.example\r\nContent-Type: multipart/signed; protocol=\"application/pgp-signature\";"
+      " micalg=pgp-sha256; boundary=x\r\n\r\n--x\r\nContent-Type: text/plain\r\n\r\nhi\r\n--x\r\n"
+      "Content-Type: application/pgp-signature\r\n\r\n-----BEGIN PGP SIGNATURE-----\r\n--x--\r\n";
+  auto report = ReadMessage(pgp, {}, {}, std::time(nullptr));
+  REQUIRE(report.ok());
+  CHECK(report->layers.empty());
+  CHECK(report->content == pgp);
+}
+
 TEST_CASE("smime: signing refuses a key that does not match", "[smime]") {
   const SmimePki& pki = SmimePki::Get();
   auto r = SignEntity(kEntity, pki.alice.cert.get(), pki.bob.key.get(), {});
