@@ -41,8 +41,11 @@ class PersonCertsApiTest(unittest.TestCase):
         cls.data = os.path.join(cls.tmp.path, "server")
         cls.port = setup_server(cls.data, tasks="HTTP,AdminP,CA")
         cls.crl_port = free_port()
-        with open(os.path.join(cls.data, "notes.ini"), "a") as f:
-            f.write(f"\nHTTP_CRLPort={cls.crl_port}\n")
+        ini = os.path.join(cls.data, "notes.ini")
+        with open(ini) as f:
+            text = f.read()
+        with open(ini, "w") as f:
+            f.write(re.sub(r"(?m)^HTTP_CRLPort=.*$", f"HTTP_CRLPort={cls.crl_port}", text))
         cls.server = Server(cls.data).wait_ready()
         cls.admin = cls.client("admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
         cls.john = cls.register("John Roe", "jroe")
@@ -166,6 +169,15 @@ class PersonCertsApiTest(unittest.TestCase):
         self.assertEqual(rc, 1, out + err)
         self.assertIn("Nomail Person", err)
         self.assertNotIn("Posted", out)
+        # An OU path selects everyone under it: Nomail is among them, so again nothing is posted.
+        rc, out, err = self.admin.run("admin", "people", "add-internet-cert", "--ou", "/Acme", "--ca", CERTIFIER,
+                                      "--timeout", "5")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("Nomail Person", err)
+        rc, out, err = self.admin.run("admin", "people", "add-internet-cert", "--ou", "/Nowhere/Acme", "--ca", CERTIFIER,
+                                      "--timeout", "5")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("no person under '/Nowhere/Acme'", err)
         # An unknown name is named.
         rc, out, err = self.admin.run("admin", "people", "add-internet-cert", "Nobody Here", "--ca", CERTIFIER,
                                       "--timeout", "5")
@@ -279,7 +291,7 @@ class PersonCertsApiTest(unittest.TestCase):
             self.assertEqual(stat.S_IMODE(os.stat(p12).st_mode), 0o600)
             info = openssl("pkcs12", "-info", "-nokeys", "-in", p12, "-passin", "pass:p12-pw")
             self.assertEqual(info.returncode, 0, info.stdout + info.stderr)
-            self.assertIn("subject=CN = John Roe, O = Acme", info.stdout)
+            self.assertIn("subject=O = Acme, CN = John Roe", info.stdout)
             self.assertIn(f"subject=O = Acme, CN = {CERTIFIER}", info.stdout)
             self.assertIn("PBES2" if not legacy else "pbeWithSHA1And3-KeyTripleDES-CBC", info.stderr + info.stdout)
             wrong = openssl("pkcs12", "-info", "-nokeys", "-in", p12, "-passin", "pass:wrong")
@@ -299,7 +311,7 @@ class PersonCertsApiTest(unittest.TestCase):
             self.assertEqual(imported.returncode, 0, imported.stdout + imported.stderr)
             self.assertIn("secret keys imported: 1", imported.stderr)
             listed = subprocess.run(["gpgsm", "--batch", "--list-secret-keys"], capture_output=True, text=True, env=env, timeout=60)
-            self.assertIn("CN=John Roe,O=Acme", listed.stdout)
+            self.assertIn("Subject: /CN=John Roe/O=Acme", listed.stdout)
         finally:
             subprocess.run(["gpgconf", "--kill", "all"], env=env, capture_output=True)
 
