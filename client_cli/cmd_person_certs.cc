@@ -199,7 +199,8 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   CLI::App* sub = people->add_subcommand(
       "add-internet-cert", "Ask AdminP to issue Internet certificates to people (RAs of the certifier only)");
   sub->add_option("NAME", add->names, "People by name, short name or Internet address");
-  sub->add_option("--group", add->groups, "Everyone in a group (nested groups included)");
+  sub->add_option("--group", add->groups, "Everyone in a group (nested groups included); repeat for more")
+      ->allow_extra_args(false);
   sub->add_option("--ou", add->ou, "Everyone under an OU/O path, e.g. /Sales/Acme");
   sub->add_flag("--all", add->all, "Everyone in the directory");
   sub->add_option("--ca", add->ca, "The Internet certifier, e.g. Acme-Corp-Email")->required();

@@ -15,7 +15,9 @@ const char* kFooter =
     "Exit status: 0 ok; 1 the operation failed (the server said no, wrong password, not found...);\n"
     "2 usage error; 3 cannot reach the server (or it could not be verified).\n"
     "Password of your ID: --password, else $NOTESD_PASSWORD, else --password-file, else a prompt\n"
-    "on the terminal. Client directory: --client-dir, else $NOTESD_CLIENT, else ~/.notesd.";
+    "on the terminal. Client directory: --client-dir, else $NOTESD_CLIENT, else ~/.notesd.\n"
+    "Commands that talk to the server first add new Internet certificates the server holds for\n"
+    "you to your ID file (one line on stderr when they do); --no-sync skips that.";
 
 void AddGlobalOptions(CLI::App& app, CommandLine& line) {
   AddOptional(&app, "--client-dir", line.global.client_dir,
