@@ -2,10 +2,12 @@
 // sources and loading the user's ID: what every `notes` command starts from.
 //
 // client_cli owns the `notes` program: the command line (notes_cli.*), one file per
-// command group (cmd_db, cmd_id, cmd_setup, cmd_people, cmd_admin), the client data
-// directory (this file), and the one connection to the home server
-// (home_server_client.*: HTTPS with mutual TLS, the server identified by its Notes
-// name). It uses core only; it reaches the server over the network, never by linking.
+// command group (cmd_db, cmd_id, cmd_setup, cmd_people, cmd_admin, cmd_certifier,
+// cmd_person_certs, cmd_mail), the client data directory (this file), and the one
+// connection to the home server (home_server_client.*: HTTPS with mutual TLS, the server
+// identified by its Notes name). The ID's Internet certificates (sync from the server,
+// export) are in id_certificates.*. It uses core only; it reaches the server over the
+// network, never by linking.
 //
 // Client data directory: `--client-dir DIR`, else $NOTESD_CLIENT, else ~/.notesd
 // (mode 0700). It holds:
@@ -115,6 +117,7 @@ struct GlobalOptions {
   std::optional<std::string> client_dir;     // --client-dir
   std::optional<std::string> password;       // --password
   std::optional<std::string> password_file;  // --password-file
+  bool no_sync = false;                      // --no-sync: skip the quiet ID sync of OpenHomeSession
 };
 
 // One command's view of the client: the directory, its settings, the user's password and
