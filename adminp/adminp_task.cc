@@ -18,6 +18,8 @@ namespace {
 
 constexpr char kSource[] = "Admin Process";
 constexpr TimeMicros kMicrosPerSecond = 1'000'000;
+// How long the start-up pass waits for the other ServerTasks tasks to load.
+constexpr std::chrono::seconds kStartupWaitLimit{120};
 
 constexpr ConfigKey kAdminPInterval{"AdminPInterval", ConfigType::kInt, "60", 1, 1440,
                                     "Minutes between AdminP's Interval passes", "AdminP", false};
@@ -382,8 +384,17 @@ class AdminPTask final : public Task {
            "  QUIT               stop AdminP";
   }
 
-  // The scheduling thread: polls once a second, runs the start-up pass first.
+  // The scheduling thread: polls once a second, runs the start-up pass first, once the
+  // server has loaded every ServerTasks task (requests for the CA need its certifiers
+  // active; a pass before that would fail them and push them into back-off).
   void Run() {
+    {
+      std::unique_lock lock(mutex_);
+      auto give_up = std::chrono::steady_clock::now() + kStartupWaitLimit;
+      while (!stopping_ && !context_.ServerStarted() && std::chrono::steady_clock::now() < give_up)
+        wake_.wait_for(lock, std::chrono::milliseconds(50));
+      if (stopping_) return;
+    }
     RunScheduledPass(StartupSelection());
     {
       std::lock_guard lock(mutex_);

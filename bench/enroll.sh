@@ -66,10 +66,10 @@ export NOTESD_ID_KDF=fast  # the bench's own IDs only; never for real data
 "$NSERVER" --data "$DATA" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
   --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$HTTP_PORT" \
   --http-address 127.0.0.1 --server-tasks "HTTP,AdminP,CA" >/dev/null
-cat >>"$DATA/notes.ini" <<EOF
-AdminP_Interval_Seconds=1
-HTTP_CRLPort=$CRL_PORT
-EOF
+# notes.ini's first line of a key wins: rewrite the sample's lines rather than append.
+sed -i -e 's/^AdminP_Interval_Seconds=.*/AdminP_Interval_Seconds=1/' -e "s/^HTTP_CRLPort=.*/HTTP_CRLPort=$CRL_PORT/" \
+  "$DATA/notes.ini"
+grep -q "^HTTP_CRLPort=$CRL_PORT" "$DATA/notes.ini" || { echo "notes.ini has no HTTP_CRLPort line to set" >&2; exit 1; }
 
 start_server() {
   "$NSERVER" --data "$DATA" --no-console >>"$WORK/server.log" 2>&1 &
@@ -109,7 +109,7 @@ notes --no-sync admin people add-internet-cert --all --ca Bench-Email >"$WORK/en
 }
 done_at=$(now)
 stop_server
-counted=$("$TOOL" count "$DATA" Bench-Email) || {
+counted=$("$TOOL" count "$DATA" Bench-Email ICL_Bench-Email.nsf | tr "\n" " ") || {
   echo "not every Person holds exactly one certificate: $counted" >&2
   exit 1
 }

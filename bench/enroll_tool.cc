@@ -5,10 +5,14 @@
 //       in DATA_DIR/names.nsf while the server is stopped. Their Notes keys come from a
 //       pool of 32 pre-made RSA-2048 keys: key generation is not what the benchmark
 //       measures. Written 1,000 people per LMDB transaction.
-//   notesd_bench_enroll count DATA_DIR ISSUER_CN
+//   notesd_bench_enroll count DATA_DIR ISSUER_CN [ICL_FILE]
 //       Reads names.nsf (server stopped) and prints "people=P one=A none=B more=C": how
 //       many Bench people hold exactly one, no, or several Internet certificates issued
-//       by ISSUER_CN. Exit 1 unless every Bench person holds exactly one.
+//       by ISSUER_CN. With ICL_FILE (relative to DATA_DIR) it also reads the ICL and
+//       prints "icl_valid=V icl_reserved=R unique_serials=yes|no": V counts the Bench
+//       people's Valid certificates there, each Person's certificate must be one of them.
+//       Exit 1 unless every Bench person holds exactly one certificate and, with the
+//       ICL, the ICL holds exactly one Valid certificate per person under unique serials.
 //   notesd_bench_enroll raw N
 //       The limit: signs N S/MIME certificates like the CA's (RSA-2048 issuer, SHA-256,
 //       subject CN/O, SAN e-mail, keyUsage, extKeyUsage, SKI, AKI, CRL distribution
@@ -23,12 +27,14 @@
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
+#include <set>
 #include <string>
 #include <vector>
 
 #include "core/crypto.h"
 #include "core/openssl_handles.h"
 #include "core/x509_certs.h"
+#include "ca_task/icl_database.h"
 #include "directory/directory.h"
 
 namespace notesd {
@@ -95,21 +101,51 @@ int Populate(const std::filesystem::path& data_dir, int count, const std::string
   return 0;
 }
 
-int Count(const std::filesystem::path& data_dir, const std::string& issuer_cn) {
-  auto directory = Must(Directory::Open(data_dir / "names.nsf", /*read_only=*/true), "opening names.nsf");
-  int people = 0, one = 0, none = 0, more = 0;
-  for (const Person& person : Must(directory->ListPeople(), "listing people")) {
-    if (person.first_name != "Bench") continue;
-    ++people;
-    int issued = 0;
-    for (const std::string& pem : person.internet_certificates_pem) {
-      Result<X509Ptr> cert = CertificateFromPem(pem);
-      if (cert.ok() && IssuerCommonName(cert->get()) == issuer_cn) ++issued;
+// Checks the ICL against the Person records: one Valid certificate per Bench person,
+// every serial once, and each Person's certificate among them.
+bool CheckIcl(const std::filesystem::path& icl_path, const std::set<std::string>& person_serials, int people) {
+  auto icl = Must(IclDatabase::OpenShared(icl_path, /*create=*/false), "opening the ICL");
+  int valid = 0, reserved = 0;
+  std::set<std::string> serials, valid_serials;
+  bool unique = true;
+  for (const IssuedCertificate& issued : Must(icl->Issued(), "reading the ICL")) {
+    unique = serials.insert(issued.serial_hex).second && unique;
+    if (issued.person_name.find("CN=Bench Person") != 0) continue;
+    if (issued.status == CertStatus::kValid) {
+      ++valid;
+      valid_serials.insert(issued.serial_hex);
     }
-    (issued == 1 ? one : issued == 0 ? none : more) += 1;
+    if (issued.status == CertStatus::kReserved) ++reserved;
+  }
+  bool held = true;
+  for (const std::string& serial : person_serials) held = held && valid_serials.count(serial) == 1;
+  std::cout << "icl_valid=" << valid << " icl_reserved=" << reserved << " unique_serials=" << (unique ? "yes" : "no")
+            << " persons_in_icl=" << (held ? "yes" : "no") << "\n";
+  return unique && held && valid == people;
+}
+
+int Count(const std::filesystem::path& data_dir, const std::string& issuer_cn, const std::string& icl_file) {
+  int people = 0, one = 0, none = 0, more = 0;
+  std::set<std::string> person_serials;
+  {
+    auto directory = Must(Directory::Open(data_dir / "names.nsf", /*read_only=*/true), "opening names.nsf");
+    for (const Person& person : Must(directory->ListPeople(), "listing people")) {
+      if (person.first_name != "Bench") continue;
+      ++people;
+      int issued = 0;
+      for (const std::string& pem : person.internet_certificates_pem) {
+        Result<X509Ptr> cert = CertificateFromPem(pem);
+        if (!cert.ok() || IssuerCommonName(cert->get()) != issuer_cn) continue;
+        ++issued;
+        person_serials.insert(SerialHex(cert->get()));
+      }
+      (issued == 1 ? one : issued == 0 ? none : more) += 1;
+    }
   }
   std::cout << "people=" << people << " one=" << one << " none=" << none << " more=" << more << "\n";
-  return people > 0 && one == people ? 0 : 1;
+  bool ok = people > 0 && one == people;
+  if (!icl_file.empty()) ok = CheckIcl(data_dir / icl_file, person_serials, people) && ok;
+  return ok ? 0 : 1;
 }
 
 // One extension from OpenSSL's own configuration syntax, in the issuer/subject context.
@@ -190,8 +226,9 @@ int main(int argc, char** argv) {
   using namespace notesd;
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.size() == 4 && args[0] == "populate") return Populate(args[1], std::stoi(args[2]), args[3]);
-  if (args.size() == 3 && args[0] == "count") return Count(args[1], args[2]);
+  if ((args.size() == 3 || args.size() == 4) && args[0] == "count")
+    return Count(args[1], args[2], args.size() == 4 ? args[3] : "");
   if (args.size() == 2 && args[0] == "raw") return Raw(std::stoi(args[1]));
-  std::cerr << "usage: notesd_bench_enroll populate DATA_DIR N DOMAIN | count DATA_DIR ISSUER_CN | raw N\n";
+  std::cerr << "usage: notesd_bench_enroll populate DATA_DIR N DOMAIN | count DATA_DIR ISSUER_CN [ICL_FILE] | raw N\n";
   return 2;
 }

@@ -54,6 +54,10 @@ class TaskContext {
   // Runs a console command as the console would (for tasks that offer a remote console).
   // Returns the answer text; `ok` false for an unknown command or a failed one.
   virtual std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) = 0;
+  // True once the server has loaded every task named in ServerTasks at start-up (and
+  // from then on), so a task whose first work needs others (AdminP's start-up pass needs
+  // the CA task's active certifiers) can wait for them.
+  virtual bool ServerStarted() const = 0;
 };
 
 class Task {

@@ -192,10 +192,12 @@ int ServerCore::Run(bool* restart) {
   StartIoThreads();
   tasks_ = std::make_unique<TaskManager>(registry_, *this);
   tasks_->LoadAll(ParseServerTasks(ConfigText(ini, server_keys::kServerTasks)));
+  server_started_ = true;
   logger_.Log("Server", "Server started; type HELP for console commands");
   StartConsole();
 
   WaitForShutdown();
+  server_started_ = false;
   Shutdown();
   *restart = restart_requested_;
   return 0;

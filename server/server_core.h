@@ -69,6 +69,7 @@ class ServerCore final : public TaskContext {
   void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
   void PostGuarded(std::string_view task_name, std::function<void()> work) override;
   std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) override;
+  bool ServerStarted() const override { return server_started_.load(); }
 
   const ConfigCatalogue& Catalogue() const { return catalogue_; }
 
@@ -123,6 +124,7 @@ class ServerCore final : public TaskContext {
   std::condition_variable shutdown_cv_;
   bool shutdown_requested_ = false;
   bool restart_requested_ = false;
+  std::atomic<bool> server_started_{false};  // every ServerTasks task loaded (ServerStarted)
   int64_t started_millis_ = 0;
   int64_t started_micros_ = 0;
 };

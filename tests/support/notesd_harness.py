@@ -16,7 +16,7 @@ SOURCE_DIR = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", "..")
 
 
 def binary(name):
-    for sub in ("server", "client_cli", "tests"):
+    for sub in ("server", "client_cli", "tests", "bench"):
         path = os.path.join(BIN_DIR, sub, name)
         if os.path.exists(path):
             return path
@@ -40,6 +40,23 @@ class TempDir:
 def write_ini(data_dir, text):
     with open(os.path.join(data_dir, "notes.ini"), "w") as f:
         f.write(text)
+
+
+def set_ini(data_dir, **values):
+    """Sets notes.ini keys as SET CONFIG would: the first line of each key is rewritten
+    (notes.ini's first occurrence wins), a missing key is appended."""
+    path = os.path.join(data_dir, "notes.ini")
+    with open(path) as f:
+        lines = f.read().splitlines()
+    pending = {name.lower(): (name, str(value)) for name, value in values.items()}
+    for i, line in enumerate(lines):
+        key = line.split("=", 1)[0].strip().lower()
+        if "=" in line and not line.lstrip().startswith(";") and key in pending:
+            name, value = pending.pop(key)
+            lines[i] = f"{name}={value}"
+    lines += [f"{name}={value}" for name, value in pending.values()]
+    with open(path, "w") as f:
+        f.write("\n".join(lines) + "\n")
 
 
 class Server:
