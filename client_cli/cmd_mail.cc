@@ -20,6 +20,7 @@
 #include <memory>
 
 #include "client_cli/cli_output.h"
+#include "client_cli/contacts_commands.h"
 #include "client_cli/mail_compose.h"
 #include "client_cli/notes_cli.h"
 #include "core/crypto.h"
@@ -180,6 +181,10 @@ int RunRead(const MailOptions& o) {
 }
 
 }  // namespace
+
+int RunAddSender(const GlobalOptions&, const std::string&, bool, bool) {
+  return ReportFailure(Status::Unavailable("add-sender needs the S/MIME reader (issue7-smime)"));
+}
 
 void AddMailCommands(CLI::App& app, CommandLine& line) {
   CLI::App* mail = app.add_subcommand("mail", "Send mail and read your mail file on the home server");
