@@ -97,13 +97,6 @@ std::string Base64(std::string_view bytes) {
   return out;
 }
 
-std::string Base64Lines(std::string_view bytes) {
-  std::string flat = Base64(bytes);
-  std::string out;
-  for (std::size_t i = 0; i < flat.size(); i += 76) out += flat.substr(i, 76) + "\r\n";
-  return out;
-}
-
 Result<std::string> Unbase64(std::string_view text) {
   if (text.size() % 4 != 0) return Status::InvalidArgument("malformed base64 from the server");
   std::string out(text.size() / 4 * 3, '\0');

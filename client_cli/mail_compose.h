@@ -13,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/base64.h"
 #include "core/status.h"
 
 namespace notesd::client {
@@ -37,8 +38,9 @@ struct ComposeRequest {
 // InvalidArgument when there is no recipient or a field holds a line break.
 Result<std::string> ComposeMessage(const ComposeRequest& request);
 
-// Base64 with CRLF every 76 characters (MIME), and without line breaks (JSON).
-std::string Base64Lines(std::string_view bytes);
+// Base64 with CRLF every 76 characters (MIME) lives in core/base64.h, shared with S/MIME;
+// Base64 is the form without line breaks (JSON).
+using ::notesd::Base64Lines;
 std::string Base64(std::string_view bytes);
 // InvalidArgument for malformed input.
 Result<std::string> Unbase64(std::string_view text);
