@@ -5,7 +5,7 @@
 // command group (cmd_db, cmd_id, cmd_setup, cmd_people, cmd_admin), the client data
 // directory (this file), and the one connection to the home server
 // (home_server_client.*: HTTPS with mutual TLS, the server identified by its Notes
-// name). It uses core only; it reaches the server over the network, never by linking.
+// name). It uses core and smime; it reaches the server over the network, never by linking.
 //
 // Client data directory: `--client-dir DIR`, else $NOTESD_CLIENT, else ~/.notesd
 // (mode 0700). It holds:

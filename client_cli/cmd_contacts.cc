@@ -181,7 +181,9 @@ int RunCrossCerts(const ContactsOptions& o) {
   }
   int number = 0;
   for (const CrossCertificateRecord& record : *records) {
-    std::cout << (number > 0 ? "\n" : "") << "Cross-certificate " << ++number << "\n";
+    if (number > 0) std::cout << "\n";
+    ++number;
+    std::cout << "Cross-certificate " << number << "\n";
     Fields fields = {{"For", record.scope == CrossScope::kCa ? "every certificate issued by this CA" : "this sender only"},
                      {"Subject", record.subject}};
     if (!record.emails.empty()) {

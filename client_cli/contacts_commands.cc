@@ -5,6 +5,7 @@
 #include "client_cli/cli_output.h"
 #include "core/crypto.h"
 #include "core/x509_certs.h"
+#include "smime/cert_import.h"
 
 namespace notesd::client {
 
@@ -82,10 +83,8 @@ nlohmann::json CrossCertificateJson(const CrossCertificateRecord& record) {
 
 Result<std::vector<X509Ptr>> CheckCertificateFile(std::string_view bytes, const std::string& file_name,
                                                   std::time_t now) {
-  Result<std::vector<X509Ptr>> parsed = ParseCertificates(bytes);
-  if (!parsed.ok())
-    return Status::InvalidArgument(file_name + " holds no readable certificate (DER, PEM or PKCS#7 expected): " +
-                                   parsed.status().message());
+  Result<std::vector<X509Ptr>> parsed = smime::ReadCertificates(bytes, file_name);
+  if (!parsed.ok()) return parsed.status();
   std::vector<X509Ptr> people;
   std::vector<std::string> ca_names;
   for (X509Ptr& cert : *parsed) {

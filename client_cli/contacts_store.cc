@@ -1,6 +1,7 @@
 // client_cli/contacts_store.cc — names.nsf contacts and signed cross-certificates.
 #include "client_cli/contacts_store.h"
 
+#include <openssl/err.h>
 #include <openssl/evp.h>
 
 #include <algorithm>
