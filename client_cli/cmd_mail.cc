@@ -127,9 +127,9 @@ struct TrustState {
   TrustSources sources;
 };
 
-Result<TrustState> LoadTrust(const ClientContext& context, const IdFile& id) {
-  TrustState state;
-  NOTESD_ASSIGN_OR_RETURN(state.store, OpenContacts(context));
+// Reads the cross-certificates (warning about any that fail their signature check) and
+// contacts of an open store and rebuilds the trust sources.
+Status ReloadTrust(TrustState& state, const IdFile& id) {
   NOTESD_ASSIGN_OR_RETURN(state.cross, state.store->ReadCrossCertificates(id.notes_key()));
   NOTESD_ASSIGN_OR_RETURN(state.contacts, state.store->ListContacts());
   for (const CrossCertificateRecord& record : state.cross)
@@ -137,6 +137,13 @@ Result<TrustState> LoadTrust(const ClientContext& context, const IdFile& id) {
       std::cerr << "notes: warning: ignoring the cross-certificate for " << Sanitize(record.subject) << ": "
                 << record.problem << "\n";
   state.sources = MakeTrustSources(id, state.cross);
+  return Status::Ok();
+}
+
+Result<TrustState> LoadTrust(const ClientContext& context, const IdFile& id) {
+  TrustState state;
+  NOTESD_ASSIGN_OR_RETURN(state.store, OpenContacts(context));
+  NOTESD_RETURN_IF_ERROR(ReloadTrust(state, id));
   return state;
 }
 
@@ -337,8 +344,7 @@ int RunRead(const MailOptions& o) {
       if (!made.ok()) return ReportFailure(made.status());
       trust_note = "Created a cross-certificate for " + std::string(*answer == CrossScope::kCa ? "the CA " : "the sender ") +
                    SubjectText(subject) + " in names.nsf";
-      trust = LoadTrust(context, session->id);
-      if (!trust.ok()) return ReportFailure(trust.status());
+      if (Status reloaded = ReloadTrust(*trust, session->id); !reloaded.ok()) return ReportFailure(reloaded);
       judged = JudgeMessage(bytes, session->id, trust->sources, now);
       if (!judged.ok()) return ReportFailure(judged.status());
     } else if (o.no_trust) {
