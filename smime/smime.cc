@@ -97,7 +97,13 @@ enum class EntityKind { kPlain, kMultipartSigned, kCms };
 EntityKind Classify(const MimeEntity& e) {
   const MimeType& ct = e.content_type();
   std::string media = ct.MediaType();
-  if (media == "multipart/signed") return EntityKind::kMultipartSigned;
+  if (media == "multipart/signed") {
+    // PGP/MIME (protocol="application/pgp-signature") and other protocols are not ours.
+    std::string protocol = AsciiLower(ct.Param("protocol"));
+    bool ours = protocol.empty() || protocol == "application/pkcs7-signature" ||
+                protocol == "application/x-pkcs7-signature";
+    return ours ? EntityKind::kMultipartSigned : EntityKind::kPlain;
+  }
   if (media == "application/pkcs7-mime" || media == "application/x-pkcs7-mime") return EntityKind::kCms;
   if (media == "application/octet-stream" && AsciiLower(e.FileName()).ends_with(".p7m")) return EntityKind::kCms;
   return EntityKind::kPlain;
