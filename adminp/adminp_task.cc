@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <sstream>
+#include <stdexcept>
 #include <thread>
 
 #include "adminp/adminp_schedule.h"
@@ -136,13 +137,115 @@ Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, Time
   if (selection.announce) Log("Searching Administration Requests database");
   NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> pending, env_.requests->Pending());
   PassSummary summary;
-  for (const AdminRequest& request : pending) {
+  std::size_t next = 0;
+  while (next < pending.size()) {
     if (env_.stopping && env_.stopping()) break;
-    if (!Selected(request, selection)) continue;
-    ProcessOne(request, selection, now, summary);
+    const AdminRequest& request = pending[next];
+    if (!Selected(request, selection)) {
+      ++next;
+      continue;
+    }
+    std::shared_ptr<AdminRequestHandler> handler = env_.handlers ? env_.handlers->Find(request.type) : nullptr;
+    std::size_t max_batch = handler ? handler->MaxBatch() : 1;
+    if (max_batch <= 1) {
+      ProcessOne(request, selection, now, summary);
+      ++next;
+      continue;
+    }
+    // A chunk: this request and the following selected pending ones of the same type,
+    // up to the handler's batch size (requests the pass does not select are skipped).
+    std::vector<AdminRequest> chunk;
+    while (next < pending.size() && chunk.size() < max_batch) {
+      const AdminRequest& candidate = pending[next];
+      if (Selected(candidate, selection)) {
+        if (!EqualsIgnoreCase(candidate.type, request.type)) break;
+        chunk.push_back(candidate);
+      }
+      ++next;
+    }
+    ProcessBatch(chunk, *handler, selection, now, summary);
   }
   SetActivity("Idle");
   return summary;
+}
+
+void AdminProcessor::ProcessBatch(const std::vector<AdminRequest>& chunk, AdminRequestHandler& handler,
+                                  const PassSelection& selection, TimeMicros now, PassSummary& summary) {
+  std::vector<std::string> unids;
+  unids.reserve(chunk.size());
+  for (const AdminRequest& request : chunk) unids.push_back(request.unid);
+  Result<std::vector<Result<BeginOutcome>>> begun_all =
+      env_.requests->BeginAttempts(unids, env_.retry, now, selection.ignore_backoff);
+  if (!begun_all.ok()) {
+    Log("Cannot begin " + std::to_string(chunk.size()) + " '" + chunk.front().type + "' requests: " + begun_all.status().message());
+    return;
+  }
+  std::vector<AdminRequest> running;
+  for (std::size_t i = 0; i < begun_all->size(); ++i) {
+    Result<BeginOutcome>& begun = (*begun_all)[i];
+    if (!begun.ok()) {
+      Log("Cannot begin request " + unids[i] + ": " + begun.status().message());
+      continue;
+    }
+    if (begun->verdict == BeginVerdict::kGiveUp) {
+      ++summary.failed;
+      Log(Describe(begun->request) + " failed: " + begun->request.error + " (request " + begun->request.unid + ")");
+    } else if (begun->verdict == BeginVerdict::kBegin) {
+      running.push_back(std::move(begun->request));
+    }
+  }
+  if (running.empty()) return;
+  summary.begun += static_cast<int>(running.size());
+  std::string what = std::to_string(running.size()) + " '" + running.front().type + "' request(s)";
+  SetActivity("Processing " + what);
+  Log("Performing " + what + " (requests " + running.front().unid + " .. " + running.back().unid + ")");
+  if (env_.after_begin) env_.after_begin(running.front());  // once per chunk (see the header)
+
+  HandlerContext context = env_.handler_context;
+  context.results = {};
+  std::vector<BatchOutcome> outcomes;
+  try {
+    outcomes = handler.HandleBatch(running, context);
+    if (outcomes.size() != running.size())
+      throw std::logic_error("the handler returned " + std::to_string(outcomes.size()) + " outcomes for " +
+                             std::to_string(running.size()) + " requests");
+  } catch (const std::exception& e) {
+    outcomes.assign(running.size(), BatchOutcome{Status::Internal(std::string("handler error: ") + e.what()), {}});
+  }
+
+  std::vector<AdminRequestsDb::AttemptEnd> ends;
+  ends.reserve(running.size());
+  for (std::size_t i = 0; i < running.size(); ++i)
+    ends.push_back({running[i].unid, std::move(outcomes[i].status), std::move(outcomes[i].results)});
+  TimeMicros finished_at = context.clock ? context.clock->NowMicros() : now;
+  Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> finished =
+      env_.requests->FinishAttempts(ends, env_.retry, finished_at);
+  if (!finished.ok()) {
+    // They stay InProgress and are redone at the next pass (the handler is idempotent).
+    Log("Cannot record the outcome of " + what + ": " + finished.status().message());
+    return;
+  }
+  int done = 0;
+  int failed = 0;
+  for (std::size_t i = 0; i < running.size(); ++i) {
+    const AdminRequest& request = running[i];
+    const Result<AdminRequestsDb::FinishOutcome>& one = (*finished)[i];
+    if (!one.ok()) {
+      Log("Cannot record the outcome of request " + request.unid + ": " + one.status().message());
+      continue;
+    }
+    if (ends[i].outcome.ok()) {
+      ++summary.done;
+      ++done;
+      continue;
+    }
+    ++failed;
+    bool retry = one->request.retry_at != 0;
+    (retry ? summary.retrying : summary.failed) += 1;
+    Log(Describe(request) + " failed: " + ends[i].outcome.message() +
+        (retry ? "; will retry after " + IsoTime(one->request.retry_at) : "; not retried") + " (request " + request.unid + ")");
+  }
+  Log("Performed " + what + ": " + std::to_string(done) + " done, " + std::to_string(failed) + " failed");
 }
 
 void AdminProcessor::ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now,

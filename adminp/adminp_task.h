@@ -38,6 +38,10 @@
 // parameters stay CMS-enveloped to the server ID and are deleted when the request ends.
 // Logs: "Admin Process: Searching Administration Requests database" for each pass that is
 // not a bare immediate poll, one line per request begun and finished, pass summaries.
+// Requests of a batching handler (AdminRequestHandler::MaxBatch, e.g. 10,000 "Add
+// Internet Certificate to Person Record" requests posted at once) are worked in chunks:
+// two lines per chunk plus one per failed request, and one admin4.nsf transaction to
+// begin and one to finish each chunk.
 #pragma once
 
 #include <functional>
@@ -85,7 +89,8 @@ class AdminProcessor {
     std::shared_ptr<AdminRequestHandlerRegistry> handlers;
     HandlerContext handler_context;  // copied for each request (results start empty)
     RetryPolicy retry;
-    // Called after a request was marked InProgress, before its handler (test hook).
+    // Called after a request was marked InProgress, before its handler (test hook); for
+    // a chunk of batched requests, once, with the chunk's first request.
     std::function<void(const AdminRequest&)> after_begin;
     // Checked between requests; true stops the pass early.
     std::function<bool()> stopping;
@@ -94,7 +99,11 @@ class AdminProcessor {
 
   // Works every pending request that `selection` picks, oldest first, at time `now`
   // (microseconds). Errors of single requests are recorded in them, never returned;
-  // only a failure to read admin4.nsf is an error.
+  // only a failure to read admin4.nsf is an error. Consecutive selected requests whose
+  // handler batches (MaxBatch() > 1) are worked in chunks of up to MaxBatch(): one
+  // BeginAttempts and one FinishAttempts transaction per chunk, HandleBatch in between,
+  // and the log says "Performing N '<type>' request(s) ..." and "Performed N ...: D done,
+  // F failed" per chunk plus one line per failed request.
   Result<PassSummary> RunPass(const PassSelection& selection, TimeMicros now);
   void SetRetryPolicy(const RetryPolicy& policy);
   // Describes what the processor is doing ("Idle", "Processing ...") for SHOW TASKS.
@@ -104,6 +113,10 @@ class AdminProcessor {
   bool Selected(const AdminRequest& request, const PassSelection& selection) const;
   // Begins, runs and finishes one request; updates `summary`.
   void ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now, PassSummary& summary);
+  // The same for a chunk of requests of one batching handler: one transaction begins
+  // them all, HandleBatch runs them, one transaction finishes them all.
+  void ProcessBatch(const std::vector<AdminRequest>& chunk, AdminRequestHandler& handler, const PassSelection& selection,
+                    TimeMicros now, PassSummary& summary);
   void Log(const std::string& message) const;
   void SetActivity(std::string activity);
 

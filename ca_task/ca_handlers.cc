@@ -6,6 +6,7 @@
 #include "ca_task/certifier_id.h"
 #include "ca_task/icl_database.h"
 #include "ca_task/internet_certifier.h"
+#include "ca_task/person_certificates.h"
 #include "ca_task/server_id_wrap.h"
 #include "core/crypto.h"
 #include "core/notes_ini.h"
@@ -255,7 +256,8 @@ std::shared_ptr<AdminRequestHandler> MakeModifyCaConfigurationHandler(std::share
 
 Status RegisterCaAdminHandlers(AdminRequestHandlerRegistry& registry, std::shared_ptr<CaKeyring> keyring) {
   NOTESD_RETURN_IF_ERROR(registry.Add(MakeCreateInternetCertifierHandler()));
-  return registry.Add(MakeModifyCaConfigurationHandler(std::move(keyring)));
+  NOTESD_RETURN_IF_ERROR(registry.Add(MakeModifyCaConfigurationHandler(keyring)));
+  return registry.Add(MakeAddInternetCertificateHandler(std::move(keyring)));
 }
 
 }  // namespace notesd

@@ -17,6 +17,9 @@
 // revision signed with the certifier's key (which must be active in the CA task:
 // Unavailable, and retried, otherwise) and the Certifier document updated. The author
 // must be a CAA of the certifier when the request runs (PermissionDenied otherwise).
+// "Add Internet Certificate to Person Record" (Interval, batched) issues a person's
+// S/MIME certificate: see person_certificates.h, which holds its handler, request and
+// revocation; it is registered here with the others.
 // Secrets (certifier, activation and local copy passwords) arrive CMS-wrapped to the
 // server ID in the request and are unwrapped here only.
 #pragma once
@@ -30,17 +33,21 @@
 
 namespace notesd {
 
-// Called after each numbered step with its name ("icl", "id-file", "document", "crl");
-// tests throw from it to simulate a crash between steps.
+// Called after each numbered step with its name ("icl", "id-file", "document", "crl";
+// for person certificates "reserve", "sign", "record", "person"); tests throw from it
+// to simulate a crash between steps.
 using CaStepHook = std::function<void(std::string_view step)>;
 
 std::shared_ptr<AdminRequestHandler> MakeCreateInternetCertifierHandler(CaStepHook hook = nullptr);
 std::shared_ptr<AdminRequestHandler> MakeModifyCaConfigurationHandler(std::shared_ptr<CaKeyring> keyring);
 
-// Registers both with AdminP's handler registry (server/builtin_tasks.cc).
+// Registers the three CA handlers (Create Internet Certifier, Modify CA Configuration,
+// Add Internet Certificate to Person Record) with AdminP's handler registry
+// (server/builtin_tasks.cc); the last two sign with `keyring`'s keys.
 Status RegisterCaAdminHandlers(AdminRequestHandlerRegistry& registry, std::shared_ptr<CaKeyring> keyring);
 
-// The parameters of a Modify CA Configuration request.
+// The parameters of a Modify CA Configuration request (kParamCertifier also names the
+// certifier of an Add Internet Certificate request).
 inline constexpr char kParamCertifier[] = "Certifier";
 inline constexpr char kParamCaa[] = "CAAdministrators";
 inline constexpr char kParamRa[] = "RegistrationAuthorities";

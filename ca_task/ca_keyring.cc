@@ -8,7 +8,7 @@ std::string CaKeyring::Key(const std::string& name) { return ToLowerAscii(name);
 
 void CaKeyring::Put(const std::string& name, X509Ptr certificate, EvpPkeyPtr key) {
   std::lock_guard lock(mutex_);
-  entries_[Key(name)] = Entry{std::move(certificate), std::move(key)};
+  entries_[Key(name)] = std::make_shared<const Entry>(Entry{std::move(certificate), std::move(key)});
 }
 
 void CaKeyring::Remove(const std::string& name) {
@@ -34,11 +34,17 @@ std::vector<std::string> CaKeyring::ActiveNames() const {
 }
 
 Status CaKeyring::WithKey(const std::string& name, const std::function<Status(X509*, EVP_PKEY*)>& use) const {
-  std::lock_guard lock(mutex_);
-  auto it = entries_.find(Key(name));
-  if (it == entries_.end())
+  std::shared_ptr<const Entry> entry;
+  {
+    std::lock_guard lock(mutex_);
+    auto it = entries_.find(Key(name));
+    if (it != entries_.end()) entry = it->second;
+  }
+  // The lock is released here: `entry` keeps the key alive for `use` even if it is
+  // removed meanwhile, and other threads may sign in parallel.
+  if (!entry)
     return Status::Unavailable("certifier " + name + " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)");
-  return use(it->second.certificate.get(), it->second.key.get());
+  return use(entry->certificate.get(), entry->key.get());
 }
 
 }  // namespace notesd

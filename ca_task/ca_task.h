@@ -5,7 +5,10 @@
 // and their keys while active (in the shared CaKeyring, see ca_keyring.h); regular CRLs
 // on each certifier's schedule. Reads names.nsf, the ICLs, server.id (KeyFileName) and
 // admin4.nsf (SHOW QUEUE); writes CRLs into the ICLs. Certifiers are created by AdminP
-// (ca_handlers.h), not here: the CA sees a new certifier at its next refresh.
+// (ca_handlers.h), not here: the CA sees a new certifier at its next refresh. People's
+// Internet certificates are issued by AdminP too (Add Internet Certificate to Person
+// Record, person_certificates.h), signing with the keys this task puts in the keyring;
+// a certifier that is not active here makes those requests wait (Unavailable, retried).
 //
 // notes.ini keys: CA_RefreshMinutes (720) — minutes between automatic refreshes of the
 // certifier list (Domino refreshes every 12 hours); re-read at every check, no restart.

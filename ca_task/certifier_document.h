@@ -13,8 +13,8 @@
 //   CertifierIDFile          the certifier ID file, relative to the data directory
 //   AdminPRequestUNID        the Create Internet Certifier request that made it
 // Roles are enforced by the server (client API, AdminP handlers): only CAAs may change
-// a certifier's configuration or roles; only RAs may approve certificate requests
-// (issue 5). Refusals are PermissionDenied naming the person, the role and the certifier.
+// a certifier's configuration or roles; only RAs may ask for (and revoke) people's
+// Internet certificates (person_certificates.h). Refusals are PermissionDenied naming the person, the role and the certifier.
 // Thread safety: functions over a Directory, which is thread-safe.
 #pragma once
 

@@ -20,6 +20,8 @@ constexpr char kCrlForm[] = "CRL";
 constexpr char kConfigView[] = "($Config)";
 constexpr char kSerialsView[] = "($Serials)";
 constexpr char kCrlView[] = "($CRLs)";
+constexpr char kByRequestView[] = "($ByRequest)";
+constexpr char kByPersonView[] = "($ByPerson)";
 constexpr std::size_t kSerialBytes = 16;
 constexpr int kSerialAttempts = 16;
 constexpr TimeMicros kMicros = 1'000'000;
@@ -49,6 +51,16 @@ std::vector<ViewDefinition> IclViews() {
        [](const Note& note) {
          return IsForm(note, kCrlForm) ? std::vector<std::string>{Padded(static_cast<int64_t>(note.GetNumber("CRLNumber")), 20)}
                                        : std::vector<std::string>{};
+       },
+       true, 1},
+      {kByRequestView,
+       [](const Note& note) {
+         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("AdminPRequestUNID")} : std::vector<std::string>{};
+       },
+       true, 1},
+      {kByPersonView,
+       [](const Note& note) {
+         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("PersonName")} : std::vector<std::string>{};
        },
        true, 1},
   };
@@ -125,6 +137,7 @@ Note IssuedToNote(const IssuedCertificate& issued) {
   note.SetTime("RevokedAt", static_cast<TimeMicros>(issued.revoked_at) * kMicros);
   note.SetNumber("RevocationReason", issued.revocation_reason);
   note.SetText("AdminPRequestUNID", issued.request_unid);
+  note.SetText("PersonName", issued.person_name, kItemNames | kItemSummary);
   return note;
 }
 
@@ -143,6 +156,7 @@ IssuedCertificate IssuedFromNote(const Note& note) {
   issued.revoked_at = static_cast<std::time_t>(note.GetTime("RevokedAt") / kMicros);
   issued.revocation_reason = static_cast<int>(note.GetNumber("RevocationReason"));
   issued.request_unid = note.GetText("AdminPRequestUNID");
+  issued.person_name = note.GetText("PersonName");
   return issued;
 }
 
@@ -323,57 +337,155 @@ Result<IclConfig> IclDatabase::AddConfig(const IclConfig& config) {
   return stored;
 }
 
-Result<std::string> IclDatabase::ReserveSerial(const std::string& request_unid) {
-  std::string serial;
+Result<std::string> IclDatabase::ReserveSerial(const std::string& request_unid, const std::string& person_name) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> serials, ReserveSerials({SerialReservation{request_unid, person_name}}));
+  return std::move(serials.front());
+}
+
+Result<std::vector<std::string>> IclDatabase::ReserveSerials(const std::vector<SerialReservation>& reservations) {
+  std::vector<std::string> serials;
   NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
-    for (int attempt = 0; attempt < kSerialAttempts; ++attempt) {
-      NOTESD_ASSIGN_OR_RETURN(serial, RandomSerial());
-      NOTESD_ASSIGN_OR_RETURN(std::optional<Note> clash, FindSerialNote(txn, serial));
-      if (clash) continue;
-      IssuedCertificate reserved;
-      reserved.serial_hex = serial;
-      reserved.status = CertStatus::kReserved;
-      reserved.request_unid = request_unid;
-      return txn.Create(IssuedToNote(reserved)).status();
+    serials.clear();  // the body may run again after the map grew
+    for (const SerialReservation& reservation : reservations) {
+      bool reserved = false;
+      for (int attempt = 0; attempt < kSerialAttempts && !reserved; ++attempt) {
+        NOTESD_ASSIGN_OR_RETURN(std::string serial, RandomSerial());
+        // Reserved earlier in this transaction too: the view sees the transaction's writes.
+        NOTESD_ASSIGN_OR_RETURN(std::optional<Note> clash, FindSerialNote(txn, serial));
+        if (clash) continue;
+        IssuedCertificate entry;
+        entry.serial_hex = serial;
+        entry.status = CertStatus::kReserved;
+        entry.request_unid = reservation.request_unid;
+        entry.person_name = reservation.person_name;
+        NOTESD_RETURN_IF_ERROR(txn.Create(IssuedToNote(entry)).status());
+        serials.push_back(std::move(serial));
+        reserved = true;
+      }
+      if (!reserved) return Status::Internal("cannot find an unused serial number (the random generator is broken)");
     }
-    return Status::Internal("cannot find an unused serial number (the random generator is broken)");
+    return Status::Ok();
   }));
-  return serial;
+  return serials;
 }
 
 Status IclDatabase::RecordIssued(const std::string& serial_hex, X509* certificate) {
   if (certificate == nullptr) return Status::InvalidArgument("no certificate to record");
   if (!EqualsIgnoreCase(SerialHex(certificate), serial_hex))
     return Status::InvalidArgument("the certificate's serial " + SerialHex(certificate) + " is not " + serial_hex);
-  NOTESD_ASSIGN_OR_RETURN(std::string pem, CertificateToPem(certificate));
-  NOTESD_ASSIGN_OR_RETURN(std::time_t not_before, NotBefore(certificate));
-  NOTESD_ASSIGN_OR_RETURN(std::time_t not_after, NotAfter(certificate));
-  std::string subject = SubjectText(certificate);
-  return db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, ToUpperAscii(serial_hex)));
-    if (!note) return Status::NotFound("serial " + serial_hex + " was not reserved in " + path().filename().string());
-    IssuedCertificate issued = IssuedFromNote(*note);
-    issued.subject = subject;
-    issued.not_before = not_before;
-    issued.not_after = not_after;
-    issued.status = CertStatus::kValid;
-    issued.certificate_pem = pem;
-    return txn.Update(IssuedToNote(issued)).status();
-  });
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Status> recorded, RecordIssuedMany({certificate}));
+  return recorded.front();
+}
+
+Result<std::vector<Status>> IclDatabase::RecordIssuedMany(const std::vector<X509*>& certificates) {
+  // Everything that needs OpenSSL is read before the transaction, which stays short.
+  struct Prepared {
+    Status status;
+    std::string serial;
+    std::string pem;
+    std::string subject;
+    std::time_t not_before = 0;
+    std::time_t not_after = 0;
+  };
+  std::vector<Prepared> prepared(certificates.size());
+  for (std::size_t i = 0; i < certificates.size(); ++i) {
+    Prepared& one = prepared[i];
+    X509* certificate = certificates[i];
+    if (certificate == nullptr) {
+      one.status = Status::InvalidArgument("no certificate to record");
+      continue;
+    }
+    one.serial = ToUpperAscii(SerialHex(certificate));
+    one.subject = SubjectText(certificate);
+    Result<std::string> pem = CertificateToPem(certificate);
+    Result<std::time_t> not_before = NotBefore(certificate);
+    Result<std::time_t> not_after = NotAfter(certificate);
+    if (!pem.ok() || !not_before.ok() || !not_after.ok()) {
+      one.status = !pem.ok() ? pem.status() : !not_before.ok() ? not_before.status() : not_after.status();
+      continue;
+    }
+    one.pem = std::move(*pem);
+    one.not_before = *not_before;
+    one.not_after = *not_after;
+  }
+  std::vector<Status> outcomes;
+  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
+    outcomes.clear();  // the body may run again after the map grew
+    for (const Prepared& one : prepared) {
+      if (!one.status.ok()) {
+        outcomes.push_back(one.status);
+        continue;
+      }
+      NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, one.serial));
+      if (!note) {
+        outcomes.push_back(Status::NotFound("serial " + one.serial + " was not reserved in " + path().filename().string()));
+        continue;
+      }
+      IssuedCertificate issued = IssuedFromNote(*note);
+      issued.subject = one.subject;
+      issued.not_before = one.not_before;
+      issued.not_after = one.not_after;
+      issued.status = CertStatus::kValid;
+      issued.certificate_pem = one.pem;
+      NOTESD_RETURN_IF_ERROR(txn.Update(IssuedToNote(issued)).status());
+      outcomes.push_back(Status::Ok());
+    }
+    return Status::Ok();
+  }));
+  return outcomes;
 }
 
 Status IclDatabase::Revoke(const std::string& serial_hex, std::time_t at, int reason) {
-  return db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, ToUpperAscii(serial_hex)));
-    if (!note) return Status::NotFound("no certificate with serial " + serial_hex + " in " + path().filename().string());
-    IssuedCertificate issued = IssuedFromNote(*note);
-    if (issued.status != CertStatus::kValid)
-      return Status::InvalidArgument("certificate " + serial_hex + " is " + CertStatusName(issued.status) + ", not Valid");
-    issued.status = CertStatus::kRevoked;
-    issued.revoked_at = at;
-    issued.revocation_reason = reason;
-    return txn.Update(IssuedToNote(issued)).status();
-  });
+  return RevokeMany({serial_hex}, at, reason).status();
+}
+
+Result<std::vector<IssuedCertificate>> IclDatabase::RevokeMany(const std::vector<std::string>& serials, std::time_t at,
+                                                               int reason) {
+  std::vector<IssuedCertificate> revoked;
+  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
+    revoked.clear();  // the body may run again after the map grew
+    for (const std::string& serial_hex : serials) {
+      NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, ToUpperAscii(serial_hex)));
+      if (!note) return Status::NotFound("no certificate with serial " + serial_hex + " in " + path().filename().string());
+      IssuedCertificate issued = IssuedFromNote(*note);
+      if (issued.status != CertStatus::kValid)
+        return Status::InvalidArgument("certificate " + serial_hex + " is " + CertStatusName(issued.status) + ", not Valid");
+      issued.status = CertStatus::kRevoked;
+      issued.revoked_at = at;
+      issued.revocation_reason = reason;
+      NOTESD_ASSIGN_OR_RETURN(Note stored, txn.Update(IssuedToNote(issued)));
+      revoked.push_back(IssuedFromNote(stored));
+    }
+    return Status::Ok();
+  }));
+  return revoked;
+}
+
+Result<std::vector<std::vector<IssuedCertificate>>> IclDatabase::ForRequests(const std::vector<std::string>& request_unids) const {
+  std::vector<std::vector<IssuedCertificate>> found;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    for (const std::string& unid : request_unids) {
+      std::vector<IssuedCertificate> entries;
+      if (!unid.empty()) {
+        NOTESD_ASSIGN_OR_RETURN(std::vector<Note> notes, txn.Lookup(kByRequestView, unid));
+        for (const Note& note : notes) entries.push_back(IssuedFromNote(note));
+      }
+      found.push_back(std::move(entries));
+    }
+    return Status::Ok();
+  }));
+  return found;
+}
+
+Result<std::vector<IssuedCertificate>> IclDatabase::ForPerson(const std::string& person_name) const {
+  std::vector<IssuedCertificate> found;
+  if (person_name.empty()) return found;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> notes, txn.Lookup(kByPersonView, person_name));
+    for (const Note& note : notes) found.push_back(IssuedFromNote(note));
+    return Status::Ok();
+  }));
+  return found;
 }
 
 Result<std::optional<IssuedCertificate>> IclDatabase::FindSerial(const std::string& serial_hex) const {

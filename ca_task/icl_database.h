@@ -19,11 +19,15 @@
 //   Form "IssuedCertificate"  one per serial number
 //       SerialNumber (upper-case hex, BN_bn2hex form), Subject, NotBefore, NotAfter
 //       (times), CertStatus (Reserved|Valid|Revoked), Certificate (PEM), RevokedAt,
-//       RevocationReason (number, RFC 5280 CRLReason), AdminPRequestUNID
+//       RevocationReason (number, RFC 5280 CRLReason), AdminPRequestUNID (the request
+//       that reserved the serial), PersonName (canonical Notes name of the person it was
+//       issued to; "" for a certificate not issued to a person)
 //   Form "CRL"  one per CRL issued
 //       CRLNumber (number), Regular (Yes|No), ThisUpdate, NextUpdate (times),
 //       RevokedCount (number), CRL (binary DER)
-// Views: ($Config) revision (10 digits), ($Serials) serial, ($CRLs) CRL number (20 digits).
+// Views: ($Config) revision (10 digits), ($Serials) serial, ($CRLs) CRL number (20 digits),
+// ($ByRequest) AdminPRequestUNID of an IssuedCertificate (what an earlier attempt of a
+// request made), ($ByPerson) PersonName of an IssuedCertificate (case-insensitive).
 //
 // Serial numbers are 16 random bytes with the top bit cleared and the next set (a
 // positive 127-bit number, at least 64 random bits as CA/B and RFC 5280 practice asks),
@@ -97,6 +101,13 @@ struct IssuedCertificate {
   std::time_t revoked_at = 0;
   int revocation_reason = 0;
   std::string request_unid;
+  std::string person_name;  // canonical Notes name; "" when not issued to a person
+};
+
+// What ReserveSerials records with each new serial.
+struct SerialReservation {
+  std::string request_unid;
+  std::string person_name;  // canonical; may be empty
 };
 
 struct CrlRecord {
@@ -127,14 +138,29 @@ class IclDatabase {
   // ---- issued certificates ----
   // Picks a random serial not used in this ICL and records it as Reserved, in one
   // transaction. Returns the serial (upper-case hex).
-  Result<std::string> ReserveSerial(const std::string& request_unid);
+  Result<std::string> ReserveSerial(const std::string& request_unid, const std::string& person_name = "");
+  // ReserveSerial for many in ONE transaction (all or none); serials in input order,
+  // all distinct.
+  Result<std::vector<std::string>> ReserveSerials(const std::vector<SerialReservation>& reservations);
   // Records the certificate issued under a reserved serial (status Valid). NotFound for
   // an unknown serial; InvalidArgument if the certificate's serial differs.
   Status RecordIssued(const std::string& serial_hex, X509* certificate);
+  // RecordIssued for many certificates (their own serials) in ONE transaction. Element i
+  // is certificate i's own outcome (NotFound: serial not reserved; InvalidArgument:
+  // unreadable certificate); the outer error is a storage failure (nothing recorded).
+  Result<std::vector<Status>> RecordIssuedMany(const std::vector<X509*>& certificates);
   // Marks a Valid certificate Revoked. NotFound / InvalidArgument (not Valid).
   Status Revoke(const std::string& serial_hex, std::time_t at, int reason);
+  // Revokes several in ONE transaction, all or none (errors as Revoke, naming the
+  // serial). Returns them as stored.
+  Result<std::vector<IssuedCertificate>> RevokeMany(const std::vector<std::string>& serials, std::time_t at, int reason);
   Result<std::optional<IssuedCertificate>> FindSerial(const std::string& serial_hex) const;
   Result<std::vector<IssuedCertificate>> Issued() const;  // in serial order
+  // Every entry (any status) whose AdminPRequestUNID is request_unids[i], for each i,
+  // read in ONE transaction.
+  Result<std::vector<std::vector<IssuedCertificate>>> ForRequests(const std::vector<std::string>& request_unids) const;
+  // Every entry (any status) issued to the person (canonical name, case-insensitive).
+  Result<std::vector<IssuedCertificate>> ForPerson(const std::string& person_name) const;
 
   // ---- CRLs ----
   // The newest CRL; with `regular` set, the newest of that kind.

@@ -448,95 +448,176 @@ Result<std::vector<AdminResponse>> AdminRequestsDb::Responses(std::string_view r
 
 Result<BeginOutcome> AdminRequestsDb::BeginAttempt(std::string_view unid, const RetryPolicy& policy, TimeMicros now,
                                                    bool ignore_backoff) {
-  BeginOutcome outcome;
-  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(Note note, GetRequestNote(txn, unid));
-    NOTESD_ASSIGN_OR_RETURN(AdminRequest request, AdminRequestFromNote(note));
-    outcome.verdict = CheckBegin(request, policy, now, ignore_backoff);
-    if (outcome.verdict == BeginVerdict::kBegin) {
-      request.status = RequestStatus::kInProgress;
-      request.attempts += 1;
-      request.started = now;
-      request.finished = 0;
-      request.retry_at = 0;
-    } else if (outcome.verdict == BeginVerdict::kGiveUp) {
-      AdminResponse response;
-      response.request_unid = request.unid;
-      response.type = request.type;
-      response.server = request.server;
-      response.attempt = request.attempts;
-      response.outcome = RequestStatus::kFailed;
-      response.error = "gave up after " + std::to_string(request.attempts) + " attempts (the last one was interrupted)";
-      response.started = request.started;
-      response.finished = now;
-      NOTESD_ASSIGN_OR_RETURN(Note stored_response, txn.Create(AdminResponseToNote(response)));
-      request.status = RequestStatus::kFailed;
-      request.retry_at = 0;
-      request.finished = now;
-      request.error = response.error;
-      request.last_response_unid = stored_response.unid();
-      request.secrets.clear();
-    } else {
-      outcome.request = std::move(request);
-      return Status::Ok();
-    }
-    NOTESD_ASSIGN_OR_RETURN(Note updated, txn.Update(AdminRequestToNote(request)));
-    NOTESD_ASSIGN_OR_RETURN(outcome.request, AdminRequestFromNote(updated));
-    return Status::Ok();
-  }));
-  return outcome;
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Result<BeginOutcome>> outcomes,
+                          BeginAttempts({std::string(unid)}, policy, now, ignore_backoff));
+  return std::move(outcomes.front());
 }
 
-Result<AdminResponse> AdminRequestsDb::FinishAttempt(std::string_view unid, const Status& outcome,
-                                                     const AttemptResults& results, const RetryPolicy& policy,
-                                                     TimeMicros now) {
-  Result<AdminResponse> stored = Status::Internal("unset");
-  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(Note note, GetRequestNote(txn, unid));
-    NOTESD_ASSIGN_OR_RETURN(AdminRequest request, AdminRequestFromNote(note));
-    if (request.status != RequestStatus::kInProgress)
-      return Status::InvalidArgument("request " + request.unid + " is " + RequestStatusName(request.status) +
-                                     ", not InProgress");
+namespace {
+
+// One request's part of BeginAttempts, inside its transaction. Returns the outcome, or
+// the request's own error in `own_error`; a returned error is a storage failure that
+// aborts the whole transaction.
+Status BeginOne(WriteTxn& txn, std::string_view unid, const RetryPolicy& policy, TimeMicros now, bool ignore_backoff,
+                BeginOutcome& outcome, Status& own_error) {
+  Result<Note> note = GetRequestNote(txn, unid);
+  if (!note.ok()) {
+    own_error = note.status();
+    return Status::Ok();
+  }
+  Result<AdminRequest> parsed = AdminRequestFromNote(*note);
+  if (!parsed.ok()) {
+    own_error = parsed.status();
+    return Status::Ok();
+  }
+  AdminRequest& request = *parsed;
+  outcome.verdict = CheckBegin(request, policy, now, ignore_backoff);
+  if (outcome.verdict == BeginVerdict::kBegin) {
+    request.status = RequestStatus::kInProgress;
+    request.attempts += 1;
+    request.started = now;
+    request.finished = 0;
+    request.retry_at = 0;
+  } else if (outcome.verdict == BeginVerdict::kGiveUp) {
     AdminResponse response;
     response.request_unid = request.unid;
     response.type = request.type;
     response.server = request.server;
     response.attempt = request.attempts;
+    response.outcome = RequestStatus::kFailed;
+    response.error = "gave up after " + std::to_string(request.attempts) + " attempts (the last one was interrupted)";
     response.started = request.started;
     response.finished = now;
+    NOTESD_ASSIGN_OR_RETURN(Note stored_response, txn.Create(AdminResponseToNote(response)));
+    request.status = RequestStatus::kFailed;
+    request.retry_at = 0;
     request.finished = now;
-    if (outcome.ok()) {
-      response.outcome = RequestStatus::kDone;
-      response.results = results.results;
-      response.binary_results = results.binary_results;
-      request.status = RequestStatus::kDone;
-      request.error.clear();
-      request.retry_at = 0;
-      request.secrets.clear();
-      for (const AdminRequest& follow_up : results.follow_ups) {
-        AdminRequest fresh = follow_up;
-        fresh.note_id = 0;
-        fresh.unid.clear();
-        fresh.status = RequestStatus::kNew;
-        fresh.attempts = 0;
-        NOTESD_RETURN_IF_ERROR(txn.Create(AdminRequestToNote(fresh)).status());
-      }
-    } else {
-      FailureDecision decision = DecideAfterFailure(policy, outcome, request.attempts, now);
-      response.outcome = RequestStatus::kFailed;
-      response.error = outcome.message();
-      request.status = RequestStatus::kFailed;
-      request.error = outcome.message();
-      request.retry_at = decision.retry ? decision.retry_at : 0;
-      if (!decision.retry) request.secrets.clear();
+    request.error = response.error;
+    request.last_response_unid = stored_response.unid();
+    request.secrets.clear();
+  } else {
+    outcome.request = std::move(request);
+    return Status::Ok();
+  }
+  NOTESD_ASSIGN_OR_RETURN(Note updated, txn.Update(AdminRequestToNote(request)));
+  NOTESD_ASSIGN_OR_RETURN(outcome.request, AdminRequestFromNote(updated));
+  return Status::Ok();
+}
+
+// One request's part of FinishAttempts, as BeginOne.
+Status FinishOne(WriteTxn& txn, const AdminRequestsDb::AttemptEnd& attempt, const RetryPolicy& policy, TimeMicros now,
+                 AdminRequestsDb::FinishOutcome& finished, Status& own_error) {
+  Result<Note> note = GetRequestNote(txn, attempt.unid);
+  if (!note.ok()) {
+    own_error = note.status();
+    return Status::Ok();
+  }
+  Result<AdminRequest> parsed = AdminRequestFromNote(*note);
+  if (!parsed.ok()) {
+    own_error = parsed.status();
+    return Status::Ok();
+  }
+  AdminRequest& request = *parsed;
+  if (request.status != RequestStatus::kInProgress) {
+    own_error = Status::InvalidArgument("request " + request.unid + " is " + RequestStatusName(request.status) +
+                                        ", not InProgress");
+    return Status::Ok();
+  }
+  const Status& outcome = attempt.outcome;
+  AdminResponse response;
+  response.request_unid = request.unid;
+  response.type = request.type;
+  response.server = request.server;
+  response.attempt = request.attempts;
+  response.started = request.started;
+  response.finished = now;
+  request.finished = now;
+  if (outcome.ok()) {
+    response.outcome = RequestStatus::kDone;
+    response.results = attempt.results.results;
+    response.binary_results = attempt.results.binary_results;
+    request.status = RequestStatus::kDone;
+    request.error.clear();
+    request.retry_at = 0;
+    request.secrets.clear();
+    for (const AdminRequest& follow_up : attempt.results.follow_ups) {
+      AdminRequest fresh = follow_up;
+      fresh.note_id = 0;
+      fresh.unid.clear();
+      fresh.status = RequestStatus::kNew;
+      fresh.attempts = 0;
+      NOTESD_RETURN_IF_ERROR(txn.Create(AdminRequestToNote(fresh)).status());
     }
-    NOTESD_ASSIGN_OR_RETURN(Note response_note, txn.Create(AdminResponseToNote(response)));
-    request.last_response_unid = response_note.unid();
-    NOTESD_RETURN_IF_ERROR(txn.Update(AdminRequestToNote(request)).status());
-    stored = AdminResponseFromNote(response_note);
-    return stored.status();
+  } else {
+    FailureDecision decision = DecideAfterFailure(policy, outcome, request.attempts, now);
+    response.outcome = RequestStatus::kFailed;
+    response.error = outcome.message();
+    request.status = RequestStatus::kFailed;
+    request.error = outcome.message();
+    request.retry_at = decision.retry ? decision.retry_at : 0;
+    if (!decision.retry) request.secrets.clear();
+  }
+  NOTESD_ASSIGN_OR_RETURN(Note response_note, txn.Create(AdminResponseToNote(response)));
+  request.last_response_unid = response_note.unid();
+  NOTESD_ASSIGN_OR_RETURN(Note request_note, txn.Update(AdminRequestToNote(request)));
+  NOTESD_ASSIGN_OR_RETURN(finished.response, AdminResponseFromNote(response_note));
+  NOTESD_ASSIGN_OR_RETURN(finished.request, AdminRequestFromNote(request_note));
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<Result<BeginOutcome>>> AdminRequestsDb::BeginAttempts(const std::vector<std::string>& unids,
+                                                                         const RetryPolicy& policy, TimeMicros now,
+                                                                         bool ignore_backoff) {
+  std::vector<Result<BeginOutcome>> outcomes;
+  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
+    outcomes.clear();  // the body may run again after the map grew
+    for (const std::string& unid : unids) {
+      BeginOutcome outcome;
+      Status own_error;
+      NOTESD_RETURN_IF_ERROR(BeginOne(txn, unid, policy, now, ignore_backoff, outcome, own_error));
+      if (own_error.ok()) {
+        outcomes.emplace_back(std::move(outcome));
+      } else {
+        outcomes.emplace_back(std::move(own_error));
+      }
+    }
+    return Status::Ok();
   }));
-  return stored;
+  return outcomes;
+}
+
+Result<AdminResponse> AdminRequestsDb::FinishAttempt(std::string_view unid, const Status& outcome,
+                                                     const AttemptResults& results, const RetryPolicy& policy,
+                                                     TimeMicros now) {
+  std::vector<AttemptEnd> attempts(1);
+  attempts[0].unid = std::string(unid);
+  attempts[0].outcome = outcome;
+  attempts[0].results = results;
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Result<FinishOutcome>> finished, FinishAttempts(attempts, policy, now));
+  if (!finished.front().ok()) return finished.front().status();
+  return std::move(finished.front()->response);
+}
+
+Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> AdminRequestsDb::FinishAttempts(
+    const std::vector<AttemptEnd>& attempts, const RetryPolicy& policy, TimeMicros now) {
+  std::vector<Result<FinishOutcome>> outcomes;
+  NOTESD_RETURN_IF_ERROR(db_->Write([&](WriteTxn& txn) -> Status {
+    outcomes.clear();  // the body may run again after the map grew
+    for (const AttemptEnd& attempt : attempts) {
+      FinishOutcome finished;
+      Status own_error;
+      NOTESD_RETURN_IF_ERROR(FinishOne(txn, attempt, policy, now, finished, own_error));
+      if (own_error.ok()) {
+        outcomes.emplace_back(std::move(finished));
+      } else {
+        outcomes.emplace_back(std::move(own_error));
+      }
+    }
+    return Status::Ok();
+  }));
+  return outcomes;
 }
 
 Result<std::shared_ptr<AdminRequestsDb>> OpenSharedAdminRequests(const std::filesystem::path& data_dir) {
@@ -573,6 +654,18 @@ std::shared_ptr<AdminRequestHandler> AdminRequestHandlerRegistry::Find(std::stri
   for (const auto& handler : handlers_)
     if (EqualsIgnoreCase(handler->Type(), type)) return handler;
   return nullptr;
+}
+
+std::vector<BatchOutcome> AdminRequestHandler::HandleBatch(std::span<const AdminRequest> requests, HandlerContext& context) {
+  std::vector<BatchOutcome> outcomes;
+  outcomes.reserve(requests.size());
+  for (const AdminRequest& request : requests) {
+    context.results = {};
+    Status status = Handle(request, context);
+    outcomes.push_back({std::move(status), std::move(context.results)});
+  }
+  context.results = {};
+  return outcomes;
 }
 
 std::vector<std::string> AdminRequestHandlerRegistry::Types() const {

@@ -69,6 +69,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,7 +98,8 @@ Result<TimingClass> ParseTimingClass(std::string_view text);
 
 // Request names. Create Internet Certifier and Modify CA Configuration are notesd's
 // names (Domino documents no standalone request for them); Add Internet Certificate to
-// Person Record is Domino's (issue 5).
+// Person Record is Domino's (its handler, which works requests in batches, and its
+// parameters: ca_task/person_certificates.h).
 inline constexpr char kRequestCreateInternetCertifier[] = "Create Internet Certifier";
 inline constexpr char kRequestModifyCaConfiguration[] = "Modify CA Configuration";
 inline constexpr char kRequestAddInternetCertificate[] = "Add Internet Certificate to Person Record";
@@ -247,6 +249,12 @@ class AdminRequestsDb {
   // ("interrupted N times"). NotFound for an unknown UNID.
   Result<BeginOutcome> BeginAttempt(std::string_view unid, const RetryPolicy& policy, TimeMicros now,
                                     bool ignore_backoff);
+  // BeginAttempt for many requests in ONE write transaction (AdminP's batches: one
+  // commit, one fsync, for a chunk of requests). Element i is what BeginAttempt would
+  // return for unids[i]; an unknown or malformed UNID fails only its own element. The
+  // outer error (nothing begun) is a storage failure.
+  Result<std::vector<Result<BeginOutcome>>> BeginAttempts(const std::vector<std::string>& unids, const RetryPolicy& policy,
+                                                          TimeMicros now, bool ignore_backoff);
   // One transaction: records the outcome of the attempt begun last. Ok `outcome`: Done,
   // results stored in a new response note, follow-ups posted, secrets removed. Error:
   // Failed with DecideAfterFailure's retry time, error kept, response note with the
@@ -254,6 +262,22 @@ class AdminRequestsDb {
   // not InProgress. Returns the response note.
   Result<AdminResponse> FinishAttempt(std::string_view unid, const Status& outcome, const AttemptResults& results,
                                       const RetryPolicy& policy, TimeMicros now);
+  // FinishAttempt for many requests in ONE write transaction. Element i is the outcome
+  // of attempts[i]: the response note and the request as stored afterwards (its
+  // retry_at says whether a failure will be retried); a request that is unknown or not
+  // InProgress fails only its own element. The outer error (nothing recorded: the
+  // requests stay InProgress and are redone) is a storage failure.
+  struct AttemptEnd {
+    std::string unid;
+    Status outcome;
+    AttemptResults results;
+  };
+  struct FinishOutcome {
+    AdminResponse response;
+    AdminRequest request;
+  };
+  Result<std::vector<Result<FinishOutcome>>> FinishAttempts(const std::vector<AttemptEnd>& attempts,
+                                                            const RetryPolicy& policy, TimeMicros now);
 
   NsfDatabase& Database() { return *db_; }
 
@@ -285,11 +309,25 @@ struct HandlerContext {
   AttemptResults results;
 };
 
+// The outcome of one request of a batch: what Handle would have returned, and what it
+// would have left in HandlerContext::results.
+struct BatchOutcome {
+  Status status;
+  AttemptResults results;
+};
+
 // Carries out one type of request. Handle MUST be idempotent: it may run again for the
 // same request after a crash or a retry, so it first looks for what an earlier run of
 // the same request (same UNID) already made and finishes or reuses it, never doing the
 // work twice. It returns Ok when the request is done; an error otherwise (see the retry
-// rules at the top). It runs on AdminP's thread, one request at a time.
+// rules at the top). It runs on AdminP's thread, one request (or one batch) at a time.
+//
+// Batches (optional): a handler whose MaxBatch() > 1 is given consecutive pending
+// requests of its type in chunks of up to MaxBatch() through HandleBatch, so it can do
+// the work of many requests in a few transactions (the Add Internet Certificate handler
+// signs 10,000 certificates with a handful of LMDB commits per chunk). AdminP begins and
+// finishes a chunk's attempts in one transaction each (BeginAttempts/FinishAttempts).
+// Each request keeps its own outcome; the same idempotence rule applies to each.
 class AdminRequestHandler {
  public:
   virtual ~AdminRequestHandler() = default;
@@ -297,6 +335,13 @@ class AdminRequestHandler {
   // Defaults from FindRequestType(Type()); Immediate for an unknown type.
   virtual TimingClass Timing() const;
   virtual Status Handle(const AdminRequest& request, HandlerContext& context) = 0;
+  // The most requests HandleBatch takes at once; 1 (the default): no batching.
+  virtual std::size_t MaxBatch() const { return 1; }
+  // Carries out `requests` (all of this handler's type); returns exactly one outcome per
+  // request, in order. `context.results` is not used (each outcome has its own). The
+  // default runs Handle on each, with fresh results. Throwing fails the whole chunk
+  // (AdminP records Internal for each and retries it).
+  virtual std::vector<BatchOutcome> HandleBatch(std::span<const AdminRequest> requests, HandlerContext& context);
 };
 
 // Handlers by request type (case-insensitive). Thread-safe.

@@ -252,25 +252,64 @@ Result<Person> Directory::RegisterPerson(const Person& person) {
   return stored;
 }
 
+Result<Person> Directory::UpdatePersonIn(WriteTxn& txn, const Person& person) const {
+  NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, person));
+  NOTESD_ASSIGN_OR_RETURN(Note note, txn.Update(PersonToNote(person)));
+  return PersonFromNote(note);
+}
+
 Result<Person> Directory::UpdatePerson(const Person& person) {
-  Person stored;
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Person> stored, UpdatePeople({person}));
+  return std::move(stored.front());
+}
+
+Result<std::vector<Person>> Directory::UpdatePeople(const std::vector<Person>& people) {
+  std::vector<Person> stored;
   Status written = db_->Write([&](WriteTxn& txn) -> Status {
-    NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, person));
-    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Update(PersonToNote(person)));
-    NOTESD_ASSIGN_OR_RETURN(stored, PersonFromNote(note));
+    stored.clear();  // the body may run again after the map grew
+    for (const Person& person : people) {
+      NOTESD_ASSIGN_OR_RETURN(Person one, UpdatePersonIn(txn, person));
+      stored.push_back(std::move(one));
+    }
     return Status::Ok();
   });
   if (!written.ok()) return written;
   return stored;
 }
 
-Result<Person> Directory::FindPerson(std::string_view any_name) const {
+namespace {
+
+// The ($Users) key FindPerson looks up: a hierarchical name in canonical form.
+std::string PersonKey(std::string_view any_name) {
   std::string key = TrimSpaces(any_name);
   // A canonical name typed in abbreviated form and vice versa both index under ($Users).
   auto parsed = HierName::Parse(key);
   if (parsed.ok() && !parsed->IsFlat()) key = parsed->Canonical();
-  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kUsersView, key, "Person"));
+  return key;
+}
+
+}  // namespace
+
+Result<Person> Directory::FindPerson(std::string_view any_name) const {
+  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kUsersView, PersonKey(any_name), "Person"));
   return PersonFromNote(note);
+}
+
+Result<std::vector<Result<Person>>> Directory::FindPeople(const std::vector<std::string>& any_names) const {
+  std::vector<Result<Person>> found;
+  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
+    for (const std::string& name : any_names) {
+      Result<Note> note = LookupOne(txn, kUsersView, PersonKey(name), "Person");
+      if (note.ok()) {
+        found.push_back(PersonFromNote(*note));
+      } else {
+        found.emplace_back(note.status());
+      }
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return read;
+  return found;
 }
 
 Result<Person> Directory::FindPersonByAddress(std::string_view internet_address) const {

@@ -94,8 +94,17 @@ class Directory {
   Result<Person> FindPerson(std::string_view any_name) const;
   Result<Person> FindPersonByAddress(std::string_view internet_address) const;
   Result<std::vector<Person>> ListPeople() const;  // in "LastName, FirstName" order
+  // FindPerson for many names in ONE read transaction (a consistent snapshot). Element
+  // i is what FindPerson(any_names[i]) would return.
+  Result<std::vector<Result<Person>>> FindPeople(const std::vector<std::string>& any_names) const;
   // Replaces the stored Person with person.note_id, checking uniqueness again.
   Result<Person> UpdatePerson(const Person& person);
+  // UpdatePerson for many people in ONE write transaction, all or none: the first
+  // failing person's error comes back and nothing is written. Each is
+  // checked against the directory as updated by the ones before it; give each person
+  // once (a later entry with the same note_id replaces an earlier one). Returns them as
+  // stored, in order.
+  Result<std::vector<Person>> UpdatePeople(const std::vector<Person>& people);
   Status DeletePerson(std::string_view any_name);
 
   // Groups: nested groups are expanded, cycles are cut.
@@ -117,6 +126,8 @@ class Directory {
  private:
   explicit Directory(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}
   Status CheckPersonUnique(const ReadTxn& txn, const Person& person) const;
+  // UpdatePerson's work inside a write transaction.
+  Result<Person> UpdatePersonIn(WriteTxn& txn, const Person& person) const;
   bool GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const;
 
   std::unique_ptr<NsfDatabase> db_;
