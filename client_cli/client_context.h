@@ -115,6 +115,7 @@ struct GlobalOptions {
   std::optional<std::string> client_dir;     // --client-dir
   std::optional<std::string> password;       // --password
   std::optional<std::string> password_file;  // --password-file
+  bool no_sync = false;                      // --no-sync: skip the quiet ID sync of OpenHomeSession
 };
 
 // One command's view of the client: the directory, its settings, the user's password and

@@ -1,5 +1,6 @@
-// client_cli/cmd_admin.cc — `notes admin console|register`: what Domino Administrator
-// does, over the client API (the server checks that you are an administrator).
+// client_cli/cmd_admin.cc — `notes admin console|register` (and, from cmd_certifier.cc and
+// cmd_person_certs.cc, the certifier, request and certificate groups): what Domino
+// Administrator does, over the client API (the server checks that you are an administrator).
 //
 // Registration makes the new identity here, with the certifier ID's key, and sends the
 // server only the Notes certificate: the new private key never leaves this process
@@ -11,6 +12,7 @@
 
 #include "client_cli/cli_output.h"
 #include "client_cli/cmd_certifier.h"
+#include "client_cli/cmd_person_certs.h"
 #include "client_cli/notes_cli.h"
 #include "client_cli/registration.h"
 #include "core/crypto.h"
@@ -215,6 +217,7 @@ void AddAdminCommands(CLI::App& app, CommandLine& line) {
 
   AddRegister(admin, line);
   AddCertifierCommands(admin, line);
+  AddPersonCertificateCommands(admin, line);
 }
 
 }  // namespace notesd::client

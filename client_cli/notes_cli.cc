@@ -5,6 +5,8 @@
 #include <exception>
 #include <iostream>
 
+#include "client_cli/cli_output.h"
+
 namespace notesd::client {
 
 namespace {
@@ -21,6 +23,8 @@ void AddGlobalOptions(CLI::App& app, CommandLine& line) {
   AddOptional(&app, "--password", line.global.password, "Password of your ID file (default: $NOTESD_PASSWORD)");
   AddOptional(&app, "--password-file", line.global.password_file,
               "Read the password of your ID file from the first line of FILE");
+  app.add_flag("--no-sync", line.global.no_sync,
+               "Do not merge new Internet certificates from the server into your ID at the start");
 }
 
 int ParseFailure(CLI::App& app, const CLI::ParseError& error) {
@@ -51,17 +55,49 @@ int ReportUsage(const std::string& message) {
   return kExitUsage;
 }
 
-Result<HomeSession> OpenHomeSession(const ClientContext& context) {
+Result<HomeSession> OpenHomeSession(const ClientContext& context, bool sync, std::string* password_out) {
   HomeSession session;
   NOTESD_ASSIGN_OR_RETURN(session.settings, context.LoadHomeServerSettings());
   NOTESD_ASSIGN_OR_RETURN(ServerAddress address, ParseServerAddress(session.settings.home_server_address));
-  NOTESD_ASSIGN_OR_RETURN(std::filesystem::path id_path, context.IdPath(std::nullopt));
-  NOTESD_ASSIGN_OR_RETURN(session.id, context.LoadId(id_path));
+  NOTESD_ASSIGN_OR_RETURN(session.id_path, context.IdPath(std::nullopt));
+  std::error_code error;
+  if (!std::filesystem::exists(session.id_path, error)) return Status::NotFound("no ID file " + session.id_path.string());
+  NOTESD_ASSIGN_OR_RETURN(std::string password, context.UserPassword("Password for " + session.id_path.string() + ": "));
+  NOTESD_ASSIGN_OR_RETURN(session.id, IdFile::Load(session.id_path, password));
+  if (password_out) *password_out = password;
   HomeServerOptions options;
   options.address = address;
   options.expected_server = session.settings.home_server;
   NOTESD_ASSIGN_OR_RETURN(session.server, HomeServerClient::Create(session.id, options));
+  if (sync && !context.options().no_sync) {
+    Result<CertificateMerge> merged = SyncIdFile(session, password);
+    // An unreachable server is left for the command itself to report.
+    if (!merged.ok() && merged.status().code() != StatusCode::kUnavailable) {
+      std::cerr << "notes: warning: your ID file was not synchronised with the server: " << merged.status().message()
+                << "\n";
+    } else if (merged.ok() && !merged->added.empty()) {
+      std::cerr << "notes: " << merged->added.size() << " new Internet certificate(s) added to your ID file "
+                << "(see `notes id certificates`)\n";
+    }
+  }
   return session;
+}
+
+Result<CertificateMerge> SyncIdFile(HomeSession& session, const std::string& password) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json reply, session.server->Get("/api/v1/me/certificates"));
+  std::vector<std::string> certificates, roots;
+  for (const char* field : {"certificates", "roots"}) {
+    auto it = reply.find(field);
+    if (it == reply.end() || !it->is_array()) continue;
+    for (const nlohmann::json& item : *it) {
+      // Entries are PEM strings or {"certificate": PEM, ...} objects.
+      std::string pem = item.is_string() ? item.get<std::string>() : JsonText(item, "certificate");
+      if (!pem.empty()) (std::string_view(field) == "roots" ? roots : certificates).push_back(std::move(pem));
+    }
+  }
+  CertificateMerge merge = MergeInternetCertificates(session.id, certificates, roots);
+  if (merge.Changed()) NOTESD_RETURN_IF_ERROR(session.id.Save(session.id_path, password));
+  return merge;
 }
 
 int RunNotes(int argc, char** argv) {

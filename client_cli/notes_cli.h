@@ -9,6 +9,7 @@
 #include <string>
 
 #include "client_cli/client_context.h"
+#include "client_cli/id_certificates.h"
 #include "client_cli/home_server_client.h"
 #include "core/id_file.h"
 #include "core/status.h"
@@ -26,10 +27,10 @@ int RunNotes(int argc, char** argv);
 
 // One registration function per command group (cmd_*.cc).
 void AddDbCommands(CLI::App& app, CommandLine& line);      // notes db info|list|show
-void AddIdCommands(CLI::App& app, CommandLine& line);      // notes id show|password
+void AddIdCommands(CLI::App& app, CommandLine& line);      // notes id show|password|sync|certificates|export-cert|export
 void AddSetupCommands(CLI::App& app, CommandLine& line);   // notes setup, notes whoami
 void AddPeopleCommands(CLI::App& app, CommandLine& line);  // notes people show
-void AddAdminCommands(CLI::App& app, CommandLine& line);   // notes admin console|register
+void AddAdminCommands(CLI::App& app, CommandLine& line);   // notes admin console|register|...
 void AddMailCommands(CLI::App& app, CommandLine& line);    // notes mail send|list|read
 void AddContactsCommands(CLI::App& app, CommandLine& line);  // notes contacts ... (local names.nsf)
 
@@ -47,11 +48,25 @@ int ReportUsage(const std::string& message);
 
 // A connection to the home server for one command: the client settings, the user's ID
 // (loaded with the user's password) and a client checking the server by HomeServer.
+//
+// Unless `sync` is false or --no-sync was given, it then does what Notes does at every
+// authentication: fetches the user's Internet certificates (GET /api/v1/me/certificates)
+// and merges those over the ID's Notes key into the ID file (SyncIdFile), printing one
+// line on stderr only when something was added. A failed sync is a warning on stderr,
+// never a failure of the command.
 struct HomeSession {
   ClientSettings settings;
+  std::filesystem::path id_path;
   IdFile id;
   std::unique_ptr<HomeServerClient> server;
 };
-Result<HomeSession> OpenHomeSession(const ClientContext& context);
+// `password_out`, when given, receives the ID's password (for a command that saves the ID).
+Result<HomeSession> OpenHomeSession(const ClientContext& context, bool sync = true, std::string* password_out = nullptr);
+
+// Fetches GET /api/v1/me/certificates and merges it into `session.id`
+// (MergeInternetCertificates); when anything changed, saves the ID atomically at
+// session.id_path with `password` (mode 0600). Errors: the server's, or IOError from
+// saving (the file is then unchanged).
+Result<CertificateMerge> SyncIdFile(HomeSession& session, const std::string& password);
 
 }  // namespace notesd::client
