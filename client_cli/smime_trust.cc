@@ -34,6 +34,7 @@ X509* IssuerAmong(X509* cert, const std::vector<X509*>& candidates) {
 
 struct ChainResult {
   bool ok = false;
+  int code = X509_V_OK;
   std::string error;
   X509Ptr top;  // the last certificate of the built chain (the anchor when ok)
 };
@@ -62,7 +63,10 @@ ChainResult BuildChain(X509* signer, const std::vector<X509*>& anchors, const st
   X509_STORE_CTX_set_flags(ctx.get(), X509_V_FLAG_PARTIAL_CHAIN);
   X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SMIME_SIGN);
   result.ok = X509_verify_cert(ctx.get()) == 1;
-  if (!result.ok) result.error = X509_verify_cert_error_string(X509_STORE_CTX_get_error(ctx.get()));
+  if (!result.ok) {
+    result.code = X509_STORE_CTX_get_error(ctx.get());
+    result.error = X509_verify_cert_error_string(result.code);
+  }
   STACK_OF(X509)* built = X509_STORE_CTX_get0_chain(ctx.get());
   if (built != nullptr && sk_X509_num(built) > 0) result.top = UpRef(sk_X509_value(built, sk_X509_num(built) - 1));
   ERR_clear_error();
@@ -122,10 +126,12 @@ TrustVerdict DecideTrust(X509* signer, const std::vector<X509*>& message_certifi
     }
     return verdict;
   }
-  if (!chain.error.empty() && chain.error != "unable to get local issuer certificate" &&
-      chain.error != "self-signed certificate in certificate chain" &&
-      chain.error != "unable to get issuer certificate" &&
-      chain.error != "unable to verify the first certificate" && chain.error != "self-signed certificate") {
+  const bool no_anchor = chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+                         chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
+                         chain.code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+                         chain.code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
+                         chain.code == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+  if (!no_anchor) {
     verdict.reason = "the signer's certificate chain is not valid: " + chain.error;
   } else {
     verdict.reason =
