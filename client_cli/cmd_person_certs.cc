@@ -20,7 +20,7 @@ struct AddCertOptions {
   std::vector<std::string> names, groups;
   std::string ou, ca;
   bool all = false;
-  int validity_years = 0;  // 0: the certifier's default
+  int validity_years = 0;  // 0: the server's default (2 years)
   bool no_wait = false;
   double timeout = 0;
   bool json = false;
@@ -203,8 +203,8 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   sub->add_option("--ou", add->ou, "Everyone under an OU/O path, e.g. /Sales/Acme");
   sub->add_flag("--all", add->all, "Everyone in the directory");
   sub->add_option("--ca", add->ca, "The Internet certifier, e.g. Acme-Corp-Email")->required();
-  sub->add_option("--validity-years", add->validity_years, "Years the certificates are valid (default: the certifier's)")
-      ->check(CLI::Range(1, 100));
+  sub->add_option("--validity-years", add->validity_years, "Years the certificates are valid, 1-10 (default 2)")
+      ->check(CLI::Range(1, 10));
   sub->add_flag("--no-wait", add->no_wait, "Do not wait for AdminP");
   sub->add_option("--timeout", add->timeout, "Stop waiting after SECONDS (default 0: no limit)")->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", add->json, "Print JSON");

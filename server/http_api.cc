@@ -88,6 +88,7 @@ void HttpApi::Install(httplib::Server& server) {
                 Guarded([this](const Caller& c, const httplib::Request& r, int*) { return DeletePerson(c, r); }, true));
   InstallMailEndpoints(server);
   InstallCaEndpoints(server);
+  InstallCertEndpoints(server);
   server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
     std::string what = "unknown error";
     try {

@@ -7,6 +7,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include <map>
 #include <memory>
 #include <mutex>
 
@@ -63,6 +64,16 @@ class HttpApi {
   Result<nlohmann::json> ListCertifiers();
   Result<nlohmann::json> ShowCertifier(const httplib::Request& request);
   Result<nlohmann::json> ChangeCertifierRoles(const Caller& caller, const httplib::Request& request);
+
+  // People's Internet certificates (server/http_cert_api.cc): RAs request them for many
+  // people at once (one AdminP batch) and revoke them; each user fetches their own.
+  void InstallCertEndpoints(httplib::Server& server);
+  Result<nlohmann::json> AddInternetCertificates(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> ShowBatch(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> RevokeCertificate(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> MyCertificates(const Caller& caller);
+  std::mutex batch_mutex_;
+  std::map<std::string, std::string> batch_authors_;  // batch id -> author (canonical), posted since start
 
   TaskContext& context_;
   Directory& directory_;

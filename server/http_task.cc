@@ -7,6 +7,9 @@
 #include <atomic>
 #include <thread>
 
+#include "ca_task/certifier_document.h"
+#include "ca_task/crl_publication.h"
+#include "ca_task/icl_database.h"
 #include "core/crypto.h"
 #include "core/id_file.h"
 #include "directory/directory.h"
@@ -69,10 +72,13 @@ class HttpTask final : public Task {
       return Status::Unavailable("cannot listen on " + address_ + ":" + std::to_string(port_) + " (in use or not allowed)");
     listener_ = std::thread([this] { server_->listen_after_bind(); });
     context_.Log().Log("HTTP Server", "Listening for the client API on https://" + address_ + ":" + std::to_string(port_));
-    return Status::Ok();
+    return StartCrlListener(ini);
   }
 
   void Stop() override {
+    if (crl_server_) crl_server_->stop();
+    if (crl_listener_.joinable()) crl_listener_.join();
+    crl_server_.reset();
     if (server_) server_->stop();
     if (listener_.joinable()) listener_.join();
     server_.reset();
@@ -88,10 +94,71 @@ class HttpTask final : public Task {
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {
-    return {{"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port_) + " (HTTPS client API)"}};
+    std::vector<TaskStatusRow> rows = {
+        {"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port_) + " (HTTPS client API)"}};
+    if (crl_port_ > 0)
+      rows.push_back({"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(crl_port_) + " (CRLs, plain HTTP)"});
+    return rows;
   }
 
  private:
+  // The plain-HTTP CRL listener (HTTP_CRLPort > 0): GET /crl/<file> only, no TLS, no
+  // authentication (RFC 5280 distribution points must be fetchable by anyone).
+  Status StartCrlListener(const NotesIni& ini) {
+    crl_port_ = static_cast<int>(ConfigInt(ini, kHttpCrlPort));
+    if (crl_port_ <= 0) return Status::Ok();
+    crl_server_ = std::make_unique<httplib::Server>();
+    crl_server_->set_read_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
+    crl_server_->set_write_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
+    crl_server_->set_payload_max_length(4096);
+    crl_server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+    crl_server_->Get(R"(/crl/([A-Za-z0-9._-]+))", [this](const httplib::Request& request, httplib::Response& response) {
+      ServeCrl(request.matches[1], response);
+    });
+    crl_server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
+      if (response.body.empty()) response.set_content(response.status == 404 ? "no such CRL\n" : "request refused\n", "text/plain");
+    });
+    if (!crl_server_->bind_to_port(address_.c_str(), crl_port_)) {
+      Status failed = Status::Unavailable("cannot listen for CRLs on " + address_ + ":" + std::to_string(crl_port_) +
+                                          " (HTTP_CRLPort in use or not allowed)");
+      Stop();
+      return failed;
+    }
+    crl_listener_ = std::thread([this] { crl_server_->listen_after_bind(); });
+    context_.Log().Log("HTTP Server", "Serving CRLs on http://" + address_ + ":" + std::to_string(crl_port_) + "/crl/");
+    return Status::Ok();
+  }
+
+  // The newest CRL of the Internet certifier whose CrlFileName is `file`; 404 otherwise.
+  void ServeCrl(const std::string& file, httplib::Response& response) {
+    context_.Stats().Counter("HTTP.CRLRequests")++;
+    auto not_found = [&response](const std::string& why) {
+      response.status = 404;
+      response.set_content(why + "\n", "text/plain");
+    };
+    auto certifiers = ListInternetCertifiers(*directory_);
+    if (!certifiers.ok()) {
+      context_.Log().Log("HTTP Server", "CRL request for " + file + ": " + certifiers.status().message());
+      response.status = 500;
+      response.set_content("internal error\n", "text/plain");
+      return;
+    }
+    for (const InternetCertifierDocument& doc : *certifiers) {
+      if (CrlFileName(doc.base.name.CommonName()) != file) continue;
+      auto icl = IclDatabase::OpenShared(context_.DataDir() / doc.base.icl_file, false);
+      auto crl = icl.ok() ? (*icl)->LatestCrl() : Result<std::optional<CrlRecord>>(icl.status());
+      if (!crl.ok()) {
+        context_.Log().Log("HTTP Server", "CRL request for " + file + ": " + crl.status().message());
+        return not_found("no CRL " + file);
+      }
+      if (!*crl) return not_found("certifier " + doc.base.name.Abbreviated() + " has issued no CRL yet");
+      response.status = 200;
+      response.set_content((*crl)->der, "application/pkix-crl");
+      return;
+    }
+    not_found("no CRL " + file);
+  }
+
   Status LoadServerId(const NotesIni& ini) {
     std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, kKeyFileName);
     auto loaded = IdFile::Load(id_path, "");
@@ -118,6 +185,9 @@ class HttpTask final : public Task {
   std::thread listener_;
   std::string address_;
   int port_ = 0;
+  std::unique_ptr<httplib::Server> crl_server_;
+  std::thread crl_listener_;
+  int crl_port_ = 0;
 };
 
 }  // namespace

@@ -9,10 +9,18 @@
 //
 // Reads: server.id (KeyFileName), names.nsf (Person, Server documents).
 // notes.ini keys (RESTART TASK HTTP to apply): HTTP_Port, HTTP_Address,
-// HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads.
+// HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads, and HTTP_CRLPort (declared in
+// ca_task/crl_publication.h with the CA's keys; default 0).
+//
+// CRLs: when HTTP_CRLPort > 0 the task also runs a second, plain-HTTP listener on
+// HTTP_Address:HTTP_CRLPort that serves only
+//   GET /crl/<file>   the newest CRL (DER, Content-Type application/pkix-crl) of the
+//                     Internet certifier whose CrlFileName(common name) is <file>
+// and 404 for anything else. No TLS and no authentication there: CRLs are public and a
+// distribution point (RFC 5280) must be fetchable without a certificate.
 // Endpoints (JSON; any error is {"error": "..."} with a 4xx/5xx status):
 //   GET  /api/v1/whoami                 who the client is, and whether an administrator
-//   GET  /api/v1/people/lookup?name=X   a Person document
+//   GET  /api/v1/people/lookup?name=X   a Person document (with its Internet certificates, PEM)
 //   POST /api/v1/admin/console          {"command"} -> {"ok","output"}   (administrators)
 //   POST /api/v1/admin/people           register a person (administrators)
 //   DELETE /api/v1/admin/people?name=X  delete a Person document (administrators)
@@ -27,6 +35,22 @@
 //   GET  /api/v1/certifiers[/<name>]    Internet certifiers: root certificate, ICL, roles
 //   POST /api/v1/admin/certifiers/<name>/roles  {"caa","ra"}: CAAs of the certifier only
 //                                       (403 otherwise) -> 202 {"unid"}
+//   POST /api/v1/admin/certifiers/<name>/certificates  {"people":[names],"groups":[names],
+//                                       "ou":"/Sales/Acme","all":bool,"validity_years":N?}:
+//                                       RAs of the certifier only (403); every selected person
+//                                       is validated first (unknown name 404, no Internet
+//                                       address 400: nothing posted), then one AdminP batch of
+//                                       "Add Internet Certificate to Person Record" requests
+//                                       -> 202 {"batch","count"}
+//   GET  /api/v1/admin/requests/batches/<id>  {"total","done","failed","pending","failures":
+//                                       [{"unid","target","error"}]} (administrators and the
+//                                       batch's author)
+//   POST /api/v1/admin/certifiers/<name>/revoke  {"serial":hex | "person":name, "reason":
+//                                       name|number}: RAs and CAAs of the certifier (403)
+//                                       -> {"revoked":[{"serial","subject"}]}
+//   GET  /api/v1/me/certificates        the caller's Internet certificates (PEM, newest first)
+//                                       and "roots": the roots of the certifiers that issued
+//                                       them -> {"name","certificates","roots"}
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
 // JSON with errors answered 400; reads time out; a refused request is logged with the
 // caller's name. TLS 1.2 or newer only.
