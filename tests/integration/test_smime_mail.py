@@ -15,6 +15,7 @@ Hermetic: loopback only, ports chosen at run time, certificates made fresh.
 """
 import json
 import os
+import pty
 import re
 import smtplib
 import subprocess
@@ -41,10 +42,11 @@ def crlf(data):
 class OutsidePki:
     """A test root ("VerisignClass1") and people certificates under it, made with openssl."""
 
-    def __init__(self, directory):
+    def __init__(self, directory, root_cn="VerisignClass1"):
+        os.makedirs(directory, exist_ok=True)
         self.dir = directory
         self.root_key, self.root = self.path("root.key"), self.path("root.crt")
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", "/CN=VerisignClass1",
+        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={root_cn}",
                 "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
                 "-keyout", self.root_key, "-out", self.root)
 
@@ -371,3 +373,30 @@ class SmimeMailTest(unittest.TestCase):
         self.assertEqual(rc, 1, out + err)
         self.assertIn("wrong@example.org", err)
         self.assertIn("nothing was sent", err)
+
+    def test_9_on_a_terminal_the_cross_certificate_question_is_asked(self):
+        other = OutsidePki(os.path.join(self.tmp.path, "other"), "Other Root")  # a root nobody trusts
+        cert, key = other.person("carol", "Carol Other", "carol@example.org")
+        body = other.path("body.txt")
+        with open(body, "w") as f:
+            f.write("Hello from Carol.\n")
+        message = crlf(openssl("cms", "-sign", "-in", body, "-text", "-signer", cert, "-inkey", key,
+                               "-certfile", other.root, "-from", "Carol <carol@example.org>", "-to", JANE,
+                               "-subject", "Carol asks"))
+        number = str(self.deliver(message))
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, b"s\n")
+            env = {**os.environ, **FAST_KDF_ENV, "NOTESD_PASSWORD": "admin-pw"}
+            done = subprocess.run([binary("notes"), "--client-dir", self.jane_dir, "mail", "read", number],
+                                  stdin=terminal, capture_output=True, text=True, env=env, timeout=120)
+        finally:
+            os.close(terminal)
+            os.close(controller)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("Create a cross-certificate for", done.stderr)
+        self.assertIn("[c] its issuing CA CN=Other Root", done.stderr)
+        self.assertIn("Created a cross-certificate for the sender CN=Carol Other", done.stdout)
+        self.assertRegex(done.stdout, r"Signer trusted:\s+yes, your cross-certificate for the sender CN=Carol Other")
+        out, _ = self.ok("contacts", "cross-certs", "--json")
+        self.assertIn("CN=Carol Other", [c["subject"] for c in json.loads(out)])

@@ -231,6 +231,13 @@ TEST_CASE("trust: organisation roots, a cross-certified CA, a cross-certified se
     Ca stranger("CN=Stranger/O=Else");
     CHECK_FALSE(decide(stranger.Issue("CN=Eve/O=Else", "eve@else.example").get(), {}).trusted);
   }
+  SECTION("a CA that only borrows the cross-certified CA's name is not trusted") {
+    Must(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
+    Ca rogue("CN=VerisignClass1/O=Verisign");  // same name, another key
+    X509Ptr mallory = rogue.Issue("CN=Mallory/O=Outside", "mallory@example.org");
+    CHECK_FALSE(decide(mallory.get(), {rogue.cert.get()}).trusted);
+    CHECK_FALSE(decide(mallory.get(), {}).trusted);
+  }
   SECTION("a cross-certified intermediate CA is an anchor of its own") {
     Must(f.store->AddCrossCertificate(verisign_sub.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
     CHECK(decide(carol.get(), {}).trusted);
