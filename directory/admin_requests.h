@@ -47,6 +47,8 @@
 //   New --BeginAttempt--> InProgress --FinishAttempt(ok)--> Done
 //                                    --FinishAttempt(error)--> Failed (retry_at set: will
 //                                      be retried; retry_at 0: final)
+//   BeginAttempts / FinishAttempts make the same transitions for a chunk of requests in
+//   one transaction (AdminP's batch path), each request keeping its own outcome.
 //   InProgress found by BeginAttempt means the previous attempt was interrupted (the
 //   server stopped or crashed): it is begun again with the attempt count raised. Each
 //   step is one LMDB transaction, so a crash leaves a request New, InProgress or

@@ -23,6 +23,7 @@
 #include "ca_task/person_certificates.h"
 #include "core/crypto.h"
 #include "core/id_file.h"
+#include "core/logger.h"
 #include "core/x509_certs.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
@@ -369,6 +370,12 @@ TEST_CASE("300 requests posted as a batch run through AdminP in chunks: one cert
   env.requests = admin;
   env.handlers = registry;
   env.handler_context = ca.Context();
+  Logger log(&ca.clock);
+  std::vector<std::string> lines;
+  log.AddSink([&](const LogRecord& record) {
+    if (record.source == "Admin Process") lines.push_back(record.message);
+  });
+  env.handler_context.log = &log;
   int after_begin_calls = 0;
   env.after_begin = [&](const AdminRequest&) { ++after_begin_calls; };
   AdminProcessor processor(std::move(env));
@@ -379,6 +386,15 @@ TEST_CASE("300 requests posted as a batch run through AdminP in chunks: one cert
   CHECK(summary->failed == 1);
   CHECK(summary->retrying == 0);
   CHECK(after_begin_calls == 2);  // 300 = one chunk of 256 and one of 44
+  // Two lines per chunk and one per failed request, not two per request.
+  std::vector<std::string> expected_prefixes = {"Searching Administration Requests database",
+                                                "Performing 256 'Add Internet Certificate to Person Record' request(s)",
+                                                "'Add Internet Certificate to Person Record' for CN=User 7/O=Acme failed: ",
+                                                "Performed 256 'Add Internet Certificate to Person Record' request(s): 255 done, 1 failed",
+                                                "Performing 44 'Add Internet Certificate to Person Record' request(s)",
+                                                "Performed 44 'Add Internet Certificate to Person Record' request(s): 44 done, 0 failed"};
+  REQUIRE(lines.size() == expected_prefixes.size());
+  for (std::size_t i = 0; i < lines.size(); ++i) CHECK_THAT(lines[i], Catch::StartsWith(expected_prefixes[i]));
 
   auto progress = admin->BatchProgress("batch-1");
   CHECK(progress->total == kPeople);
