@@ -3,11 +3,12 @@
 //
 // client_cli owns the `notes` program: the command line (notes_cli.*), one file per
 // command group (cmd_db, cmd_id, cmd_setup, cmd_people, cmd_admin, cmd_certifier,
-// cmd_person_certs, cmd_mail), the client data directory (this file), and the one
-// connection to the home server (home_server_client.*: HTTPS with mutual TLS, the server
-// identified by its Notes name). The ID's Internet certificates (sync from the server,
-// export) are in id_certificates.*. It uses core only; it reaches the server over the
-// network, never by linking.
+// cmd_person_certs, cmd_mail, cmd_contacts), the client data directory (this file), and
+// the one connection to the home server (home_server_client.*: HTTPS with mutual TLS, the
+// server identified by its Notes name). The ID's Internet certificates (sync from the
+// server, export) are in id_certificates.*; the local names.nsf (contacts and
+// cross-certificates) in contacts_store.*, S/MIME mail in mail_smime.*. It uses core and
+// smime; it reaches the server over the network, never by linking.
 //
 // Client data directory: `--client-dir DIR`, else $NOTESD_CLIENT, else ~/.notesd
 // (mode 0700). It holds:

@@ -1,17 +1,32 @@
-// client_cli/cmd_mail.cc — `notes mail send|list|read`: the user's mail through the home
-// server's client API (POST /api/v1/mail/deposit, GET /api/v1/mail/messages[/UNID]).
+// client_cli/cmd_mail.cc — `notes mail send|list|read` and `notes contacts add-sender`:
+// the user's mail through the home server's client API (POST /api/v1/mail/deposit,
+// GET /api/v1/mail/messages[/UNID]), with S/MIME (client_cli/mail_smime.h).
 //
 //   notes mail send --to ADDR [--to ...] [--cc ADDR] --subject S
 //                   [--body TEXT | --body-file FILE] [--attach FILE ...]
-//       builds a plain MIME message (client_cli/mail_compose.h) from you (your Internet
+//                   [--sign] [--encrypt] [--cipher aes256|aes128]
+//       builds a MIME message (client_cli/mail_compose.h) from you (your Internet
 //       address, from the server) and deposits it in the server's mail.box; recipients
-//       may be Internet addresses or Notes names and groups.
+//       may be Internet addresses or Notes names and groups. Delivery Options: --sign
+//       makes multipart/signed (detached CMS, your default Internet certificate);
+//       --encrypt makes enveloped-data for every recipient and for you (AES-256-CBC,
+//       --cipher aes128 for AES-128); both sign, then encrypt. Each recipient's
+//       certificate comes from your contacts, then the directory; when one has no
+//       usable certificate nothing is sent (exit 1, naming the recipient and why).
 //   notes mail list [--json]
-//       your mail file, oldest first: number, date, size, From, Subject.
-//   notes mail read N|UNID [--raw | --out FILE] [--json]
-//       one message: its summary and then the message; --raw writes the RFC 5322 bytes to
-//       stdout exactly as stored, --out writes them to FILE.
+//       your mail file, oldest first: number, S (signed; X when tampered), E
+//       (encrypted), date, size, From, Subject; --json adds "signed", "encrypted",
+//       "tampered". Each message is fetched to tell (the list API has no S/MIME field).
+//   notes mail read N|UNID [--raw | --out FILE] [--json] [--trust sender|ca | --no-trust]
+//       one message: its summary, its S/MIME status (signed by, signature valid or
+//       TAMPERED, signer trusted and why, encrypted for whom) and its text. A valid
+//       signature from a signer you do not trust asks whether to create a
+//       cross-certificate for the sender's certificate or its issuing CA: --trust
+//       answers for scripts, --no-trust declines, a terminal is asked, and without
+//       either nothing is trusted and the hint says how. A tampered message exits 1 and
+//       its content is not shown. --raw / --out give the stored bytes untouched.
 // Exit codes as every `notes` command (client_context.h).
+#include <strings.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -20,10 +35,14 @@
 #include <memory>
 
 #include "client_cli/cli_output.h"
+#include "client_cli/contacts_commands.h"
 #include "client_cli/mail_compose.h"
+#include "client_cli/mail_smime.h"
 #include "client_cli/notes_cli.h"
 #include "core/crypto.h"
 #include "core/notes_ini.h"
+#include "core/x509_certs.h"
+#include "smime/mime_entity.h"
 
 namespace notesd::client {
 
@@ -41,6 +60,11 @@ struct MailOptions {
   bool json = false;
   bool raw = false;
   std::optional<std::string> out;
+  bool sign = false;
+  bool encrypt = false;
+  std::string cipher = "aes256";
+  std::optional<std::string> trust;
+  bool no_trust = false;
 };
 
 std::string ShortDate(std::int64_t micros) {
@@ -64,9 +88,76 @@ Result<nlohmann::json> ListMessages(HomeSession& session) {
   return *messages;
 }
 
+// The UNID of MESSAGE: a UNID as given, else its number in the listing.
+Result<std::string> MessageUnid(HomeSession& session, const std::string& which) {
+  if (which.size() == 32) return which;
+  int index = 0;
+  try {
+    index = std::stoi(which);
+  } catch (const std::exception&) {
+    return Status::InvalidArgument("'" + which + "' is neither a message number from `notes mail list` nor a UNID");
+  }
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json messages, ListMessages(session));
+  if (index < 1 || static_cast<std::size_t>(index) > messages.size())
+    return Status::NotFound("no message " + which + " (your mail file has " + std::to_string(messages.size()) + ")");
+  return JsonText(messages[static_cast<std::size_t>(index - 1)], "unid");
+}
+
+struct FetchedMessage {
+  nlohmann::json summary;
+  std::string bytes;
+};
+
+Result<FetchedMessage> FetchMessage(HomeSession& session, const std::string& unid) {
+  FetchedMessage fetched;
+  NOTESD_ASSIGN_OR_RETURN(fetched.summary, session.server->Get("/api/v1/mail/messages/" + UrlEncode(unid)));
+  NOTESD_ASSIGN_OR_RETURN(fetched.bytes, Unbase64(JsonText(fetched.summary, "message_base64")));
+  return fetched;
+}
+
+int Usage(const Status& status) {
+  return status.code() == StatusCode::kInvalidArgument ? ReportUsage(status.message()) : ReportFailure(status);
+}
+
+// Everything the trust decision needs, owned together so the borrowed pointers live.
+struct TrustState {
+  std::unique_ptr<ContactsStore> store;
+  std::vector<CrossCertificateRecord> cross;
+  std::vector<Contact> contacts;
+  TrustSources sources;
+};
+
+// Reads the cross-certificates (warning about any that fail their signature check) and
+// contacts of an open store and rebuilds the trust sources.
+Status ReloadTrust(TrustState& state, const IdFile& id) {
+  NOTESD_ASSIGN_OR_RETURN(state.cross, state.store->ReadCrossCertificates(id.notes_key()));
+  NOTESD_ASSIGN_OR_RETURN(state.contacts, state.store->ListContacts());
+  for (const CrossCertificateRecord& record : state.cross)
+    if (!record.valid)
+      std::cerr << "notes: warning: ignoring the cross-certificate for " << Sanitize(record.subject) << ": "
+                << record.problem << "\n";
+  state.sources = MakeTrustSources(id, state.cross);
+  return Status::Ok();
+}
+
+Result<TrustState> LoadTrust(const ClientContext& context, const IdFile& id) {
+  TrustState state;
+  NOTESD_ASSIGN_OR_RETURN(state.store, OpenContacts(context));
+  NOTESD_RETURN_IF_ERROR(ReloadTrust(state, id));
+  return state;
+}
+
 int RunSend(const MailOptions& o) {
   if (o.to.empty() && o.cc.empty()) return ReportUsage("give at least one recipient with --to");
   if (o.body && o.body_file) return ReportUsage("use --body or --body-file, not both");
+  SmimeSendOptions smime_options;
+  smime_options.sign = o.sign;
+  smime_options.encrypt = o.encrypt;
+  if (strcasecmp(o.cipher.c_str(), "aes128") == 0) {
+    smime_options.cipher = smime::SmimeCipher::kAes128Cbc;
+  } else if (strcasecmp(o.cipher.c_str(), "aes256") != 0) {
+    return ReportUsage("--cipher must be aes256 or aes128");
+  }
   ClientContext context(*o.global);
   ComposeRequest request;
   request.to = o.to;
@@ -85,24 +176,58 @@ int RunSend(const MailOptions& o) {
   }
   Result<HomeSession> session = OpenHomeSession(context);
   if (!session.ok()) return ReportFailure(session.status());
+  std::vector<std::string> recipients = o.to;
+  recipients.insert(recipients.end(), o.cc.begin(), o.cc.end());
+  const std::time_t now = std::time(nullptr);
+
+  // Recipient certificates first: a send that cannot be encrypted for everyone stops
+  // before anything is composed or deposited.
+  std::vector<RecipientCertificate> certificates;
+  if (o.encrypt) {
+    Result<std::unique_ptr<ContactsStore>> store = OpenContacts(context);
+    if (!store.ok()) return ReportFailure(store.status());
+    HomeServerClient* server = session->server.get();
+    DirectoryLookup lookup = [server](const std::string& recipient) -> Result<DirectoryEntry> {
+      NOTESD_ASSIGN_OR_RETURN(nlohmann::json person, server->Get("/api/v1/people/lookup?name=" + UrlEncode(recipient)));
+      DirectoryEntry entry;
+      entry.internet_address = JsonText(person, "internet_address");
+      auto certs = person.find("internet_certificates");
+      if (certs != person.end() && certs->is_array())
+        for (const nlohmann::json& pem : *certs)
+          if (pem.is_string()) entry.certificates_pem.push_back(pem.get<std::string>());
+      return entry;
+    };
+    Result<std::vector<RecipientCertificate>> resolved = ResolveRecipientCertificates(recipients, **store, lookup, now);
+    if (!resolved.ok()) return ReportFailure(resolved.status().code() == StatusCode::kInvalidArgument
+                                                 ? Status(StatusCode::kNotFound, resolved.status().message())
+                                                 : resolved.status());
+    certificates = std::move(resolved).value();
+  }
+
   Result<nlohmann::json> me = session->server->Get("/api/v1/whoami");
   if (!me.ok()) return ReportFailure(me.status());
   std::string address = JsonText(*me, "internet_address");
   request.from_name = AbbreviatedName(JsonText(*me, "name"));
   if (auto slash = request.from_name.find('/'); slash != std::string::npos) request.from_name.resize(slash);
   request.from_address = address.empty() ? JsonText(*me, "name") : address;
-  request.date_seconds = std::time(nullptr);
+  request.date_seconds = now;
   auto random = RandomBytes(12);
   request.unique = random.ok() ? HexEncode(*random) : std::to_string(request.date_seconds);
   Result<std::string> message = ComposeMessage(request);
   if (!message.ok()) return ReportUsage(message.status().message());
-  std::vector<std::string> recipients = o.to;
-  recipients.insert(recipients.end(), o.cc.begin(), o.cc.end());
+  Result<std::string> outgoing = ApplySmime(*message, session->id, certificates, smime_options, now);
+  if (!outgoing.ok()) return ReportFailure(outgoing.status());
   Result<nlohmann::json> deposited = session->server->Post(
-      "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64(*message)}});
+      "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64(*outgoing)}});
   if (!deposited.ok()) return ReportFailure(deposited.status());
-  std::cout << "Message " << JsonText(*deposited, "unid") << " deposited in mail.box on "
-            << session->server->ServerLabel() << " for " << recipients.size() << " recipient(s)\n";
+  std::string how = o.sign && o.encrypt ? "Signed and encrypted message " : o.sign ? "Signed message "
+                                                                        : o.encrypt ? "Encrypted message "
+                                                                                    : "Message ";
+  std::cout << how << JsonText(*deposited, "unid") << " deposited in mail.box on " << session->server->ServerLabel()
+            << " for " << recipients.size() << " recipient(s)\n";
+  for (const RecipientCertificate& r : certificates)
+    std::cout << "  encrypted for " << Sanitize(r.address) << " with " << Sanitize(SubjectText(r.certificate.get()))
+              << " (from your " << r.source << ")\n";
   return kExitOk;
 }
 
@@ -112,6 +237,17 @@ int RunList(const MailOptions& o) {
   if (!session.ok()) return ReportFailure(session.status());
   Result<nlohmann::json> messages = ListMessages(*session);
   if (!messages.ok()) return ReportFailure(messages.status());
+  // S/MIME markers: each message is read (and decrypted) to tell; no trust is judged here.
+  const std::time_t now = std::time(nullptr);
+  smime::SmimeKeys keys = KeysOf(session->id);
+  for (nlohmann::json& m : *messages) {
+    Result<FetchedMessage> fetched = FetchMessage(*session, JsonText(m, "unid"));
+    if (!fetched.ok()) return ReportFailure(fetched.status());
+    Result<smime::SmimeReport> report = smime::ReadMessage(fetched->bytes, keys, {}, now);
+    m["signed"] = report.ok() && report->IsSigned();
+    m["encrypted"] = report.ok() && report->IsEncrypted();
+    m["tampered"] = report.ok() && report->AnyTampered();
+  }
   if (o.json) {
     PrintJson(std::cout, *messages);
     return kExitOk;
@@ -120,66 +256,220 @@ int RunList(const MailOptions& o) {
     std::cout << "No messages.\n";
     return kExitOk;
   }
-  std::printf("%4s  %-16s  %8s  %-30s  %s\n", "#", "Delivered (UTC)", "Size", "From", "Subject");
+  std::printf("%4s  %s %s  %-16s  %8s  %-30s  %s\n", "#", "S", "E", "Delivered (UTC)", "Size", "From", "Subject");
   int number = 0;
+  bool any_tampered = false;
   for (const nlohmann::json& m : *messages) {
     std::string from = Sanitize(JsonText(m, "from")).substr(0, 30);
-    std::printf("%4d  %-16s  %8lld  %-30s  %s\n", ++number, ShortDate(JsonInt(m, "delivered")).c_str(),
-                static_cast<long long>(JsonInt(m, "size")), from.c_str(), Sanitize(JsonText(m, "subject")).c_str());
+    const char* s = JsonBool(m, "tampered") ? "X" : JsonBool(m, "signed") ? "S" : "-";
+    any_tampered = any_tampered || JsonBool(m, "tampered");
+    std::printf("%4d  %s %s  %-16s  %8lld  %-30s  %s\n", ++number, s, JsonBool(m, "encrypted") ? "E" : "-",
+                ShortDate(JsonInt(m, "delivered")).c_str(), static_cast<long long>(JsonInt(m, "size")), from.c_str(),
+                Sanitize(JsonText(m, "subject")).c_str());
   }
+  std::cout << "S = signed, E = encrypted" << (any_tampered ? ", X = signed but TAMPERED" : "") << "\n";
   return kExitOk;
+}
+
+// Asks on the terminal whether to cross-certify; returns "sender", "ca" or "".
+std::string AskTrust(X509* signer, X509* issuing_ca) {
+  std::cerr << "You and signer have no certificates in common; signer cannot be assumed to be trustworthy.\n"
+            << "Create a cross-certificate for\n  [s] the sender's certificate " << Sanitize(SubjectText(signer)) << "\n";
+  if (issuing_ca != nullptr)
+    std::cerr << "  [c] its issuing CA " << Sanitize(SubjectText(issuing_ca))
+              << " (trusts every certificate it issued)\n";
+  std::cerr << "  [n] do not trust\nChoice [n]: ";
+  std::string answer;
+  if (!std::getline(std::cin, answer) || answer.empty()) return "";
+  char c = static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+  if (c == 's') return "sender";
+  if (c == 'c' && issuing_ca != nullptr) return "ca";
+  return "";
 }
 
 int RunRead(const MailOptions& o) {
   if (o.raw && o.out) return ReportUsage("use --raw or --out, not both");
+  if (o.trust && o.no_trust) return ReportUsage("use --trust or --no-trust, not both");
+  std::optional<CrossScope> answer;
+  if (o.trust) {
+    Result<CrossScope> scope = ParseCrossScope(*o.trust);
+    if (!scope.ok()) return ReportUsage("--trust must be sender or ca");
+    answer = *scope;
+  }
   ClientContext context(*o.global);
   Result<HomeSession> session = OpenHomeSession(context);
   if (!session.ok()) return ReportFailure(session.status());
-  std::string unid = o.which;
-  if (unid.size() != 32) {
-    int index = 0;
-    try {
-      index = std::stoi(o.which);
-    } catch (const std::exception&) {
-      return ReportUsage("'" + o.which + "' is neither a message number from `notes mail list` nor a UNID");
-    }
-    Result<nlohmann::json> messages = ListMessages(*session);
-    if (!messages.ok()) return ReportFailure(messages.status());
-    if (index < 1 || static_cast<std::size_t>(index) > messages->size())
-      return ReportFailure(Status::NotFound("no message " + o.which + " (your mail file has " +
-                                            std::to_string(messages->size()) + ")"));
-    unid = JsonText((*messages)[static_cast<std::size_t>(index - 1)], "unid");
-  }
-  Result<nlohmann::json> mail = session->server->Get("/api/v1/mail/messages/" + UrlEncode(unid));
-  if (!mail.ok()) return ReportFailure(mail.status());
-  Result<std::string> bytes = Unbase64(JsonText(*mail, "message_base64"));
-  if (!bytes.ok()) return ReportFailure(bytes.status());
+  Result<std::string> unid = MessageUnid(*session, o.which);
+  if (!unid.ok()) return Usage(unid.status());
+  Result<FetchedMessage> fetched = FetchMessage(*session, *unid);
+  if (!fetched.ok()) return ReportFailure(fetched.status());
+  const std::string& bytes = fetched->bytes;
   if (o.raw) {
-    std::cout.write(bytes->data(), static_cast<std::streamsize>(bytes->size()));
+    std::cout.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
     std::cout.flush();
     return kExitOk;
   }
   if (o.out) {
-    Status written = WriteFileAtomic(*o.out, *bytes, 0600);
+    Status written = WriteFileAtomic(*o.out, bytes, 0600);
     if (!written.ok()) return ReportFailure(written);
-    std::cout << "Wrote " << bytes->size() << " bytes to " << *o.out << "\n";
+    std::cout << "Wrote " << bytes.size() << " bytes to " << *o.out << "\n";
     return kExitOk;
   }
+
+  const std::time_t now = std::time(nullptr);
+  Result<TrustState> trust = LoadTrust(context, session->id);
+  if (!trust.ok()) return ReportFailure(trust.status());
+  Result<JudgedMessage> judged = JudgeMessage(bytes, session->id, trust->sources, now);
+  if (!judged.ok()) return ReportFailure(judged.status());
+
+  // A valid signature from a signer this user does not trust: the cross-certificate
+  // question, as Notes asks it.
+  std::string trust_note;
+  const smime::SignedLayer* signature = judged->FirstSignature();
+  const TrustVerdict* verdict = judged->FirstVerdict();
+  if (signature != nullptr && verdict != nullptr && signature->status == smime::SignatureStatus::kValid &&
+      !verdict->trusted && signature->signer) {
+    if (!answer && !o.no_trust && StdinIsTerminal() && !o.json) {
+      std::string chosen = AskTrust(signature->signer.get(), verdict->issuing_ca.get());
+      if (!chosen.empty()) answer = *ParseCrossScope(chosen);
+    }
+    if (answer) {
+      X509* subject = *answer == CrossScope::kCa ? verdict->issuing_ca.get() : signature->signer.get();
+      if (subject == nullptr)
+        return ReportFailure(Status::NotFound(
+            "the message does not carry the certificate of the signer's CA (" + IssuerText(signature->signer.get()) +
+            "): cross-certify the sender with --trust sender"));
+      Result<CrossCertificateRecord> made =
+          trust->store->AddCrossCertificate(subject, *answer, session->id, TimeMicros{now} * 1'000'000);
+      if (!made.ok()) return ReportFailure(made.status());
+      trust_note = "Created a cross-certificate for " + std::string(*answer == CrossScope::kCa ? "the CA " : "the sender ") +
+                   SubjectText(subject) + " in names.nsf";
+      if (Status reloaded = ReloadTrust(*trust, session->id); !reloaded.ok()) return ReportFailure(reloaded);
+      judged = JudgeMessage(bytes, session->id, trust->sources, now);
+      if (!judged.ok()) return ReportFailure(judged.status());
+    } else if (o.no_trust) {
+      trust_note = "Not trusted: you chose not to create a cross-certificate.";
+    } else {
+      trust_note = "To trust this signer, read the message again with --trust sender (this certificate only) or "
+                   "--trust ca (every certificate its CA issued); `notes contacts cross-certs` lists what you trust.";
+    }
+  }
+
+  const smime::SmimeReport& report = judged->report;
+  const bool tampered = report.AnyTampered();
   if (o.json) {
-    PrintJson(std::cout, *mail);
+    nlohmann::json out = fetched->summary;
+    out["smime"] = SmimeJson(*judged, trust->contacts);
+    if (!trust_note.empty()) out["smime"]["note"] = trust_note;
+    if (report.content_available && !report.layers.empty() && !tampered) {
+      smime::MessageContent content = smime::ExtractContent(report.content);
+      out["text"] = content.text;
+      nlohmann::json attachments = nlohmann::json::array();
+      for (const smime::ContentAttachment& a : content.attachments)
+        attachments.push_back({{"file_name", a.file_name}, {"content_type", a.content_type}, {"size", a.bytes.size()}});
+      out["attachments"] = attachments;
+    }
+    PrintJson(std::cout, out);
+    return tampered ? kExitFailed : kExitOk;
+  }
+  Fields fields = {{"From", Sanitize(JsonText(fetched->summary, "from"))},
+                   {"Subject", Sanitize(JsonText(fetched->summary, "subject"))},
+                   {"Delivered", ShortDate(JsonInt(fetched->summary, "delivered")) + " UTC"},
+                   {"Size", std::to_string(JsonInt(fetched->summary, "size")) + " bytes"},
+                   {"UNID", JsonText(fetched->summary, "unid")}};
+  for (auto& line : DescribeSmime(*judged, trust->contacts)) fields.push_back(std::move(line));
+  PrintFields(std::cout, fields);
+  if (!trust_note.empty()) std::cout << trust_note << "\n";
+  if (tampered) {
+    std::cerr << "notes: message " << o.which << " has been TAMPERED with: its content is not shown\n";
+    return kExitFailed;
+  }
+  if (report.layers.empty()) {
+    std::cout << "\n" << SanitizeOutput(bytes);
+    if (!bytes.ends_with("\n")) std::cout << "\n";
     return kExitOk;
   }
-  PrintFields(std::cout, {{"From", Sanitize(JsonText(*mail, "from"))},
-                          {"Subject", Sanitize(JsonText(*mail, "subject"))},
-                          {"Delivered", ShortDate(JsonInt(*mail, "delivered")) + " UTC"},
-                          {"Size", std::to_string(JsonInt(*mail, "size")) + " bytes"},
-                          {"UNID", JsonText(*mail, "unid")}});
-  std::cout << "\n" << SanitizeOutput(*bytes);
-  if (!bytes->ends_with("\n")) std::cout << "\n";
+  if (!report.content_available) {
+    std::cerr << "notes: message " << o.which << " cannot be opened with your ID\n";
+    return kExitFailed;
+  }
+  smime::MessageContent content = smime::ExtractContent(report.content);
+  std::cout << "\n" << SanitizeOutput(content.text.empty() ? content.html : content.text);
+  if (!content.text.ends_with("\n")) std::cout << "\n";
+  for (const smime::ContentAttachment& a : content.attachments)
+    std::cout << "Attachment: " << Sanitize(a.file_name.empty() ? "(unnamed)" : a.file_name) << " ("
+              << Sanitize(a.content_type) << ", " << a.bytes.size() << " bytes)\n";
   return kExitOk;
 }
 
+// The display name of a From field ("Outside Person" <op@x>, Op <op@x>); "" when none.
+std::string DisplayName(const std::string& from) {
+  auto angle = from.find('<');
+  if (angle == std::string::npos) return "";
+  std::string name = from.substr(0, angle);
+  while (!name.empty() && (name.back() == ' ' || name.back() == '\t')) name.pop_back();
+  while (!name.empty() && (name.front() == ' ' || name.front() == '\t')) name.erase(0, 1);
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+  return name;
+}
+
 }  // namespace
+
+int RunAddSender(const GlobalOptions& global, const std::string& which, bool include_x509, bool json) {
+  ClientContext context(global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  Result<std::string> unid = MessageUnid(*session, which);
+  if (!unid.ok()) return Usage(unid.status());
+  Result<FetchedMessage> fetched = FetchMessage(*session, *unid);
+  if (!fetched.ok()) return ReportFailure(fetched.status());
+  Result<smime::SmimeReport> report =
+      smime::ReadMessage(fetched->bytes, KeysOf(session->id), session->id.TrustAnchors(), std::time(nullptr));
+  if (!report.ok()) return ReportFailure(report.status());
+  smime::MimeEntity outer = smime::MimeEntity::Parse(fetched->bytes);
+  std::string address = report->from_address;
+  std::string name = DisplayName(outer.Header("From").value_or(""));
+  if (address.empty()) return ReportFailure(Status::InvalidArgument("message " + which + " has no From address"));
+  if (name.empty()) name = address;
+
+  std::vector<X509*> certificates;
+  if (include_x509) {
+    const smime::SignedLayer* signature = nullptr;
+    for (const smime::SmimeLayer& layer : report->layers)
+      if (layer.kind == smime::LayerKind::kSigned) signature = &layer.signature;
+    if (signature == nullptr)
+      return ReportFailure(Status::NotFound("message " + which +
+                                            " is not signed, so it carries no X.509 certificate (a contact without "
+                                            "one: drop --include-x509)"));
+    if (signature->status == smime::SignatureStatus::kTampered)
+      return ReportFailure(Status::PermissionDenied("message " + which +
+                                                    " has been tampered with: its certificate is not stored"));
+    if (!signature->signer)
+      return ReportFailure(Status::NotFound("message " + which + "'s signature does not include the signer's certificate"));
+    certificates.push_back(signature->signer.get());
+    if (!signature->signer_matches_from)
+      std::cerr << "notes: warning: the signer's certificate does not name the From address " << Sanitize(address)
+                << "\n";
+  }
+  Result<std::unique_ptr<ContactsStore>> store = OpenContacts(context);
+  if (!store.ok()) return ReportFailure(store.status());
+  Result<ContactsStore::SenderResult> added = (*store)->AddSender(name, address, certificates);
+  if (!added.ok()) return ReportFailure(added.status());
+  if (json) {
+    nlohmann::json out = ContactJson(added->contact);
+    out["created"] = added->created;
+    out["certificates_added"] = added->certificates_added;
+    PrintJson(std::cout, out);
+    return kExitOk;
+  }
+  std::cout << (added->created ? "Added " : "Updated ") << Sanitize(added->contact.full_name) << " <"
+            << Sanitize(address) << "> " << (added->created ? "to" : "in") << " your contacts";
+  if (include_x509)
+    std::cout << " with " << added->certificates_added << " new X.509 certificate(s) (issued by "
+              << Sanitize(IssuedBy(certificates.front())) << ")";
+  std::cout << "\n";
+  return kExitOk;
+}
 
 void AddMailCommands(CLI::App& app, CommandLine& line) {
   CLI::App* mail = app.add_subcommand("mail", "Send mail and read your mail file on the home server");
@@ -187,13 +477,16 @@ void AddMailCommands(CLI::App& app, CommandLine& line) {
   auto options = std::make_shared<MailOptions>();
   options->global = &line.global;
 
-  CLI::App* send = mail->add_subcommand("send", "Send a plain message (deposited in the server's mail.box)");
+  CLI::App* send = mail->add_subcommand("send", "Send a message (deposited in the server's mail.box)");
   send->add_option("--to", options->to, "Recipient: Internet address, Notes name or group (repeatable)");
   send->add_option("--cc", options->cc, "Copy recipient (repeatable)");
   send->add_option("--subject", options->subject, "Subject")->required();
   AddOptional(send, "--body", options->body, "Message text");
   AddOptional(send, "--body-file,--file", options->body_file, "Read the message text from FILE");
   send->add_option("--attach", options->attach, "Attach FILE (repeatable)")->check(CLI::ExistingFile);
+  send->add_flag("--sign", options->sign, "Sign (S/MIME multipart/signed with your Internet certificate)");
+  send->add_flag("--encrypt", options->encrypt, "Encrypt (S/MIME) for every recipient and for you");
+  send->add_option("--cipher", options->cipher, "Encryption cipher: aes256 (default) or aes128");
   OnRun(send, line, [options] { return RunSend(*options); });
 
   CLI::App* list = mail->add_subcommand("list", "List the messages in your mail file, oldest first");
@@ -204,7 +497,10 @@ void AddMailCommands(CLI::App& app, CommandLine& line) {
   read->add_option("MESSAGE", options->which, "Its number in `notes mail list`, or its UNID")->required();
   read->add_flag("--raw", options->raw, "Write the message's RFC 5322 bytes to stdout exactly as stored");
   AddOptional(read, "--out", options->out, "Write the message's bytes to FILE");
-  read->add_flag("--json", options->json, "Print JSON (the server's answer)");
+  read->add_flag("--json", options->json, "Print JSON (the server's answer and the S/MIME status)");
+  AddOptional(read, "--trust", options->trust,
+              "Trust an untrusted signer: create a cross-certificate for the 'sender' or its 'ca'");
+  read->add_flag("--no-trust", options->no_trust, "Do not create a cross-certificate for an untrusted signer");
   OnRun(read, line, [options] { return RunRead(*options); });
 }
 

@@ -116,6 +116,7 @@ int RunNotes(int argc, char** argv) {
   AddPeopleCommands(app, line);
   AddAdminCommands(app, line);
   AddMailCommands(app, line);
+  AddContactsCommands(app, line);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& error) {

@@ -32,6 +32,7 @@ void AddSetupCommands(CLI::App& app, CommandLine& line);   // notes setup, notes
 void AddPeopleCommands(CLI::App& app, CommandLine& line);  // notes people show
 void AddAdminCommands(CLI::App& app, CommandLine& line);   // notes admin console|register|...
 void AddMailCommands(CLI::App& app, CommandLine& line);    // notes mail send|list|read
+void AddContactsCommands(CLI::App& app, CommandLine& line);  // notes contacts ... (local names.nsf)
 
 // Makes `sub` the selected command's action when it is parsed.
 void OnRun(CLI::App* sub, CommandLine& line, std::function<int()> action);
