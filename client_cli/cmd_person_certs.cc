@@ -49,7 +49,7 @@ std::string ProgressLine(const nlohmann::json& progress) {
          " done, " + std::to_string(JsonInt(progress, "failed")) + " failed";
 }
 
-// Polls the batch until nothing is pending (or the timeout passes: Unavailable).
+// Polls the batch until nothing is pending, or the timeout passes (then "timed_out" is set).
 Result<nlohmann::json> WaitForBatch(HomeServerClient& server, const std::string& batch, double timeout, bool quiet) {
   auto start = std::chrono::steady_clock::now();
   std::string last_line;
@@ -60,10 +60,10 @@ Result<nlohmann::json> WaitForBatch(HomeServerClient& server, const std::string&
     last_line = line;
     if (JsonInt(progress, "pending") == 0) return progress;
     std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
-    if (timeout > 0 && waited.count() >= timeout)
-      return Status::Unavailable("batch " + batch + " still has " + std::to_string(JsonInt(progress, "pending")) +
-                                 " pending requests after " + std::to_string(static_cast<int>(timeout)) +
-                                 " s; AdminP works on them at its next interval (TELL ADMINP PROCESS PEOPLE hurries it)");
+    if (timeout > 0 && waited.count() >= timeout) {
+      progress["timed_out"] = true;  // the caller reports it: the batch goes on without us
+      return progress;
+    }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
 }
@@ -94,6 +94,12 @@ int RunAddInternetCert(const AddCertOptions& options) {
     nlohmann::json out = *posted;
     out["progress"] = *progress;
     PrintJson(std::cout, out);
+  }
+  if (progress->value("timed_out", false)) {
+    std::cerr << "notes: batch " << Sanitize(batch) << " still has " << JsonInt(*progress, "pending")
+              << " pending request(s) after " << static_cast<int>(options.timeout)
+              << " s; AdminP works on them at its next interval (TELL ADMINP PROCESS PEOPLE hurries it)\n";
+    return kExitFailed;
   }
   if (JsonInt(*progress, "failed") == 0) return kExitOk;
   std::cerr << "notes: " << JsonInt(*progress, "failed") << " request(s) of batch " << Sanitize(batch) << " failed:\n";
