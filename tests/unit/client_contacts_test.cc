@@ -20,14 +20,8 @@ constexpr std::time_t kNow = 1'700'000'000;  // 2023-11-14 22:13:20 UTC
 constexpr std::time_t kYear = 365 * 24 * 60 * 60;
 constexpr TimeMicros kNowMicros = TimeMicros{kNow} * 1'000'000;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
-
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
+using testing::Must;
+using testing::Name;
 
 // A CA (self-signed, or under `parent`) that issues S/MIME certificates.
 struct Ca {

@@ -12,6 +12,8 @@
 #include "core/crypto.h"
 #include "core/id_file.h"
 #include "core/x509_certs.h"
+#include "tests/unit/test_internet_ca.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd::client {
 namespace {
@@ -19,41 +21,16 @@ namespace {
 constexpr std::time_t kNow = 1'700'000'000;
 constexpr std::time_t kYear = 365 * 24 * 60 * 60;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
+using testing::Must;
+using testing::Name;
 
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
-
-struct InternetCa {
-  EvpPkeyPtr key = Must(GenerateKey(KeySpec::EcdsaP256()));
-  X509Ptr cert;
-  explicit InternetCa(const std::string& name) {
-    CertRequest request;
-    request.subject = Name(name);
-    request.public_key = key.get();
-    request.not_before = kNow;
-    request.not_after = kNow + 5 * kYear;
-    request.is_ca = true;
-    request.key_usage = kKeyUsageKeyCertSign | kKeyUsageCrlSign;
-    cert = Must(IssueCertificate(request, key.get(), nullptr));
-  }
+// An Internet CA; its certificates are Jane's (Jane Doe/Acme), valid a year.
+struct InternetCa : testing::TestInternetCa {
+  explicit InternetCa(const std::string& name) : TestInternetCa(name, kNow) {}
   std::string IssuePem(EVP_PKEY* subject_key, const std::string& serial, std::time_t not_before) {
-    CertRequest request;
-    request.subject = Name("CN=Jane Doe/O=Acme");
-    request.public_key = subject_key;
-    request.serial_hex = serial;
-    request.not_before = not_before;
-    request.not_after = not_before + kYear;
-    request.key_usage = kKeyUsageDigitalSignature | kKeyUsageKeyEncipherment;
-    request.extended_key_usage = kExtKeyUsageEmailProtection;
-    request.emails = {"jane@acme.example"};
-    return Must(CertificateToPem(Must(IssueCertificate(request, key.get(), cert.get())).get()));
+    return TestInternetCa::IssuePem(subject_key, {.serial_hex = serial, .not_before = not_before,
+                                                  .not_after = not_before + kYear});
   }
-  std::string RootPem() { return Must(CertificateToPem(cert.get())); }
 };
 
 struct Fixture {

@@ -10,6 +10,8 @@
 #include "core/crypto.h"
 #include "core/id_file.h"
 #include "core/x509_certs.h"
+#include "tests/unit/test_internet_ca.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd::client {
 namespace {
@@ -17,40 +19,14 @@ namespace {
 constexpr std::time_t kNow = 1'700'000'000;  // 2023-11-14 22:13:20 UTC
 constexpr std::time_t kYear = 365 * 24 * 60 * 60;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
+using testing::Must;
+using testing::Name;
 
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
-
-// An Internet CA certificate (self-signed) and its key.
-struct InternetCa {
-  EvpPkeyPtr key = Must(GenerateKey(KeySpec::EcdsaP256()));
-  X509Ptr cert;
-  explicit InternetCa(const std::string& name) {
-    CertRequest request;
-    request.subject = Name(name);
-    request.public_key = key.get();
-    request.not_before = kNow;
-    request.not_after = kNow + 5 * kYear;
-    request.is_ca = true;
-    request.key_usage = kKeyUsageKeyCertSign | kKeyUsageCrlSign;
-    cert = Must(IssueCertificate(request, key.get(), nullptr));
-  }
+// An Internet CA, and certificates from it valid for a year from kNow.
+struct InternetCa : testing::TestInternetCa {
+  explicit InternetCa(const std::string& name) : TestInternetCa(name, kNow) {}
   X509Ptr Issue(EVP_PKEY* subject_key, const std::string& subject, const std::string& email, std::uint32_t usage) {
-    CertRequest request;
-    request.subject = Name(subject);
-    request.public_key = subject_key;
-    request.serial_hex = "0A1B2C";
-    request.not_before = kNow;
-    request.not_after = kNow + kYear;
-    request.key_usage = usage;
-    request.extended_key_usage = kExtKeyUsageEmailProtection;
-    request.emails = {email};
-    return Must(IssueCertificate(request, key.get(), cert.get()));
+    return TestInternetCa::Issue(subject_key, {subject, email, "0A1B2C", kNow, kNow + kYear, usage});
   }
 };
 

@@ -18,20 +18,15 @@
 #include "client_cli/home_server_client.h"
 #include "core/id_file.h"
 #include "core/x509_certs.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd::client {
 namespace {
 
 constexpr std::time_t kDay = 24 * 60 * 60;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
-
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
+using testing::Must;
+using testing::Name;
 
 IdFile Make(const std::string& name, IdKind kind, const IdFile* certifier) {
   std::time_t now = std::time(nullptr);

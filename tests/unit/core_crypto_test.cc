@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/hier_name.h"
 #include "core/x509_certs.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd {
 namespace {
@@ -17,14 +18,8 @@ namespace {
 constexpr std::time_t kNow = 1'700'000'000;  // 2023-11-14, a fixed test clock.
 constexpr std::time_t kDay = 24 * 60 * 60;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
-
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
+using testing::Must;
+using testing::Name;
 
 // Keys are slow to make (RSA especially): one per spec for the whole binary.
 EVP_PKEY* SharedKey(const std::string& spec) {

@@ -13,6 +13,7 @@
 #include "core/crypto.h"
 #include "core/id_file.h"
 #include "core/x509_certs.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd {
 namespace {
@@ -22,14 +23,8 @@ namespace fs = std::filesystem;
 constexpr std::time_t kNow = 1'700'000'000;
 constexpr std::time_t kYear = 365 * 24 * 60 * 60;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
-
-HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
+using testing::Must;
+using testing::Name;
 
 // A fresh directory under the system temp dir, removed with everything in it.
 class TempDir {

@@ -19,18 +19,14 @@
 #include "core/note.h"
 #include "core/nsf_database.h"
 #include "core/nsf_dump.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
+using testing::Must;
 
 // The Status of a Result: Ok when it holds a value (not relying on what status()
 // reports for a success, which has changed in core/status.h).

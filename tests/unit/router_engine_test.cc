@@ -17,18 +17,14 @@
 #include "router/mail_store.h"
 #include "router/recipient_resolver.h"
 #include "router/router_engine.h"
+#include "tests/unit/unit_test_support.h"
 
 namespace notesd {
 namespace {
 
 namespace fs = std::filesystem;
 
-template <typename T>
-T Must(Result<T> result) {
-  INFO(result.status().ToString());
-  REQUIRE(result.ok());
-  return std::move(result).value();
-}
+using testing::Must;
 
 class TestClock final : public Clock {
  public:

@@ -1,5 +1,6 @@
 // tests/unit/unit_test_support.h — fixtures several unit test files share: a temporary
-// directory removed afterwards, and the cheap ID-file KDF for tests that make many IDs.
+// directory removed afterwards, the cheap ID-file KDF for tests that make many IDs, and
+// Must / Name for results a test requires to be ok.
 #pragma once
 
 #include <unistd.h>
@@ -9,8 +10,25 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <utility>
+
+#include <catch2/catch.hpp>
+
+#include "core/hier_name.h"
+#include "core/status.h"
 
 namespace notesd::testing {
+
+// The value of a result the test needs; fails the test (with the error) otherwise.
+template <typename T>
+T Must(Result<T> result) {
+  INFO(result.status().ToString());
+  REQUIRE(result.ok());
+  return std::move(result).value();
+}
+
+// A Notes name the test writes out, e.g. Name("CN=Jane Doe/O=Acme").
+inline HierName Name(const std::string& text) { return Must(HierName::Parse(text)); }
 
 // A fresh directory under the system temp directory, removed with everything in it.
 struct TempDir {
