@@ -13,13 +13,16 @@ every byte (tests/support/mail_harness.py).
     and decrypts (DECRYPTION_OKAY) with the outside person's key.
  2. us -> openssl: the same messages with `openssl smime` and `openssl cms`.
  3. gpgsm -> us: detached signature in a multipart/signed built with `email`, valid but
-    untrusted, then trusted after `--trust ca`; encrypted and signed-then-encrypted to
-    Jane's exported certificate, decrypted by `notes mail read`.
+    untrusted, then trusted after `--trust ca` (also gpgsm's default signature without
+    the root, which alone cannot be CA-cross-certified); opaque signed-data with 8-bit
+    UTF-8 text; encrypted and signed-then-encrypted to Jane's exported certificate,
+    decrypted by `notes mail read`.
  4. openssl -> us: `openssl cms -encrypt -aes256`, `openssl smime -encrypt`, sign then
     encrypt.
  5. s-nail -> us over SMTP: plain, signed (its micalg=SHA512, folded headers, QP
     `=46rom`), and encrypted (no smime-type parameter).
- 6. One changed byte in gpgsm- and openssl-signed mail: `notes mail read` exits 1, TAMPERED.
+ 6. One changed byte in gpgsm-, openssl- and s-nail-signed mail: `notes mail read` exits
+    1, TAMPERED.
 
 The tests share one server and one set of keys (made once in setUpClass); test 3 creates
 the cross-certificate the later ones benefit from, but each test asserts only what holds
@@ -172,6 +175,10 @@ class SmimeInteropTest(unittest.TestCase):
         cls.pki = OutsidePki(os.path.join(cls.tmp.path, "outside"))
         cls.outside_cert, cls.outside_key = cls.pki.person("outside", "Outside Person", OUTSIDE)
         p12 = cls.pki.legacy_pkcs12("outside", cls.outside_cert, cls.outside_key, "outside-pw")
+        cls.snail_signer = cls.pki.path("s-nail-signer.pem")  # s-nail wants key and certificate in one file
+        with open(cls.outside_key, "rb") as key, open(cls.outside_cert, "rb") as cert, \
+                open(cls.snail_signer, "wb") as both:
+            both.write(key.read() + cert.read())
         cls.must("contacts", "add", "Outside Person", "--email", OUTSIDE)
         cls.must("contacts", "import-cert", "Outside Person", cls.outside_cert)
 
@@ -247,6 +254,8 @@ class SmimeInteropTest(unittest.TestCase):
         flags = [f"--{k}" for k in kind.split("+")]
         text = f"Dear outside person,\nthis is {kind}.\nFrom Jane, with a line starting with From.\n"
         out = self.must("mail", "send", "--to", OUTSIDE, "--subject", subject, "--body", text, *flags)
+        if "encrypt" in kind:
+            self.assertIn("(from your contacts)", out)  # the outside person's certificate
         got = wait_until(lambda: [m for m in self.sink.received() if f"Subject: {subject}".encode() in m[2]],
                          timeout=30)
         self.assertTrue(got, f"the Router never relayed '{subject}':\n{self.server.output()[-3000:]}")
@@ -324,17 +333,30 @@ class SmimeInteropTest(unittest.TestCase):
 
     # ---- 3. gpgsm -> us ----------------------------------------------------------------
 
-    def gpgsm_signed(self, subject, text):
-        """A multipart/signed message with gpgsm's detached signature (every certificate
-        including the root, as `openssl -certfile root` does), built with `email`."""
+    def gpgsm_signed(self, subject, text, include_certs="-1"):
+        """A multipart/signed message with gpgsm's detached signature, built with `email`.
+        include_certs -1: every certificate including the root (as `openssl -certfile
+        root`); gpgsm's default -2 leaves the root out."""
         signed_bytes, part = entity(text)
-        der, _ = self.gpgsm.checked("--include-certs", "-1", "--detach-sign", self.file("to-sign.txt", signed_bytes))
+        der, _ = self.gpgsm.checked("--include-certs", include_certs, "--detach-sign",
+                                    self.file("to-sign.txt", signed_bytes))
         message = with_headers(multipart_signed(part, signed_bytes, der), subject)
         raw = message.as_bytes(policy=SMTP_POLICY)
         self.assertIn(signed_bytes, raw)  # the generator kept the signed part byte for byte
         return raw, message
 
     def test_3_gpgsm_mail_reads_in_notes_untrusted_then_trusted_and_decrypts(self):
+        # gpgsm's default leaves the root out: valid, untrusted, and no CA to cross-certify.
+        no_root = self.deliver(self.gpgsm_signed("Signed with gpgsm, no root", "Root left out.\n", "-2")[0],
+                               "Signed with gpgsm, no root")
+        out, _ = self.read(no_root, "--no-trust")
+        self.assertRegex(out, r"Signature:\s+valid")
+        self.assertRegex(out, r"Signer trusted:\s+no")
+        self.assertIn("Root left out.", out)
+        rc, out, err = self.notes("mail", "read", no_root, "--trust", "ca")
+        self.assertEqual(rc, 1, out + err)
+        self.assertIn("does not carry the certificate of the signer's CA", err)
+
         # Signed: valid but untrusted, then trusted through a cross-certificate for the CA.
         unid = self.deliver(self.gpgsm_signed("Signed with gpgsm", "Hello Jane, signed by gpgsm.\n")[0],
                             "Signed with gpgsm")
@@ -351,6 +373,28 @@ class SmimeInteropTest(unittest.TestCase):
         out, _ = self.read(unid, "--json")
         layer = json.loads(out)["smime"]["layers"][0]
         self.assertTrue(layer["valid"] and layer["trusted"] and layer["signer_matches_from"], layer)
+
+        # gpgsm's default signature (no root) read earlier: now the cross-certified CA anchors it.
+        out, _ = self.read(no_root)
+        self.assertRegex(out, r"Signature:\s+valid")
+        self.assertRegex(out, r"Signer trusted:\s+yes, your cross-certificate for the CA CN=VerisignClass1")
+
+        # Opaque signed-data (gpgsm --sign: BER, indefinite lengths, content inside), UTF-8 8bit.
+        inner = MIMEText("Gr\u00fc\u00dfe, opaque from gpgsm.\n", "plain", "utf-8")
+        del inner["MIME-Version"]
+        inner.replace_header("Content-Transfer-Encoding", "8bit")
+        inner.set_payload("Gr\u00fc\u00dfe, opaque from gpgsm.\n".encode(), "utf-8")
+        inner_bytes = inner.as_bytes(policy=SMTP_POLICY)
+        der, _ = self.gpgsm.checked("--include-certs", "-1", "--sign", self.file("opaque.txt", inner_bytes))
+        part = MIMEApplication(der, "pkcs7-mime", name="smime.p7m")
+        part.set_param("smime-type", "signed-data")
+        part.add_header("Content-Disposition", "attachment", filename="smime.p7m")
+        unid = self.deliver(with_headers(part, "Opaque signed with gpgsm").as_bytes(policy=SMTP_POLICY),
+                            "Opaque signed with gpgsm")
+        out, _ = self.read(unid)
+        self.assertRegex(out, r"Signature:\s+valid")
+        self.assertRegex(out, r"Signer trusted:\s+yes")
+        self.assertIn("Gr\u00fc\u00dfe, opaque from gpgsm.", out)
 
         # Encrypted to Jane's exported certificate (gpgsm finds it by her address).
         plain_bytes, _ = entity("Only Jane can read this (gpgsm).\n")
@@ -409,18 +453,19 @@ class SmimeInteropTest(unittest.TestCase):
 
     # ---- 5. s-nail -> us ---------------------------------------------------------------
 
-    def s_nail(self, subject, text, *settings):
-        """s-nail sends `text` to Jane through our SMTP listener (no rc files, no home)."""
+    def s_nail(self, subject, text, *settings, port=None):
+        """s-nail sends `text` to Jane through our SMTP listener (or the sink on `port`: then
+        returns nothing); no rc files, its own home."""
         home = os.path.join(self.tmp.path, "s-nail-home")
         os.makedirs(home, exist_ok=True)
         env = {"PATH": os.environ["PATH"], "HOME": home, "LC_ALL": "C.UTF-8", "MAILRC": "/dev/null"}
         done = subprocess.run(["s-nail", "-:/", "-#", "-S", "v15-compat", "-S", "nosave",
-                               "-S", f"DEAD={home}/dead.letter", "-S", f"mta=smtp://127.0.0.1:{self.smtp_port}",
+                               "-S", f"DEAD={home}/dead.letter", "-S", f"mta=smtp://127.0.0.1:{port or self.smtp_port}",
                                "-S", "smtp-auth=none", "-S", "hostname=client.example.org",
                                "-S", f"from={OUTSIDE_FROM}", *settings, "-s", subject, JANE],
                               input=text.encode(), capture_output=True, env=env, timeout=60)
         self.assertEqual(done.returncode, 0, done.stdout.decode() + done.stderr.decode())
-        return self.wait_in_inbox(subject)
+        return None if port else self.wait_in_inbox(subject)
 
     def test_5_s_nail_mail_over_smtp_reads_in_notes(self):
         text = "Hello from s-nail.\nFrom here on, a line that mbox would quote.\n.\nThe end.\n"
@@ -429,9 +474,8 @@ class SmimeInteropTest(unittest.TestCase):
         self.assertRegex(out, r"Signed:\s+no")
         self.assertIn("From here on, a line that mbox would quote.", out)
 
-        with open(self.outside_key, "rb") as key, open(self.outside_cert, "rb") as cert:
-            signer = self.file("s-nail-signer.pem", key.read() + cert.read())  # s-nail wants both in one file
-        unid = self.s_nail("Signed with s-nail", text, "-S", "smime-sign", "-S", f"smime-sign-cert={signer}")
+        unid = self.s_nail("Signed with s-nail", text, "-S", "smime-sign", "-S",
+                           f"smime-sign-cert={self.snail_signer}")
         rc, raw, err = self.notes("mail", "read", unid, "--raw")
         self.assertEqual(rc, 0, err)
         self.assertIn("micalg=SHA", raw)  # s-nail's own form (not "sha-256") reached us unchanged
@@ -443,7 +487,7 @@ class SmimeInteropTest(unittest.TestCase):
         self.assertIn("From here on, a line that mbox would quote.", out)
 
         unid = self.s_nail("Signed and encrypted with s-nail", text, "-S", "smime-sign", "-S",
-                           f"smime-sign-cert={signer}", "-S", f"smime-encrypt-{JANE}={self.jane_cert}")
+                           f"smime-sign-cert={self.snail_signer}", "-S", f"smime-encrypt-{JANE}={self.jane_cert}")
         out, _ = self.read(unid, "--no-trust")
         self.assertRegex(out, r"Encrypted:\s+yes, decrypted with your ID")
         self.assertRegex(out, r"Signature:\s+valid")
@@ -476,6 +520,17 @@ class SmimeInteropTest(unittest.TestCase):
             changed = raw.replace(b"Pay 100 euros", b"Pay 900 euros", 1)
             self.assertEqual(sum(a != b for a, b in zip(raw, changed)), 1)
             self.assert_tampered(self.deliver(changed, subject))
+
+        # s-nail's signed quoted-printable mail, caught at the sink and changed by one byte.
+        subject = "Tampered s-nail mail"
+        self.s_nail(subject, "Pay 100 euros to the usual account.\n", "-S", "smime-sign", "-S",
+                    f"smime-sign-cert={self.snail_signer}", port=self.sink_port)
+        got = wait_until(lambda: [m for m in self.sink.received() if f"Subject: {subject}".encode() in m[2]])
+        self.assertTrue(got)
+        raw = got[0][2]
+        changed = raw.replace(b"Pay 100 euros", b"Pay 900 euros", 1)
+        self.assertEqual(sum(a != b for a, b in zip(raw, changed)), 1)
+        self.assert_tampered(self.deliver(changed, subject))
 
 
 if __name__ == "__main__":
