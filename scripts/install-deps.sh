@@ -7,7 +7,7 @@ PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libssl-dev openssl liblmdb-dev lmdb-utils libboost-dev libcpp-httplib-dev
   nlohmann-json3-dev libcli11-dev libedit-dev catch2
-  python3 python3-cryptography curl swaks gpgsm gnupg s-nail
+  python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
 )
 
 missing=()
