@@ -30,6 +30,12 @@ constexpr ConfigKey kCaRefreshMinutes{"CA_RefreshMinutes", ConfigType::kInt, "72
                                       "CA", false};
 const std::array<ConfigKey, 3> kCaKeys = {kCaRefreshMinutes, kCaCrlBaseUrl, kHttpCrlPort};
 
+// A console answer built line by line, without the newline after its last line.
+std::string WithoutFinalNewline(std::string text) {
+  if (!text.empty() && text.back() == '\n') text.pop_back();
+  return text;
+}
+
 std::string Time(std::time_t seconds) { return IsoTime(static_cast<TimeMicros>(seconds) * 1'000'000); }
 
 struct CaCertifier {
@@ -284,9 +290,7 @@ class CaTask final : public Task {
       }
       out << "\n";
     }
-    std::string text = out.str();
-    text.pop_back();
-    return text;
+    return WithoutFinalNewline(out.str());
   }
 
   // The certifiers a <n> argument names: a number, a name, or "*".
@@ -330,9 +334,7 @@ class CaTask final : public Task {
       }
     }
     if (!any) return last.ok() ? Status::InvalidArgument("nothing to activate") : last;
-    std::string text = out.str();
-    text.pop_back();
-    return text;
+    return WithoutFinalNewline(out.str());
   }
 
   Result<std::string> DeactivateCommand(const std::vector<std::string>& args) {
@@ -345,9 +347,7 @@ class CaTask final : public Task {
       out << "CA Process: Deactivated " << certifier->Name() << " (TELL CA ACTIVATE " << certifier->number
           << " <password> to reactivate)\n";
     }
-    std::string text = out.str();
-    text.pop_back();
-    return text;
+    return WithoutFinalNewline(out.str());
   }
 
   Status ExpectIdFileWord(const std::vector<std::string>& args, const char* verb) {
@@ -396,8 +396,7 @@ class CaTask final : public Task {
     }
     std::string text = out.str();
     if (text.empty()) return std::string("CA Process: No certifiers");
-    text.pop_back();
-    return text;
+    return WithoutFinalNewline(text);
   }
 
   Result<std::string> CrlCommand(const std::vector<std::string>& args) {
@@ -413,8 +412,7 @@ class CaTask final : public Task {
         continue;
       }
       if (what == "ISSUE") {
-        NOTESD_ASSIGN_OR_RETURN(CrlRecord crl, IssueCrlLocked(*certifier, false));
-        out << "CA Process: Issued non-regular CRL #" << crl.number << " of " << certifier->Name() << "\n";
+        NOTESD_RETURN_IF_ERROR(IssueCrlLocked(*certifier, false).status());
         continue;
       }
       std::optional<bool> kind;
@@ -431,9 +429,7 @@ class CaTask final : public Task {
             << crl->revoked_count << " revoked certificate(s)\n";
       }
     }
-    std::string text = out.str();
-    text.pop_back();
-    return text;
+    return WithoutFinalNewline(out.str());
   }
 
   TaskContext& context_;
