@@ -58,6 +58,11 @@ def openssl(*args, input=None, check=True):
     return run(["openssl", *args], input=input, check=check, what="openssl")
 
 
+def read_text(path):
+    with open(path) as f:
+        return f.read()
+
+
 def crlf(data):
     return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
 
