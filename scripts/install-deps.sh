@@ -8,6 +8,10 @@ PACKAGES=(
   libssl-dev openssl liblmdb-dev lmdb-utils libboost-dev libcpp-httplib-dev
   nlohmann-json3-dev libcli11-dev libedit-dev catch2
   python3 curl swaks
+  # The outside world of the S/MIME interop tests (tests/integration/test_smime_interop.py,
+  # tests/unit/smime_interop_test.cc): GnuPG's gpgsm with its agent (a Recommends only,
+  # so named here) and the s-nail mail program.
+  gpgsm gpg-agent gpgconf s-nail
 )
 
 missing=()

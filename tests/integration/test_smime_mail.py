@@ -23,45 +23,10 @@ import unittest
 
 from mail_harness import SmtpSink, make_self_signed, set_ini, wait_until
 from notesd_harness import FAST_KDF_ENV, Server, TempDir, binary, free_port, setup_server
+from smime_harness import OutsidePki, crlf, openssl
 
 OUTSIDE = "outside@example.org"
 JANE = "jane@acme.example"
-
-
-def openssl(*args, data=None):
-    done = subprocess.run(["openssl", *args], input=data, capture_output=True)
-    if done.returncode != 0:
-        raise AssertionError(f"openssl {' '.join(args)} failed: {done.stderr.decode(errors='replace')}")
-    return done.stdout
-
-
-def crlf(data):
-    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
-class OutsidePki:
-    """A test root ("VerisignClass1") and people certificates under it, made with openssl."""
-
-    def __init__(self, directory, root_cn="VerisignClass1"):
-        os.makedirs(directory, exist_ok=True)
-        self.dir = directory
-        self.root_key, self.root = self.path("root.key"), self.path("root.crt")
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={root_cn}",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-keyout", self.root_key, "-out", self.root)
-
-    def path(self, name):
-        return os.path.join(self.dir, name)
-
-    def person(self, stem, cn, email):
-        key, csr, cert, ext = (self.path(f"{stem}.{k}") for k in ("key", "csr", "crt", "ext"))
-        with open(ext, "w") as f:
-            f.write(f"basicConstraints=CA:FALSE\nkeyUsage=critical,digitalSignature,keyEncipherment\n"
-                    f"extendedKeyUsage=emailProtection\nsubjectAltName=email:{email}\n")
-        openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={cn}", "-keyout", key, "-out", csr)
-        openssl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey", self.root_key, "-set_serial",
-                str(abs(hash(stem)) % 100000 + 2), "-days", "20", "-extfile", ext, "-out", cert)
-        return cert, key
 
 
 class SmimeMailTest(unittest.TestCase):
