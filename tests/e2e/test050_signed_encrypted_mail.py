@@ -15,6 +15,7 @@ import unittest
 
 import scenario
 from scenario import notes, openssl
+from smime_harness import Gpgsm
 
 
 class SignedEncryptedMail(unittest.TestCase):
@@ -24,7 +25,7 @@ class SignedEncryptedMail(unittest.TestCase):
 
     def tearDown(self):
         if self.gpgsm:
-            self.gpgsm.close()
+            self.gpgsm.stop()
         self.site.close()
 
     def test_signed_and_encrypted_both_ways(self):
@@ -62,17 +63,13 @@ class SignedEncryptedMail(unittest.TestCase):
         self.assertGreaterEqual(cms.count("d.issuerAndSerialNumber") + cms.count("d.subjectKeyIdentifier"), 2, cms)
 
         # The same message through gpgsm.
-        self.gpgsm = gpg = scenario.Gpgsm(site.path("gnupg"))
-        p12 = olivia.path("olivia.p12")
-        openssl("pkcs12", "-export", "-in", olivia.cert, "-inkey", olivia.key, "-out", p12, "-passout", "pass:p12-pw",
-                "-keypbe", "PBE-SHA1-3DES", "-certpbe", "PBE-SHA1-3DES", "-macalg", "sha1")
-        gpg.import_pkcs12(p12, "p12-pw")
-        gpg.trust_root(scenario.export_root(site))
-        plain, status = gpg.decrypt(scenario.mime_body_bytes(raw))
-        self.assertIn("DECRYPTION_OKAY", status)
+        self.gpgsm = gpg = Gpgsm(site.path("gnupg"), passphrase="p12-pw")
+        gpg.checked("--import", olivia.pki.legacy_pkcs12("olivia", olivia.cert, olivia.key, "p12-pw"))
+        gpg.trust(olivia.root, scenario.export_root(site))
+        plain, _ = scenario.gpgsm_decrypt(gpg, scenario.mime_body_bytes(raw))
         signed, signature = scenario.split_signed(plain)
         self.assertIn(b"Only Olivia can read this.", signed)
-        status = gpg.verify_detached(signature, signed, site.dir)
+        status = scenario.gpgsm_verify_detached(gpg, signature, signed)
         self.assertIn("John Roe", status)
 
         # Olivia -> John, signed and encrypted with openssl, sent with curl.

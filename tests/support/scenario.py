@@ -20,6 +20,7 @@ import subprocess
 import sys
 import time
 
+from smime_harness import OutsidePki, status_lines
 from notesd_harness import FAST_KDF_ENV, SOURCE_DIR, Client, Server, TempDir, binary, free_port, set_ini, setup_server
 
 ORG = "Acme"
@@ -314,25 +315,17 @@ def send_mail(client, to, subject, body, *flags):
 
 class OutsidePerson:
     """Someone outside with a certificate from an independent root ("VerisignClass1",
-    made here with `openssl req -x509`), a mail provider (scripts/outside-mailhost.py on
-    the site's relay port) and openssl for S/MIME, as the article's Outlook user."""
+    made with `openssl req -x509` by smime_harness.OutsidePki), a mail provider (scripts/outside-mailhost.py on
+    the site's relay port) and openssl (and gpgsm) for S/MIME, as the article's Outlook user."""
 
     def __init__(self, site, name="Olivia Outside", email="olivia@example.org", root_cn="VerisignClass1"):
         self.site, self.name, self.email = site, name, email
         self.dir = site.path("outside")
         self.inbox = os.path.join(self.dir, "inbox")
         os.makedirs(self.inbox, exist_ok=True)
-        self.root_key, self.root = self.path("root.key"), self.path("root.crt")
-        openssl("req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "30", "-subj", f"/CN={root_cn}",
-                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
-                "-keyout", self.root_key, "-out", self.root)
-        self.key, self.cert = self.path("olivia.key"), self.path("olivia.crt")
-        csr = self.path("olivia.csr")
-        openssl("req", "-new", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={name}", "-keyout", self.key,
-                "-addext", f"subjectAltName=email:{email}", "-addext", "keyUsage=critical,digitalSignature,keyEncipherment",
-                "-addext", "extendedKeyUsage=emailProtection", "-out", csr)
-        openssl("x509", "-req", "-in", csr, "-CA", self.root, "-CAkey", self.root_key, "-copy_extensions", "copyall",
-                "-days", "20", "-out", self.cert)
+        self.pki = OutsidePki(self.dir, root_cn)
+        self.root = self.pki.root
+        self.cert, self.key = self.pki.person("olivia", name, email)
         self.trusted = self.path("trusted.pem")  # the roots Olivia said YES to
         open(self.trusted, "w").close()
         self.contacts = {}  # address -> certificate PEM ("Add to Contacts")
@@ -535,67 +528,24 @@ def outside_sends_key(site, client, outside, to, subject="My email key, from out
     return number
 
 
-# ---- gpgsm on the outside side (GnuPG's own S/MIME code: an independent check) ------------
+# ---- reading S/MIME with gpgsm (smime_harness.Gpgsm) ----------------------------------------
 
-class Gpgsm:
-    """gpgsm with its own GNUPGHOME: no dirmngr, no CRL checks, loopback pinentry."""
+def gpgsm_decrypt(gpg, cms_der):
+    """Decrypts raw CMS with gpgsm; returns (plaintext, status). DECRYPTION_OKAY is what
+    counts: gpgsm exits 2 when another RecipientInfo names a key it lacks."""
+    _, plain, status = gpg.run("--decrypt", gpg.write("message.p7m", cms_der))
+    if not status_lines(status, "DECRYPTION_OKAY"):
+        raise AssertionError("gpgsm --decrypt: " + status)
+    return plain, status
 
-    def __init__(self, home):
-        self.home = home
-        os.makedirs(home, mode=0o700, exist_ok=True)
-        with open(os.path.join(home, "gpgsm.conf"), "w") as f:
-            f.write("disable-dirmngr\ndisable-crl-checks\n")
-        with open(os.path.join(home, "gpg-agent.conf"), "w") as f:
-            f.write("allow-loopback-pinentry\n")
-        self.env = {"GNUPGHOME": home}
-        self.password = ""
 
-    def run(self, *args, input=b"", check=True):
-        done = subprocess.run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
-                               "--status-fd", "2", *args], input=input, capture_output=True,
-                              env={**os.environ, **self.env}, timeout=60)
-        if check and done.returncode != 0:
-            raise AssertionError(f"gpgsm {' '.join(args)} exited {done.returncode}: {done.stderr.decode(errors='replace')}")
-        return done
-
-    def import_pkcs12(self, p12, password):
-        self.password = password
-        return self.run("--import", p12, input=(password + "\n").encode())
-
-    def trust_root(self, root_pem):
-        """Trust a root without prompts: its SHA-1 fingerprint with "S relax" in trustlist.txt."""
-        self.run("--import", root_pem)
-        _, out, _ = openssl("x509", "-in", root_pem, "-noout", "-fingerprint", "-sha1")
-        with open(os.path.join(self.home, "trustlist.txt"), "a") as f:
-            f.write(out.split("=", 1)[1].strip() + " S relax\n")
-        subprocess.run(["gpg-connect-agent", "reloadagent", "/bye"], capture_output=True,
-                       env={**os.environ, **self.env}, timeout=30)
-
-    def decrypt(self, cms_der):
-        """Decrypts raw CMS; returns (plaintext, status text). DECRYPTION_OKAY is what counts:
-        gpgsm exits 2 when another RecipientInfo names a key it lacks."""
-        path = os.path.join(self.home, "message.p7m")
-        with open(path, "wb") as f:
-            f.write(cms_der)
-        done = self.run("--decrypt", path, input=(self.password + "\n").encode(), check=False)
-        status = done.stderr.decode(errors="replace")
-        if "DECRYPTION_OKAY" not in status:
-            raise AssertionError("gpgsm --decrypt: " + status)
-        return done.stdout, status
-
-    def verify_detached(self, signature_der, content, directory):
-        sig, data = os.path.join(directory, "gpgsm.p7s"), os.path.join(directory, "gpgsm.content")
-        with open(sig, "wb") as f:
-            f.write(signature_der)
-        with open(data, "wb") as f:
-            f.write(content)
-        status = self.run("--verify", sig, data, check=False).stderr.decode(errors="replace")
-        if not ("GOODSIG" in status and "VALIDSIG" in status and re.search(r"TRUST_(FULLY|ULTIMATE)", status)):
-            raise AssertionError("gpgsm --verify: " + status)
-        return status
-
-    def close(self):
-        subprocess.run(["gpgconf", "--kill", "all"], capture_output=True, env={**os.environ, **self.env}, timeout=30)
+def gpgsm_verify_detached(gpg, signature_der, content):
+    """A good signature from a trusted signer: GOODSIG + VALIDSIG + TRUST_FULLY/ULTIMATE."""
+    _, _, status = gpg.run("--verify", gpg.write("message.p7s", signature_der), gpg.write("message.txt", content))
+    if not (status_lines(status, "GOODSIG") and status_lines(status, "VALIDSIG")
+            and (status_lines(status, "TRUST_FULLY") or status_lines(status, "TRUST_ULTIMATE"))):
+        raise AssertionError("gpgsm --verify: " + status)
+    return status
 
 
 def mime_body_bytes(raw):
