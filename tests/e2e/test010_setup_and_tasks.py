@@ -3,7 +3,6 @@ from a shell (`nserver -c`), the administrator's and a user's `notes setup`, and
 article's first heading: "Add the Certificate Authority task to the Domino server"
 (edit ServerTasks, restart, the CA task is there and has no certifier yet)."""
 import os
-import re
 import unittest
 
 import scenario

@@ -6,7 +6,6 @@ quietly at the next command, the article's "restart the Notes client"), and "You
 Certificates / Issued By = Acme-Corp-Email". The exported certificate verifies under the
 root with `openssl verify` and its PKCS#12 opens with `openssl pkcs12`."""
 import json
-import os
 import re
 import unittest
 

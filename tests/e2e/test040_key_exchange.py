@@ -15,7 +15,6 @@ Digital ID") and the key exchange in both directions, as the article tells it:
 import email
 import email.policy
 import os
-import re
 import unittest
 
 import scenario

@@ -12,6 +12,7 @@ Hermetic: every site is a temporary directory with its own loopback ports; the o
 person's mail provider is scripts/outside-mailhost.py on another loopback port (the
 Router's SMTPRelayHost), which keeps each message byte for byte as DIR/NNNN.eml.
 """
+import base64
 import json
 import os
 import re
@@ -20,8 +21,8 @@ import subprocess
 import sys
 import time
 
-from smime_harness import OutsidePki, status_lines
-from notesd_harness import FAST_KDF_ENV, SOURCE_DIR, Client, Server, TempDir, binary, free_port, set_ini, setup_server
+from notesd_harness import FAST_KDF_ENV, SOURCE_DIR, Client, Server, TempDir, free_port, set_ini, setup_server
+from smime_harness import OutsidePki, crlf, status_lines
 
 ORG = "Acme"
 DOMAIN = "acme.example"
@@ -64,10 +65,6 @@ def read_text(path):
         return f.read()
 
 
-def crlf(data):
-    return data.replace(b"\r\n", b"\n").replace(b"\n", b"\r\n")
-
-
 # ---- the site: a server, its console and its people ----------------------------------------
 
 class Site:
@@ -80,7 +77,8 @@ class Site:
         self.http_port = self.smtp_port = self.crl_port = self.outside_port = None
         self.server = None
         self.jane = None
-        self.people = {}
+        self.people = {}  # short name -> Client
+        self.names = {}  # short name -> "Full Name/Acme"
         self.mailhost = None
 
     def path(self, *parts):
@@ -145,6 +143,7 @@ def set_up_server(name, tasks="HTTP,AdminP,Router,SMTP"):
         if f"as Jane Admin/{ORG}" not in out:
             raise AssertionError("notes setup: " + out)
         site.people["jane"] = site.jane
+        site.names["jane"] = f"Jane Admin/{ORG}"
     except BaseException:
         site.close()
         raise
@@ -160,6 +159,7 @@ def register(site, name, short):
     client = Client(site.path(short), password=USER_PASSWORD)
     notes(client, "setup", "--id", id_path, "--server-address", f"127.0.0.1:{site.http_port}")
     site.people[short] = client
+    site.names[short] = f"{name}/{ORG}"
     return client
 
 
@@ -204,9 +204,8 @@ def create_internet_certifier(site, by=None, local_copy="Acme-Corp-Email.id", lo
 
 
 def person_name(site, short):
-    out = notes(site.people[short], "--no-sync", "whoami")
-    match = re.search(r"CN=([^/\n]+)/O=" + ORG, out) or re.search(r"([^\n/]+)/" + ORG, out)
-    return f"{match.group(1).strip()}/{ORG}"
+    """The abbreviated Notes name ("John Roe/Acme") of a registered person."""
+    return site.names[short]
 
 
 def hurry_adminp_and_ca(site, what="all"):
@@ -307,8 +306,7 @@ def wait_for_mail(client, subject, timeout=30):
 
 
 def send_mail(client, to, subject, body, *flags):
-    out = notes(client, "mail", "send", "--to", to, "--subject", subject, "--body", body, *flags)
-    return out
+    return notes(client, "mail", "send", "--to", to, "--subject", subject, "--body", body, *flags)
 
 
 # ---- the outside person ---------------------------------------------------------------------
@@ -431,7 +429,6 @@ class OutsidePerson:
         entity = self.path(f"{re.sub(r'[^A-Za-z0-9]+', '-', subject)}.entity")
         if attach:
             with open(attach, "rb") as f:
-                import base64
                 b64 = base64.encodebytes(f.read()).decode()
             name = os.path.basename(attach)
             body = (f'Content-Type: multipart/mixed; boundary="outside-boundary"\n\n--outside-boundary\n'
@@ -550,15 +547,13 @@ def gpgsm_verify_detached(gpg, signature_der, content):
 
 def mime_body_bytes(raw):
     """The body of a single-part MIME message (after the blank line), base64-decoded."""
-    import base64
-    head, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
+    _, _, body = raw.replace(b"\r\n", b"\n").partition(b"\n\n")
     return base64.b64decode(body)
 
 
 def split_signed(entity):
     """Splits a multipart/signed entity's raw bytes into (signed part bytes as signed, with
     CRLF, and the DER signature). Never re-serialises the signed part."""
-    import base64
     text = crlf(entity)
     boundary = re.search(rb'boundary="?([^";\r\n]+)"?', text).group(1)
     parts = text.split(b"--" + boundary)
