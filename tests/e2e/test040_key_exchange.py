@@ -10,14 +10,17 @@ Digital ID") and the key exchange in both directions, as the article tells it:
   .cer and sends it attached to a signed mail (openssl cms -sign, curl over SMTP). John
   reads it: valid but untrusted, the cross-certificate question, YES (`--trust ca`); "Add
   Sender to Contacts / Include X.509 Certificates = Yes"; Certificate Present, Issuer
-  VerisignClass1. Mary, who never answered the question, does the manual import: detaches
-  the .cer from the message and `notes contacts import-cert`."""
+  VerisignClass1. Mary, asked the question on a terminal, answers no, and does the manual
+  import instead: detaches the .cer from the message and `notes contacts import-cert`."""
 import email
 import email.policy
 import os
+import pty
+import subprocess
 import unittest
 
 import scenario
+from notesd_harness import FAST_KDF_ENV, binary
 from scenario import notes, openssl
 
 
@@ -58,9 +61,22 @@ class KeyExchange(unittest.TestCase):
         olivia.send("mpoe@acme.example", olivia.signed_message("mpoe@acme.example", "Key for Mary",
                                                                "Here is my certificate.", attach=olivia.path("olivia.cer")))
         number, _ = scenario.wait_for_mail(mary, "Key for Mary")
-        read = notes(mary, "mail", "read", str(number), "--no-trust")
-        self.assertRegex(read, r"Signature:\s+valid")
-        self.assertRegex(read, r"Signer trusted:\s+no")
+        # On a terminal the cross-certificate question is asked; Mary answers "n".
+        controller, terminal = pty.openpty()
+        try:
+            os.write(controller, b"n\n")
+            done = subprocess.run([binary("notes"), "--client-dir", mary.client_dir, "mail", "read", str(number)],
+                                  stdin=terminal, capture_output=True, text=True, timeout=60,
+                                  env={**os.environ, **FAST_KDF_ENV, "NOTESD_PASSWORD": mary.password})
+        finally:
+            os.close(terminal)
+            os.close(controller)
+        self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
+        self.assertIn("Create a cross-certificate for", done.stderr)
+        self.assertIn("[c] its issuing CA CN=VerisignClass1", done.stderr)
+        self.assertRegex(done.stdout, r"Signature:\s+valid")
+        self.assertRegex(done.stdout, r"Signer trusted:\s+no")
+        self.assertIn("No cross-certificates.", notes(mary, "contacts", "cross-certs"))
         # Manual import: detach the .cer from the raw message, then import it.
         raw = site.path("mary-key.eml")
         notes(mary, "mail", "read", str(number), "--out", raw)
