@@ -26,8 +26,12 @@ namespace {
 std::string Escape(const std::string& text, bool keep_lines) {
   std::string out;
   out.reserve(text.size());
-  for (char c : text) {
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    char c = text[i];
     auto byte = static_cast<unsigned char>(c);
+    if (keep_lines && c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
+      continue;  // CRLF, mail's line ending, is a line break on the console; a lone CR is escaped
+    }
     if (keep_lines && (c == '\n' || c == '\t')) {
       out += c;
     } else if (c == '\n') {

@@ -26,7 +26,8 @@ void PrintFields(std::ostream& out, const Fields& fields, const std::string& ind
 void PrintJson(std::ostream& out, const nlohmann::json& value);
 // Control characters (C0, DEL) as \n, \t or \xNN.
 std::string Sanitize(const std::string& text);
-// As Sanitize, but keeps line breaks and tabs (multi-line console output).
+// As Sanitize, but keeps line breaks (LF, and CRLF written as LF) and tabs (multi-line
+// console output). A CR not followed by LF is still escaped.
 std::string SanitizeOutput(const std::string& text);
 
 // "2034-05-01 12:00:00 UTC"; "?" when unreadable.

@@ -19,7 +19,8 @@
 //       "tampered". Each message is fetched to tell (the list API has no S/MIME field).
 //   notes mail read N|UNID [--raw | --out FILE] [--json] [--trust sender|ca | --no-trust]
 //       one message: its summary, its S/MIME status (signed by, signature valid or
-//       TAMPERED, signer trusted and why, encrypted for whom) and its text. A valid
+//       TAMPERED, signer trusted and why, encrypted for whom) and its text (the
+//       text part with its transfer encoding undone, S/MIME or not). A valid
 //       signature from a signer you do not trust asks whether to create a
 //       cross-certificate for the sender's certificate or its issuing CA: --trust
 //       answers for scripts, --no-trust declines, a terminal is asked, and without
@@ -361,7 +362,7 @@ int RunRead(const MailOptions& o) {
     nlohmann::json out = fetched->summary;
     out["smime"] = SmimeJson(*judged, trust->contacts);
     if (!trust_note.empty()) out["smime"]["note"] = trust_note;
-    if (report.content_available && !report.layers.empty() && !tampered) {
+    if (report.content_available && !tampered) {
       smime::MessageContent content = smime::ExtractContent(report.content);
       out["text"] = content.text;
       nlohmann::json attachments = nlohmann::json::array();
@@ -384,21 +385,13 @@ int RunRead(const MailOptions& o) {
     std::cerr << "notes: message " << o.which << " has been TAMPERED with: its content is not shown\n";
     return kExitFailed;
   }
-  if (report.layers.empty()) {
-    std::cout << "\n" << SanitizeOutput(bytes);
-    if (!bytes.ends_with("\n")) std::cout << "\n";
-    return kExitOk;
-  }
   if (!report.content_available) {
     std::cerr << "notes: message " << o.which << " cannot be opened with your ID\n";
     return kExitFailed;
   }
-  smime::MessageContent content = smime::ExtractContent(report.content);
-  std::cout << "\n" << SanitizeOutput(content.text.empty() ? content.html : content.text);
-  if (!content.text.ends_with("\n")) std::cout << "\n";
-  for (const smime::ContentAttachment& a : content.attachments)
-    std::cout << "Attachment: " << Sanitize(a.file_name.empty() ? "(unnamed)" : a.file_name) << " ("
-              << Sanitize(a.content_type) << ", " << a.bytes.size() << " bytes)\n";
+  // Plain mail too: its text, not its raw header block and transfer encoding (--raw
+  // gives the bytes).
+  std::cout << "\n" << RenderContent(report.content);
   return kExitOk;
 }
 

@@ -191,6 +191,16 @@ std::vector<std::string> NameRecipients(const smime::EncryptedLayer& layer, cons
   return names;
 }
 
+std::string RenderContent(std::string_view entity) {
+  smime::MessageContent content = smime::ExtractContent(entity);
+  std::string out = SanitizeOutput(content.text.empty() ? content.html : content.text);
+  if (!out.empty() && !out.ends_with("\n")) out += "\n";
+  for (const smime::ContentAttachment& a : content.attachments)
+    out += "Attachment: " + Sanitize(a.file_name.empty() ? "(unnamed)" : a.file_name) + " (" +
+           Sanitize(a.content_type) + ", " + std::to_string(a.bytes.size()) + " bytes)\n";
+  return out;
+}
+
 std::vector<std::pair<std::string, std::string>> DescribeSmime(const JudgedMessage& judged,
                                                                const std::vector<Contact>& contacts) {
   std::vector<std::pair<std::string, std::string>> lines;
@@ -232,6 +242,7 @@ std::vector<std::pair<std::string, std::string>> DescribeSmime(const JudgedMessa
     if (s.signer && !report.from_address.empty() && !s.signer_matches_from)
       lines.push_back({"Warning", "the signer's certificate does not name the From address " + report.from_address});
   }
+  if (!report.IsSigned()) lines.push_back({"Signed", "no"});
   if (!report.IsEncrypted()) lines.push_back({"Encrypted", "no"});
   return lines;
 }

@@ -18,6 +18,7 @@
 #include <ctime>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -86,6 +87,13 @@ Result<JudgedMessage> JudgeMessage(const std::string& message, const IdFile& id,
 // Names the recipients of an encrypted layer: "you" for the user's own certificates,
 // the contact's name for a contact's certificate, else RecipientId::Describe().
 std::vector<std::string> NameRecipients(const smime::EncryptedLayer& layer, const std::vector<Contact>& contacts);
+
+// What `notes mail read` shows of a message's (innermost) entity, for plain and S/MIME
+// mail alike: its first text/plain part (else text/html) with the transfer encoding
+// undone (quoted-printable "=46rom", base64), CRLF as LF, control characters escaped, and
+// a final line break; then "Attachment: NAME (TYPE, N bytes)" for each attachment.
+// Never fails: an entity without text shows only its attachments.
+std::string RenderContent(std::string_view entity);
 
 // Text lines ("Label: value") describing the S/MIME layers for `notes mail read`.
 std::vector<std::pair<std::string, std::string>> DescribeSmime(const JudgedMessage& judged,
