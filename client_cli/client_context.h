@@ -17,7 +17,9 @@
 //
 // Exit status of every command: 0 ok; 1 the operation failed (the server said no, wrong
 // password, not found...); 2 usage error; 3 the server cannot be reached (or could not be
-// verified). Errors go to stderr as `notes: <message>`.
+// verified). Errors go to stderr as `notes: <message>`. With --json a command prints one
+// JSON document on stdout whenever it has an answer (also an answer that is a failure,
+// exit 1), and nothing on stdout otherwise; errors are never JSON (notes_cli.cc's footer).
 //
 // SECURITY: passwords come from --password, NOTESD_PASSWORD, --password-file or a
 // terminal prompt with echo off, in that order; they are never written anywhere.

@@ -113,6 +113,10 @@ int RunRemove(const ContactsOptions& o) {
   if (!contact.ok()) return ReportFailure(contact.status());
   Status removed = (*store)->RemoveContact(contact->unid);
   if (!removed.ok()) return ReportFailure(removed);
+  if (o.json) {
+    PrintJson(std::cout, {{"removed", ContactJson(*contact)}});
+    return kExitOk;
+  }
   std::cout << "Removed contact " << Sanitize(contact->full_name) << "\n";
   return kExitOk;
 }
@@ -212,6 +216,10 @@ int RunRemoveCrossCert(const ContactsOptions& o) {
     if (removed.status().code() == StatusCode::kInvalidArgument) return ReportUsage(removed.status().message());
     return ReportFailure(removed.status());
   }
+  if (o.json) {
+    PrintJson(std::cout, {{"removed", CrossCertificateJson(*removed)}});
+    return kExitOk;
+  }
   std::cout << "Removed the cross-certificate for " << Sanitize(removed->subject) << " ("
             << CrossScopeName(removed->scope) << ")\n";
   return kExitOk;
@@ -243,6 +251,7 @@ void AddContactsCommands(CLI::App& app, CommandLine& line) {
 
   CLI::App* remove = contacts->add_subcommand("remove", "Remove a contact");
   remove->add_option("CONTACT", options->which, kWhich)->required();
+  remove->add_flag("--json", options->json, "Print JSON (the removed contact)");
   OnRun(remove, line, [options] { return RunRemove(*options); });
 
   CLI::App* import = contacts->add_subcommand("import-cert", "Import a contact's Internet certificate from a file");
@@ -267,6 +276,7 @@ void AddContactsCommands(CLI::App& app, CommandLine& line) {
   CLI::App* uncross = contacts->add_subcommand("remove-cross-cert", "Remove a cross-certificate");
   uncross->add_option("WHICH", options->which, "Its number in `notes contacts cross-certs`, or its SHA-256 fingerprint")
       ->required();
+  uncross->add_flag("--json", options->json, "Print JSON (the removed cross-certificate)");
   OnRun(uncross, line, [options] { return RunRemoveCrossCert(*options); });
 }
 

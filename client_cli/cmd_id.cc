@@ -88,6 +88,10 @@ int RunPassword(const IdOptions& options) {
   if (!new_password.ok()) return ReportFailure(new_password.status());
   Status changed = IdFile::ChangePassword(*path, *old_password, *new_password);
   if (!changed.ok()) return ReportFailure(changed);
+  if (options.json) {
+    PrintJson(std::cout, {{"id_file", path->string()}, {"password_changed", true}});
+    return kExitOk;
+  }
   std::cout << "The password of " << path->string() << " has been changed.\n";
   return kExitOk;
 }
@@ -159,6 +163,13 @@ int RunExportCert(const IdOptions& options) {
   Result<std::string> bytes = options.der ? CertificateToDer(cert) : CertificateToPem(cert);
   if (!bytes.ok()) return ReportFailure(bytes.status());
   if (Status saved = WriteFileAtomic(options.out_file, *bytes, 0644); !saved.ok()) return ReportFailure(saved);
+  if (options.json) {
+    nlohmann::json out = CertificateJson(cert);
+    out["file"] = options.out_file;
+    out["format"] = options.der ? "der" : "pem";
+    PrintJson(std::cout, out);
+    return kExitOk;
+  }
   std::cout << "Exported Internet certificate " << Sanitize(SubjectText(cert)) << " (serial " << SerialHex(cert)
             << ") to " << options.out_file << (options.der ? " (DER)" : " (PEM)") << "\n";
   return kExitOk;
@@ -180,6 +191,16 @@ int RunExportPkcs12(const IdOptions& options) {
                                          options.legacy_3des ? Pkcs12Cipher::kLegacy3Des : Pkcs12Cipher::kAes256);
   if (!p12.ok()) return ReportFailure(p12.status());
   if (Status saved = WriteFileAtomic(options.out_file, *p12, 0600); !saved.ok()) return ReportFailure(saved);
+  if (options.json) {
+    nlohmann::json issuers = nlohmann::json::array();
+    for (const X509Ptr& issuer : chain) issuers.push_back(SubjectText(issuer.get()));
+    PrintJson(std::cout, {{"file", options.out_file},
+                          {"format", "pkcs12"},
+                          {"cipher", options.legacy_3des ? "pbe-sha1-3des" : "aes-256-cbc"},
+                          {"certificate", CertificateJson(cert)},
+                          {"issuers", issuers}});
+    return kExitOk;
+  }
   std::cout << "Exported your private key, Internet certificate " << Sanitize(SubjectText(cert)) << " (serial "
             << SerialHex(cert) << ") and " << chain.size() << " issuer certificate(s) to " << options.out_file
             << (options.legacy_3des ? " (PKCS#12, 3DES)" : " (PKCS#12, AES-256)") << "\n";
@@ -204,6 +225,7 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   AddOptional(password, "--id", options->id_file, "The ID file (default: the client directory's user.id)");
   AddOptional(password, "--new-password", options->new_password,
               "The new password (default: $NOTESD_NEW_ID_PASSWORD, else asked twice on the terminal)");
+  password->add_flag("--json", options->json, "Print JSON");
   OnRun(password, line, [options] { return RunPassword(*options); });
 
   CLI::App* sync = id->add_subcommand(
@@ -223,6 +245,7 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   export_cert->add_flag("--pem", options->pem, "PEM");
   export_cert->add_option("--serial", options->serial, "The certificate's serial number (hex)");
   AddOptional(export_cert, "--id", options->id_file, "The ID file (default: the client directory's user.id)");
+  export_cert->add_flag("--json", options->json, "Print JSON (the certificate written and where)");
   OnRun(export_cert, line, [options] { return RunExportCert(*options); });
 
   CLI::App* export_all = id->add_subcommand(
@@ -234,6 +257,7 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   export_all->add_flag("--legacy-3des", options->legacy_3des,
                        "Legacy encryption (PBE-SHA1-3DES, SHA-1 MAC) for gpgsm 2.2 and older mail programs");
   AddOptional(export_all, "--id", options->id_file, "The ID file (default: the client directory's user.id)");
+  export_all->add_flag("--json", options->json, "Print JSON (what was written and where)");
   OnRun(export_all, line, [options] { return RunExportPkcs12(*options); });
 }
 

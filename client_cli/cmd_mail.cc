@@ -221,6 +221,18 @@ int RunSend(const MailOptions& o) {
   Result<nlohmann::json> deposited = session->server->Post(
       "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64(*outgoing)}});
   if (!deposited.ok()) return ReportFailure(deposited.status());
+  if (o.json) {
+    nlohmann::json encrypted_for = nlohmann::json::array();
+    for (const RecipientCertificate& r : certificates)
+      encrypted_for.push_back({{"address", r.address}, {"certificate", SubjectText(r.certificate.get())}, {"source", r.source}});
+    PrintJson(std::cout, {{"unid", JsonText(*deposited, "unid")},
+                          {"server", session->server->ServerLabel()},
+                          {"recipients", recipients},
+                          {"signed", o.sign},
+                          {"encrypted", o.encrypt},
+                          {"encrypted_for", encrypted_for}});
+    return kExitOk;
+  }
   std::string how = o.sign && o.encrypt ? "Signed and encrypted message " : o.sign ? "Signed message "
                                                                         : o.encrypt ? "Encrypted message "
                                                                                     : "Message ";
@@ -480,6 +492,7 @@ void AddMailCommands(CLI::App& app, CommandLine& line) {
   send->add_flag("--sign", options->sign, "Sign (S/MIME multipart/signed with your Internet certificate)");
   send->add_flag("--encrypt", options->encrypt, "Encrypt (S/MIME) for every recipient and for you");
   send->add_option("--cipher", options->cipher, "Encryption cipher: aes256 (default) or aes128");
+  send->add_flag("--json", options->json, "Print JSON (the deposited message's UNID, recipients, S/MIME)");
   OnRun(send, line, [options] { return RunSend(*options); });
 
   CLI::App* list = mail->add_subcommand("list", "List the messages in your mail file, oldest first");

@@ -13,7 +13,12 @@ namespace {
 
 const char* kFooter =
     "Exit status: 0 ok; 1 the operation failed (the server said no, wrong password, not found...);\n"
-    "2 usage error; 3 cannot reach the server (or it could not be verified).\n"
+    "2 usage error (unknown command or option, missing argument); 3 cannot reach the server (or it\n"
+    "could not be verified). Errors are `notes: <message>` on stderr.\n"
+    "--json (on every command that prints data): one JSON document on stdout whenever there is an\n"
+    "answer, also one that is a failure (exit 1: a refused console command, a tampered message,\n"
+    "failed requests of a batch); with no answer stdout stays empty. Errors are never JSON.\n"
+    "--help works on every command (`notes admin requests list --help`); --version here.\n"
     "Password of your ID: --password, else $NOTESD_PASSWORD, else --password-file, else a prompt\n"
     "on the terminal. Client directory: --client-dir, else $NOTESD_CLIENT, else ~/.notesd.\n"
     "Commands that talk to the server first add new Internet certificates the server holds for\n"
@@ -29,9 +34,37 @@ void AddGlobalOptions(CLI::App& app, CommandLine& line) {
                "Do not merge new Internet certificates from the server into your ID at the start");
 }
 
+// The deepest command the parser had chosen (the program itself when none).
+const CLI::App* ChosenCommand(const CLI::App& app) {
+  const CLI::App* chosen = &app;
+  for (bool deeper = true; deeper;) {
+    deeper = false;
+    for (const CLI::App* sub : chosen->get_subcommands()) {
+      chosen = sub;
+      deeper = true;
+      break;
+    }
+  }
+  return chosen;
+}
+
 int ParseFailure(CLI::App& app, const CLI::ParseError& error) {
   if (error.get_exit_code() == 0) return app.exit(error);  // --help, --version
-  std::cerr << "notes: " << error.what() << "\nRun with --help for more information.\n";
+  // CLI11 says "A subcommand is required" for `notes frob`; name the word it did not know.
+  const CLI::App* chosen = ChosenCommand(app);
+  std::string where;
+  for (const CLI::App* at = chosen; at != nullptr; at = at->get_parent())
+    where = (at == &app ? "notes" : at->get_name()) + (where.empty() ? "" : " " + where);
+  std::vector<std::string> extra = app.remaining(/*recurse=*/true);
+  if (!chosen->get_subcommands({}).empty() && chosen->get_subcommands().empty() && !extra.empty() &&
+      !extra.front().starts_with("-")) {
+    std::string known;
+    for (const CLI::App* sub : chosen->get_subcommands({})) known += (known.empty() ? "" : ", ") + sub->get_name();
+    std::cerr << "notes: unknown command '" << extra.front() << "' for `" << where << "` (one of: " << known
+              << ")\nRun `" << where << " --help` for more information.\n";
+    return kExitUsage;
+  }
+  std::cerr << "notes: " << error.what() << "\nRun `" << where << " --help` for more information.\n";
   return kExitUsage;
 }
 

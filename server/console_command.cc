@@ -24,6 +24,8 @@ const std::vector<Grammar>& Commands() {
       {{"SHOW", "CONFIGURATION"}, ConsoleVerb::kShowConfig, true, true, "Show notes.ini settings: SHOW CONFIG name or wildcard (*, ?)"},
       {{"SHOW", "STATISTICS"}, ConsoleVerb::kShowStat, true, false, "Show statistics: SHOW STAT [name or wildcard]"},
       {{"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true, "Write a notes.ini setting now: SET CONFIG name=value"},
+      {{"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false, "The server's clock and how far SET CLOCK has moved it"},
+      {{"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true, "Tests only (Test_ClockAdvance=1): move the clock forward: SET CLOCK +n[s|m|h|d]"},
       {{"LOAD"}, ConsoleVerb::kLoad, true, true, "Start a task: LOAD task [arguments]"},
       {{"TELL"}, ConsoleVerb::kTell, true, true, "Send a command to a task: TELL task command (TELL task QUIT stops it)"},
       {{"RESTART", "TASK"}, ConsoleVerb::kRestartTask, true, true, "Stop and start a task again: RESTART TASK task"},
@@ -138,6 +140,33 @@ Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
       return Status::InvalidArgument("Missing command for TELL " + command.task + ". Usage: TELL task command.");
   }
   return command;
+}
+
+Result<int64_t> ParseClockAdvance(std::string_view text) {
+  std::string trimmed = TrimSpaces(text);
+  std::string_view rest = trimmed;
+  auto bad = [&trimmed] {
+    return Status::InvalidArgument("SET CLOCK takes a forward step such as +90s, +2h or +1d (s, m, h, d), not '" +
+                                   trimmed + "'");
+  };
+  if (rest.starts_with('+')) rest.remove_prefix(1);
+  int64_t unit = 1;
+  if (!rest.empty()) {
+    switch (rest.back() | 0x20) {  // ASCII lower case
+      case 's': unit = 1; rest.remove_suffix(1); break;
+      case 'm': unit = 60; rest.remove_suffix(1); break;
+      case 'h': unit = 3600; rest.remove_suffix(1); break;
+      case 'd': unit = 86400; rest.remove_suffix(1); break;
+      default: break;
+    }
+  }
+  if (rest.empty() || rest.size() > 12 || rest.find_first_not_of("0123456789") != std::string_view::npos) return bad();
+  int64_t amount = std::stoll(std::string(rest));
+  if (amount == 0) return bad();
+  if (amount > kMaxClockAdvanceSeconds / unit)
+    return Status::InvalidArgument("SET CLOCK moves the clock at most " + std::to_string(kMaxClockAdvanceSeconds / 86400) +
+                                   " days in one step");
+  return amount * unit;
 }
 
 std::string ConsoleHelpText() {

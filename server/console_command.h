@@ -6,6 +6,7 @@
 // command after TELL <task> is the task's own business and is passed on verbatim).
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -20,6 +21,8 @@ enum class ConsoleVerb {
   kShowConfig,
   kShowStat,
   kSetConfig,
+  kShowClock,
+  kSetClock,
   kLoad,
   kTell,
   kRestartTask,
@@ -32,7 +35,7 @@ struct ConsoleCommand {
   ConsoleVerb verb = ConsoleVerb::kHelp;
   // The rest of the line after the command words, trimmed, case kept:
   //   SHOW CONFIG <pattern>, SHOW STAT <pattern>, SET CONFIG <name=value>,
-  //   LOAD <task args>, RESTART TASK <task>.
+  //   LOAD <task args>, RESTART TASK <task>, SET CLOCK <+n[s|m|h|d]>.
   std::string argument;
   std::string task;          // TELL: the task name
   std::string task_command;  // TELL: what follows the task name, verbatim
@@ -41,6 +44,12 @@ struct ConsoleCommand {
 // Parses one console line. InvalidArgument with a one-line explanation for an empty
 // line, an unknown or ambiguous word, or a missing argument.
 Result<ConsoleCommand> ParseConsoleCommand(std::string_view line);
+
+// The argument of SET CLOCK: "+<n>[s|m|h|d]" (no unit: seconds; the '+' may be left
+// out), as seconds. Only forward: InvalidArgument for a negative, zero or malformed
+// amount, or more than kMaxClockAdvanceSeconds in one step.
+inline constexpr int64_t kMaxClockAdvanceSeconds = 10LL * 366 * 86400;
+Result<int64_t> ParseClockAdvance(std::string_view text);
 
 // The HELP text: every command with a one-line description.
 std::string ConsoleHelpText();

@@ -131,8 +131,9 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
-    int code = app.exit(e);
-    return code == 0 ? 0 : kExitUsage;
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::fprintf(stderr, "nserver: %s\nRun `nserver --help` for more information.\n", e.what());
+    return kExitUsage;
   }
   if (config_keys) {
     PrintConfigKeys(registry);

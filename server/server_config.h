@@ -22,6 +22,8 @@ inline constexpr ConfigKey kControlTimeout{"Console_Control_Timeout", ConfigType
                                            1, 3600, "Seconds `nserver -c` has to send its command line", "Server", true};
 inline constexpr ConfigKey kIoThreads{"Server_IO_Threads", ConfigType::kInt, "2",
                                       1, 64, "Threads running network I/O for all tasks", "Server", true};
+inline constexpr ConfigKey kTestClockAdvance{"Test_ClockAdvance", ConfigType::kBool, "0", 0, 0,
+                                             "Tests only: 1 allows the console command `SET CLOCK +n[s|m|h|d]` to move the server's clock forward (never in production)", "Server", false};
 }  // namespace server_keys
 
 std::span<const ConfigKey> ServerConfigKeys();

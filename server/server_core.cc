@@ -286,6 +286,7 @@ std::string ServerCore::ExecuteConsoleCommand(std::string_view line, std::string
 
 CommandReply ServerCore::Execute(const std::string& line, const std::string& origin) {
   std::lock_guard lock(execute_mutex_);
+  executing_origin_ = origin;
   {
     std::lock_guard file_lock(log_file_mutex_);
     if (log_file_) log_file_ << LogRecord{clock_.NowMicros(), "", "> " + line + (origin == "console" ? "" : "   [" + origin + "]")}.Formatted() << '\n';
@@ -321,6 +322,8 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
     case ConsoleVerb::kShowStat: return ShowStat(command.argument.empty() ? "*" : command.argument);
     case ConsoleVerb::kSetConfig: return SetConfigCommand(command.argument);
     case ConsoleVerb::kLoad: return LoadCommand(command.argument);
+    case ConsoleVerb::kShowClock: return ShowClock();
+    case ConsoleVerb::kSetClock: return SetClock(command.argument);
     case ConsoleVerb::kTell: return tasks_->Tell(command.task, command.task_command);
     case ConsoleVerb::kRestartTask: {
       NOTESD_RETURN_IF_ERROR(tasks_->Restart(command.argument));
@@ -335,6 +338,28 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
       return std::string("Server shutdown in progress");
   }
   return Status::Internal("unhandled console verb");
+}
+
+std::string ServerCore::ShowClock() {
+  int64_t offset = clock_.OffsetMicros() / 1'000'000;
+  return Field("Server time", DominoTimestamp(clock_.NowMicros())) +
+         Field("Clock offset", "+" + std::to_string(offset) + " s (moved forward by SET CLOCK)") +
+         Field("SET CLOCK", ConfigBool(Config(), server_keys::kTestClockAdvance) ? "allowed (Test_ClockAdvance=1)"
+                                                                                  : "refused (Test_ClockAdvance=0)");
+}
+
+Result<std::string> ServerCore::SetClock(const std::string& argument) {
+  if (!ConfigBool(Config(), server_keys::kTestClockAdvance))
+    return Status::PermissionDenied(
+        "SET CLOCK is for tests only: it needs Test_ClockAdvance=1 in notes.ini (the clock is unchanged)");
+  NOTESD_ASSIGN_OR_RETURN(int64_t seconds, ParseClockAdvance(argument));
+  clock_.Advance(seconds * 1'000'000);
+  std::string now = DominoTimestamp(clock_.NowMicros());
+  logger_.Log("Server", "Clock moved forward by " + std::to_string(seconds) + " s by " + executing_origin_ +
+                            " (test clock; offset now +" + std::to_string(clock_.OffsetMicros() / 1'000'000) +
+                            " s): server time is " + now);
+  stats_.Counter("Server.Clock.OffsetSeconds").store(clock_.OffsetMicros() / 1'000'000);
+  return std::string();
 }
 
 std::string ServerCore::ServerName() {

@@ -8,6 +8,12 @@
 // the console. Shutdown (EXIT/QUIT, SIGTERM, SIGINT): stop the console, stop the tasks in
 // reverse order, close the control socket, remove the socket and lock files.
 // SIGHUP re-reads notes.ini.
+//
+// The clock every task reads (GetClock) is the system clock plus an offset. For testers
+// only, SET CLOCK +n[s|m|h|d] moves it forward when notes.ini has Test_ClockAdvance=1
+// (read at each command; otherwise refused); every step is logged with who asked. Tasks
+// that poll the clock (AdminP's schedule, the CA's regular CRLs) act on it within about a
+// second. It never moves back; a restart resets it.
 #pragma once
 
 #include <atomic>
@@ -92,6 +98,8 @@ class ServerCore final : public TaskContext {
   std::string ShowStat(const std::string& pattern);
   Result<std::string> SetConfigCommand(const std::string& assignment);
   Result<std::string> LoadCommand(const std::string& argument);
+  std::string ShowClock();
+  Result<std::string> SetClock(const std::string& argument);
   std::string ServerName();
   std::string ElapsedTime() const;
 
@@ -120,6 +128,7 @@ class ServerCore final : public TaskContext {
   std::unique_ptr<TaskManager> tasks_;
 
   std::mutex execute_mutex_;
+  std::string executing_origin_;  // who typed the command being executed; guarded by execute_mutex_
   std::mutex shutdown_mutex_;
   std::condition_variable shutdown_cv_;
   bool shutdown_requested_ = false;

@@ -24,6 +24,10 @@ TEST_CASE("console commands and their abbreviations", "[console]") {
       {"show stat Server.*", ConsoleVerb::kShowStat, "Server.*"},
       {"set config Names=names,more", ConsoleVerb::kSetConfig, "Names=names,more"},
       {"set conf A = b c", ConsoleVerb::kSetConfig, "A = b c"},
+      {"show clock", ConsoleVerb::kShowClock, ""},
+      {"sh cl", ConsoleVerb::kShowClock, ""},
+      {"set clock +2h", ConsoleVerb::kSetClock, "+2h"},
+      {"se cl 90", ConsoleVerb::kSetClock, "90"},
       {"load ca", ConsoleVerb::kLoad, "ca"},
       {"lo Router arg1 arg2", ConsoleVerb::kLoad, "Router arg1 arg2"},
       {"restart task ldap", ConsoleVerb::kRestartTask, "ldap"},
@@ -74,6 +78,9 @@ TEST_CASE("bad console lines get a clear one-line answer", "[console]") {
       {"load", "Missing argument"},
       {"set config", "Missing argument"},
       {"restart", "Incomplete command"},
+      {"sh c", "Ambiguous word 'c': could be CONFIGURATION, CLOCK"},
+      {"set clock", "Missing argument"},
+      {"show clock now", "Unexpected 'now' after SHOW CLOCK"},
   }));
   CAPTURE(row.line);
   auto parsed = ParseConsoleCommand(row.line);
@@ -88,4 +95,36 @@ TEST_CASE("HELP lists every command", "[console]") {
   for (const char* words : {"SHOW TASKS", "SHOW SERVER", "SHOW CONFIGURATION", "SHOW STATISTICS", "SET CONFIGURATION",
                             "LOAD", "TELL", "RESTART TASK", "RESTART SERVER", "EXIT", "QUIT"})
     CHECK_THAT(help, Catch::Contains(words));
+}
+
+TEST_CASE("SET CLOCK steps: forward only, in s, m, h or d", "[console]") {
+  struct Row {
+    const char* text;
+    int64_t seconds;  // -1: refused
+  };
+  auto row = GENERATE(values<Row>({
+      {"+90s", 90},
+      {"90", 90},
+      {"+5m", 300},
+      {"+2h", 7200},
+      {"+2H", 7200},
+      {" +1d ", 86400},
+      {"+3660d", 3660LL * 86400},
+      {"+3661d", -1},
+      {"+0s", -1},
+      {"-1h", -1},
+      {"+h", -1},
+      {"+1w", -1},
+      {"+1.5h", -1},
+      {"", -1},
+      {"+99999999999999999999", -1},
+  }));
+  CAPTURE(row.text);
+  Result<int64_t> parsed = ParseClockAdvance(row.text);
+  if (row.seconds < 0) {
+    CHECK_FALSE(parsed.ok());
+  } else {
+    REQUIRE(parsed.ok());
+    CHECK(*parsed == row.seconds);
+  }
 }
