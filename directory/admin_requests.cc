@@ -30,10 +30,12 @@ bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
   return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
 }
 
-// Oldest first: the created time, zero-padded, then the UNID to keep keys unique.
+// Oldest first: the created time, zero-padded, then the NoteID (requests posted in one
+// transaction share a time and keep their posting order), then the UNID.
 std::string OrderKey(const Note& note) {
-  char digits[24];
-  std::snprintf(digits, sizeof digits, "%020lld", static_cast<long long>(note.created()));
+  char digits[40];
+  std::snprintf(digits, sizeof digits, "%020lld%010llu", static_cast<long long>(note.created()),
+                static_cast<unsigned long long>(note.id()));
   return std::string(digits) + note.unid();
 }
 
@@ -50,11 +52,11 @@ std::vector<ViewDefinition> AdminViews() {
     };
   };
   return {
-      {kRequestsView, requests_only([](const Note& note) { return std::vector<std::string>{OrderKey(note)}; }), true, 1},
+      {kRequestsView, requests_only([](const Note& note) { return std::vector<std::string>{OrderKey(note)}; }), true, 2},
       {kPendingView, requests_only([](const Note& note) {
          return NoteIsPending(note) ? std::vector<std::string>{OrderKey(note)} : std::vector<std::string>{};
        }),
-       true, 1},
+       true, 2},
       {kByStatusView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyStatus")}; }),
        true, 1},
       {kByTargetView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyNameList")}; }),

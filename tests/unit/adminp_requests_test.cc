@@ -73,6 +73,28 @@ TEST_CASE("a posted request is New, Interval for Create Internet Certifier, with
   CHECK(admin4.db->Post(unknown).status().code() == StatusCode::kInvalidArgument);
 }
 
+TEST_CASE("requests posted together keep their posting order in ($Requests) and ($Pending)", "[adminp]") {
+  TempAdmin4 admin4;  // its clock stands still: every request has the same created time
+  std::vector<AdminRequest> requests;
+  for (int i = 0; i < 40; ++i) requests.push_back(CertifierRequest("CN=Certifier " + std::to_string(i) + "/O=Acme"));
+  auto posted = admin4.db->PostMany(requests, "order");
+  REQUIRE(posted.ok());
+  auto pending = admin4.db->Pending();
+  auto all = admin4.db->List();
+  REQUIRE(pending.ok());
+  REQUIRE(all.ok());
+  REQUIRE(pending->size() == requests.size());
+  REQUIRE(all->size() == requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) {
+    CHECK((*pending)[i].target == requests[i].target);
+    CHECK((*all)[i].target == requests[i].target);
+  }
+  auto counts = admin4.db->BatchProgress("order");
+  REQUIRE(counts.ok());
+  CHECK(counts->total == 40);
+  CHECK(counts->pending == 40);
+}
+
 TEST_CASE("state machine: New -> InProgress -> Done, with a response note chained by $Ref", "[adminp]") {
   TempAdmin4 admin4;
   RetryPolicy policy;
