@@ -96,6 +96,7 @@ class Run:
         self.cert_acked, self.cert_uncertain = set(), set()
         self.syncs = Counter()
         self.kills = 0
+        self.interrupted = []  # per kill: (accepted messages undelivered, certificate requests unfinished)
 
     def tool(self, name):
         sub = {"nserver": "server", "notes": "client_cli", "notesd_bench_enroll": "bench"}[name]
@@ -246,6 +247,37 @@ class Run:
         stop.set()
         for t in threads:
             t.join(timeout=90)
+        return self.unfinished(kill_after)
+
+    def delivered(self):
+        where = {}
+        for line in self.enroll_tool("mail", self.data).splitlines():
+            file, _, subject = line.partition("\t")
+            if subject.startswith("crash "):
+                where.setdefault(int(subject.split()[1]), []).append(file)
+        return where
+
+    def held_certificates(self):
+        held, icl = {}, ""
+        for line in self.enroll_tool("certs", self.data, CERTIFIER, ICL).splitlines():
+            if line.startswith("person "):
+                _, name, count = line.split()
+                held[name] = int(count)
+            else:
+                icl = line
+        return held, icl
+
+    def unfinished(self, kill_after):
+        """What the kill interrupted, read offline: acknowledged messages still in
+        mail.box, acknowledged certificate requests AdminP had not finished."""
+        where = self.delivered()
+        held, _ = self.held_certificates()
+        with self.lock:
+            mail = sum(1 for n in self.acked if n not in where)
+            certs = sum(1 for n in self.cert_acked if n != "jadmin" and held.get(n, 0) == 0)
+        self.interrupted.append((mail, certs))
+        return f"killed after {kill_after:.2f} s with {mail} accepted messages undelivered, {certs} acknowledged " \
+               f"certificate requests unfinished"
 
     # --- the checks ---------------------------------------------------------------------
 
@@ -271,11 +303,7 @@ class Run:
     def check(self, failed_requests):
         problems = []
         # 1. Mail: every 250 delivered exactly once, nothing twice.
-        where = {}
-        for line in self.enroll_tool("mail", self.data).splitlines():
-            file, _, subject = line.partition("\t")
-            if subject.startswith("crash "):
-                where.setdefault(int(subject.split()[1]), []).append(file)
+        where = self.delivered()
         duplicated = sorted(n for n, files in where.items() if len(files) > 1)
         lost = sorted(n for n, rcpt in self.acked.items() if where.get(n) != [f"{rcpt}.nsf"])
         unacked_delivered = len([n for n in where if n not in self.acked])
@@ -284,14 +312,7 @@ class Run:
         if lost:
             problems.append(f"messages acknowledged but not delivered exactly once to their recipient: {lost[:20]}")
         # 2. Certificates.
-        held = {}
-        icl = ""
-        for line in self.enroll_tool("certs", self.data, CERTIFIER, ICL).splitlines():
-            if line.startswith("person "):
-                _, name, count = line.split()
-                held[name] = int(count)
-            else:
-                icl = line
+        held, icl = self.held_certificates()
         rc, out, err = self.notes("--no-sync", "id", "certificates", "--json")
         if rc != 0:
             problems.append("the administrator's ID file does not open: " + err)
@@ -319,7 +340,11 @@ class Run:
         if bad:
             problems.append("databases that do not open: " + "; ".join(bad))
 
-        print(f"kills survived:         {self.kills} (seed {self.args.seed})")
+        print(f"kills survived:         {self.kills} (seed {self.args.seed}); "
+              f"{sum(1 for m, _ in self.interrupted if m)} fell with accepted mail undelivered "
+              f"({sum(m for m, _ in self.interrupted)} messages), "
+              f"{sum(1 for _, c in self.interrupted if c)} with certificate requests unfinished "
+              f"({sum(c for _, c in self.interrupted)})")
         print(f"messages:               {self.sent} sent, {len(self.acked)} accepted (250), "
               f"{sum(1 for n in self.acked if n in where)} of those delivered, {len(duplicated)} duplicated, "
               f"{len(lost)} lost; {unacked_delivered} delivered without the client seeing the 250")
@@ -341,9 +366,8 @@ class Run:
         slices = [[f"bench{i:05d}" for i in people[i:i + per_round]] for i in range(0, len(people), per_round)]
         slices[0].append("jadmin")  # the administrator, whose `notes id sync` then has work to do
         for k in range(self.args.kills):
-            self.round(slices[k] if k < len(slices) else [])
-            print(f"  kill {k + 1}: {len(self.acked)} messages accepted so far, "
-                  f"{len(self.cert_acked)} certificate requests acknowledged", flush=True)
+            what = self.round(slices[k] if k < len(slices) else [])
+            print(f"  kill {k + 1}: {what}; {len(self.acked)} messages accepted so far", flush=True)
         # The rest, with the server up and nobody killing it.
         self.start()
         for s in slices[self.args.kills:]:

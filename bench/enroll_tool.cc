@@ -183,6 +183,7 @@ int Certs(const std::filesystem::path& data_dir, const std::string& issuer_cn, c
 
 int Mail(const std::filesystem::path& data_dir) {
   std::vector<std::filesystem::path> files;
+  if (!std::filesystem::exists(data_dir / "mail")) return 0;  // nothing delivered yet
   for (const auto& entry : std::filesystem::directory_iterator(data_dir / "mail"))
     if (entry.path().extension() == ".nsf") files.push_back(entry.path());
   std::sort(files.begin(), files.end());
