@@ -21,6 +21,8 @@ import shutil
 import smtplib
 import socket
 import ssl
+import struct
+import threading
 import subprocess
 import sys
 import time
@@ -465,6 +467,50 @@ class BadInputTest(unittest.TestCase):
         self.assertEqual(rc, 1, f"{what}: exit {rc}: {out}{err}")
         self.assertTrue(err.startswith("notes: "), f"{what}: {err!r}")
         self.assertIn(file_name, err, f"{what}: the error does not name the file: {err!r}")
+
+    def test_client_server_dies_mid_request(self):
+        """The server dies right after reading the request (as under SIGKILL in
+        bench/crash_consistency.sh): the connection is reset. `notes` used to die of
+        SIGPIPE (exit -13) writing its TLS close_notify; it must say the server is
+        unreachable and exit 3. A proxy in front of the real server resets the client
+        when the request arrives (the client's third write: hello, certificate flight,
+        request)."""
+        client = self.client_copy("reset-client")
+        listener = socket.create_server(("127.0.0.1", 0))
+        set_ini(client.client_dir, {"HomeServerAddress": f"127.0.0.1:{listener.getsockname()[1]}"})
+
+        def proxy():
+            c, _ = listener.accept()
+            s = socket.create_connection(("127.0.0.1", self.port))
+            writes = 0
+
+            def back():
+                try:
+                    while (d := s.recv(65536)):
+                        c.sendall(d)
+                except OSError:
+                    pass
+            threading.Thread(target=back, daemon=True).start()
+            try:
+                while (d := c.recv(65536)):
+                    writes += 1
+                    if writes == 3:
+                        c.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+                        break
+                    s.sendall(d)
+            except OSError:
+                pass
+            c.close()
+            s.close()
+
+        thread = threading.Thread(target=proxy, daemon=True)
+        thread.start()
+        rc, out, err = client.run("--no-sync", "whoami", timeout=60)
+        thread.join(timeout=10)
+        listener.close()
+        self.assertGreaterEqual(rc, 0, f"notes was killed by signal {-rc}: {err}")
+        self.assertEqual(rc, 3, out + err)
+        self.assertTrue(err.startswith("notes: cannot reach "), err)
 
     def test_client_corrupted_names_nsf(self):
         client = self.client_copy("names-client")
