@@ -26,7 +26,8 @@ finish, stop it, and check
      twice; the administrator (asked for in the first slice) ends with the same number
      in their ID file after a last `notes id sync`;
   3. every .nsf in the data directory opens (`notes db info`), and so does the
-     administrator's ID file.
+     administrator's ID file;
+  4. no `notes` command was killed by a signal or hung while the server died under it.
 Prints the figures; exit 1 when an invariant is broken, 2 when the run itself failed.
 """
 import argparse
@@ -94,7 +95,8 @@ class Run:
         self.acked = {}        # message number -> recipient short name (got its 250)
         self.sent = 0          # DATA attempts
         self.cert_acked, self.cert_uncertain = set(), set()
-        self.syncs = Counter()
+        self.syncs = Counter()       # `notes id sync` exit codes
+        self.cert_exits = Counter()  # `notes admin people add-internet-cert` exit codes
         self.kills = 0
         self.interrupted = []  # per kill: (accepted messages undelivered, certificate requests unfinished)
 
@@ -217,16 +219,17 @@ class Run:
             rc, out, err = self.notes("--no-sync", "admin", "people", "add-internet-cert", "--ca", CERTIFIER,
                                       "--no-wait", *names, timeout=60)
         except subprocess.TimeoutExpired:
-            rc = -1
+            rc = "timeout"
         with self.lock:
             (self.cert_acked if rc == 0 else self.cert_uncertain).update(names)
+            self.cert_exits[rc] += 1
 
     def syncer(self, stop):
         while not stop.is_set():
             try:
                 rc, _, _ = self.notes("id", "sync", timeout=30)
             except subprocess.TimeoutExpired:
-                rc = -1
+                rc = "timeout"
             self.syncs[rc] += 1
             stop.wait(0.2)
 
@@ -330,6 +333,11 @@ class Run:
             problems.append(f"ICL: {icl} (the Person records hold {total_held})")
         if "Add Internet Certificate" in failed_requests:
             problems.append("failed AdminP requests:\n" + failed_requests[-2000:])
+        # The clients fail cleanly while the server is down: an exit code, never a signal.
+        crashed = {f"{what} {rc}": n for what, exits in (("id sync", self.syncs), ("add-internet-cert", self.cert_exits))
+                   for rc, n in exits.items() if rc == "timeout" or rc < 0}
+        if crashed:
+            problems.append(f"client commands killed by a signal or hung: {crashed}")
         # 3. Every database opens; so does the administrator's ID.
         files = sorted(glob.glob(os.path.join(self.data, "**", "*.nsf"), recursive=True))
         bad = []
@@ -353,7 +361,8 @@ class Run:
         print(f"certificates held:      {total_held} by Bench people, {held.get('jadmin')} in the administrator's "
               f"ID after sync ({sum(1 for c in held.values() if c == 1)} people with one, "
               f"{sum(1 for c in held.values() if c > 1)} with more); ICL: {icl}")
-        print(f"id syncs:               " + ", ".join(f"exit {rc}: {n}" for rc, n in sorted(self.syncs.items())))
+        print(f"client exit codes:      id sync " + ", ".join(f"{rc}: {n}" for rc, n in sorted(self.syncs.items(), key=str))
+              + "; add-internet-cert " + ", ".join(f"{rc}: {n}" for rc, n in sorted(self.cert_exits.items(), key=str)))
         print(f"databases opened:       {len(files) - len(bad)} of {len(files)}")
         return problems
 

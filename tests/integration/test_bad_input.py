@@ -10,7 +10,13 @@ Every case checks the same four things:
   4. memory stays bounded: the server's VmRSS after the case is within RSS_BOUND_MB of
      before. The figures are in the assertion messages and printed at the end of the run.
 On the client side a corrupted local names.nsf or ID file must give `notes: ...` naming
-the file and exit 1, never a crash.
+the file and exit 1, never a crash; so must a server that dies in the middle of a request
+(exit 3, "cannot reach").
+
+Bugs this sweep found, fixed and replayed here: a truncated .nsf killed the client with
+SIGBUS (test_client_corrupted_names_nsf); 9 idle HTTPS connections made the client API
+unavailable (test_https_500_idle_connections); a reset connection killed `notes` with
+SIGPIPE (test_client_server_dies_mid_request).
 
 Timeouts are set small in notes.ini (SMTP idle/DATA 3 s, HTTP 5 s) so the file runs in
 about a minute."""
