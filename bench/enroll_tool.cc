@@ -1,10 +1,11 @@
 // bench/enroll_tool.cc — the in-process parts of bench/enroll.sh. Not installed, not a test.
 //
-//   notesd_bench_enroll populate DATA_DIR N DOMAIN
+//   notesd_bench_enroll populate DATA_DIR N DOMAIN [mail]
 //       Registers N people ("Bench Person00001/<org of the server>", bench00001@DOMAIN)
 //       in DATA_DIR/names.nsf while the server is stopped. Their Notes keys come from a
 //       pool of 32 pre-made RSA-2048 keys: key generation is not what the benchmark
-//       measures. Written 1,000 people per LMDB transaction.
+//       measures. Written 1,000 people per LMDB transaction. With "mail" each person gets
+//       the mail file mail/bench00001.nsf (the Router creates it at the first delivery).
 //   notesd_bench_enroll count DATA_DIR ISSUER_CN [ICL_FILE]
 //       Reads names.nsf (server stopped) and prints "people=P one=A none=B more=C": how
 //       many Bench people hold exactly one, no, or several Internet certificates issued
@@ -13,6 +14,13 @@
 //       people's Valid certificates there, each Person's certificate must be one of them.
 //       Exit 1 unless every Bench person holds exactly one certificate and, with the
 //       ICL, the ICL holds exactly one Valid certificate per person under unique serials.
+//   notesd_bench_enroll certs DATA_DIR ISSUER_CN ICL_FILE
+//       As count, but one line per Bench person, "person bench00001 K" (K certificates of
+//       ISSUER_CN in the Person record), then the ICL line; always exit 0 unless a file
+//       cannot be read (bench/crash_consistency.py judges the figures).
+//   notesd_bench_enroll mail DATA_DIR
+//       One line "FILE<TAB>SUBJECT" per message (form Memo) in every DATA_DIR/mail/*.nsf,
+//       each opened read-only (server stopped).
 //   notesd_bench_enroll raw N
 //       The limit: signs N S/MIME certificates like the CA's (RSA-2048 issuer, SHA-256,
 //       subject CN/O, SAN e-mail, keyUsage, extKeyUsage, SKI, AKI, CRL distribution
@@ -22,6 +30,7 @@
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -35,6 +44,7 @@
 #include "core/openssl_handles.h"
 #include "core/x509_certs.h"
 #include "ca_task/icl_database.h"
+#include "core/nsf_database.h"
 #include "directory/directory.h"
 
 namespace notesd {
@@ -72,7 +82,7 @@ std::string OrganisationOf(Directory& directory) {
   return abbreviated.substr(abbreviated.find('/') + 1);
 }
 
-int Populate(const std::filesystem::path& data_dir, int count, const std::string& domain) {
+int Populate(const std::filesystem::path& data_dir, int count, const std::string& domain, bool mail) {
   auto directory = Must(Directory::Open(data_dir / "names.nsf"), "opening names.nsf");
   std::string org = OrganisationOf(*directory);
   std::vector<std::string> keys;
@@ -91,6 +101,7 @@ int Populate(const std::filesystem::path& data_dir, int count, const std::string
         person.short_name = "bench" + Numbered(i);
         person.internet_address = person.short_name + "@" + domain;
         person.public_key_pem = keys[i % kKeyPool];
+        if (mail) person.mail_file = "mail/" + person.short_name + ".nsf";
         NOTESD_RETURN_IF_ERROR(txn.Create(PersonToNote(person)).status());
       }
       return Status::Ok();
@@ -146,6 +157,52 @@ int Count(const std::filesystem::path& data_dir, const std::string& issuer_cn, c
   bool ok = people > 0 && one == people;
   if (!icl_file.empty()) ok = CheckIcl(data_dir / icl_file, person_serials, people) && ok;
   return ok ? 0 : 1;
+}
+
+int Certs(const std::filesystem::path& data_dir, const std::string& issuer_cn, const std::string& icl_file) {
+  std::set<std::string> person_serials;
+  int people = 0;
+  {
+    auto directory = Must(Directory::Open(data_dir / "names.nsf", /*read_only=*/true), "opening names.nsf");
+    for (const Person& person : Must(directory->ListPeople(), "listing people")) {
+      if (person.first_name != "Bench") continue;
+      ++people;
+      int issued = 0;
+      for (const std::string& pem : person.internet_certificates_pem) {
+        Result<X509Ptr> cert = CertificateFromPem(pem);
+        if (!cert.ok() || IssuerCommonName(cert->get()) != issuer_cn) continue;
+        ++issued;
+        person_serials.insert(SerialHex(cert->get()));
+      }
+      std::cout << "person " << person.short_name << " " << issued << "\n";
+    }
+  }
+  CheckIcl(data_dir / icl_file, person_serials, people);
+  return 0;
+}
+
+int Mail(const std::filesystem::path& data_dir) {
+  std::vector<std::filesystem::path> files;
+  if (!std::filesystem::exists(data_dir / "mail")) return 0;  // nothing delivered yet
+  for (const auto& entry : std::filesystem::directory_iterator(data_dir / "mail"))
+    if (entry.path().extension() == ".nsf") files.push_back(entry.path());
+  std::sort(files.begin(), files.end());
+  for (const std::filesystem::path& file : files) {
+    NsfOptions options;
+    options.read_only = true;
+    options.create_if_missing = false;
+    auto db = Must(NsfDatabase::Open(file, options), "opening " + file.string());
+    Must(db->Read([&](const ReadTxn& txn) -> Status {
+      NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, txn.ListNoteIds());
+      for (NoteId id : ids) {
+        NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+        if (note.form() == "Memo") std::cout << file.filename().string() << "\t" << note.GetText("Subject") << "\n";
+      }
+      return Status::Ok();
+    }),
+         "reading " + file.string());
+  }
+  return 0;
 }
 
 // One extension from OpenSSL's own configuration syntax, in the issuer/subject context.
@@ -225,10 +282,14 @@ int Raw(int count) {
 int main(int argc, char** argv) {
   using namespace notesd;
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (args.size() == 4 && args[0] == "populate") return Populate(args[1], std::stoi(args[2]), args[3]);
+  if ((args.size() == 4 || (args.size() == 5 && args[4] == "mail")) && args[0] == "populate")
+    return Populate(args[1], std::stoi(args[2]), args[3], args.size() == 5);
+  if (args.size() == 4 && args[0] == "certs") return Certs(args[1], args[2], args[3]);
+  if (args.size() == 2 && args[0] == "mail") return Mail(args[1]);
   if ((args.size() == 3 || args.size() == 4) && args[0] == "count")
     return Count(args[1], args[2], args.size() == 4 ? args[3] : "");
   if (args.size() == 2 && args[0] == "raw") return Raw(std::stoi(args[1]));
-  std::cerr << "usage: notesd_bench_enroll populate DATA_DIR N DOMAIN | count DATA_DIR ISSUER_CN [ICL_FILE] | raw N\n";
+  std::cerr << "usage: notesd_bench_enroll populate DATA_DIR N DOMAIN [mail] | count DATA_DIR ISSUER_CN [ICL_FILE] |"
+               " certs DATA_DIR ISSUER_CN ICL_FILE | mail DATA_DIR | raw N\n";
   return 2;
 }

@@ -179,6 +179,26 @@ Status CheckFile(const fs::path& path, const NsfOptions& options, const std::str
   return Status::Ok();
 }
 
+// LMDB reads pages through its memory map without checking them against the file's
+// size: a file shorter than its meta page says (a truncated copy, a disk that filled
+// during a copy) would kill the process with SIGBUS at the first read past the end.
+// The meta pages themselves are read with pread by mdb_env_open, so this is safe.
+Status CheckNotTruncated(MDB_env* env, const fs::path& path, const std::string& label) {
+  MDB_envinfo info{};
+  MDB_stat stat{};
+  NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_info(env, &info), label, "mdb_env_info"));
+  NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_stat(env, &stat), label, "mdb_env_stat"));
+  std::error_code ec;
+  const std::uintmax_t size = fs::file_size(path, ec);
+  if (ec) return Status::IOError(label + ": cannot read the size of " + path.string() + ": " + ec.message());
+  const std::uintmax_t needed = (static_cast<std::uintmax_t>(info.me_last_pgno) + 1) * stat.ms_psize;
+  if (size < needed) {
+    return Status::Corruption(label + ": " + path.string() + " is truncated (" + std::to_string(size) +
+                              " bytes, its pages need " + std::to_string(needed) + "); restore it from a backup");
+  }
+  return Status::Ok();
+}
+
 Result<MdbEnvPtr> OpenEnvironment(const fs::path& path, const NsfOptions& options,
                                   const std::string& label) {
   MDB_env* raw = nullptr;
@@ -195,6 +215,7 @@ Result<MdbEnvPtr> OpenEnvironment(const fs::path& path, const NsfOptions& option
   if (options.no_sync) flags |= MDB_NOSYNC;
   if (options.read_only) flags |= MDB_RDONLY;
   NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_open(raw, path.c_str(), flags, 0600), label, "mdb_env_open"));
+  NOTESD_RETURN_IF_ERROR(CheckNotTruncated(raw, path, label));
   // Frees reader slots left by processes that died, as slapd does at start-up.
   int dead_readers = 0;
   NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_reader_check(raw, &dead_readers), label, "mdb_reader_check"));

@@ -14,6 +14,7 @@
 #include "core/id_file.h"
 #include "directory/directory.h"
 #include "server/http_api.h"
+#include "server/http_thread_pool.h"
 #include "server/server_config.h"
 
 namespace notesd {
@@ -29,10 +30,18 @@ constexpr ConfigKey kHttpMaxRequestKb{"HTTP_MaxRequestKB", ConfigType::kInt, "10
 constexpr ConfigKey kHttpTimeout{"HTTP_TimeoutSeconds", ConfigType::kInt, "30", 1, 3600,
                                  "Seconds a client may take to send a request or read a reply", "HTTP", true};
 constexpr ConfigKey kHttpThreads{"HTTP_Threads", ConfigType::kInt, "8", 1, 256,
-                                 "Threads serving HTTPS requests", "HTTP", true};
+                                 "Threads kept ready to serve HTTPS connections (more are started on demand, up to "
+                                 "HTTP_MaxSessions)",
+                                 "HTTP", true};
+constexpr ConfigKey kHttpMaxSessions{
+    "HTTP_MaxSessions", ConfigType::kInt, "1024", 1, 10000,
+    "HTTPS connections served at once, one thread each; more wait for a free thread (so do idle ones: each is "
+    "closed after HTTP_TimeoutSeconds)",
+    "HTTP", true};
 constexpr ConfigKey kKeyFileName{"KeyFileName", ConfigType::kText, "server.id", 0, 0,
                                  "The server's ID file, relative to the data directory", "Server", true};
-const std::array<ConfigKey, 6> kHttpKeys = {kHttpPort, kHttpAddress, kHttpMaxRequestKb, kHttpTimeout, kHttpThreads, kKeyFileName};
+const std::array<ConfigKey, 7> kHttpKeys = {kHttpPort,    kHttpAddress,     kHttpMaxRequestKb, kHttpTimeout,
+                                            kHttpThreads, kHttpMaxSessions, kKeyFileName};
 
 // Makes the TLS context: server.id's certificate and key, client certificates required
 // and verified against the roots server.id trusts, TLS 1.2 or newer.
@@ -111,7 +120,7 @@ class HttpTask final : public Task {
     crl_server_->set_read_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
     crl_server_->set_write_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
     crl_server_->set_payload_max_length(4096);
-    crl_server_->new_task_queue = [] { return new httplib::ThreadPool(2); };
+    crl_server_->new_task_queue = [] { return new ElasticThreadPool(2, 64); };
     crl_server_->Get(R"(/crl/([A-Za-z0-9._-]+))", [this](const httplib::Request& request, httplib::Response& response) {
       ServeCrl(request.matches[1], response);
     });
@@ -170,11 +179,13 @@ class HttpTask final : public Task {
   void ConfigureLimits(const NotesIni& ini) {
     int64_t timeout = ConfigInt(ini, kHttpTimeout);
     size_t threads = static_cast<size_t>(ConfigInt(ini, kHttpThreads));
+    size_t max_sessions = static_cast<size_t>(ConfigInt(ini, kHttpMaxSessions));
     server_->set_payload_max_length(static_cast<size_t>(ConfigInt(ini, kHttpMaxRequestKb)) * 1024);
     server_->set_read_timeout(timeout, 0);
     server_->set_write_timeout(timeout, 0);
     server_->set_keep_alive_timeout(5);
-    server_->new_task_queue = [threads] { return new httplib::ThreadPool(threads); };
+    // One thread per connection, started on demand (server/http_thread_pool.h says why).
+    server_->new_task_queue = [threads, max_sessions] { return new ElasticThreadPool(threads, max_sessions); };
   }
 
   TaskContext& context_;

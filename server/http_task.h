@@ -9,7 +9,8 @@
 //
 // Reads: server.id (KeyFileName), names.nsf (Person, Server documents).
 // notes.ini keys (RESTART TASK HTTP to apply): HTTP_Port, HTTP_Address,
-// HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads, and HTTP_CRLPort (declared in
+// HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads, HTTP_MaxSessions (one thread per
+// connection, started on demand: server/http_thread_pool.h), and HTTP_CRLPort (declared in
 // ca_task/crl_publication.h with the CA's keys; default 0).
 //
 // CRLs: when HTTP_CRLPort > 0 the task also runs a second, plain-HTTP listener on
@@ -52,8 +53,9 @@
 //                                       and "roots": the roots of the certifiers that issued
 //                                       them -> {"name","certificates","roots"}
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
-// JSON with errors answered 400; reads time out; a refused request is logged with the
-// caller's name. TLS 1.2 or newer only.
+// JSON with errors answered 400 (a larger body is read and discarded, never buffered,
+// then 413); reads time out; idle connections hold only their own thread, up to
+// HTTP_MaxSessions; a refused request is logged with the caller's name. TLS 1.2 or newer.
 // Logs: start/stop, each refused request, each administrative action.
 #pragma once
 

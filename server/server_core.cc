@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 #include <chrono>
+#include <csignal>
 #include <cstdio>
 #include <future>
 #include <iostream>
@@ -102,6 +103,9 @@ Status ServerCore::LoadConfig() {
 }
 
 void ServerCore::StartSignals() {
+  // A client that resets its connection must cost one failed write (EPIPE), never the
+  // server: OpenSSL's socket BIO writes with write(2), which raises SIGPIPE.
+  std::signal(SIGPIPE, SIG_IGN);
   signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
   std::function<void(boost::system::error_code, int)> on_signal;
   on_signal = [this, on_signal](boost::system::error_code ec, int number) mutable {

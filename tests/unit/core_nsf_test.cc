@@ -750,6 +750,30 @@ TEST_CASE("a read-only open reads, refuses writes and needs built views", "[nsf]
   CHECK(NsfDatabase::Open(dir.path() / "absent.nsf", read_only).status().code() == StatusCode::kNotFound);
 }
 
+// Issue 9 (bad-input sweep): a names.nsf cut short used to kill `notes contacts list`
+// with SIGBUS (LMDB read a page past the end of the file through its map).
+TEST_CASE("a truncated database is refused as Corruption naming the file, never read", "[nsf]") {
+  const double fraction = GENERATE(0.5, 0.75, 0.9);
+  TempDir dir;
+  const fs::path path = dir.path() / "names.nsf";
+  {
+    auto db = OpenDb(path, TestOptions({NameView()}));
+    for (int i = 0; i < 200; ++i) MustOk(StatusOf(db->Create(NamedNote({"Person " + std::to_string(i)}))));
+  }
+  const auto size = fs::file_size(path);
+  fs::resize_file(path, static_cast<std::uintmax_t>(static_cast<double>(size) * fraction) / 4096 * 4096);
+  for (bool read_only : {true, false}) {
+    NsfOptions options = TestOptions({NameView()});
+    options.read_only = read_only;
+    const Result<std::unique_ptr<NsfDatabase>> opened = NsfDatabase::Open(path, options);
+    INFO("fraction " << fraction << " read_only " << read_only);
+    REQUIRE_FALSE(opened.ok());
+    CHECK(opened.status().code() == StatusCode::kCorruption);
+    CHECK(opened.status().message().find(path.string()) != std::string::npos);
+    CHECK(opened.status().message().find("truncated") != std::string::npos);
+  }
+}
+
 TEST_CASE("view keys over LMDB's key limit are cut consistently", "[nsf]") {
   TempDir dir;
   auto db = OpenDb(dir.path() / "names.nsf", TestOptions({NameView()}));
