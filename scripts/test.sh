@@ -24,12 +24,24 @@ timed tests ctest --test-dir build-ci --output-on-failure -j "$jobs"
 if [ "${NOTESD_HARDENING:-1}" = 0 ]; then exit 0; fi
 
 # Sanitizers: halt on the first report of any kind (UBSan too: -fno-sanitize-recover),
-# leaks included; symbolized stacks in the log.
-export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0
-export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1
+# leaks included. Reports go to files under build-asan/sanitizer-reports as well, because
+# the integration tests do not look at the exit status of every server they stop: any
+# report file fails the run, whatever ctest said.
+reports=$PWD/build-asan/sanitizer-reports
+rm -rf "$reports" && mkdir -p "$reports"
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:log_path=$reports/asan
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
 export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
 timed asan-build scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DNOTESD_SANITIZE=ON
-timed asan-tests ctest --test-dir build-asan --output-on-failure -j "$jobs"
+asan_status=0
+timed asan-tests ctest --test-dir build-asan --output-on-failure -j "$jobs" || asan_status=$?
+if compgen -G "$reports/*" >/dev/null; then
+  for report in "$reports"/*; do echo "== $report"; cat "$report"; done
+  echo "sanitizer reports above (build-asan/sanitizer-reports)"
+  exit 1
+fi
+if [ "$asan_status" -ne 0 ]; then exit "$asan_status"; fi
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 # Fuzzing: clang, a build of its own; each target runs a short bounded time.
 export CC=clang CXX=clang++
