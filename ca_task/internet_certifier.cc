@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cctype>
+#include <cstdint>
+#include <limits>
 
 #include "core/notes_ini.h"
 #include "core/x509_certs.h"
@@ -93,6 +95,12 @@ Result<int> JsonInt(const nlohmann::json& body, const char* field, int fallback)
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return fallback;
   if (!it->is_number_integer()) return Status::InvalidArgument(std::string("field '") + field + "' must be a whole number");
+  // get<int>() would wrap 4294967306 to 10 and let it pass the range checks in Validate.
+  bool fits = it->is_number_unsigned()
+                  ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())
+                  : it->get<std::int64_t>() >= std::numeric_limits<int>::min() &&
+                        it->get<std::int64_t>() <= std::numeric_limits<int>::max();
+  if (!fits) return Status::InvalidArgument(std::string("field '") + field + "' is out of range");
   return it->get<int>();
 }
 

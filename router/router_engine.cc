@@ -194,7 +194,9 @@ Result<std::size_t> RouterEngine::RoutePending() {
   //    without duplicates).
   std::set<std::string> failed_files;
   std::int64_t delivered = 0;
-  for (const auto& [key, indexes] : by_mail_file) {
+  for (const auto& [key, mail_file_indexes] : by_mail_file) {
+    // clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
+    const auto& indexes = mail_file_indexes;
     auto db = store_.MailFile(mail_file_spelling[key], /*create=*/true);
     if (!db.ok()) {
       Log("Unable to open mail file " + mail_file_spelling[key] + ": " + db.status().message());

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs the Debian 12 packages notesd needs to build, run and test. Idempotent: asks
-# apt only for what is missing, so a second run does nothing.
+# apt only for what is missing, so a second run does nothing. clang and libclang-rt-14-dev
+# (libFuzzer, the sanitizer runtimes) build fuzz/; llvm gives llvm-symbolizer for
+# readable sanitizer stacks.
 set -euo pipefail
 
 PACKAGES=(
@@ -8,6 +10,7 @@ PACKAGES=(
   libssl-dev openssl liblmdb-dev lmdb-utils libboost-dev libcpp-httplib-dev
   nlohmann-json3-dev libcli11-dev libedit-dev catch2
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
+  clang libclang-rt-14-dev llvm
 )
 
 missing=()

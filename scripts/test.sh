@@ -1,12 +1,51 @@
 #!/usr/bin/env bash
 # Quick start, command 2: installs what is missing, builds with warnings as errors, and
 # runs every test (Catch2 unit tests, integration and end-to-end tests) through ctest.
+# Then the hardening parts (README "Hardening"):
+#   2. build-asan: the same tests again, built with AddressSanitizer + UBSan
+#      (NOTESD_SANITIZE=ON, -O1); any report fails the run;
+#   3. build-fuzz: every libFuzzer target (fuzz/, clang) run NOTESD_FUZZ_SECONDS
+#      (default 10) over its seed corpus; any crash fails the run.
+# NOTESD_HARDENING=0 skips parts 2 and 3 (a quick local check). Each part prints its time.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
-start=$(date +%s)
-scripts/build.sh build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTESD_WERROR=ON
-echo "build: $(( $(date +%s) - start ))s"
-start=$(date +%s)
-ctest --test-dir build-ci --output-on-failure -j "${NOTESD_TEST_JOBS:-2}"
-echo "tests: $(( $(date +%s) - start ))s"
+jobs=${NOTESD_TEST_JOBS:-2}
+timed() {
+  local label=$1 start
+  shift
+  start=$(date +%s)
+  "$@"
+  echo "$label: $(( $(date +%s) - start ))s"
+}
+
+timed build scripts/build.sh build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTESD_WERROR=ON
+timed tests ctest --test-dir build-ci --output-on-failure -j "$jobs"
+if [ "${NOTESD_HARDENING:-1}" = 0 ]; then exit 0; fi
+
+# Sanitizers: halt on the first report of any kind (UBSan too: -fno-sanitize-recover),
+# leaks included. Reports go to files under build-asan/sanitizer-reports as well, because
+# the integration tests do not look at the exit status of every server they stop: any
+# report file fails the run, whatever ctest said.
+reports=$PWD/build-asan/sanitizer-reports
+rm -rf "$reports" && mkdir -p "$reports"
+export ASAN_OPTIONS=halt_on_error=1:detect_leaks=1:abort_on_error=0:detect_stack_use_after_return=0:log_path=$reports/asan
+export UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:log_path=$reports/ubsan
+export LSAN_OPTIONS=suppressions=$PWD/scripts/lsan.supp:print_suppressions=0
+timed asan-build scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCMAKE_CXX_FLAGS=-O1 -DNOTESD_SANITIZE=ON
+asan_status=0
+timed asan-tests ctest --test-dir build-asan --output-on-failure -j "$jobs" || asan_status=$?
+if compgen -G "$reports/*" >/dev/null; then
+  for report in "$reports"/*; do echo "== $report"; cat "$report"; done
+  echo "sanitizer reports above (build-asan/sanitizer-reports)"
+  exit 1
+fi
+if [ "$asan_status" -ne 0 ]; then exit "$asan_status"; fi
+unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
+
+# Fuzzing: clang, a build of its own; each target runs a short bounded time.
+export CC=clang CXX=clang++
+timed fuzz-build scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+  '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g' -DNOTESD_FUZZ=ON -DNOTESD_TESTS=OFF \
+  -DNOTESD_FUZZ_SECONDS="${NOTESD_FUZZ_SECONDS:-10}"
+timed fuzz-runs ctest --test-dir build-fuzz --output-on-failure -j "$jobs"

@@ -76,6 +76,14 @@ std::vector<std::string> SplitWords(std::string_view text) {
 }
 
 Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
+  // A console command is one line. A line break or other control character (possible
+  // from the client API's remote console) would otherwise reach SET CONFIG's value and
+  // add lines to notes.ini, unchecked by the key table, or break the one-line answer.
+  for (char c : line) {
+    auto u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && c != '\t') || u == 0x7f)
+      return Status::InvalidArgument("A console command is one line of text: control characters (such as line breaks) are not allowed.");
+  }
   std::vector<std::string> words = SplitWords(line);
   if (words.empty()) return Status::InvalidArgument("Empty command. Type HELP for the list of commands.");
 

@@ -42,7 +42,8 @@ struct ConsoleCommand {
 };
 
 // Parses one console line. InvalidArgument with a one-line explanation for an empty
-// line, an unknown or ambiguous word, or a missing argument.
+// line, a control character other than tab (a line break, NUL, ...), an unknown or
+// ambiguous word, or a missing argument.
 Result<ConsoleCommand> ParseConsoleCommand(std::string_view line);
 
 // The argument of SET CLOCK: "+<n>[s|m|h|d]" (no unit: seconds; the '+' may be left

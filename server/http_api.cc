@@ -62,13 +62,6 @@ nlohmann::json PersonJson(const Person& person) {
           {"internet_certificates", person.internet_certificates_pem}};
 }
 
-Result<nlohmann::json> ParseJsonBody(const std::string& body) {
-  nlohmann::json parsed = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (parsed.is_discarded()) return Status::InvalidArgument("request body is not valid JSON");
-  if (!parsed.is_object()) return Status::InvalidArgument("request body must be a JSON object");
-  return parsed;
-}
-
 HttpApi::HttpApi(TaskContext& context, Directory& directory, HierName server_name)
     : context_(context), directory_(directory), server_name_(std::move(server_name)) {}
 

@@ -12,6 +12,7 @@
 #include <mutex>
 
 #include "core/hier_name.h"
+#include "core/json_body.h"
 #include "core/task.h"
 #include "directory/directory.h"
 
@@ -82,7 +83,6 @@ class HttpApi {
 
 // The Person document as the API returns it.
 nlohmann::json PersonJson(const Person& person);
-// Parses a request body as a JSON object; InvalidArgument naming the problem.
-Result<nlohmann::json> ParseJsonBody(const std::string& body);
+// ParseJsonBody (a request body as a JSON object) is in core/json_body.h.
 
 }  // namespace notesd

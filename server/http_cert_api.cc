@@ -14,6 +14,7 @@
 #include <httplib.h>
 #include <openssl/x509.h>
 
+#include <cstdint>
 #include <ctime>
 #include <unordered_map>
 #include <unordered_set>
@@ -174,7 +175,10 @@ Result<nlohmann::json> HttpApi::AddInternetCertificates(const Caller& caller, co
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
   int validity_years = kPersonCertDefaultYears;
   if (auto it = body.find("validity_years"); it != body.end() && !it->is_null()) {
-    if (!it->is_number_integer() || it->get<int>() < kPersonCertMinYears || it->get<int>() > kPersonCertMaxYears)
+    // Compared as 64-bit: get<int>() would wrap 4294967298 to 2 and pass the check.
+    // Unsigned values beyond INT64_MAX read back negative and fail the lower bound.
+    if (!it->is_number_integer() || it->get<std::int64_t>() < kPersonCertMinYears ||
+        it->get<std::int64_t>() > kPersonCertMaxYears)
       return Status::InvalidArgument("'validity_years' must be a whole number from " + std::to_string(kPersonCertMinYears) +
                                      " to " + std::to_string(kPersonCertMaxYears));
     validity_years = it->get<int>();

@@ -192,6 +192,20 @@ class PersonCertsApiTest(unittest.TestCase):
         # Usage: nobody selected.
         rc, out, err = self.admin.run("admin", "people", "add-internet-cert", "--ca", CERTIFIER)
         self.assertEqual(rc, 2, out + err)
+        # Issue 9: validity_years beyond int used to wrap (4294967298 read as 2) and pass.
+        admin_cert, admin_key, admin_roots = self.pem_files(os.path.join(self.data, "ids", "jadmin.id"), "admin-pw", "admin")
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+        context.check_hostname = False
+        context.load_verify_locations(admin_roots)
+        context.load_cert_chain(admin_cert, admin_key)
+        for years in (4294967298, 18446744073709551615, -4294967294):
+            body = json.dumps({"people": ["John Roe"], "validity_years": years}).encode()
+            request = urllib.request.Request(f"https://127.0.0.1:{self.port}/api/v1/admin/certifiers/{CERTIFIER}/certificates",
+                                             data=body, headers={"Content-Type": "application/json"}, method="POST")
+            with self.assertRaises(urllib.error.HTTPError) as refused:
+                urllib.request.urlopen(request, context=context, timeout=30)
+            self.assertEqual(refused.exception.code, 400, years)
+            self.assertIn("'validity_years' must be a whole number from", refused.exception.read().decode())
 
     # --- the RA issues certificates; the command waits for AdminP --------------------------------
 

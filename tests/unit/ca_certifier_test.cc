@@ -169,6 +169,14 @@ TEST_CASE("a spec survives the AdminP request parameters and the API's JSON", "[
   nlohmann::json bad = spec.ToJson();
   bad["validity_years"] = "ten";
   CHECK(InternetCertifierSpec::FromJson(bad).status().code() == StatusCode::kInvalidArgument);
+  // Issue 9 (fuzz_api_body): 4294967306 used to wrap to 10 and pass Validate().
+  for (const char* body : {R"({"validity_years": 4294967306})", R"({"validity_years": 18446744073709551615})",
+                           R"({"crl_duration_days": -4294967289})"}) {
+    nlohmann::json wrapped = spec.ToJson();
+    wrapped.update(nlohmann::json::parse(body));
+    CAPTURE(body);
+    CHECK(InternetCertifierSpec::FromJson(wrapped).status().code() == StatusCode::kInvalidArgument);
+  }
 
   InternetCertifierSpec plain;
   plain.common_name = "Just CN";

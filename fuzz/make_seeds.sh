@@ -1,0 +1,115 @@
+#!/usr/bin/env bash
+# Regenerates the seed corpora in fuzz/corpus/ from the inputs the tests use: SMTP
+# transcripts (tests/unit/smtp_protocol_test.cc), S/MIME messages like those the mail
+# tests produce (signed, opaque-signed, encrypted, both, LF endings; made with the
+# openssl CLI and the key in fuzz/fuzz_pki.h), certificate files in every import format,
+# a cheap ID file (scrypt N=2^10 r=8 p=1, password "fuzz", as KdfParams::ForTests), the
+# notes.ini sample, console lines, names and API bodies. Run from anywhere; needs openssl
+# and python3-cryptography. The corpora are committed; run this only to refresh them.
+set -euo pipefail
+root=$(cd "$(dirname "$0")/.." && pwd)
+corpus=$root/fuzz/corpus
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body}
+
+# The fixed test identity, from fuzz/fuzz_pki.h.
+python3 - "$root/fuzz/fuzz_pki.h" "$tmp" <<'PY'
+import re, sys
+text = open(sys.argv[1]).read()
+blocks = re.findall(r'R"\(\n(.*?)\)"', text, re.S)
+open(sys.argv[2] + "/key.pem", "w").write(blocks[0])
+open(sys.argv[2] + "/cert.pem", "w").write(blocks[1])
+PY
+
+# SMTP: byte 0 is the options byte of fuzz_smtp_session (1 = STARTTLS offered, 4 = tight limits).
+smtp() { printf "$2" "${@:3}" > "$corpus/smtp_session/$1"; }
+smtp good '\x01EHLO client.example\r\nMAIL FROM:<sender@outside.example> SIZE=120 BODY=8BITMIME\r\nRCPT TO:<jane@acme.example>\r\nRCPT TO:<John@acme.example>\r\nDATA\r\nSubject: hi\r\n\r\nline one\r\n..dot line\r\n.\r\nQUIT\r\n'
+smtp pipelined '\x00EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nX: 1\r\n\r\nbody\r\n.\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nX: 1\r\n\r\nbody\r\n.\r\nQUIT\r\n'
+smtp helo '\x00HELO c.example\r\nNOOP\r\nHELP\r\nVRFY jane\r\nEXPN staff\r\nMAIL FROM:<>\r\nRSET\r\nRCPT TO:<jane@acme.example>\r\nQUIT\r\n'
+smtp bad '\x05EHLO c\r\nFOO bar\r\n\r\nEHLO\r\nMAIL TO:<a@b.example>\r\nMAIL FROM:<a@@b>\r\nMAIL FROM:<a@b.example> SIZE=x\r\nMAIL FROM:<a@b.example> AUTH=<>\r\nMAIL FROM:<a@b.example> SIZE=5000\r\nDATA now\r\nBDAT 10 LAST\r\nSTARTTLS now\r\nNOOP\r\n'
+smtp starttls '\x01EHLO c\r\nSTARTTLS\r\nEHLO c\r\nMAIL FROM:<"J Q"@x.example>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<x@[127.0.0.1]>\r\nRCPT TO:<a@tempfail.acme.example>\r\nRCPT TO:<a@other.example>\r\nDATA\r\n\r\n.\r\n'
+smtp bigdata '\x04EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n%0300d\r\n.\r\nQUIT\r\n' 0
+smtp bare_lf '\x08EHLO c\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nA\n.\nB\r.\r\n.\r\n'
+
+# MIME / S/MIME messages.
+m=$corpus/smime_read
+printf 'From: Fuzz Tester <fuzz@acme.example>\r\nTo: jane@acme.example\r\nSubject: plain\r\nMIME-Version: 1.0\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: quoted-printable\r\n\r\nHello =C3=A9 soft=\r\nbreak\r\n' > "$m/plain"
+printf 'From: fuzz@acme.example\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\npreamble\r\n--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n--b1\r\nContent-Type: application/pdf; name="a.pdf"\r\nContent-Disposition: attachment; filename="../x/a.pdf"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n--b1--\r\n' > "$m/multipart"
+printf 'Content-Type: text/plain\r\n\r\nsigned body\r\n' > "$tmp/entity"
+openssl smime -sign -in "$tmp/entity" -signer "$tmp/cert.pem" -inkey "$tmp/key.pem" -md sha256 \
+  -from fuzz@acme.example -to jane@acme.example -subject signed -out "$m/signed" 2>/dev/null
+openssl smime -sign -nodetach -in "$tmp/entity" -signer "$tmp/cert.pem" -inkey "$tmp/key.pem" -md sha256 \
+  -from fuzz@acme.example -subject opaque -out "$m/opaque_signed" 2>/dev/null
+openssl smime -encrypt -aes256 -in "$tmp/entity" -from fuzz@acme.example -subject encrypted \
+  -out "$m/encrypted" "$tmp/cert.pem" 2>/dev/null
+openssl smime -encrypt -aes256 -in "$m/signed" -out "$m/signed_encrypted" "$tmp/cert.pem" 2>/dev/null
+tr -d '\r' < "$m/signed" > "$m/signed_lf"
+
+# Certificate files; byte 0 is fuzz_cert_import's mode (0 certificates, 1 PKCS#12).
+c=$corpus/cert_import
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$tmp/ec.key" -out "$tmp/ec.pem" \
+  -days 365 -subj "/CN=Bob/O=Acme" 2>/dev/null
+openssl x509 -in "$tmp/ec.pem" -outform DER -out "$tmp/ec.der"
+openssl crl2pkcs7 -nocrl -certfile "$tmp/ec.pem" -certfile "$tmp/cert.pem" -out "$tmp/bundle.p7b" 2>/dev/null
+openssl crl2pkcs7 -nocrl -certfile "$tmp/ec.pem" -outform DER -out "$tmp/bundle_der.p7b" 2>/dev/null
+openssl pkcs12 -export -inkey "$tmp/ec.key" -in "$tmp/ec.pem" -certfile "$tmp/cert.pem" -passout pass:pw -out "$tmp/bob.p12" 2>/dev/null
+with_mode() { { printf "$1"; cat "$2"; } > "$3"; }
+with_mode '\x00' "$tmp/ec.der" "$c/der"
+with_mode '\x00' "$tmp/ec.pem" "$c/pem"
+{ printf '\x00'; cat "$tmp/ec.pem" "$tmp/cert.pem"; } > "$c/pem_two"
+with_mode '\x00' "$tmp/bundle.p7b" "$c/p7b_pem"
+with_mode '\x00' "$tmp/bundle_der.p7b" "$c/p7b_der"
+with_mode '\x00' "$tmp/ec.key" "$c/key_only"
+with_mode '\x00' "$tmp/bob.p12" "$c/p12_as_cert"
+{ printf '\x00'; head -c 200 "$tmp/ec.der"; } > "$c/der_truncated"
+with_mode '\x01' "$tmp/bob.p12" "$c/p12"
+
+# A cheap ID file (image, mode 0) and its payload (mode 1) for fuzz_id_file.
+python3 - "$tmp" "$corpus/id_file" <<'PY'
+import hashlib, json, os, struct, sys
+from cryptography.hazmat.primitives.kdf.scrypt import Scrypt
+from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+tmp, out = sys.argv[1], sys.argv[2]
+key_pem = open(tmp + "/ec.key").read()
+cert_pem = open(tmp + "/ec.pem").read()
+payload = json.dumps({"payload_version": 1, "name": "CN=Bob/O=Acme", "kind": "person",
+    "notes_key": key_pem, "notes_certificate": cert_pem, "trusted_certificates": [cert_pem],
+    "cross_certificates": [{"certificate": cert_pem, "note": "x"}],
+    "internet_certificates": [{"certificate": cert_pem, "default": True}],
+    "properties": {"a": "b"}}).encode()
+open(out + "/payload", "wb").write(b"\x01" + payload)
+salt, nonce = os.urandom(16), os.urandom(12)
+keys = Scrypt(salt=salt, length=64, n=1024, r=8, p=1).derive(b"fuzz")
+total = 92 + len(payload) + 16 + 32
+header = b"NOTESDID" + struct.pack(">HIBBQII", 1, total, 1, 1, 1024, 8, 1) + salt + keys[32:] + nonce
+sealed = AESGCM(keys[:32]).encrypt(nonce, payload, header)
+body = header + sealed
+open(out + "/image", "wb").write(b"\x00" + body + hashlib.sha256(body).digest())
+PY
+
+# notes.ini
+cp "$root/notes.ini.sample" "$corpus/notes_ini/sample"
+printf '[Notes]\r\nServerTasks=Router,SMTP\r\n; comment\r\n$UserVar = x \r\nServerTasks Router\r\n=novalue\r\nKEY=1\nkey=2' > "$corpus/notes_ini/mixed"
+
+# Console lines (one per line; the target splits them).
+printf 'show tasks\nsh ta\nsh conf Server*\nsh stat SMTP.*\nset config LogLevel=2\nload router\nt adminp p all\ntell http quit\nrestart task smtp\nrestart server\nhelp\nexit\nshow\nsh s\n\nfoo\n' > "$corpus/console/lines"
+
+# Names
+n=$corpus/hier_name
+printf 'CN=Jane Doe/OU=Sales/O=Acme/C=US' > "$n/canonical"
+printf 'Jane Doe/Sales/East/Acme/US' > "$n/abbreviated"
+printf '/Sales/Acme' > "$n/certifier"
+printf 'Jane Doe' > "$n/flat"
+printf 'cn=J\xc3\xa9r\xc3\xb4me/ou=a/ou=b/ou=c/ou=d/o=Acme/c=de' > "$n/utf8_four_ous"
+printf 'CN=Jane/OU=Acme/O=UK' > "$n/two_letter_o"
+
+# API bodies
+a=$corpus/api_body
+printf '{"command":"show tasks"}' > "$a/console"
+printf '{"name":"Jane Doe/Acme","certificate":"-----BEGIN CERTIFICATE-----\\nMIIB\\n-----END CERTIFICATE-----\\n","first_name":"Jane","short_name":"jdoe"}' > "$a/people"
+printf '{"recipients":["jane@acme.example","John Doe/Acme"],"message_base64":"U3ViamVjdDogaGkNCg0KYm9keQ0K"}' > "$a/mail"
+printf '{"people":["Jane Doe/Acme"],"groups":["Staff"],"ou":"Sales/Acme","all":false,"validity_years":2}' > "$a/person_certs"
+printf '{"serial":"0A1B","person":"Jane Doe/Acme"}' > "$a/revoke"
+printf '{"common_name":"Acme Internet CA","org_units":["IT"],"organization":"Acme","country":"US","email":"ca@acme.example","icl_file":"icl.nsf","protection":"server_id","key":"rsa2048","validity_years":10,"crl_duration_days":7,"crl_interval_hours":24,"caa":["CN=Admin/O=Acme"],"ra":["CN=Admin/O=Acme"],"use_ca_process":true}' > "$a/internet_certifier"
+echo "seeds written under $corpus"
