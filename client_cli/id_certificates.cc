@@ -10,6 +10,7 @@
 #include "core/crypto.h"
 #include "core/notes_ini.h"
 #include "core/x509_certs.h"
+#include "smime/cert_import.h"
 
 namespace notesd::client {
 
@@ -111,23 +112,17 @@ std::vector<X509Ptr> IssuerChain(const IdFile& id, X509* cert) {
   return chain;
 }
 
-Result<std::string> ExportPkcs12(const IdFile& id, const InternetCertificate& entry, const std::vector<X509Ptr>& chain,
-                                 const std::string& password, Pkcs12Cipher cipher) {
-  if (password.empty()) return Status::InvalidArgument("a PKCS#12 file needs a password");
-  X509StackPtr ca(sk_X509_new_null());
-  if (!ca) return Status::Internal("sk_X509_new_null failed");
-  for (const X509Ptr& cert : chain) {
-    X509Ptr copy = UpRef(cert.get());
-    if (!copy || sk_X509_push(ca.get(), copy.get()) == 0) return Status::Internal("cannot build the certificate chain");
-    copy.release();  // the stack owns it now
-  }
-  bool legacy = cipher == Pkcs12Cipher::kLegacy3Des;
+namespace {
+
+// One PKCS#12 file: the key, its certificate and `ca`, encrypted with `password`.
+Result<std::string> MakePkcs12(const IdFile& id, const InternetCertificate& entry, STACK_OF(X509)& ca,
+                               const std::string& password, bool legacy) {
   int nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
   std::string friendly = SubjectCommonName(entry.certificate.get());
   ERR_clear_error();
   // No MAC from PKCS12_create (-1): it is set below with the digest we choose.
   Pkcs12Ptr p12(PKCS12_create(password.c_str(), friendly.empty() ? nullptr : friendly.c_str(), id.PrivateKeyFor(entry),
-                              entry.certificate.get(), ca.get(), nid, nid, PKCS12_DEFAULT_ITER, -1, 0));
+                              entry.certificate.get(), &ca, nid, nid, PKCS12_DEFAULT_ITER, -1, 0));
   if (!p12) return Status::Internal("PKCS12_create failed: " + OpenSslErrors());
   if (PKCS12_set_mac(p12.get(), password.c_str(), -1, nullptr, 0, PKCS12_DEFAULT_ITER,
                      legacy ? EVP_sha1() : EVP_sha256()) != 1)
@@ -139,5 +134,28 @@ Result<std::string> ExportPkcs12(const IdFile& id, const InternetCertificate& en
   OPENSSL_free(der);
   return bytes;
 }
+
+}  // namespace
+
+Result<std::string> ExportPkcs12(const IdFile& id, const InternetCertificate& entry, const std::vector<X509Ptr>& chain,
+                                 const std::string& password, Pkcs12Cipher cipher) {
+  if (password.empty()) return Status::InvalidArgument("a PKCS#12 file needs a password");
+  X509StackPtr ca(sk_X509_new_null());
+  if (!ca) return Status::Internal("sk_X509_new_null failed");
+  for (const X509Ptr& cert : chain) {
+    X509Ptr copy = UpRef(cert.get());
+    if (!copy || sk_X509_push(ca.get(), copy.get()) == 0) return Status::Internal("cannot build the certificate chain");
+    copy.release();  // the stack owns it now
+  }
+  bool legacy = cipher == Pkcs12Cipher::kLegacy3Des;
+  // The legacy form is for gpgsm 2.2, which cannot read a 3DES salt with a zero byte:
+  // such a file is made again (each try has fresh random salts).
+  constexpr int kLegacyTries = 32;
+  for (int attempt = 1;; ++attempt) {
+    NOTESD_ASSIGN_OR_RETURN(std::string bytes, MakePkcs12(id, entry, *ca, password, legacy));
+    if (!legacy || !smime::HasGpgsmUnreadableSalt(bytes) || attempt == kLegacyTries) return bytes;
+  }
+}
+
 
 }  // namespace notesd::client

@@ -125,4 +125,17 @@ Result<Pkcs12Contents> ReadPkcs12(std::string_view file_bytes, std::string_view 
   return out;
 }
 
+bool HasGpgsmUnreadableSalt(std::string_view pkcs12_der) {
+  // OID 1.2.840.113549.1.12.1.3, then PBEParameter ::= SEQUENCE { salt OCTET STRING (8), ... }
+  static constexpr unsigned char kPbeWith3Des[] = {0x06, 0x0A, 0x2A, 0x86, 0x48, 0x86, 0xF7, 0x0D,
+                                                   0x01, 0x0C, 0x01, 0x03, 0x30, 0x0E, 0x04, 0x08};
+  constexpr std::size_t kSaltBytes = 8;
+  std::string_view marker(reinterpret_cast<const char*>(kPbeWith3Des), sizeof kPbeWith3Des);
+  for (std::size_t at = pkcs12_der.find(marker); at != std::string_view::npos; at = pkcs12_der.find(marker, at + 1)) {
+    std::string_view salt = pkcs12_der.substr(at + marker.size(), kSaltBytes);
+    if (salt.find('\0') != std::string_view::npos) return true;
+  }
+  return false;
+}
+
 }  // namespace notesd::smime

@@ -43,4 +43,11 @@ struct Pkcs12Contents {
 Result<Pkcs12Contents> ReadPkcs12(std::string_view file_bytes, std::string_view password,
                                   std::string_view file_name = "PKCS#12 file");
 
+// True when a PKCS#12 file (DER) uses a pbeWithSHAAnd3-KeyTripleDES-CBC salt with a zero
+// byte. GnuPG 2.2's gpgsm cannot decrypt such a bag ("possibly bad passphrase"), which
+// with random 8-byte salts happens to about 1 file in 16: makers of PKCS#12 files meant
+// for gpgsm make them again until this is false. The PBE parameters are found by their
+// DER bytes (nested bags sit verbatim inside their OCTET STRINGs).
+bool HasGpgsmUnreadableSalt(std::string_view pkcs12_der);
+
 }  // namespace notesd::smime

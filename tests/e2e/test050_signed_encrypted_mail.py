@@ -63,7 +63,7 @@ class SignedEncryptedMail(unittest.TestCase):
 
         # The same message through gpgsm.
         self.gpgsm = gpg = Gpgsm(site.path("gnupg"), passphrase="p12-pw")
-        gpg.checked("--import", olivia.pki.legacy_pkcs12("olivia", olivia.cert, olivia.key, "p12-pw"))
+        gpg.import_identity(lambda: olivia.pki.legacy_pkcs12("olivia", olivia.cert, olivia.key, "p12-pw"))
         gpg.trust(olivia.root, scenario.export_root(site))
         plain, _ = scenario.gpgsm_decrypt(gpg, scenario.mime_body_bytes(raw))
         signed, signature = scenario.split_signed(plain)

@@ -319,9 +319,19 @@ class PersonCertsApiTest(unittest.TestCase):
             f.write("allow-loopback-pinentry\n")
         env = {**os.environ, "GNUPGHOME": home}
         try:
-            imported = subprocess.run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
-                                       "--import", os.path.join(self.tmp.path, "john-legacy.p12")],
-                                      input="p12-pw\n", capture_output=True, text=True, env=env, timeout=60)
+            # gpgsm 2.2 refuses about one PKCS#12 file in 50 for its random salts (see
+            # smime_harness.Gpgsm.import_identity): a refused export is made again.
+            legacy = os.path.join(self.tmp.path, "john-legacy.p12")
+            for _ in range(5):
+                imported = subprocess.run(["gpgsm", "--batch", "--pinentry-mode", "loopback", "--passphrase-fd", "0",
+                                           "--import", legacy],
+                                          input="p12-pw\n", capture_output=True, text=True, env=env, timeout=60)
+                if imported.returncode == 0:
+                    break
+                os.remove(legacy)
+                rc, out, err = self.john.run("id", "export", "--pkcs12", legacy, "--legacy-3des",
+                                             env={"NOTESD_EXPORT_PASSWORD": "p12-pw"})
+                self.assertEqual(rc, 0, out + err)
             self.assertEqual(imported.returncode, 0, imported.stdout + imported.stderr)
             self.assertIn("secret keys imported: 1", imported.stderr)
             listed = subprocess.run(["gpgsm", "--batch", "--list-secret-keys"], capture_output=True, text=True, env=env, timeout=60)

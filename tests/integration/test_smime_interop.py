@@ -174,7 +174,6 @@ class SmimeInteropTest(unittest.TestCase):
         # The outside person: their root, certificate and key; a PKCS#12 gpgsm can read.
         cls.pki = OutsidePki(os.path.join(cls.tmp.path, "outside"))
         cls.outside_cert, cls.outside_key = cls.pki.person("outside", "Outside Person", OUTSIDE)
-        p12 = cls.pki.legacy_pkcs12("outside", cls.outside_cert, cls.outside_key, "outside-pw")
         cls.snail_signer = cls.pki.path("s-nail-signer.pem")  # s-nail wants key and certificate in one file
         with open(cls.outside_key, "rb") as key, open(cls.outside_cert, "rb") as cert, \
                 open(cls.snail_signer, "wb") as both:
@@ -184,7 +183,8 @@ class SmimeInteropTest(unittest.TestCase):
 
         # Their gpgsm: their own key, Jane's certificate, both roots trusted.
         cls.gpgsm = Gpgsm(os.path.join(cls.tmp.path, "gnupg"))
-        cls.gpgsm.checked("--import", p12)
+        cls.gpgsm.import_identity(
+            lambda: cls.pki.legacy_pkcs12("outside", cls.outside_cert, cls.outside_key, "outside-pw"))
         cls.gpgsm.checked("--import", cls.jane_cert)
         cls.gpgsm.trust(cls.pki.root, cls.acme_root)
 

@@ -95,6 +95,18 @@ class Gpgsm:
             raise AssertionError(f"gpgsm {' '.join(args)} exited {rc}:\n{status}")
         return out, status
 
+    def import_identity(self, make_pkcs12, tries=5):
+        """Imports a key and certificate from a PKCS#12 file made by `make_pkcs12()`.
+        gpgsm 2.2 cannot decrypt some PKCS#12 files depending on their random salts (about
+        one in 50, "possibly bad passphrase"; notesd avoids the zero-byte salt kind when it
+        exports), so a refused file is made afresh and tried again."""
+        status = ""
+        for _ in range(tries):
+            rc, _, status = self.run("--import", make_pkcs12())
+            if rc == 0:
+                return
+        raise AssertionError(f"gpgsm refused {tries} PKCS#12 files in a row:\n{status}")
+
     def trust(self, *root_pems):
         """Imports the roots and trusts them for S/MIME without a prompt (trustlist.txt)."""
         for pem in root_pems:

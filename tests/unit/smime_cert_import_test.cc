@@ -144,3 +144,14 @@ TEST_CASE("cert import: random and truncated input never crashes", "[smime][cert
 
 }  // namespace
 }  // namespace notesd::smime
+
+TEST_CASE("smime: a 3DES PKCS#12 salt with a zero byte is found (gpgsm 2.2 cannot read it)", "[smime]") {
+  const std::string pbe_3des("\x06\x0A\x2A\x86\x48\x86\xF7\x0D\x01\x0C\x01\x03\x30\x0E\x04\x08", 16);
+  const std::string iterations("\x02\x02\x08\x00", 4);
+  std::string good = "\x30\x82" + pbe_3des + std::string("\x11\x22\x33\x44\x55\x66\x77\x88", 8) + iterations;
+  std::string bad = good + pbe_3des + std::string("\x30\x52\x34\x00\x96\x53\x14\x73", 8) + iterations;
+  CHECK_FALSE(notesd::smime::HasGpgsmUnreadableSalt(good));
+  CHECK(notesd::smime::HasGpgsmUnreadableSalt(bad));
+  CHECK_FALSE(notesd::smime::HasGpgsmUnreadableSalt(""));
+  CHECK_FALSE(notesd::smime::HasGpgsmUnreadableSalt(pbe_3des));  // cut before its salt
+}
