@@ -9,4 +9,20 @@ Result<nlohmann::json> ParseJsonBody(const std::string& body) {
   return parsed;
 }
 
+std::string JsonStringField(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+std::vector<std::string> JsonStringList(const nlohmann::json& body, const char* field) {
+  std::vector<std::string> values;
+  auto it = body.find(field);
+  if (it == body.end()) return values;
+  if (it->is_string()) values.push_back(it->get<std::string>());
+  if (it->is_array())
+    for (const auto& value : *it)
+      if (value.is_string()) values.push_back(value.get<std::string>());
+  return values;
+}
+
 }  // namespace notesd

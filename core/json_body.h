@@ -7,6 +7,7 @@
 #pragma once
 
 #include <string>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -17,5 +18,11 @@ namespace notesd {
 // Parses a request body as a JSON object; InvalidArgument "request body is not valid
 // JSON" or "request body must be a JSON object".
 Result<nlohmann::json> ParseJsonBody(const std::string& body);
+
+// A text field of a body, "" when absent or not a string.
+std::string JsonStringField(const nlohmann::json& body, const char* field);
+// A field that is one string or an array of strings (other elements skipped); empty when
+// absent.
+std::vector<std::string> JsonStringList(const nlohmann::json& body, const char* field);
 
 }  // namespace notesd

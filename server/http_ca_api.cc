@@ -21,6 +21,7 @@
 #include "ca_task/server_id_wrap.h"
 #include "core/crypto.h"
 #include "directory/admin_requests.h"
+#include "core/json_body.h"
 #include "server/http_api.h"
 
 namespace notesd {
@@ -33,22 +34,6 @@ std::string Base64(std::string_view bytes) {
                                static_cast<int>(bytes.size()));
   out.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
   return out;
-}
-
-std::string StringField(const nlohmann::json& body, const char* field) {
-  auto it = body.find(field);
-  return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::vector<std::string> StringList(const nlohmann::json& body, const char* field) {
-  std::vector<std::string> values;
-  auto it = body.find(field);
-  if (it == body.end()) return values;
-  if (it->is_string()) values.push_back(it->get<std::string>());
-  if (it->is_array())
-    for (const auto& value : *it)
-      if (value.is_string()) values.push_back(value.get<std::string>());
-  return values;
 }
 
 // The caller first, then the typed names, without repeats.
@@ -137,21 +122,21 @@ Result<nlohmann::json> HttpApi::PostInternetCertifier(const Caller& caller, cons
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
   if (auto use = body.find("use_ca_process"); use != body.end() && use->is_boolean() && !use->get<bool>())
     return Status::InvalidArgument("notesd creates only Internet certifiers that use the CA process");
-  if (std::string server = StringField(body, "server"); !server.empty()) {
+  if (std::string server = JsonStringField(body, "server"); !server.empty()) {
     auto named = HierName::Parse(server);
     if (!named.ok() || !(*named == server_name_))
       return Status::InvalidArgument("the CA process for this request runs on " + server_name_.Abbreviated() + ", not '" + server + "'");
   }
   std::string caller_name = caller.person.name.Canonical();
-  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> caa, ResolveRoleNames(directory_, StringList(body, "caa")));
-  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> ra, ResolveRoleNames(directory_, StringList(body, "ra")));
+  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> caa, ResolveRoleNames(directory_, JsonStringList(body, "caa")));
+  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> ra, ResolveRoleNames(directory_, JsonStringList(body, "ra")));
   body["caa"] = WithCaller(caller_name, caa);
   body["ra"] = WithCaller(caller_name, ra);
   NOTESD_ASSIGN_OR_RETURN(InternetCertifierSpec spec, InternetCertifierSpec::FromJson(body));
 
-  std::string certifier_password = StringField(body, "certifier_password");
-  std::string activation_password = StringField(body, "activation_password");
-  std::string local_copy_password = StringField(body, "local_copy_password");
+  std::string certifier_password = JsonStringField(body, "certifier_password");
+  std::string activation_password = JsonStringField(body, "activation_password");
+  std::string local_copy_password = JsonStringField(body, "local_copy_password");
   if (spec.protection == CertifierProtection::kPassword && certifier_password.empty())
     return Status::InvalidArgument("encrypting the certifier ID with a password needs 'certifier_password'");
   if (spec.protection == CertifierProtection::kServerId && spec.require_activation && activation_password.empty())
@@ -256,10 +241,10 @@ Result<nlohmann::json> HttpApi::ChangeCertifierRoles(const Caller& caller, const
   std::vector<std::string> caa = doc->caa;
   std::vector<std::string> ra = doc->ra;
   if (body.contains("caa")) {
-    NOTESD_ASSIGN_OR_RETURN(caa, ResolveRoleNames(directory_, StringList(body, "caa")));
+    NOTESD_ASSIGN_OR_RETURN(caa, ResolveRoleNames(directory_, JsonStringList(body, "caa")));
   }
   if (body.contains("ra")) {
-    NOTESD_ASSIGN_OR_RETURN(ra, ResolveRoleNames(directory_, StringList(body, "ra")));
+    NOTESD_ASSIGN_OR_RETURN(ra, ResolveRoleNames(directory_, JsonStringList(body, "ra")));
   }
   if (caa.empty() || ra.empty()) return Status::InvalidArgument("a certifier needs at least one CAA and one RA");
 

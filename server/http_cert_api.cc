@@ -25,22 +25,12 @@
 #include "core/crypto.h"
 #include "core/x509_certs.h"
 #include "directory/admin_requests.h"
+#include "core/json_body.h"
 #include "server/http_api.h"
 
 namespace notesd {
 
 namespace {
-
-std::vector<std::string> Strings(const nlohmann::json& body, const char* field) {
-  std::vector<std::string> values;
-  auto it = body.find(field);
-  if (it == body.end()) return values;
-  if (it->is_string()) values.push_back(it->get<std::string>());
-  if (it->is_array())
-    for (const auto& value : *it)
-      if (value.is_string()) values.push_back(value.get<std::string>());
-  return values;
-}
 
 // The part of a name below its CN, as typed: "/Sales/Acme" or "OU=Sales/O=Acme"
 // becomes "sales/acme" (lower case, abbreviated, no leading slash).
@@ -184,8 +174,8 @@ Result<nlohmann::json> HttpApi::AddInternetCertificates(const Caller& caller, co
     validity_years = it->get<int>();
   }
   bool all = body.contains("all") && body["all"].is_boolean() && body["all"].get<bool>();
-  std::vector<std::string> people = Strings(body, "people");
-  std::vector<std::string> groups = Strings(body, "groups");
+  std::vector<std::string> people = JsonStringList(body, "people");
+  std::vector<std::string> groups = JsonStringList(body, "groups");
   std::string ou = body.contains("ou") && body["ou"].is_string() ? body["ou"].get<std::string>() : std::string();
   if (people.empty() && groups.empty() && ou.empty() && !all)
     return Status::InvalidArgument("select people: 'people', 'groups', 'ou' or 'all'");
