@@ -11,12 +11,15 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/install-deps.sh
 jobs=${NOTESD_TEST_JOBS:-2}
+# Runs a part and prints its time; returns the part's own status (also when called as
+# `timed ... || x`, where bash's errexit is off inside the function).
 timed() {
-  local label=$1 start
+  local label=$1 start status=0
   shift
   start=$(date +%s)
-  "$@"
+  "$@" || status=$?
   echo "$label: $(( $(date +%s) - start ))s"
+  return "$status"
 }
 
 timed build scripts/build.sh build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTESD_WERROR=ON
