@@ -135,6 +135,18 @@ bool CheckIcl(const std::filesystem::path& icl_path, const std::set<std::string>
   return unique && held && valid == people;
 }
 
+// How many of the person's certificates ISSUER_CN issued; their serials go to `serials`.
+int CountIssued(const Person& person, const std::string& issuer_cn, std::set<std::string>& serials) {
+  int issued = 0;
+  for (const std::string& pem : person.internet_certificates_pem) {
+    Result<X509Ptr> cert = CertificateFromPem(pem);
+    if (!cert.ok() || IssuerCommonName(cert->get()) != issuer_cn) continue;
+    ++issued;
+    serials.insert(SerialHex(cert->get()));
+  }
+  return issued;
+}
+
 int Count(const std::filesystem::path& data_dir, const std::string& issuer_cn, const std::string& icl_file) {
   int people = 0, one = 0, none = 0, more = 0;
   std::set<std::string> person_serials;
@@ -143,13 +155,7 @@ int Count(const std::filesystem::path& data_dir, const std::string& issuer_cn, c
     for (const Person& person : Must(directory->ListPeople(), "listing people")) {
       if (person.first_name != "Bench") continue;
       ++people;
-      int issued = 0;
-      for (const std::string& pem : person.internet_certificates_pem) {
-        Result<X509Ptr> cert = CertificateFromPem(pem);
-        if (!cert.ok() || IssuerCommonName(cert->get()) != issuer_cn) continue;
-        ++issued;
-        person_serials.insert(SerialHex(cert->get()));
-      }
+      int issued = CountIssued(person, issuer_cn, person_serials);
       (issued == 1 ? one : issued == 0 ? none : more) += 1;
     }
   }
@@ -167,13 +173,7 @@ int Certs(const std::filesystem::path& data_dir, const std::string& issuer_cn, c
     for (const Person& person : Must(directory->ListPeople(), "listing people")) {
       if (person.first_name != "Bench") continue;
       ++people;
-      int issued = 0;
-      for (const std::string& pem : person.internet_certificates_pem) {
-        Result<X509Ptr> cert = CertificateFromPem(pem);
-        if (!cert.ok() || IssuerCommonName(cert->get()) != issuer_cn) continue;
-        ++issued;
-        person_serials.insert(SerialHex(cert->get()));
-      }
+      int issued = CountIssued(person, issuer_cn, person_serials);
       std::cout << "person " << person.short_name << " " << issued << "\n";
     }
   }

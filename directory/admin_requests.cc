@@ -457,17 +457,18 @@ Result<BeginOutcome> AdminRequestsDb::BeginAttempt(std::string_view unid, const 
 
 namespace {
 
+// The request with `unid`, read and parsed in `txn`.
+Result<AdminRequest> LoadRequest(const ReadTxn& txn, std::string_view unid) {
+  NOTESD_ASSIGN_OR_RETURN(Note note, GetRequestNote(txn, unid));
+  return AdminRequestFromNote(note);
+}
+
 // One request's part of BeginAttempts, inside its transaction. Returns the outcome, or
 // the request's own error in `own_error`; a returned error is a storage failure that
 // aborts the whole transaction.
 Status BeginOne(WriteTxn& txn, std::string_view unid, const RetryPolicy& policy, TimeMicros now, bool ignore_backoff,
                 BeginOutcome& outcome, Status& own_error) {
-  Result<Note> note = GetRequestNote(txn, unid);
-  if (!note.ok()) {
-    own_error = note.status();
-    return Status::Ok();
-  }
-  Result<AdminRequest> parsed = AdminRequestFromNote(*note);
+  Result<AdminRequest> parsed = LoadRequest(txn, unid);
   if (!parsed.ok()) {
     own_error = parsed.status();
     return Status::Ok();
@@ -509,12 +510,7 @@ Status BeginOne(WriteTxn& txn, std::string_view unid, const RetryPolicy& policy,
 // One request's part of FinishAttempts, as BeginOne.
 Status FinishOne(WriteTxn& txn, const AdminRequestsDb::AttemptEnd& attempt, const RetryPolicy& policy, TimeMicros now,
                  AdminRequestsDb::FinishOutcome& finished, Status& own_error) {
-  Result<Note> note = GetRequestNote(txn, attempt.unid);
-  if (!note.ok()) {
-    own_error = note.status();
-    return Status::Ok();
-  }
-  Result<AdminRequest> parsed = AdminRequestFromNote(*note);
+  Result<AdminRequest> parsed = LoadRequest(txn, attempt.unid);
   if (!parsed.ok()) {
     own_error = parsed.status();
     return Status::Ok();
