@@ -16,6 +16,7 @@ constexpr char kGroupsView[] = "($Groups)";
 constexpr char kServersView[] = "($Servers)";
 constexpr char kCertifiersView[] = "($Certifiers)";
 constexpr char kPeopleView[] = "($People)";
+constexpr char kMailFilesView[] = "($MailFiles)";
 
 bool IsForm(const Note& note, std::string_view form) { return EqualsIgnoreCase(note.form(), form); }
 
@@ -62,6 +63,13 @@ std::vector<ViewDefinition> DirectoryViews() {
        [](const Note& note) {
          if (!IsForm(note, "Person")) return std::vector<std::string>{};
          return std::vector<std::string>{note.GetText("LastName") + ", " + note.GetText("FirstName")};
+       },
+       true, 1},
+      {kMailFilesView,
+       [](const Note& note) {
+         if (!IsForm(note, "Person") || note.GetText("MailFile").empty()) return std::vector<std::string>{};
+         auto normal = NormalizeMailFilePath(note.GetText("MailFile"));
+         return std::vector<std::string>{normal.ok() ? *normal : note.GetText("MailFile")};
        },
        true, 1},
   };
@@ -161,7 +169,48 @@ Result<Note> FindOne(const NsfDatabase& db, const char* view, const std::string&
   return note;
 }
 
+// What a mail file must not be named: the server's own databases and ID files.
+std::string SystemFileKind(std::string_view file_name) {
+  std::string lower = ToLowerAscii(file_name);
+  if (lower.ends_with(".id")) return "an ID file";
+  for (const char* system : {"names.nsf", "admin4.nsf", "log.nsf", "mail.box"})
+    if (lower == system) return "a system database (" + lower + ")";
+  if (lower.starts_with("icl_") && lower.ends_with(".nsf")) return "a system database (an issued certificate list)";
+  return "";
+}
+
 }  // namespace
+
+Result<std::string> NormalizeMailFilePath(std::string_view path) {
+  const std::string quoted = "mail file '" + std::string(path) + "'";
+  if (path.empty()) return Status::InvalidArgument("the mail file is empty");
+  for (char c : path)
+    if (static_cast<unsigned char>(c) < 0x20 || c == '\\' || c == 0x7f)
+      return Status::InvalidArgument(quoted + " has characters a mail file path cannot have");
+  std::vector<std::string> parts;
+  std::size_t begin = 0;
+  while (begin <= path.size()) {
+    std::size_t slash = path.find('/', begin);
+    if (slash == std::string_view::npos) slash = path.size();
+    std::string part(path.substr(begin, slash - begin));
+    if (!part.empty() && part != ".") parts.push_back(part);
+    begin = slash + 1;
+  }
+  if (parts.empty()) return Status::InvalidArgument(quoted + " names no file");
+  if (std::string kind = SystemFileKind(parts.back()); !kind.empty())
+    return Status::InvalidArgument(quoted + " is " + kind + ", not a mail file");
+  if (path.front() == '/' || (path.size() > 1 && path[1] == ':'))
+    return Status::InvalidArgument(quoted + " is an absolute path; give a path under mail/, e.g. mail/jdoe.nsf");
+  if (std::find(parts.begin(), parts.end(), "..") != parts.end())
+    return Status::InvalidArgument(quoted + " leaves the mail directory ('..'); give a path under mail/");
+  if (parts.size() < 2 || parts.front() != "mail")
+    return Status::InvalidArgument(quoted + " lies outside mail/; mail files live there, e.g. mail/jdoe.nsf");
+  if (!parts.back().ends_with(".nsf") || parts.back().size() == 4)
+    return Status::InvalidArgument(quoted + " does not end in .nsf");
+  std::string normal;
+  for (const std::string& part : parts) normal += (normal.empty() ? "" : "/") + part;
+  return normal;
+}
 
 std::vector<std::string> Person::FullNames() const {
   std::vector<std::string> names = {name.Canonical(), name.Abbreviated()};
@@ -236,6 +285,19 @@ Status Directory::CheckPersonUnique(const ReadTxn& txn, const Person& person) co
   return Status::Ok();
 }
 
+Result<Person> Directory::WithCheckedMailFile(const ReadTxn& txn, Person person) const {
+  if (person.mail_file.empty()) return person;
+  NOTESD_ASSIGN_OR_RETURN(person.mail_file, NormalizeMailFilePath(person.mail_file));
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Note> found, txn.Lookup(kMailFilesView, person.mail_file));
+  for (const Note& other : found) {
+    if (other.id() == person.note_id) continue;
+    auto owner = HierName::Parse(other.GetText("FullName"));
+    return Status::AlreadyExists("the mail file '" + person.mail_file + "' already belongs to " +
+                                 (owner.ok() ? owner->Abbreviated() : other.GetText("FullName")));
+  }
+  return person;
+}
+
 Result<Person> Directory::RegisterPerson(const Person& person) {
   if (person.name.empty() || person.name.CommonName().empty())
     return Status::InvalidArgument("a person needs a hierarchical name with a common name");
@@ -244,6 +306,7 @@ Result<Person> Directory::RegisterPerson(const Person& person) {
     Person fresh = person;
     fresh.note_id = 0;
     NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, fresh));
+    NOTESD_ASSIGN_OR_RETURN(fresh, WithCheckedMailFile(txn, std::move(fresh)));
     NOTESD_ASSIGN_OR_RETURN(Note note, txn.Create(PersonToNote(fresh)));
     NOTESD_ASSIGN_OR_RETURN(stored, PersonFromNote(note));
     return Status::Ok();
@@ -254,7 +317,13 @@ Result<Person> Directory::RegisterPerson(const Person& person) {
 
 Result<Person> Directory::UpdatePersonIn(WriteTxn& txn, const Person& person) const {
   NOTESD_RETURN_IF_ERROR(CheckPersonUnique(txn, person));
-  NOTESD_ASSIGN_OR_RETURN(Note note, txn.Update(PersonToNote(person)));
+  // A mail file stored before these rules existed does not block other changes.
+  NOTESD_ASSIGN_OR_RETURN(Note before, txn.Get(person.note_id));
+  Person checked = person;
+  if (before.GetText("MailFile") != person.mail_file) {
+    NOTESD_ASSIGN_OR_RETURN(checked, WithCheckedMailFile(txn, person));
+  }
+  NOTESD_ASSIGN_OR_RETURN(Note note, txn.Update(PersonToNote(checked)));
   return PersonFromNote(note);
 }
 

@@ -20,6 +20,7 @@
 //   ($Servers)           ServerName (canonical and abbreviated) of a Server document
 //   ($Certifiers)        CertifierName (canonical, abbreviated, common name) of a Certifier
 //   ($People)            "LastName, FirstName" of a Person (for listings in name order)
+//   ($MailFiles)         MailFile of a Person (so no two people share a mail file)
 //
 // Thread safety: all methods may be called from any thread.
 #pragma once
@@ -80,6 +81,13 @@ struct CertifierDocument {
   std::string icl_file;  // Internet certifiers: the ICL database
 };
 
+// The rules for a Person's MailFile, one implementation for registration and the
+// Router. Returns the path in normal form ("mail/jdoe.nsf": '/' separators, no empty or
+// "." parts), or InvalidArgument naming the problem: a system database or ID file
+// (names.nsf, admin4.nsf, log.nsf, mail.box, ICL_*.nsf, any *.id), an absolute path or
+// one with "..", a path outside mail/, a name that does not end in .nsf.
+Result<std::string> NormalizeMailFilePath(std::string_view path);
+
 class Directory {
  public:
   // Opens (creating if missing) names.nsf at `path`. AlreadyExists if this process has it
@@ -87,7 +95,9 @@ class Directory {
   static Result<std::unique_ptr<Directory>> Open(const std::filesystem::path& path, bool read_only = false);
 
   // People. RegisterPerson refuses (AlreadyExists, naming the clash) a person whose
-  // canonical or abbreviated name, short name or Internet address is already used.
+  // canonical or abbreviated name, short name, Internet address or mail file is already
+  // used, and (InvalidArgument) a mail file NormalizeMailFilePath refuses; the mail file
+  // is stored in normal form. An empty mail file is allowed (no mail).
   Result<Person> RegisterPerson(const Person& person);
   // By canonical or abbreviated name, common name, short name or Internet address.
   // NotFound naming the input; InvalidArgument when a common name matches several.
@@ -97,7 +107,8 @@ class Directory {
   // FindPerson for many names in ONE read transaction (a consistent snapshot). Element
   // i is what FindPerson(any_names[i]) would return.
   Result<std::vector<Result<Person>>> FindPeople(const std::vector<std::string>& any_names) const;
-  // Replaces the stored Person with person.note_id, checking uniqueness again.
+  // Replaces the stored Person with person.note_id, checking uniqueness again (the mail
+  // file's rules as RegisterPerson's, when it changes).
   Result<Person> UpdatePerson(const Person& person);
   // UpdatePerson for many people in ONE write transaction, all or none: the first
   // failing person's error comes back and nothing is written. Each is
@@ -126,6 +137,8 @@ class Directory {
  private:
   explicit Directory(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}
   Status CheckPersonUnique(const ReadTxn& txn, const Person& person) const;
+  // `person` with its mail file in normal form, refused when another Person has it.
+  Result<Person> WithCheckedMailFile(const ReadTxn& txn, Person person) const;
   // UpdatePerson's work inside a write transaction.
   Result<Person> UpdatePersonIn(WriteTxn& txn, const Person& person) const;
   bool GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const;

@@ -45,12 +45,15 @@ inline constexpr ConfigKey kRelayTlsCaFile{
     "Router", false};
 inline constexpr ConfigKey kRetryInterval{
     "RouterRetryIntervalSeconds", ConfigType::kInt, "60", 1, 86400,
-    "Seconds before the first retry of a failed transfer; the wait doubles with each failure", "Router", false};
+    "Seconds before the first retry of a failed transfer or local delivery; the wait doubles with each failure",
+    "Router", false};
 inline constexpr ConfigKey kRetryMax{"RouterRetryMaxSeconds", ConfigType::kInt, "3600", 1, 86400,
-                                     "Longest wait between two transfer attempts, in seconds", "Router", false};
+                                     "Longest wait between two attempts to transfer or deliver a message, in seconds",
+                                     "Router", false};
 inline constexpr ConfigKey kExpire{
     "RouterMessageExpireMinutes", ConfigType::kInt, "1440", 1, 43200,
-    "Minutes an Internet message may wait for the relay host before it is returned to its sender (DSN 4.4.7)",
+    "Minutes a message may wait for the relay host or for its mail file before it is returned to its sender (DSN "
+    "4.4.7)",
     "Router", false};
 inline constexpr ConfigKey kRelayTimeout{"RouterTimeoutSeconds", ConfigType::kInt, "60", 1, 3600,
                                          "Seconds the Router waits for the relay host on each read or write",

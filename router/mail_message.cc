@@ -108,6 +108,13 @@ std::string_view HeaderBlock(std::string_view message) {
 }
 
 std::optional<std::string> HeaderValue(std::string_view message, std::string_view name) {
+  std::vector<std::string> values = HeaderValues(message, name, 1);
+  if (values.empty()) return std::nullopt;
+  return std::move(values.front());
+}
+
+std::vector<std::string> HeaderValues(std::string_view message, std::string_view name, std::size_t max_fields) {
+  std::vector<std::string> values;
   std::string_view headers = HeaderBlock(message);
   std::size_t pos = 0;
   while (pos < headers.size()) {
@@ -131,9 +138,10 @@ std::optional<std::string> HeaderValue(std::string_view message, std::string_vie
     }
     for (char& c : value)
       if (c == '\r' || c == '\n') c = ' ';
-    return TrimBlanks(value);
+    values.push_back(TrimBlanks(value));
+    if (values.size() >= max_fields) break;
   }
-  return std::nullopt;
+  return values;
 }
 
 std::vector<std::string> AddressesIn(std::string_view value) {

@@ -25,6 +25,8 @@ std::string_view HeaderBlock(std::string_view message);
 // The unfolded value of the first header field called `name` (case-insensitive), its
 // leading and trailing white space removed; nullopt when absent.
 std::optional<std::string> HeaderValue(std::string_view message, std::string_view name);
+// The unfolded values of the header fields called `name`, in order, at most `max_fields`.
+std::vector<std::string> HeaderValues(std::string_view message, std::string_view name, std::size_t max_fields);
 
 // The addr-specs of an address-list header value: `Jane <j@x.example>, k@y.example,
 // "Roe, John" <r@z>` -> {"j@x.example", "k@y.example", "r@z"}. Group syntax and comments

@@ -5,6 +5,7 @@
 #include <future>
 
 #include "core/notes_ini.h"
+#include "directory/directory.h"
 #include "router/mail_message.h"
 
 namespace notesd {
@@ -68,6 +69,9 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
   m.subject = note.GetText("Subject");
   m.attempts = static_cast<int>(note.GetNumber("$Attempts"));
   m.next_attempt = note.GetTime("$NextAttempt");
+  m.delivery_attempts = static_cast<int>(note.GetNumber("$DeliveryAttempts"));
+  m.next_delivery = note.GetTime("$NextDelivery");
+  m.delivery_error = note.GetText("$DeliveryError");
   m.arrival = note.GetTime("$Arrival", note.created());
   m.posted = note.GetTime("PostedDate", m.arrival);
   m.is_report = note.GetNumber("$Report") != 0;
@@ -108,16 +112,20 @@ StoredMail StoredFromNote(const Note& note, bool with_body) {
   return m;
 }
 
+std::string DeferredRoutingKey(TimeMicros next_delivery) { return kDeferredKeyPrefix + PaddedTime(next_delivery); }
+
 ViewDefinition RoutingViewDefinition() {
   return {kRoutingView,
           [](const Note& note) {
             std::vector<std::string> keys;
             if (note.GetText("RoutingState") == "DEAD") return std::vector<std::string>{"dead"};
-            if (!note.GetTextList("$Pending").empty()) keys.push_back("pending");
+            if (!note.GetTextList("$Pending").empty())
+              keys.push_back(note.GetNumber("$DeliveryAttempts") > 0 ? DeferredRoutingKey(note.GetTime("$NextDelivery"))
+                                                                     : std::string("pending"));
             if (!note.GetTextList("$Outbound").empty()) keys.push_back("transfer");
             return keys;
           },
-          false, 1};
+          false, 2};
 }
 
 ViewDefinition InboxViewDefinition() {
@@ -230,12 +238,9 @@ void MailStore::CommitBatch(std::vector<Request>& batch) {
 }
 
 Result<std::shared_ptr<NsfDatabase>> MailStore::MailFile(std::string_view relative_path, bool create) {
-  std::filesystem::path relative(relative_path);
-  if (relative_path.empty() || relative.is_absolute() || relative.extension() != ".nsf")
-    return Status::InvalidArgument("mail file '" + std::string(relative_path) + "' is not a relative .nsf path");
-  for (const auto& part : relative)
-    if (part == "..") return Status::InvalidArgument("mail file '" + std::string(relative_path) + "' leaves the data directory");
-  std::string key = ToLowerAscii(relative.lexically_normal().string());
+  NOTESD_ASSIGN_OR_RETURN(std::string normal, NormalizeMailFilePath(relative_path));
+  std::filesystem::path relative(normal);
+  std::string key = ToLowerAscii(normal);
   std::lock_guard lock(files_mutex_);
   if (auto it = mail_files_.find(key); it != mail_files_.end()) return it->second;
   std::filesystem::path full = data_dir_ / relative;

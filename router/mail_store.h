@@ -21,13 +21,18 @@
 //                              administrator); "" otherwise
 //   FailureReason   text       why the last recipient failed
 //   $Attempts       number     outbound transfer attempts; $NextAttempt time; $LastError text
+//   $DeliveryAttempts number   failed local delivery attempts of the recipients still in
+//                              $Pending; $NextDelivery time (when they are tried again);
+//                              $DeliveryError text (why the last attempt failed)
 //   $Arrival        time       when mail.box accepted it
 //   $Origin         text       "SMTP from helo [ip]" or "Notes user CN=..."
 //   $Trace          text       the Received: field for this hop (no CRLF), prepended
 //                              when the message is relayed out
 //   $Report         number     1 for a delivery status report (never bounced again)
-// View ($Routing): "pending" while $Pending has entries, "transfer" while $Outbound has
-// entries, "dead" when RoutingState is DEAD.
+// View ($Routing): while $Pending has entries, "pending" (never tried) or, after a failed
+// local delivery, "deferred/<$NextDelivery as 20 digits>" (so the due ones come first, as
+// in Postfix's deferred queue); "transfer" while $Outbound has entries; "dead" when
+// RoutingState is DEAD.
 //
 // Mail file note (Form "Memo"), one per delivered message, with the SAME UNID as the
 // mail.box note it came from (the idempotency key of exactly-once delivery, see
@@ -62,6 +67,7 @@ namespace notesd {
 
 inline constexpr char kRoutingView[] = "($Routing)";
 inline constexpr char kInboxView[] = "($Inbox)";
+inline constexpr char kDeferredKeyPrefix[] = "deferred/";
 
 // The envelope and provenance of a message handed to the Router.
 struct MailEnvelope {
@@ -92,6 +98,9 @@ struct QueuedMessage {
   std::string subject;
   int attempts = 0;
   TimeMicros next_attempt = 0;
+  int delivery_attempts = 0;     // failed local delivery attempts ($DeliveryAttempts)
+  TimeMicros next_delivery = 0;  // $NextDelivery
+  std::string delivery_error;    // $DeliveryError
   TimeMicros arrival = 0;
   TimeMicros posted = 0;
   bool is_report = false;
@@ -118,6 +127,8 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body);
 // Builds the mail file note for a delivered message: same UNID as the mail.box note.
 Note MailFileNote(const QueuedMessage& message, TimeMicros delivered);
 StoredMail StoredFromNote(const Note& note, bool with_body);
+// The ($Routing) key of a message whose local delivery waits until `next_delivery`.
+std::string DeferredRoutingKey(TimeMicros next_delivery);
 // Views of the two kinds of database (also for tools that open them read-write).
 ViewDefinition RoutingViewDefinition();
 ViewDefinition InboxViewDefinition();
@@ -157,8 +168,8 @@ class MailStore {
   NsfDatabase& mail_box() { return *mail_box_; }
 
   // The mail file at `relative_path` (e.g. "mail/jdoe.nsf"), opened once and kept.
-  // InvalidArgument for a path that is absolute, has "..", or does not end in .nsf;
-  // NotFound when it does not exist and !create.
+  // InvalidArgument for a path NormalizeMailFilePath (directory/directory.h) refuses
+  // (outside mail/, a system database...); NotFound when it does not exist and !create.
   Result<std::shared_ptr<NsfDatabase>> MailFile(std::string_view relative_path, bool create);
 
   // The Router waits here for new work; Deposit and NotifyWork wake it.

@@ -55,6 +55,18 @@ std::string EnhancedStatus(const SmtpReply& reply) {
   return reply.permanent() ? "5.0.0" : "4.0.0";
 }
 
+// The failure report of a recipient that waited longer than RouterMessageExpireMinutes.
+FailedRecipient ExpiredRecipient(const std::string& recipient, const std::string& last_error) {
+  return {recipient, "4.4.7",
+          "X-Notes; delivery time expired" + (last_error.empty() ? std::string() : " (last error: " + last_error + ")")};
+}
+
+std::string Joined(const std::vector<std::string>& items) {
+  std::string out;
+  for (const std::string& item : items) out += (out.empty() ? "" : ", ") + item;
+  return out;
+}
+
 std::string RandomToken() {
   auto bytes = RandomBytes(12);
   return bytes.ok() ? HexEncode(*bytes) : std::to_string(MonotonicMillis());
@@ -69,9 +81,12 @@ struct NoteChange {
   std::set<std::string> outbound_done;  // remove from $Outbound
   std::vector<std::string> dead_add;
   std::string failure_reason;
-  bool count_attempt = false;
+  bool count_attempt = false;  // a failed transfer: $Attempts, $NextAttempt, $LastError
   TimeMicros next_attempt = 0;
   std::string last_error;
+  bool count_delivery_attempt = false;  // a failed local delivery: $DeliveryAttempts...
+  TimeMicros next_delivery = 0;
+  std::string delivery_error;
   std::vector<Note> reports;  // DSNs to create in the same transaction
   // The routing pass knows the note is finished (every recipient routed locally or
   // reported): delete it without reading it first. Safe because only the routing pass
@@ -111,6 +126,11 @@ Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
     note.SetTime("$NextAttempt", change.next_attempt, kItemSummary);
     note.SetText("$LastError", change.last_error, kItemSummary);
   }
+  if (change.count_delivery_attempt) {
+    note.SetNumber("$DeliveryAttempts", note.GetNumber("$DeliveryAttempts") + 1, kItemSummary);
+    note.SetTime("$NextDelivery", change.next_delivery, kItemSummary);
+    note.SetText("$DeliveryError", change.delivery_error, kItemSummary);
+  }
   bool becomes_dead = pending.empty() && outbound.empty() && note.GetText("RoutingState") != "DEAD";
   if (becomes_dead) note.SetText("RoutingState", "DEAD", kItemSummary);
   NOTESD_RETURN_IF_ERROR(txn.Update(note).status());
@@ -118,6 +138,12 @@ Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
 }
 
 }  // namespace
+
+std::int64_t RetryDelaySeconds(const RouterConfig& config, int earlier_failures) {
+  std::int64_t delay = config.retry_interval_seconds;
+  for (int a = 0; a < earlier_failures && delay < config.retry_max_seconds; ++a) delay *= 2;
+  return std::min(delay, config.retry_max_seconds);
+}
 
 TransportFactory SmtpTransportFactory() {
   return [](const RelayOptions& options) { return std::make_unique<SmtpTransport>(options); };
@@ -141,23 +167,49 @@ void RouterEngine::Log(const std::string& message) const {
   if (log_) log_->Log("Router", message);
 }
 
-Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const char* key, bool with_body) const {
+namespace {
+
+// Appends the notes of `prefix` entries up to `last_key` while the batch has room; false
+// when it is full.
+Status AppendQueued(const ReadTxn& txn, const std::string& prefix, const std::string& last_key, bool with_body,
+                    const RouterConfig& cfg, std::vector<QueuedMessage>& out, std::size_t& bytes) {
+  if (out.size() >= cfg.batch || bytes >= cfg.batch_bytes) return Status::Ok();
+  NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries,
+                          txn.Scan(kRoutingView, ScanOptions{prefix, prefix, cfg.batch - out.size()}));
+  for (const ViewEntry& entry : entries) {
+    if (entry.key > last_key) break;
+    auto note = txn.Get(entry.id);
+    if (!note.ok()) continue;
+    out.push_back(QueuedFromNote(*note, with_body));
+    bytes += out.back().message.size();
+    if (bytes >= cfg.batch_bytes) break;
+  }
+  return Status::Ok();
+}
+
+}  // namespace
+
+Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const std::string& prefix, const std::string& last_key,
+                                                           bool with_body) const {
   RouterConfig cfg = config();
   std::vector<QueuedMessage> out;
   Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
     out.clear();
-    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries,
-                            txn.Scan(kRoutingView, ScanOptions{key, key, cfg.batch}));
     std::size_t bytes = 0;
-    for (const ViewEntry& entry : entries) {
-      if (entry.key != key) continue;
-      auto note = txn.Get(entry.id);
-      if (!note.ok()) continue;
-      out.push_back(QueuedFromNote(*note, with_body));
-      bytes += out.back().message.size();
-      if (bytes >= cfg.batch_bytes) break;
-    }
-    return Status::Ok();
+    return AppendQueued(txn, prefix, last_key, with_body, cfg, out, bytes);
+  });
+  if (!read.ok()) return read;
+  return out;
+}
+
+Result<std::vector<QueuedMessage>> RouterEngine::ReadRoutable(TimeMicros now) const {
+  RouterConfig cfg = config();
+  std::vector<QueuedMessage> out;
+  Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
+    out.clear();
+    std::size_t bytes = 0;
+    NOTESD_RETURN_IF_ERROR(AppendQueued(txn, kDeferredKeyPrefix, DeferredRoutingKey(now), true, cfg, out, bytes));
+    return AppendQueued(txn, "pending", "pending", true, cfg, out, bytes);
   });
   if (!read.ok()) return read;
   return out;
@@ -165,11 +217,11 @@ Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const char* key, bool
 
 Result<std::size_t> RouterEngine::RoutePending() {
   RouterConfig cfg = config();
-  NOTESD_ASSIGN_OR_RETURN(std::vector<QueuedMessage> messages, ReadQueue("pending", true));
+  const TimeMicros now = clock_.NowMicros();
+  NOTESD_ASSIGN_OR_RETURN(std::vector<QueuedMessage> messages, ReadRoutable(now));
   if (messages.empty()) return std::size_t{0};
   ResolutionCache cache(std::chrono::minutes(10));  // for this pass only
   RecipientResolver resolver(directory_, cfg.local_domains, &cache);
-  const TimeMicros now = clock_.NowMicros();
 
   // 1. Resolve every pending recipient.
   std::vector<std::map<std::string, std::vector<RouteTarget>>> routes(messages.size());
@@ -191,62 +243,84 @@ Result<std::size_t> RouterEngine::RoutePending() {
 
   // 2. Deliver: one transaction per mail file, skipping messages it already holds (the
   //    mail.box UNID is the idempotency key: a pass cut short after this step is replayed
-  //    without duplicates).
-  std::set<std::string> failed_files;
-  std::int64_t delivered = 0;
+  //    without duplicates). A mail file that fails is not logged here but once per
+  //    message in step 3, with the attempt and the next one.
+  std::map<std::string, std::string> failed_files;  // lower-cased path -> why
   for (const auto& [key, mail_file_indexes] : by_mail_file) {
     // clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
     const auto& indexes = mail_file_indexes;
-    auto db = store_.MailFile(mail_file_spelling[key], /*create=*/true);
+    const std::string& spelling = mail_file_spelling[key];
+    auto db = store_.MailFile(spelling, /*create=*/true);
     if (!db.ok()) {
-      Log("Unable to open mail file " + mail_file_spelling[key] + ": " + db.status().message());
-      failed_files.insert(key);
+      failed_files[key] = "unable to open mail file " + spelling + ": " + db.status().message();
       continue;
     }
-    std::int64_t fresh = 0;
     Status written = (*db)->Write([&](WriteTxn& txn) -> Status {
-      fresh = 0;
       for (std::size_t i : indexes) {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
         NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
-        ++fresh;
       }
       return Status::Ok();
     });
-    if (!written.ok()) {
-      Log("Unable to deliver to " + mail_file_spelling[key] + ": " + written.message() + " (will retry)");
-      failed_files.insert(key);
-      continue;
-    }
-    delivered += fresh;
+    if (!written.ok()) failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
   }
   if (after_local_delivery) NOTESD_RETURN_IF_ERROR(after_local_delivery());
 
   // 3. Record the outcome in mail.box, with the failure reports, in one transaction.
   std::vector<NoteChange> changes;
-  std::int64_t failures = 0, reports = 0, outbound_queued = 0;
+  std::vector<std::string> log_lines;
+  std::int64_t delivered = 0, failures = 0, reports = 0, outbound_queued = 0;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const QueuedMessage& m = messages[i];
     NoteChange change;
     change.id = m.note_id;
     std::vector<FailedRecipient> failed;
+    std::vector<std::string> waiting;   // recipients that stay pending
+    std::string wait_reason;            // why the first of them waits
+    std::set<std::string> done_files, waiting_files;
+    const bool expired = m.arrival + cfg.expire_minutes * 60 * kMicros <= now;
     for (const std::string& recipient : m.pending) {
       const std::vector<RouteTarget>& targets = routes[i][recipient];
-      bool wait = std::any_of(targets.begin(), targets.end(), [&](const RouteTarget& t) {
-        return t.kind == RouteTarget::Kind::kRetry ||
-               (t.kind == RouteTarget::Kind::kLocal && failed_files.count(ToLowerAscii(t.mail_file)));
-      });
-      if (wait) continue;
-      change.pending_done.insert(recipient);
+      std::string reason;
       for (const RouteTarget& t : targets) {
+        if (!reason.empty()) break;
+        if (t.kind == RouteTarget::Kind::kRetry) reason = t.reason;
+        if (t.kind != RouteTarget::Kind::kLocal) continue;
+        if (auto it = failed_files.find(ToLowerAscii(t.mail_file)); it != failed_files.end()) reason = it->second;
+      }
+      if (!reason.empty() && !expired) {
+        waiting.push_back(recipient);
+        if (wait_reason.empty()) wait_reason = reason;
+        for (const RouteTarget& t : targets)
+          if (t.kind == RouteTarget::Kind::kLocal) waiting_files.insert(ToLowerAscii(t.mail_file));
+        continue;
+      }
+      change.pending_done.insert(recipient);
+      if (!reason.empty()) failed.push_back(ExpiredRecipient(recipient, reason));
+      for (const RouteTarget& t : targets) {
+        if (t.kind == RouteTarget::Kind::kLocal && !failed_files.count(ToLowerAscii(t.mail_file)))
+          done_files.insert(ToLowerAscii(t.mail_file));
         if (t.kind == RouteTarget::Kind::kOutbound) {
           change.outbound_add.push_back(t.address);
           ++outbound_queued;
         }
         if (t.kind == RouteTarget::Kind::kFailed) failed.push_back({t.recipient, t.status, "X-Notes; " + t.reason});
       }
+    }
+    // A mail file holds the message once all its recipients there are routed: counted
+    // then, and only then, so a replayed pass or a recipient still waiting for another
+    // mail file never counts it twice, and a failed mail.box update never loses it.
+    for (const std::string& file : done_files) delivered += waiting_files.count(file) ? 0 : 1;
+    if (!waiting.empty()) {
+      change.count_delivery_attempt = true;
+      std::int64_t delay = RetryDelaySeconds(cfg, m.delivery_attempts);
+      change.next_delivery = now + delay * kMicros;
+      change.delivery_error = wait_reason;
+      log_lines.push_back("Unable to deliver message " + m.unid + " to " + Joined(waiting) + ": " + wait_reason +
+                          " (attempt " + std::to_string(m.delivery_attempts + 1) + ", next attempt in " +
+                          std::to_string(delay) + " s)");
     }
     if (!failed.empty()) {
       failures += static_cast<std::int64_t>(failed.size());
@@ -260,7 +334,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
         for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
       }
       for (const FailedRecipient& f : failed)
-        Log("Unable to deliver message " + m.unid + " to " + f.recipient + ": " + f.diagnostic.substr(9));
+        log_lines.push_back("Unable to deliver message " + m.unid + " to " + f.recipient + ": " +
+                            f.diagnostic.substr(9));
     }
     change.finished = change.pending_done.size() == m.pending.size() && change.outbound_add.empty() &&
                       change.dead_add.empty() && m.outbound.empty() && m.dead_recipients.empty();
@@ -276,6 +351,7 @@ Result<std::size_t> RouterEngine::RoutePending() {
     return Status::Ok();
   });
   if (!recorded.ok()) return recorded.WithContext("mail.box update after delivery");
+  for (const std::string& line : log_lines) Log(line);
   stats_.Counter("Mail.Delivered") += delivered;
   stats_.Counter("Mail.TotalFailures") += failures;
   stats_.Counter("Mail.DSNs") += reports;
@@ -290,7 +366,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
   const TimeMicros now = clock_.NowMicros();
   std::vector<QueuedMessage> due;
   for (QueuedMessage& m : queued)
-    if (m.pending.empty() && m.next_attempt <= now) due.push_back(std::move(m));
+    if (m.next_attempt <= now) due.push_back(std::move(m));
   if (due.empty()) return std::size_t{0};
 
   std::vector<NoteChange> changes;
@@ -316,8 +392,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
     if (expired) {
       for (const std::string& r : m.outbound) {
         change.outbound_done.insert(r);
-        failed.push_back({r, "4.4.7", "X-Notes; delivery time expired" +
-                                          (m.last_error.empty() ? std::string() : " (last error: " + m.last_error + ")")});
+        failed.push_back(ExpiredRecipient(r, m.last_error));
       }
     } else {
       if (!transport && !cfg.relay.host.empty()) {
@@ -366,10 +441,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
     if (!temporary_error.empty()) {
       ++transfer_failures;
       change.count_attempt = true;
-      std::int64_t delay = cfg.retry_interval_seconds;
-      for (int a = 0; a < m.attempts && delay < cfg.retry_max_seconds; ++a) delay *= 2;
-      delay = std::min(delay, cfg.retry_max_seconds);
-      change.next_attempt = now + delay * kMicros;
+      change.next_attempt = now + RetryDelaySeconds(cfg, m.attempts) * kMicros;
       change.last_error = temporary_error;
     }
     if (!failed.empty()) {
@@ -420,8 +492,7 @@ std::int64_t RouterEngine::MicrosUntilNextTransfer() const {
   auto queued = ReadQueue("transfer", false);
   if (!queued.ok() || queued->empty()) return -1;
   TimeMicros earliest = INT64_MAX;
-  for (const QueuedMessage& m : *queued)
-    if (m.pending.empty()) earliest = std::min(earliest, m.next_attempt);
+  for (const QueuedMessage& m : *queued) earliest = std::min(earliest, m.next_attempt);
   if (earliest == INT64_MAX) return -1;
   return std::max<std::int64_t>(0, earliest - clock_.NowMicros());
 }
@@ -430,9 +501,11 @@ Result<QueueCounts> RouterEngine::Counts() const {
   QueueCounts counts;
   Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
     NOTESD_ASSIGN_OR_RETURN(auto pending, txn.LookupIds(kRoutingView, "pending"));
+    NOTESD_ASSIGN_OR_RETURN(auto deferred, txn.Scan(kRoutingView, ScanOptions::WithPrefix(kDeferredKeyPrefix)));
     NOTESD_ASSIGN_OR_RETURN(auto transfer, txn.LookupIds(kRoutingView, "transfer"));
     NOTESD_ASSIGN_OR_RETURN(auto dead, txn.LookupIds(kRoutingView, "dead"));
-    counts.pending = pending.size();
+    counts.deferred = deferred.size();
+    counts.pending = pending.size() + deferred.size();
     counts.transfer = transfer.size();
     counts.dead = dead.size();
     return Status::Ok();
@@ -448,20 +521,34 @@ std::string RouterEngine::DescribeQueues() const {
   std::string relay = cfg.relay.host.empty() ? std::string("(no relay host: SMTPRelayHost is not set)")
                                              : cfg.relay.host + ":" + std::to_string(cfg.relay.port);
   std::string out = "Mail routing queues (mail.box)\n";
-  out += "  Local delivery queue:     " + std::to_string(counts->pending) + " message(s)\n";
+  out += "  Local delivery queue:     " + std::to_string(counts->pending) + " message(s), " +
+         std::to_string(counts->deferred) + " waiting to be retried\n";
+  const TimeMicros now = clock_.NowMicros();
+  auto seconds_until = [now](TimeMicros when) { return std::to_string(std::max<std::int64_t>(0, (when - now) / kMicros)); };
+  auto deferred = ReadQueue(kDeferredKeyPrefix, std::string(kDeferredKeyPrefix) + "~", false);
+  if (deferred.ok()) {
+    std::size_t shown = 0;
+    for (const QueuedMessage& m : *deferred) {
+      if (++shown > 20) {
+        out += "    ...\n";
+        break;
+      }
+      out += "    " + m.unid + "  to " + Joined(m.pending) + ", delivery attempts " +
+             std::to_string(m.delivery_attempts) + ", next in " + seconds_until(m.next_delivery) +
+             " s, last error: " + m.delivery_error + "\n";
+    }
+  }
   out += "  SMTP queue to relay host: " + std::to_string(counts->transfer) + " message(s) for " + relay + "\n";
   auto queued = ReadQueue("transfer", false);
   if (queued.ok()) {
-    const TimeMicros now = clock_.NowMicros();
     std::size_t shown = 0;
     for (const QueuedMessage& m : *queued) {
       if (++shown > 20) {
         out += "    ...\n";
         break;
       }
-      std::int64_t wait = std::max<std::int64_t>(0, (m.next_attempt - now) / kMicros);
       out += "    " + m.unid + "  to " + std::to_string(m.outbound.size()) + " recipient(s), attempts " +
-             std::to_string(m.attempts) + ", next in " + std::to_string(wait) + " s" +
+             std::to_string(m.attempts) + ", next in " + seconds_until(m.next_attempt) + " s" +
              (m.last_error.empty() ? std::string() : ", last error: " + m.last_error) + "\n";
     }
   }

@@ -1,6 +1,8 @@
 // router/router_engine.h — the Router's work, without threads: one routing pass over
-// mail.box (resolve, deliver to mail files, queue Internet recipients, report failures)
-// and one transfer pass (send what is due to the relay host, retry with back-off, expire).
+// mail.box (resolve, deliver to mail files, queue Internet recipients, report failures,
+// defer what cannot be delivered yet) and one transfer pass (send what is due to the
+// relay host). Both retry on one schedule (RetryDelaySeconds) and expire what waited
+// longer than expire_minutes.
 // router/router_task.cc runs these passes on its threads; the unit tests run them
 // directly with a test clock and a fake transport. The delivery guarantees are described
 // at the top of router/router_task.h.
@@ -52,8 +54,14 @@ using TransportFactory = std::function<std::unique_ptr<OutboundTransport>(const 
 // Makes SmtpClient transports.
 TransportFactory SmtpTransportFactory();
 
+// Seconds to wait after a failed delivery or transfer attempt, when `earlier_failures`
+// attempts of the same message failed before it: retry_interval_seconds, doubling with
+// each failure, at most retry_max_seconds. The one schedule of both queues.
+std::int64_t RetryDelaySeconds(const RouterConfig& config, int earlier_failures);
+
 struct QueueCounts {
-  std::size_t pending = 0;   // messages with recipients not yet routed
+  std::size_t pending = 0;   // messages with recipients not yet routed (deferred ones too)
+  std::size_t deferred = 0;  // of those, messages whose local delivery failed and waits
   std::size_t transfer = 0;  // messages waiting for the SMTP transfer
   std::size_t dead = 0;
 };
@@ -68,9 +76,16 @@ class RouterEngine {
   void SetConfig(RouterConfig config);
   RouterConfig config() const;
 
-  // Routes up to config.batch messages that have pending recipients. Returns how many
-  // it looked at (0: nothing to do). An error leaves mail.box as it was for the
-  // messages concerned; they are routed again by a later pass.
+  // Routes up to config.batch messages that have pending recipients: the deferred ones
+  // whose next attempt is due first, then new ones. Returns how many it looked at (0:
+  // nothing to do). A recipient whose mail file cannot be opened or written, or whom the
+  // directory cannot resolve now, stays pending: the message is deferred on the retry
+  // schedule (logged once per attempt, shown by DescribeQueues), and once it has waited
+  // expire_minutes the recipient is reported (4.4.7) or becomes dead mail. An error
+  // leaves mail.box as it was for the messages concerned; they are routed again by a
+  // later pass. Mail.Delivered counts a message for a mail file when mail.box records
+  // that delivery, so a pass whose mail.box update failed is counted by the pass that
+  // finishes it.
   Result<std::size_t> RoutePending();
   // Transfers up to config.batch messages whose next attempt is due. Returns how many it
   // looked at.
@@ -94,7 +109,16 @@ class RouterEngine {
 
  private:
   void Log(const std::string& message) const;
-  Result<std::vector<QueuedMessage>> ReadQueue(const char* key, bool with_body) const;
+  // Messages of the ($Routing) view under keys starting with `prefix` and at most
+  // `last_key`, in key order, up to config.batch messages or config.batch_bytes.
+  Result<std::vector<QueuedMessage>> ReadQueue(const std::string& prefix, const std::string& last_key,
+                                               bool with_body) const;
+  // The transfer queue, or the deferred deliveries.
+  Result<std::vector<QueuedMessage>> ReadQueue(const char* key, bool with_body) const {
+    return ReadQueue(key, key, with_body);
+  }
+  // What RoutePending works on: due deferred messages, then new ones.
+  Result<std::vector<QueuedMessage>> ReadRoutable(TimeMicros now) const;
 
   MailStore& store_;
   const Directory& directory_;

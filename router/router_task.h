@@ -38,8 +38,10 @@
 // envelope sender with a DSN. A failure that cannot be reported (null sender, or the
 // failing message is itself a report) makes the message dead mail: RoutingState=DEAD,
 // kept in mail.box for the administrator (SHOW QUEUES, SHOW STAT Mail.Dead). Temporary
-// failures (relay down, 4xx) wait RouterRetryIntervalSeconds, doubling up to
-// RouterRetryMaxSeconds.
+// failures (relay down, 4xx; a mail file that cannot be opened or written, a directory
+// that cannot be read) wait RouterRetryIntervalSeconds, doubling up to
+// RouterRetryMaxSeconds, one schedule for both (a deferred delivery is logged once per
+// attempt and listed by SHOW QUEUES with its error and next attempt), then expire.
 //
 // notes.ini keys (router/mail_config.h; re-read by TELL ROUTER UPDATE CONFIG and every 5
 // minutes, no restart needed): SMTPDomains (""), SMTPHostName (""), SMTPRelayHost (""),

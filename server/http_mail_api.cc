@@ -2,9 +2,11 @@
 // server/http_task.h): a Notes user deposits a message into mail.box and reads their own
 // mail file. Only the caller's own mail file is ever opened (from their Person
 // document); the envelope sender is the caller's Internet address (or their Notes name
-// when they have none), never a value the client chose.
+// when they have none), never a value the client chose, and a message whose From or
+// Sender names anyone else is refused with 403 (router/deposit_originator.h).
 #include <httplib.h>
 
+#include "router/deposit_originator.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
 #include "server/http_api.h"
@@ -93,6 +95,7 @@ Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib:
     return Status::InvalidArgument("the message has no header (an RFC 5322 message is expected)");
   const Person& person = caller.person;
   envelope.sender = !person.internet_address.empty() ? person.internet_address : person.name.Canonical();
+  NOTESD_RETURN_IF_ERROR(CheckDepositOriginator(message, envelope.sender));
   envelope.origin = "Notes user " + person.name.Canonical();
   envelope.trace = "Received: from " + person.name.Abbreviated() + " ([" + request.remote_addr +
                    "])\r\n\tby notesd with HTTPS;\r\n\t" + FormatRfc5322Date(context_.GetClock().NowMicros());

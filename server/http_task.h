@@ -23,9 +23,11 @@
 //   GET  /api/v1/whoami                 who the client is, and whether an administrator
 //   GET  /api/v1/people/lookup?name=X   a Person document (with its Internet certificates, PEM)
 //   POST /api/v1/admin/console          {"command"} -> {"ok","output"}   (administrators)
-//   POST /api/v1/admin/people           register a person (administrators)
+//   POST /api/v1/admin/people           register a person (administrators; 400/409 for a
+//                                       MailFile that is a system file, outside mail/ or taken)
 //   DELETE /api/v1/admin/people?name=X  delete a Person document (administrators)
 //   POST /api/v1/mail/deposit           {"recipients":[...],"message_base64"} -> {"unid"}: mail.box
+//                                       (403 when its From or Sender is not the caller's address)
 //   GET  /api/v1/mail/messages          the caller's mail file: [{"unid","from","subject",...}]
 //   GET  /api/v1/mail/messages/<UNID>   one message, its RFC 5322 bytes as "message_base64"
 //   POST /api/v1/admin/requests/internet-certifier   post a Create Internet Certifier
