@@ -159,3 +159,70 @@ TEST_CASE("certifier documents are listed and found by name", "[directory]") {
   CHECK((*directory)->FindCertifier("O=Acme")->type == "Notes");
   CHECK((*directory)->ListCertifiers()->size() == 2);
 }
+
+TEST_CASE("a mail file must be a .nsf under mail/, no system file, and nobody else's", "[directory]") {
+  struct Case {
+    const char* path;
+    const char* problem;  // "" = accepted
+  };
+  Case c = GENERATE(values<Case>({
+      {"mail/jdoe.nsf", ""},
+      {"mail//sub/./jdoe.nsf", ""},
+      {"names.nsf", "is a system database (names.nsf), not a mail file"},
+      {"mail/NAMES.NSF", "is a system database (names.nsf)"},
+      {"admin4.nsf", "is a system database (admin4.nsf)"},
+      {"log.nsf", "is a system database (log.nsf)"},
+      {"mail.box", "is a system database (mail.box)"},
+      {"ICL_Acme-Corp-Email.nsf", "is a system database (an issued certificate list)"},
+      {"server.id", "is an ID file, not a mail file"},
+      {"cert.id", "is an ID file"},
+      {"mail/jdoe.id", "is an ID file"},
+      {"/etc/passwd.nsf", "is an absolute path"},
+      {"mail/../../etc/x.nsf", "leaves the mail directory ('..')"},
+      {"other/jdoe.nsf", "lies outside mail/"},
+      {"jdoe.nsf", "lies outside mail/"},
+      {"mail/jdoe.txt", "does not end in .nsf"},
+      {"mail\\jdoe.nsf", "has characters a mail file path cannot have"},
+  }));
+  const char* path = c.path;
+  const char* problem = c.problem;
+  auto normal = NormalizeMailFilePath(path);
+  INFO(path);
+  if (std::string(problem).empty()) {
+    REQUIRE(normal.ok());
+    CHECK(normal->starts_with("mail/"));
+  } else {
+    REQUIRE_FALSE(normal.ok());
+    CHECK(normal.status().code() == StatusCode::kInvalidArgument);
+    CHECK(normal.status().message().find(problem) != std::string::npos);
+  }
+  CHECK(*NormalizeMailFilePath("mail//sub/./jdoe.nsf") == "mail/sub/jdoe.nsf");
+}
+
+TEST_CASE("registration refuses a bad or another person's mail file", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  REQUIRE((*directory)->RegisterPerson(MakePerson("CN=Jane Doe/O=Acme", "jdoe", "jane@acme.example")).ok());
+  Person bad = MakePerson("CN=John Roe/O=Acme", "jroe", "john@acme.example");
+  bad.mail_file = "names.nsf";
+  auto refused = (*directory)->RegisterPerson(bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().message().find("names.nsf") != std::string::npos);
+  bad.mail_file = "mail/./JDOE.nsf";  // Jane's, spelled differently
+  refused = (*directory)->RegisterPerson(bad);
+  REQUIRE_FALSE(refused.ok());
+  CHECK(refused.status().code() == StatusCode::kAlreadyExists);
+  CHECK(refused.status().message() == "the mail file 'mail/JDOE.nsf' already belongs to Jane Doe/Acme");
+  bad.mail_file = "mail/./jroe.nsf";
+  auto stored = (*directory)->RegisterPerson(bad);
+  REQUIRE(stored.ok());
+  CHECK(stored->mail_file == "mail/jroe.nsf");  // kept in normal form
+  // Moving John onto Jane's mail file is refused; other updates keep working.
+  Person moved = *stored;
+  moved.mail_file = "mail/jdoe.nsf";
+  CHECK((*directory)->UpdatePerson(moved).status().code() == StatusCode::kAlreadyExists);
+  Person renamed = *stored;
+  renamed.first_name = "Johnny";
+  CHECK((*directory)->UpdatePerson(renamed).ok());
+}

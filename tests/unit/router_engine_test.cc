@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <random>
 #include <set>
@@ -332,6 +333,106 @@ TEST_CASE("router: permanent relay refusals and expired mail are reported", "[ro
                           m.message.find("delivery time expired (last error: 451 4.3.0 try later)") != std::string::npos);
   CHECK(expired);
   CHECK(f.Counts().transfer == 0);
+}
+
+// A mail file that is not an NSF (truncated, or some other file): LMDB refuses it.
+void BreakMailFile(const fs::path& data_dir, const std::string& short_name) {
+  fs::create_directories(data_dir / "mail");
+  std::ofstream(data_dir / "mail" / (short_name + ".nsf"), std::ios::binary) << "this is not a mail file";
+}
+
+TEST_CASE("router: one retry schedule: the interval doubles up to the maximum", "[router]") {
+  RouterConfig config;
+  config.retry_interval_seconds = 1;
+  config.retry_max_seconds = 10;
+  std::vector<std::int64_t> delays;
+  for (int failures = 0; failures < 6; ++failures) delays.push_back(RetryDelaySeconds(config, failures));
+  CHECK(delays == std::vector<std::int64_t>{1, 2, 4, 8, 10, 10});
+  config.retry_interval_seconds = 60;
+  config.retry_max_seconds = 3600;
+  CHECK(RetryDelaySeconds(config, 0) == 60);
+  CHECK(RetryDelaySeconds(config, 1000) == 3600);  // no overflow after many failures
+}
+
+TEST_CASE("router: a mail file that cannot be opened defers the message with back-off", "[router]") {
+  RouterFixture f;
+  BreakMailFile(f.dir_, "jroe");
+  std::string unid = f.Deposit("jane@acme.example", {"John Roe", "mary@acme.example"}, Message("deferred"));
+  CHECK(Must(f.engine->RoutePending()) == 1);
+  CHECK(f.MailOf("mmajor").size() == 1);  // the other mail file is not held back
+  CHECK(f.Counts().pending == 1);
+  CHECK(f.Counts().deferred == 1);
+  CHECK(Must(f.engine->RoutePending()) == 0);  // not due: no attempt at all
+  std::string queues = f.engine->DescribeQueues();
+  CHECK(queues.find("1 message(s), 1 waiting to be retried") != std::string::npos);
+  CHECK(queues.find(unid + "  to John Roe, delivery attempts 1, next in 60 s, last error: unable to open mail file "
+                           "mail/jroe.nsf") != std::string::npos);
+  f.clock.now += 59'000'000;
+  CHECK(Must(f.engine->RoutePending()) == 0);
+  f.clock.now += 1'000'000;
+  CHECK(Must(f.engine->RoutePending()) == 1);  // the second attempt fails too: twice as long
+  CHECK(f.engine->DescribeQueues().find("delivery attempts 2, next in 120 s") != std::string::npos);
+  f.clock.now += 120'000'000;
+  fs::remove(f.dir_ / "mail" / "jroe.nsf");  // the administrator repairs it
+  CHECK(Must(f.engine->RoutePending()) == 1);
+  REQUIRE(f.MailOf("jroe").size() == 1);
+  CHECK(f.MailOf("jroe")[0].unid == unid);
+  CHECK(f.Counts().pending == 0);
+  CHECK(f.stats.Counter("Mail.Delivered").load() == 2);
+}
+
+TEST_CASE("router: a deferred delivery expires into a 4.4.7 report naming the last error", "[router]") {
+  RouterFixture f;
+  BreakMailFile(f.dir_, "jroe");
+  f.Deposit("jane@acme.example", {"john.roe@acme.example"}, Message("never"));
+  Must(f.engine->RoutePending());
+  f.clock.now += 61LL * 60 * 1'000'000;  // expire_minutes is 60
+  CHECK(Must(f.engine->RoutePending()) == 1);
+  CHECK(f.Counts().deferred == 0);
+  Must(f.engine->RoutePending());  // deliver the report to Jane
+  auto jane = f.MailOf("jadmin");
+  REQUIRE(jane.size() == 1);
+  CHECK(jane[0].message.find("Final-Recipient: rfc822; john.roe@acme.example\r\nAction: failed\r\nStatus: 4.4.7") !=
+        std::string::npos);
+  CHECK(jane[0].message.find("delivery time expired (last error: unable to open mail file mail/jroe.nsf") !=
+        std::string::npos);
+  CHECK(f.Counts().pending == 0);
+  CHECK(f.stats.Counter("Mail.Delivered").load() == 1);  // the report only
+}
+
+TEST_CASE("router: deferred messages do not hold back new mail or the transfer", "[router]") {
+  RouterFixture f;
+  RouterConfig config = f.engine->config();
+  config.batch = 4;
+  f.engine->SetConfig(config);
+  BreakMailFile(f.dir_, "jroe");
+  for (int i = 0; i < 6; ++i) f.Deposit("jane@acme.example", {"John Roe", "friend@outside.example"}, Message("b" + std::to_string(i)));
+  while (f.Counts().deferred < 6) REQUIRE(Must(f.engine->RoutePending()) > 0);
+  f.Deposit("jane@acme.example", {"mary@acme.example"}, Message("fresh"));
+  CHECK(Must(f.engine->RoutePending()) == 1);  // more deferred messages than a batch: the new one still goes
+  CHECK(f.MailOf("mmajor").size() == 1);
+  FakeRelay relay;
+  while (Must(f.engine->TransferDue(relay.Factory())) > 0) {
+  }
+  CHECK(relay.received.size() == 6);  // the Internet recipients go out meanwhile
+  CHECK(f.Counts().deferred == 6);
+}
+
+TEST_CASE("router: Mail.Delivered equals the messages delivered after a failed mail.box update", "[router]") {
+  RouterFixture f;
+  for (int i = 0; i < 10; ++i) f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("d" + std::to_string(i)));
+  int failures_left = 2;  // the disk is full for two passes, after the mail files committed
+  f.engine->after_local_delivery = [&failures_left] {
+    return failures_left-- > 0 ? Status::IOError("mail.box: No space left on device") : Status::Ok();
+  };
+  CHECK_FALSE(f.engine->RoutePending().ok());
+  CHECK_FALSE(f.engine->RoutePending().ok());
+  CHECK(Must(f.engine->RoutePending()) == 10);
+  std::size_t stored = 0;
+  for (const char* user : {"jadmin", "jroe", "mmajor"}) stored += f.MailOf(user).size();
+  CHECK(stored == 30);
+  CHECK(f.stats.Counter("Mail.Delivered").load() == 30);
+  CHECK(f.Counts().pending == 0);
 }
 
 TEST_CASE("router: DSN layout follows RFC 3464", "[router]") {
