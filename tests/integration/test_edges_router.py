@@ -18,7 +18,7 @@ from notesd_harness import Client, Server, TempDir, free_port, setup_server
 DELIVERY_FAILURE = re.compile(r"Unable to deliver message ([0-9A-F]{32}) to (\S+): unable to open mail file")
 
 
-def message(subject, sender="Outside Person <outside@example.org>", to="john@acme.example", extra=""):
+def message(subject, sender="Outside Person <outside@example.org>", to="jroe@acme.example", extra=""):
     return (f"From: {sender}\r\nTo: {to}\r\n{extra}Subject: {subject}\r\n"
             f"Message-ID: <{subject}@example.org>\r\n\r\nhello\r\n").encode()
 
@@ -92,7 +92,7 @@ class RouterEdgesTest(unittest.TestCase):
     def test_a_unopenable_mail_file_is_retried_with_back_off_then_delivered(self):
         path = break_mail_file(self.data, "jroe")
         start = time.monotonic()
-        self.send_smtp("outside@example.org", "john@acme.example", message("backoff-1"))
+        self.send_smtp("outside@example.org", "jroe@acme.example", message("backoff-1", to="jroe@acme.example"))
         self.assertTrue(wait_until(lambda: self.failures_logged(), timeout=10), self.server.output()[-3000:])
         unid = self.failures_logged()[0].group(1)
         time.sleep(6)
@@ -105,7 +105,7 @@ class RouterEdgesTest(unittest.TestCase):
         queues = self.queues()
         self.assertIn("1 waiting to be retried", queues)
         line = next((l for l in queues.splitlines() if unid in l), "")
-        self.assertRegex(line, rf"{unid}  to john@acme\.example, delivery attempts \d+, next in \d+ s, "
+        self.assertRegex(line, rf"{unid}  to jroe@acme\.example, delivery attempts \d+, next in \d+ s, "
                                r"last error: unable to open mail file mail/jroe\.nsf: ")
         shown = int(re.search(r"delivery attempts (\d+)", line).group(1))
         self.assertIn(shown, (attempts, attempts + 1))  # one more may have run in between
@@ -173,7 +173,7 @@ class RouterEdgesTest(unittest.TestCase):
         code, body = self.jane.deposit(["jroe"], message("forged-2", sender="Jane <jane@acme.example>",
                                                          extra="Sender: boss@acme.example\r\n"))
         self.assertEqual(code, 403, body)
-        code, body = self.jane.deposit(["jroe"], b"To: john@acme.example\r\nSubject: no from\r\n\r\nx\r\n")
+        code, body = self.jane.deposit(["jroe"], b"To: jroe@acme.example\r\nSubject: no from\r\n\r\nx\r\n")
         self.assertEqual(code, 400, body)
         code, body = self.jane.deposit(["jroe"], message("own-1", sender='"Admin, Jane" <JANE@acme.example>'))
         self.assertEqual(code, 200, body)
