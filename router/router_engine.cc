@@ -169,8 +169,8 @@ void RouterEngine::Log(const std::string& message) const {
 
 namespace {
 
-// Appends the notes of `prefix` entries up to `last_key` while the batch has room; false
-// when it is full.
+// Appends the notes of the ($Routing) entries under `prefix` whose key is at most
+// `last_key` (the view is in key order), while the batch has room.
 Status AppendQueued(const ReadTxn& txn, const std::string& prefix, const std::string& last_key, bool with_body,
                     const RouterConfig& cfg, std::vector<QueuedMessage>& out, std::size_t& bytes) {
   if (out.size() >= cfg.batch || bytes >= cfg.batch_bytes) return Status::Ok();

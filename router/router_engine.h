@@ -113,7 +113,7 @@ class RouterEngine {
   // `last_key`, in key order, up to config.batch messages or config.batch_bytes.
   Result<std::vector<QueuedMessage>> ReadQueue(const std::string& prefix, const std::string& last_key,
                                                bool with_body) const;
-  // The transfer queue, or the deferred deliveries.
+  // The messages under exactly `key` ("transfer").
   Result<std::vector<QueuedMessage>> ReadQueue(const char* key, bool with_body) const {
     return ReadQueue(key, key, with_body);
   }
