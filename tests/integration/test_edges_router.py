@@ -8,12 +8,14 @@ import base64
 import math
 import os
 import re
+import shutil
 import smtplib
+import subprocess
 import time
 import unittest
 
 from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from notesd_harness import SOURCE_DIR, Client, Server, TempDir, free_port, setup_server
 
 DELIVERY_FAILURE = re.compile(r"Unable to deliver message ([0-9A-F]{32}) to (\S+): unable to open mail file")
 
@@ -184,6 +186,50 @@ class RouterEdgesTest(unittest.TestCase):
                                       "--body", "hello")
         self.assertEqual(rc, 0, out + err)
         self.assertTrue(wait_until(lambda: [m for m in self.john.messages() if m["subject"] == "via notes"]))
+
+
+class DiskFullTest(unittest.TestCase):
+    """Mail.Delivered after the disk was full while the Router recorded its deliveries:
+    tests/support/enospc_preload.c, loaded into nserver, fails every write to mail.box
+    with ENOSPC while a flag file exists (the mail files still take the messages)."""
+
+    def test_delivered_count_equals_the_messages_delivered_after_recovery(self):
+        if not shutil.which("cc"):
+            self.skipTest("no C compiler for the fault-injecting preload library")
+        tmp = TempDir()
+        self.addCleanup(tmp.cleanup)
+        shim = os.path.join(tmp.path, "enospc.so")
+        subprocess.run(["cc", "-shared", "-fPIC", "-o", shim, os.path.join(SOURCE_DIR, "tests", "support",
+                                                                             "enospc_preload.c"), "-ldl"], check=True)
+        data = os.path.join(tmp.path, "server")
+        port = setup_server(data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
+        smtp_port = free_port()
+        set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                       "SMTPDomains": "acme.example"})
+        flag = os.path.join(tmp.path, "disk-full")
+        server = Server(data, env={"LD_PRELOAD": shim, "NOTESD_TEST_ENOSPC_FLAG": flag,
+                                   "NOTESD_TEST_ENOSPC_SUFFIX": "/mail.box"}).wait_ready()
+        self.addCleanup(server.stop)
+        self.assertTrue(server.wait_for_output("Listening for SMTP on 127.0.0.1"), server.output())
+        rc, out, err = server.command("tell router quit")
+        self.assertEqual(rc, 0, out + err)
+        sent = 5
+        with smtplib.SMTP("127.0.0.1", smtp_port, local_hostname="client.example.org", timeout=20) as s:
+            for i in range(sent):
+                s.sendmail("outside@example.org", ["jane@acme.example"],
+                           message(f"full-{i}", to="jane@acme.example"))
+        open(flag, "w").close()  # the disk is full from now on
+        rc, out, err = server.command("load router")
+        self.assertEqual(rc, 0, out + err)
+        self.assertTrue(wait_until(lambda: server.output().count("Routing pass failed") >= 2, timeout=20),
+                        server.output()[-3000:])
+        self.assertIn("No space left on device", server.output())
+        os.remove(flag)  # space again
+        jane = ApiUser(os.path.join(data, "ids", "jadmin.id"), "admin-pw", port, tmp.path, "jane")
+        self.assertTrue(wait_until(lambda: "Mail.Waiting = 0" in server.command("show stat Mail.Waiting")[1]))
+        self.assertEqual(len([m for m in jane.messages() if m["subject"].startswith("full-")]), sent)
+        rc, out, _ = server.command("show stat Mail.Delivered")
+        self.assertIn(f"Mail.Delivered = {sent}", out)
 
 
 if __name__ == "__main__":
