@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "core/openssl_handles.h"
+#include "core/tls_context.h"
 #include "core/x509_certs.h"
 
 namespace notesd::client {
