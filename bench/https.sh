@@ -80,7 +80,7 @@ echo "GET $API_PATH ($BODY_BYTES bytes), $SECONDS_EACH s per row, $(nproc) cores
 declare -A R
 row() {  # name port path mode clients
   R[$1]=$(load "$2" "$3" "$4" "$5")
-  /usr/bin/python3 -c 'import json,sys; r=json.loads(sys.argv[2]); print(f"{sys.argv[1]:<34}" + (str(r["error"]) if "error" in r else f"p50 {r[\"p50\"]:7.2f}  p90 {r[\"p90\"]:7.2f}  p99 {r[\"p99\"]:7.2f}  max {r[\"max\"]:7.2f} ms  {r[\"rps\"]:8.1f} req/s" + (f"  errors {r[\"errors\"]}" if r["errors"] else "")))' "$1" "${R[$1]}"
+  /usr/bin/python3 bench/https_load.py show "$1" "${R[$1]}"
 }
 row "notesd keep-alive, 1 client" "$HTTP_PORT" "$API_PATH" keepalive 1
 row "notesd keep-alive, $CLIENTS clients" "$HTTP_PORT" "$API_PATH" keepalive "$CLIENTS"

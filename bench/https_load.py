@@ -10,6 +10,7 @@ import argparse
 import json
 import socket
 import ssl
+import sys
 import threading
 import time
 
@@ -47,31 +48,45 @@ def read_response(stream):
     return keep
 
 
-def keepalive_client(args, context, stop, latencies):
+def keepalive_client(args, context, stop, latencies, events):
+    """A server that ends the connection is reconnected to (counted, the reconnecting
+    request's time includes the new handshake)."""
     request = f"GET {args.path} HTTP/1.1\r\nHost: bench\r\n\r\n".encode()
-    with socket.create_connection((args.host, args.port)) as raw:
-        raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        with context.wrap_socket(raw) as tls:
-            stream = tls.makefile("rb")
-            while not stop.is_set():
-                started = time.perf_counter()
-                tls.sendall(request)
-                if not read_response(stream):
-                    raise IOError("the server closed a keep-alive connection")
-                latencies.append(time.perf_counter() - started)
+    while not stop.is_set():
+        with socket.create_connection((args.host, args.port)) as raw:
+            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            started = time.perf_counter()
+            with context.wrap_socket(raw) as tls:
+                stream = tls.makefile("rb")
+                while not stop.is_set():
+                    tls.sendall(request)
+                    kept = read_response(stream)
+                    latencies.append(time.perf_counter() - started)
+                    started = time.perf_counter()
+                    if not kept:
+                        events.append("server closed a keep-alive connection")
+                        break
 
 
-def newconn_client(args, context, stop, latencies):
+def newconn_client(args, context, stop, latencies, events):
+    """A failed resumption is counted and the next connection makes a full handshake."""
     request = f"GET {args.path} HTTP/1.1\r\nHost: bench\r\nConnection: close\r\n\r\n".encode()
     session = None
     while not stop.is_set():
         started = time.perf_counter()
-        with socket.create_connection((args.host, args.port)) as raw:
-            raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            with context.wrap_socket(raw, session=session) as tls:
-                tls.sendall(request)
-                read_response(tls.makefile("rb"))
-                session = tls.session
+        try:
+            with socket.create_connection((args.host, args.port)) as raw:
+                raw.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                with context.wrap_socket(raw, session=session) as tls:
+                    tls.sendall(request)
+                    read_response(tls.makefile("rb"))
+                    if session is not None and not tls.session_reused:
+                        events.append("session not resumed")
+                    session = tls.session
+        except ssl.SSLError as error:
+            events.append(f"TLS error {error.reason} (session {'offered' if session else 'none'})")
+            session = None
+            continue
         latencies.append(time.perf_counter() - started)
 
 
@@ -92,12 +107,12 @@ def main():
     context = context_for(args)
     stop = threading.Event()
     per_thread = [[] for _ in range(args.clients)]
-    errors = []
+    errors, events = [], []
     client = keepalive_client if args.mode == "keepalive" else newconn_client
 
     def run(i):
         try:
-            client(args, context, stop, per_thread[i])
+            client(args, context, stop, per_thread[i], events)
         except Exception as error:  # noqa: BLE001 - reported in the output
             errors.append(repr(error))
 
@@ -117,8 +132,24 @@ def main():
     print(json.dumps({"requests": len(values), "rps": round(len(values) / elapsed, 1),
                       "p50": round(percentile(values, 0.5) * 1000, 2), "p90": round(percentile(values, 0.9) * 1000, 2),
                       "p99": round(percentile(values, 0.99) * 1000, 2), "max": round(values[-1] * 1000, 2),
-                      "errors": errors[:3]}))
+                      "errors": errors[:3],
+                      "events": {e: events.count(e) for e in sorted(set(events))}}))
+
+
+def show(label, result_json):
+    """Prints one result as a table row: `https_load.py show LABEL JSON`."""
+    r = json.loads(result_json)
+    if "error" in r:
+        print(f"{label:<36}{r['error']}")
+        return
+    errors = f"  errors {r['errors']}" if r["errors"] else ""
+    errors += "".join(f"  [{count} x {event}]" for event, count in r.get("events", {}).items())
+    print(f"{label:<36}p50 {r['p50']:7.2f}  p90 {r['p90']:7.2f}  p99 {r['p99']:7.2f}  max {r['max']:7.2f} ms"
+          f"  {r['rps']:8.1f} req/s{errors}")
 
 
 if __name__ == "__main__":
-    main()
+    if len(sys.argv) == 4 and sys.argv[1] == "show":
+        show(sys.argv[2], sys.argv[3])
+    else:
+        main()
