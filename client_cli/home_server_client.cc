@@ -18,6 +18,7 @@
 #include <cstring>
 
 #include "core/openssl_handles.h"
+#include "core/tls_context.h"
 #include "core/x509_certs.h"
 
 namespace notesd::client {
@@ -215,8 +216,7 @@ Result<std::unique_ptr<HomeServerClient>> HomeServerClient::Create(const IdFile&
     if (X509_STORE_add_cert(store.get(), anchor) != 1)
       return Status::Internal("cannot add a trusted root: " + OpenSslErrors());
   SSL_CTX_set_cert_store(ctx, store.release());  // the context owns the store now
-  if (SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) != 1)
-    return Status::Internal("cannot require TLS 1.2: " + OpenSslErrors());
+  NOTESD_RETURN_IF_ERROR(ApplyTlsPolicy(*ctx));
 
   auto check = std::make_unique<PeerCheck>();
   check->expected = options.expected_server;
@@ -230,6 +230,10 @@ Result<std::unique_ptr<HomeServerClient>> HomeServerClient::Create(const IdFile&
   http->set_read_timeout(options.read_timeout.count(), 0);
   http->set_write_timeout(options.read_timeout.count(), 0);
   http->set_url_encode(false);  // targets come encoded (UrlEncode)
+  // One connection for all of a command's requests, each answer sent at once (no Nagle
+  // wait for the next segment's ACK).
+  http->set_keep_alive(true);
+  http->set_tcp_nodelay(true);
   return std::unique_ptr<HomeServerClient>(new HomeServerClient(std::move(options), std::move(check), std::move(http)));
 }
 

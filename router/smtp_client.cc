@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "core/notes_ini.h"
+#include "core/tls_context.h"
 #include "router/mail_message.h"
 
 namespace notesd {
@@ -171,7 +172,7 @@ Status SmtpClient::StartTls() {
     if (options_.tls == RelayTls::kRequired) return Fail("STARTTLS refused: " + reply.ToString());
     return Status::Ok();  // optional: go on in clear
   }
-  SSL_CTX_set_min_proto_version(c.tls_context.native_handle(), TLS1_2_VERSION);
+  if (Status policy = ApplyTlsPolicy(*c.tls_context.native_handle()); !policy.ok()) return Fail(policy.message());
   if (!options_.ca_file.empty()) {
     boost::system::error_code ec;
     c.tls_context.load_verify_file(options_.ca_file, ec);

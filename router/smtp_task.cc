@@ -15,6 +15,7 @@
 #include <thread>
 
 #include "core/id_file.h"
+#include "core/tls_context.h"
 #include "router/mail_config.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
@@ -351,13 +352,11 @@ class SmtpTask final : public Task {
       return;
     }
     asio::ssl::context tls(asio::ssl::context::tls_server);
-    SSL_CTX* ctx = tls.native_handle();
-    SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION);
-    if (SSL_CTX_use_certificate(ctx, id->notes_certificate()) != 1 || SSL_CTX_use_PrivateKey(ctx, id->notes_key()) != 1) {
-      context_.Log().Log("SMTP Server", "STARTTLS not offered: the server ID's certificate or key is unusable");
+    Status configured = ConfigureServerTls(*tls.native_handle(), *id, ClientCertificates::kNotAsked, "notesd-smtp");
+    if (!configured.ok()) {
+      context_.Log().Log("SMTP Server", "STARTTLS not offered: " + configured.message());
       return;
     }
-    for (X509* intermediate : id->Intermediates()) SSL_CTX_add1_chain_cert(ctx, intermediate);
     shared.tls.emplace(std::move(tls));
     shared.options.tls_available = true;
   }

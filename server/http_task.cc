@@ -2,6 +2,7 @@
 
 #include <httplib.h>
 #include <openssl/ssl.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>
@@ -12,8 +13,11 @@
 #include "ca_task/icl_database.h"
 #include "core/crypto.h"
 #include "core/id_file.h"
+#include "core/tls_context.h"
 #include "directory/directory.h"
 #include "server/http_api.h"
+#include "server/http_connection_guard.h"
+#include "server/http_crl_listener.h"
 #include "server/http_thread_pool.h"
 #include "server/server_config.h"
 
@@ -38,24 +42,51 @@ constexpr ConfigKey kHttpMaxSessions{
     "HTTPS connections served at once, one thread each; more wait for a free thread (so do idle ones: each is "
     "closed after HTTP_TimeoutSeconds)",
     "HTTP", true};
+constexpr ConfigKey kHttpHandshakeTimeout{"HTTP_HandshakeTimeoutSeconds", ConfigType::kInt, "10", 1, 3600,
+                                          "Seconds a client has for its whole TLS handshake (then the connection is closed)",
+                                          "HTTP", true};
+constexpr ConfigKey kHttpRequestHeadTimeout{
+    "HTTP_RequestHeadTimeoutSeconds", ConfigType::kInt, "10", 1, 3600,
+    "Seconds a client has to send a whole request line and headers, on the HTTPS and the CRL port (then the "
+    "connection is closed)",
+    "HTTP", true};
+constexpr ConfigKey kHttpMaxSessionsPerIp{"HTTP_MaxSessionsPerIP", ConfigType::kInt, "64", 1, 10000,
+                                          "HTTPS connections at once from one client address; more are closed before "
+                                          "their TLS handshake",
+                                          "HTTP", true};
 constexpr ConfigKey kKeyFileName{"KeyFileName", ConfigType::kText, "server.id", 0, 0,
                                  "The server's ID file, relative to the data directory", "Server", true};
-const std::array<ConfigKey, 7> kHttpKeys = {kHttpPort,    kHttpAddress,     kHttpMaxRequestKb, kHttpTimeout,
-                                            kHttpThreads, kHttpMaxSessions, kKeyFileName};
+const std::array<ConfigKey, 10> kHttpKeys = {kHttpPort,        kHttpAddress,          kHttpMaxRequestKb,
+                                             kHttpTimeout,     kHttpThreads,          kHttpMaxSessions,
+                                             kHttpHandshakeTimeout, kHttpRequestHeadTimeout, kHttpMaxSessionsPerIp,
+                                             kKeyFileName};
 
-// Makes the TLS context: server.id's certificate and key, client certificates required
-// and verified against the roots server.id trusts, TLS 1.2 or newer.
-bool SetUpTls(SSL_CTX& ctx, const IdFile& server_id) {
-  SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION);
-  if (SSL_CTX_use_certificate(&ctx, server_id.notes_certificate()) != 1) return false;
-  if (SSL_CTX_use_PrivateKey(&ctx, server_id.notes_key()) != 1) return false;
-  for (X509* intermediate : server_id.Intermediates()) SSL_CTX_add1_chain_cert(&ctx, intermediate);
-  X509_STORE* store = X509_STORE_new();
-  for (X509* root : server_id.TrustAnchors()) X509_STORE_add_cert(store, root);
-  SSL_CTX_set_cert_store(&ctx, store);  // the context owns the store
-  SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
-  return true;
-}
+// Requests one keep-alive connection may carry (cpp-httplib's default is 5), and how long
+// it may wait idle for the next one.
+constexpr std::size_t kKeepAliveMaxRequests = 1000;
+constexpr time_t kKeepAliveSeconds = 5;
+// cpp-httplib listens with a backlog of 5: a burst of connections beyond that is dropped
+// by the kernel and retried by the clients a second later.
+constexpr int kListenBacklog = 4096;
+
+// Raises the backlog of the listening socket cpp-httplib made; `socket_options` runs on
+// that socket before it is bound, and listen(2) again on a listening socket only
+// changes its backlog.
+class ListenBacklog {
+ public:
+  void Capture(httplib::Server& server) {
+    server.set_socket_options([this](socket_t sock) {
+      httplib::default_socket_options(sock);
+      if (fd_ < 0) fd_ = sock;
+    });
+  }
+  void Raise() const {
+    if (fd_ >= 0) ::listen(fd_, kListenBacklog);
+  }
+
+ private:
+  int fd_ = -1;
+};
 
 class HttpTask final : public Task {
  public:
@@ -69,28 +100,38 @@ class HttpTask final : public Task {
     auto server_name = HierName::Parse(ConfigText(ini, server_keys::kServerName));
     if (!server_name.ok()) return Status::InvalidArgument("ServerName in notes.ini: " + server_name.status().message());
 
-    server_ = std::make_unique<httplib::SSLServer>([this](SSL_CTX& ctx) { return SetUpTls(ctx, server_id_); });
-    if (!server_->is_valid()) return Status::Internal("cannot set up TLS with the server ID's certificate");
+    guard_ = std::make_unique<HttpConnectionGuard>(GuardLimits(ini));
+    Status tls = Status::Ok();
+    server_ = std::make_unique<httplib::SSLServer>([this, &tls](SSL_CTX& ctx) {
+      tls = ConfigureServerTls(ctx, server_id_, ClientCertificates::kRequired, "notesd-https");
+      guard_->InstallOn(ctx);
+      return tls.ok();
+    });
+    if (!server_->is_valid())
+      return tls.ok() ? Status::Internal("cannot set up TLS with the server ID's certificate")
+                      : tls.WithContext("cannot set up TLS for the client API");
     ConfigureLimits(ini);
     api_ = std::make_unique<HttpApi>(context_, *directory_, *server_name);
     api_->Install(*server_);
 
     address_ = ConfigText(ini, kHttpAddress);
     port_ = static_cast<int>(ConfigInt(ini, kHttpPort));
+    ListenBacklog backlog;
+    backlog.Capture(*server_);
     if (!server_->bind_to_port(address_.c_str(), port_))
       return Status::Unavailable("cannot listen on " + address_ + ":" + std::to_string(port_) + " (in use or not allowed)");
+    backlog.Raise();
     listener_ = std::thread([this] { server_->listen_after_bind(); });
     context_.Log().Log("HTTP Server", "Listening for the client API on https://" + address_ + ":" + std::to_string(port_));
     return StartCrlListener(ini);
   }
 
   void Stop() override {
-    if (crl_server_) crl_server_->stop();
-    if (crl_listener_.joinable()) crl_listener_.join();
-    crl_server_.reset();
+    crl_listener_.reset();
     if (server_) server_->stop();
     if (listener_.joinable()) listener_.join();
     server_.reset();
+    guard_.reset();
     api_.reset();
     directory_.reset();
   }
@@ -98,7 +139,11 @@ class HttpTask final : public Task {
   Result<std::string> Tell(std::string_view command) override {
     if (EqualsIgnoreCase(TrimSpaces(command), "SHOW STAT") || EqualsIgnoreCase(TrimSpaces(command), "STAT"))
       return "Requests: " + std::to_string(context_.Stats().Counter("HTTP.Requests").load()) +
-             "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load());
+             "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load()) +
+             (guard_ ? "; connections: " + std::to_string(guard_->connections()) +
+                           "; closed at a deadline: " + std::to_string(guard_->closed_by_deadline()) +
+                           "; refused per address: " + std::to_string(guard_->refused_per_address())
+                     : std::string());
     return Status::InvalidArgument("Unknown command for HTTP: '" + std::string(command) + "' (try TELL HTTP STAT or QUIT)");
   }
 
@@ -116,41 +161,28 @@ class HttpTask final : public Task {
   Status StartCrlListener(const NotesIni& ini) {
     crl_port_ = static_cast<int>(ConfigInt(ini, kHttpCrlPort));
     if (crl_port_ <= 0) return Status::Ok();
-    crl_server_ = std::make_unique<httplib::Server>();
-    crl_server_->set_read_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
-    crl_server_->set_write_timeout(static_cast<time_t>(ConfigInt(ini, kHttpTimeout)), 0);
-    crl_server_->set_payload_max_length(4096);
-    crl_server_->new_task_queue = [] { return new ElasticThreadPool(2, 64); };
-    crl_server_->Get(R"(/crl/([A-Za-z0-9._-]+))", [this](const httplib::Request& request, httplib::Response& response) {
-      ServeCrl(request.matches[1], response);
-    });
-    crl_server_->set_error_handler([](const httplib::Request&, httplib::Response& response) {
-      if (response.body.empty()) response.set_content(response.status == 404 ? "no such CRL\n" : "request refused\n", "text/plain");
-    });
-    if (!crl_server_->bind_to_port(address_.c_str(), crl_port_)) {
-      Status failed = Status::Unavailable("cannot listen for CRLs on " + address_ + ":" + std::to_string(crl_port_) +
-                                          " (HTTP_CRLPort in use or not allowed)");
+    CrlListener::Limits limits;
+    limits.request_head = std::chrono::seconds(ConfigInt(ini, kHttpRequestHeadTimeout));
+    limits.write = std::chrono::seconds(ConfigInt(ini, kHttpTimeout));
+    limits.max_sessions = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessions));
+    limits.max_per_address = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessionsPerIp));
+    crl_listener_ = std::make_unique<CrlListener>(context_.Io(), limits, [this](const std::string& file) { return ServeCrl(file); });
+    if (Status listening = crl_listener_->Listen(address_, crl_port_); !listening.ok()) {
       Stop();
-      return failed;
+      return listening.WithContext("HTTP_CRLPort");
     }
-    crl_listener_ = std::thread([this] { crl_server_->listen_after_bind(); });
     context_.Log().Log("HTTP Server", "Serving CRLs on http://" + address_ + ":" + std::to_string(crl_port_) + "/crl/");
     return Status::Ok();
   }
 
   // The newest CRL of the Internet certifier whose CrlFileName is `file`; 404 otherwise.
-  void ServeCrl(const std::string& file, httplib::Response& response) {
+  CrlReply ServeCrl(const std::string& file) {
     context_.Stats().Counter("HTTP.CRLRequests")++;
-    auto not_found = [&response](const std::string& why) {
-      response.status = 404;
-      response.set_content(why + "\n", "text/plain");
-    };
+    auto not_found = [](const std::string& why) { return CrlReply{404, "text/plain", why + "\n"}; };
     auto certifiers = ListInternetCertifiers(*directory_);
     if (!certifiers.ok()) {
       context_.Log().Log("HTTP Server", "CRL request for " + file + ": " + certifiers.status().message());
-      response.status = 500;
-      response.set_content("internal error\n", "text/plain");
-      return;
+      return CrlReply{500, "text/plain", "internal error\n"};
     }
     for (const InternetCertifierDocument& doc : *certifiers) {
       if (CrlFileName(doc.base.name.CommonName()) != file) continue;
@@ -161,11 +193,9 @@ class HttpTask final : public Task {
         return not_found("no CRL " + file);
       }
       if (!*crl) return not_found("certifier " + doc.base.name.Abbreviated() + " has issued no CRL yet");
-      response.status = 200;
-      response.set_content((*crl)->der, "application/pkix-crl");
-      return;
+      return CrlReply{200, "application/pkix-crl", (*crl)->der};
     }
-    not_found("no CRL " + file);
+    return not_found("no CRL " + file);
   }
 
   Status LoadServerId(const NotesIni& ini) {
@@ -183,21 +213,43 @@ class HttpTask final : public Task {
     server_->set_payload_max_length(static_cast<size_t>(ConfigInt(ini, kHttpMaxRequestKb)) * 1024);
     server_->set_read_timeout(timeout, 0);
     server_->set_write_timeout(timeout, 0);
-    server_->set_keep_alive_timeout(5);
-    // One thread per connection, started on demand (server/http_thread_pool.h says why).
-    server_->new_task_queue = [threads, max_sessions] { return new ElasticThreadPool(threads, max_sessions); };
+    server_->set_keep_alive_timeout(kKeepAliveSeconds);
+    server_->set_keep_alive_max_count(kKeepAliveMaxRequests);
+    server_->set_tcp_nodelay(true);
+    // The connection guard's deadlines: a request head is complete when routing starts,
+    // and the next one is due after each reply.
+    server_->set_pre_routing_handler([this](const httplib::Request&, httplib::Response&) {
+      guard_->HeadRead();
+      return httplib::Server::HandlerResponse::Unhandled;
+    });
+    server_->set_logger([this](const httplib::Request&, const httplib::Response&) { guard_->ReplySent(); });
+    // One thread per connection, started on demand (server/http_thread_pool.h says why),
+    // each connection ended in the guard when its thread is done with it.
+    HttpConnectionGuard* guard = guard_.get();
+    server_->new_task_queue = [threads, max_sessions, guard] {
+      return new ElasticThreadPool(threads, max_sessions, std::chrono::seconds(10), [guard] { guard->ConnectionEnded(); });
+    };
+  }
+
+  static HttpConnectionGuard::Limits GuardLimits(const NotesIni& ini) {
+    HttpConnectionGuard::Limits limits;
+    limits.handshake = std::chrono::seconds(ConfigInt(ini, kHttpHandshakeTimeout));
+    limits.request_head = std::chrono::seconds(ConfigInt(ini, kHttpRequestHeadTimeout));
+    limits.keep_alive = std::chrono::seconds(kKeepAliveSeconds);
+    limits.max_per_address = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessionsPerIp));
+    return limits;
   }
 
   TaskContext& context_;
   IdFile server_id_;
   std::shared_ptr<Directory> directory_;
+  std::unique_ptr<HttpConnectionGuard> guard_;  // outlives server_: its TLS context calls it
   std::unique_ptr<httplib::SSLServer> server_;
   std::unique_ptr<HttpApi> api_;
   std::thread listener_;
   std::string address_;
   int port_ = 0;
-  std::unique_ptr<httplib::Server> crl_server_;
-  std::thread crl_listener_;
+  std::unique_ptr<CrlListener> crl_listener_;
   int crl_port_ = 0;
 };
 

@@ -10,11 +10,13 @@
 // Reads: server.id (KeyFileName), names.nsf (Person, Server documents).
 // notes.ini keys (RESTART TASK HTTP to apply): HTTP_Port, HTTP_Address,
 // HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads, HTTP_MaxSessions (one thread per
-// connection, started on demand: server/http_thread_pool.h), and HTTP_CRLPort (declared in
-// ca_task/crl_publication.h with the CA's keys; default 0).
+// connection, started on demand: server/http_thread_pool.h), HTTP_HandshakeTimeoutSeconds,
+// HTTP_RequestHeadTimeoutSeconds, HTTP_MaxSessionsPerIP (server/http_connection_guard.h),
+// KeyFileName, and HTTP_CRLPort (declared in ca_task/crl_publication.h with the CA's keys;
+// default 0).
 //
 // CRLs: when HTTP_CRLPort > 0 the task also runs a second, plain-HTTP listener on
-// HTTP_Address:HTTP_CRLPort that serves only
+// HTTP_Address:HTTP_CRLPort (server/http_crl_listener.h, on the io threads) that serves only
 //   GET /crl/<file>   the newest CRL (DER, Content-Type application/pkix-crl) of the
 //                     Internet certifier whose CrlFileName(common name) is <file>
 // and 404 for anything else. No TLS and no authentication there: CRLs are public and a
@@ -56,8 +58,12 @@
 //                                       them -> {"name","certificates","roots"}
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
 // JSON with errors answered 400 (a larger body is read and discarded, never buffered,
-// then 413); reads time out; idle connections hold only their own thread, up to
-// HTTP_MaxSessions; a refused request is logged with the caller's name. TLS 1.2 or newer.
+// then 413); reads time out; the whole TLS handshake and each whole request head have a
+// deadline, one address may hold HTTP_MaxSessionsPerIP connections; an idle keep-alive
+// connection holds its own thread (cpp-httplib is thread-per-connection) for at most 5 s,
+// up to HTTP_MaxSessions threads; a refused request is logged with the caller's name.
+// TLS: core/tls_context.h (TLS 1.2 with ECDHE + AEAD suites only, TLS 1.3; session
+// resumption). Every socket has TCP_NODELAY; keep-alive carries up to 1000 requests.
 // Logs: start/stop, each refused request, each administrative action.
 #pragma once
 

@@ -5,10 +5,11 @@
 namespace notesd {
 
 ElasticThreadPool::ElasticThreadPool(std::size_t min_threads, std::size_t max_threads,
-                                     std::chrono::milliseconds idle_exit)
+                                     std::chrono::milliseconds idle_exit, std::function<void()> after_job)
     : min_threads_(std::max<std::size_t>(1, min_threads)),
       max_threads_(std::max(max_threads, std::max<std::size_t>(1, min_threads))),
-      idle_exit_(idle_exit) {
+      idle_exit_(idle_exit),
+      after_job_(std::move(after_job)) {
   std::lock_guard lock(mutex_);
   for (std::size_t i = 0; i < min_threads_; ++i) StartThreadLocked();
 }
@@ -84,6 +85,7 @@ void ElasticThreadPool::Work(std::list<std::thread>::iterator self) {
     lock.unlock();
     job();
     job = nullptr;  // release what the job captured before taking the lock
+    if (after_job_) after_job_();
     lock.lock();
     ++idle_;
   }

@@ -33,8 +33,11 @@ namespace notesd {
 
 class ElasticThreadPool final : public httplib::TaskQueue {
  public:
+  // `after_job`, when set, runs on the worker right after each job returns (the HTTP
+  // task's connection guard learns there that the thread's connection is over).
   ElasticThreadPool(std::size_t min_threads, std::size_t max_threads,
-                    std::chrono::milliseconds idle_exit = std::chrono::seconds(10));
+                    std::chrono::milliseconds idle_exit = std::chrono::seconds(10),
+                    std::function<void()> after_job = nullptr);
   ~ElasticThreadPool() override;
   ElasticThreadPool(const ElasticThreadPool&) = delete;
   ElasticThreadPool& operator=(const ElasticThreadPool&) = delete;
@@ -54,6 +57,7 @@ class ElasticThreadPool final : public httplib::TaskQueue {
   const std::size_t min_threads_;
   const std::size_t max_threads_;
   const std::chrono::milliseconds idle_exit_;
+  const std::function<void()> after_job_;
   mutable std::mutex mutex_;
   std::condition_variable wake_;
   std::deque<std::function<void()>> jobs_;

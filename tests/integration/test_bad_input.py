@@ -347,16 +347,20 @@ class BadInputTest(unittest.TestCase):
     def test_https_500_idle_connections(self):
         """Each connection holds one thread (cpp-httplib), started on demand up to
         HTTP_MaxSessions (1024): idle ones never starve a real client (with the old fixed
-        pool of 8, 100 idle connections made `notes whoami` fail)."""
+        pool of 8, 100 idle connections made `notes whoami` fail). They come from ten
+        loopback addresses, 50 each, under HTTP_MaxSessionsPerIP (64): one address with
+        more is capped (test_edges_https)."""
         before = self.start_case()
-        socks = [socket.create_connection(("127.0.0.1", self.port), timeout=15) for _ in range(500)]
+        socks = [socket.create_connection(("127.0.0.1", self.port), timeout=15, source_address=(f"127.0.5.{1 + i // 50}", 0))
+                 for i in range(500)]
         started = time.time()
         rc, out, err = self.admin.run("--no-sync", "whoami", timeout=60)
         whoami_seconds = time.time() - started
         self.assertEqual(rc, 0, f"notes whoami while 500 connections sit idle: {out}{err}")
         self.assertLess(whoami_seconds, 5)
         rss_held = self.rss_mb()
-        # Each idle one is closed after HTTP_TimeoutSeconds (5) of silence.
+        # Each idle one is closed after HTTP_TimeoutSeconds (5) of silence, or at the
+        # latest at the handshake deadline (HTTP_HandshakeTimeoutSeconds, 10).
         closed = 0
         for s in socks:
             data, was_closed = recv_all(s, max(0.5, 15 - (time.time() - started)))
