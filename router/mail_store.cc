@@ -28,7 +28,14 @@ std::string FromBytes(const Bytes& bytes) { return std::string(bytes.begin(), by
 
 }  // namespace
 
-Note MailBoxNote(const MailEnvelope& envelope, std::string_view message, TimeMicros now) {
+Note MailBoxNote(const MailEnvelope& envelope, std::string_view original, TimeMicros now) {
+  // Every path into mail.box comes through here: nothing leaves with a bare CR or LF.
+  std::string canonical;
+  std::string_view message = original;
+  if (!IsCrlfCanonical(original)) {
+    canonical = CanonicalCrlf(original);
+    message = canonical;
+  }
   MessageSummary summary = SummariseMessage(message);
   Note note("Memo");
   note.SetText("From", summary.from, kItemSummary);

@@ -7,7 +7,8 @@
 // writes, and the note layouts below.
 //
 // mail.box note (Form "Memo"), one per message waiting to be routed:
-//   $Message        binary     the RFC 5322 message, byte for byte as received
+//   $Message        binary     the RFC 5322 message as received, its line ends made
+//                              CRLF-canonical (CanonicalCrlf, router/mail_message.h)
 //   From, Subject   text       summary, from the header (as written)
 //   SendTo, CopyTo  text list  summary, addresses of To and Cc
 //   PostedDate      time       the Date header, else the arrival time
@@ -112,7 +113,9 @@ struct StoredMail {
   std::string message;  // $Message (empty when read without the body)
 };
 
-// Builds the mail.box note for a new message (summary items from its header).
+// Builds the mail.box note for a new message (summary items from its header). The one
+// way into mail.box (SMTP, the client API, failure reports): $Message is CanonicalCrlf
+// of `message`.
 Note MailBoxNote(const MailEnvelope& envelope, std::string_view message, TimeMicros now);
 QueuedMessage QueuedFromNote(const Note& note, bool with_body);
 // Builds the mail file note for a delivered message: same UNID as the mail.box note.

@@ -21,7 +21,8 @@
 // message is bounded by max_message_bytes (or kHardMessageCap when that is 0) and an
 // oversized message is read to its end, discarded and answered 552 5.3.4. The end of
 // DATA is exactly CRLF "." CRLF: a bare LF or CR never ends a line in DATA (no SMTP
-// smuggling), and the bytes of the message are kept exactly as sent (dot-unstuffed).
+// smuggling), and the bytes of the message are handed on exactly as sent (dot-unstuffed);
+// mail.box makes their line ends CRLF-canonical (MailBoxNote, router/mail_store.h).
 // Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
 // against RFC 5321's path grammar before the policy sees them. The number of commands
 // and of bad commands per session is capped (421 4.7.0 and close).

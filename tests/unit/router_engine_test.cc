@@ -379,7 +379,68 @@ TEST_CASE("router: outbound data is dot-stuffed and terminated", "[router]") {
   CHECK(DotStuff("a\r\n.b\r\n..c\r\n") == "a\r\n..b\r\n...c\r\n.\r\n");
   CHECK(DotStuff(".x") == "..x\r\n.\r\n");
   CHECK(DotStuff("no newline") == "no newline\r\n.\r\n");
-  CHECK(DotStuff("bare\n.lf\r\n") == "bare\n.lf\r\n.\r\n");  // a bare LF does not start a line
+  // Whatever is stored, only CRLF lines leave: a bare LF or CR becomes a line end, and
+  // the "." after it is stuffed, so no relay can read an end of DATA into it.
+  CHECK(DotStuff("bare\n.lf\r\n") == "bare\r\n..lf\r\n.\r\n");
+  CHECK(DotStuff("hello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n") ==
+        "hello\r\n..\r\nMAIL FROM:<ceo@acme.example>\r\n.\r\n");
+  CHECK(DotStuff("a\r.\rb") == "a\r\n..\r\nb\r\n.\r\n");
+  CHECK(DotStuff("") == ".\r\n");
+}
+
+TEST_CASE("mail: CanonicalCrlf makes bare CR and bare LF CRLF, keeps the rest", "[router][crlf]") {
+  auto [input, expected] = GENERATE(table<std::string, std::string>({
+      {"", ""},
+      {"a\r\nb\r\n", "a\r\nb\r\n"},
+      {"a\nb\n", "a\r\nb\r\n"},
+      {"a\rb\r", "a\r\nb\r\n"},
+      {"\n", "\r\n"},
+      {"\r", "\r\n"},
+      {"\r\r\n", "\r\n\r\n"},
+      {"\n\r", "\r\n\r\n"},
+      {"\r\n\n", "\r\n\r\n"},
+      {"hello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n", "hello\r\n.\r\nMAIL FROM:<ceo@acme.example>\r\n"},
+      {std::string("nul\0\xff\n", 6), std::string("nul\0\xff\r\n", 7)},
+  }));
+  CAPTURE(input);
+  CHECK(CanonicalCrlf(input) == expected);
+  CHECK(IsCrlfCanonical(expected));
+  CHECK(IsCrlfCanonical(input) == (input == expected));
+  CHECK(CanonicalCrlf(expected) == expected);  // idempotent
+}
+
+TEST_CASE("mail: CrlfCanonicalizer gives the same bytes however the input is split", "[router][crlf]") {
+  std::mt19937 random(1313);
+  const std::string alphabet = "\r\n.ab";
+  for (int round = 0; round < 500; ++round) {
+    std::string input;
+    std::size_t length = random() % 40;
+    for (std::size_t i = 0; i < length; ++i) input += alphabet[random() % alphabet.size()];
+    std::string whole = CanonicalCrlf(input);
+    CrlfCanonicalizer canonicalizer;
+    std::string pieces;
+    std::size_t pos = 0;
+    while (pos < input.size()) {
+      std::size_t n = std::min<std::size_t>(random() % 4, input.size() - pos);
+      canonicalizer.Feed(std::string_view(input).substr(pos, n), &pieces);
+      pos += n;
+    }
+    canonicalizer.Finish(&pieces);
+    CAPTURE(round, input);
+    CHECK(pieces == whole);
+    CHECK(IsCrlfCanonical(whole));
+  }
+}
+
+TEST_CASE("mail: mail.box stores CRLF-canonical messages", "[router][crlf]") {
+  MailEnvelope envelope{"jane@acme.example", {"friend@outside.example"}, "test", "Received: from test", false};
+  Note note = MailBoxNote(envelope, "Subject: x\n\nhello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n", 0);
+  QueuedMessage queued = QueuedFromNote(note, true);
+  CHECK(queued.message == "Subject: x\r\n\r\nhello\r\n.\r\nMAIL FROM:<ceo@acme.example>\r\n");
+  CHECK(note.GetNumber("Size") == static_cast<double>(queued.message.size()));
+  CHECK(queued.subject == "x");
+  const std::string crlf = "Subject: y\r\n\r\nbody\r\n";
+  CHECK(QueuedFromNote(MailBoxNote(envelope, crlf, 0), true).message == crlf);  // byte for byte
 }
 
 }  // namespace
