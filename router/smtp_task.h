@@ -17,7 +17,7 @@
 //
 // notes.ini keys (router/mail_config.h; RESTART TASK SMTP to apply): SMTPListenerPort
 // (25), SMTPListenerAddress (0.0.0.0), SMTPDomains (""), SMTPHostName (""),
-// SMTPMaxMessageSizeKB (0 = no limit), SMTPMaxRecipients (100), SMTPMaxSessions (100),
+// SMTPMaxMessageSizeKB (10000), SMTPMaxRecipients (100), SMTPMaxSessions (100),
 // SMTPMaxCommands (10000), SMTPIdleTimeoutSeconds (300), SMTPDataTimeoutSeconds (600),
 // SMTPStartTLS (1).
 //
