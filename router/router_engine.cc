@@ -55,6 +55,9 @@ std::string EnhancedStatus(const SmtpReply& reply) {
   return reply.permanent() ? "5.0.0" : "4.0.0";
 }
 
+// What routing reads of a message stored as a file: enough for any header.
+constexpr std::uint64_t kBodyHeadForRouting = 64 * 1024;
+
 std::string RandomToken() {
   auto bytes = RandomBytes(12);
   return bytes.ok() ? HexEncode(*bytes) : std::to_string(MonotonicMillis());
@@ -154,12 +157,23 @@ Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const char* key, bool
       auto note = txn.Get(entry.id);
       if (!note.ok()) continue;
       out.push_back(QueuedFromNote(*note, with_body));
-      bytes += out.back().message.size();
+      if (with_body) bytes += out.back().body_in_file ? out.back().size : out.back().message.size();
       if (bytes >= cfg.batch_bytes) break;
     }
     return Status::Ok();
   });
   if (!read.ok()) return read;
+  // A body in a file (mail_store.h): local delivery links the file and a failure report
+  // quotes the header, so routing reads only the head; a transfer sends it all.
+  if (with_body) {
+    const std::uint64_t limit = std::string_view(key) == "pending" ? kBodyHeadForRouting : 0;
+    for (QueuedMessage& m : out) {
+      if (!m.body_in_file) continue;
+      auto body = store_.ReadBody(m, limit);
+      if (!body.ok()) return body.status();
+      m.message = std::move(body).value();
+    }
+  }
   return out;
 }
 
@@ -197,6 +211,7 @@ Result<std::size_t> RouterEngine::RoutePending() {
   for (const auto& [key, mail_file_indexes] : by_mail_file) {
     // clang 14 (the fuzz build) cannot capture a structured binding in a lambda.
     const auto& indexes = mail_file_indexes;
+    const std::string mail_file = mail_file_spelling[key];
     auto db = store_.MailFile(mail_file_spelling[key], /*create=*/true);
     if (!db.ok()) {
       Log("Unable to open mail file " + mail_file_spelling[key] + ": " + db.status().message());
@@ -210,6 +225,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+        if (messages[i].body_in_file)
+          NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], mail_file));
         NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
         ++fresh;
       }
