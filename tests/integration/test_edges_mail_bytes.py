@@ -9,7 +9,8 @@
    over SMTP DATA (bare LF and bare CR) is one message in the mail file, CRLF-canonical.
 2. Message size and memory. Four concurrent SMTP messages at the configured maximum
    (SMTPMaxMessageSizeKB=20480 here) raise the server's RSS by less than RSS_BOUND_MB and
-   arrive intact in the mail file.
+   arrive intact in the mail file; a large message cut off mid-DATA or refused as too
+   big leaves no spool file behind.
 
 Hermetic: 127.0.0.1 only, ports chosen at run time."""
 import hashlib
@@ -261,6 +262,22 @@ class MailBytesTest(unittest.TestCase):
                 self.assertEqual(hashlib.sha256(f.read()).digest(), hashlib.sha256(message).digest(), f"big-{i}")
         self.assertEqual(self.jane.raw(listed["big-3"]["unid"]), messages[3])
         self.assertEqual(os.listdir(os.path.join(self.data, "mail.box.spool")), [])  # nothing left behind
+
+
+    def test_a_large_message_cut_off_or_too_big_leaves_no_spool_file(self):
+        spool = os.path.join(self.data, "mail.box.spool")
+        start = (b"EHLO client.example.org\r\nMAIL FROM:<cut@example.org>\r\nRCPT TO:<jane@acme.example>\r\n"
+                 b"DATA\r\n")
+        chunk = b"c" * 998 + b"\r\n"
+        # The client goes away in the middle of a 2 MB message (spooled to a file by then).
+        with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=30) as sock:
+            sock.sendall(start + chunk * 2048)
+            self.assertTrue(wait_until(lambda: os.listdir(spool), timeout=10), "nothing was spooled")
+        self.assertTrue(wait_until(lambda: os.listdir(spool) == [], timeout=10), os.listdir(spool))
+        # A message over SMTPMaxMessageSizeKB is refused and its spool file removed.
+        replies = self.smtp_session(start + chunk * (MAX_KB * 1024 // len(chunk) + 10) + b".\r\nQUIT\r\n")
+        self.assertTrue(any(r.startswith(b"552 5.3.4") for r in replies), replies)
+        self.assertEqual(os.listdir(spool), [])
 
 
 if __name__ == "__main__":
