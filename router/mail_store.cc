@@ -1,6 +1,5 @@
 #include "router/mail_store.h"
 
-#include <fcntl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -37,15 +36,6 @@ constexpr std::uint64_t kBodyHeadBytes = 64 * 1024;
 
 constexpr char kBodiesSuffix[] = ".bodies";
 constexpr std::int64_t kSweepIntervalMicros = 10'000'000;
-
-Status SyncFile(const std::filesystem::path& file) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return Status::IOError("cannot open " + file.string() + ": " + std::strerror(errno));
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Status::IOError("cannot fsync " + file.string() + ": " + std::strerror(errno));
-  return Status::Ok();
-}
 
 // Removes every file of `dir` (spool files a crash left behind).
 void RemoveFilesIn(const std::filesystem::path& dir) {

@@ -31,6 +31,29 @@ bool WriteFully(int fd, std::string_view bytes) {
 // Buffered writes: flushed to the file in pieces of this size.
 constexpr std::size_t kWriteChunk = 64 * 1024;
 
+// Owns a descriptor for the length of a function.
+class UniqueFd {
+ public:
+  explicit UniqueFd(int fd) : fd_(fd) {}
+  ~UniqueFd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
+  UniqueFd(const UniqueFd&) = delete;
+  UniqueFd& operator=(const UniqueFd&) = delete;
+  int get() const { return fd_; }
+
+ private:
+  int fd_;
+};
+
+// fsyncs a file or directory opened with `flags`.
+Status SyncPath(const std::filesystem::path& path, int flags, const char* what) {
+  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
+  if (fd.get() < 0) return Errno(std::string("cannot open ") + what, path);
+  if (::fsync(fd.get()) != 0) return Errno(std::string("cannot fsync ") + what, path);
+  return Status::Ok();
+}
+
 }  // namespace
 
 Status EnsurePrivateDirectory(const std::filesystem::path& dir) {
@@ -41,24 +64,19 @@ Status EnsurePrivateDirectory(const std::filesystem::path& dir) {
   return Status::Ok();
 }
 
-Status SyncDirectory(const std::filesystem::path& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return Errno("cannot open directory", dir);
-  int rc = ::fsync(fd);
-  ::close(fd);
-  if (rc != 0) return Errno("cannot fsync directory", dir);
-  return Status::Ok();
-}
+Status SyncDirectory(const std::filesystem::path& dir) { return SyncPath(dir, O_RDONLY | O_DIRECTORY, "directory"); }
+
+Status SyncFile(const std::filesystem::path& file) { return SyncPath(file, O_RDONLY, "file"); }
 
 Result<std::string> ReadFileBytes(const std::filesystem::path& file, std::uint64_t max_bytes) {
-  int fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
+  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  if (fd.get() < 0) {
     if (errno == ENOENT) return Status::NotFound("message body " + file.string() + " is missing");
     return Errno("cannot open", file);
   }
   struct stat st {};
   std::string out;
-  if (::fstat(fd, &st) == 0) {
+  if (::fstat(fd.get(), &st) == 0) {
     std::uint64_t size = static_cast<std::uint64_t>(st.st_size);
     out.reserve(max_bytes > 0 && max_bytes < size ? max_bytes : size);
   }
@@ -66,17 +84,12 @@ Result<std::string> ReadFileBytes(const std::filesystem::path& file, std::uint64
   while (max_bytes == 0 || out.size() < max_bytes) {
     std::size_t want = sizeof buffer;
     if (max_bytes > 0) want = std::min<std::uint64_t>(want, max_bytes - out.size());
-    ssize_t n = ::read(fd, buffer, want);
+    ssize_t n = ::read(fd.get(), buffer, want);
     if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      Status error = Errno("cannot read", file);
-      ::close(fd);
-      return error;
-    }
+    if (n < 0) return Errno("cannot read", file);
     if (n == 0) break;
     out.append(buffer, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 

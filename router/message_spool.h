@@ -72,6 +72,8 @@ class MessageSpool {
 Status EnsurePrivateDirectory(const std::filesystem::path& dir);
 // fsyncs a directory, so a rename or link in it is durable. IOError naming it.
 Status SyncDirectory(const std::filesystem::path& dir);
+// fsyncs a file's data. IOError naming it.
+Status SyncFile(const std::filesystem::path& file);
 // Up to `max_bytes` from the start of `file`; the whole file when max_bytes is 0.
 // NotFound / IOError naming the file.
 Result<std::string> ReadFileBytes(const std::filesystem::path& file, std::uint64_t max_bytes = 0);
