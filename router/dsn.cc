@@ -6,15 +6,9 @@ namespace notesd {
 
 namespace {
 
-// Header text with bare LFs made CRLF, ending in CRLF.
+// Header text with CRLF-canonical line ends, ending in one CRLF.
 std::string CrlfHeaders(std::string_view headers) {
-  std::string out;
-  out.reserve(headers.size() + 64);
-  for (std::size_t i = 0; i < headers.size(); ++i) {
-    char c = headers[i];
-    if (c == '\n' && (i == 0 || headers[i - 1] != '\r')) out += '\r';
-    out += c;
-  }
+  std::string out = CanonicalCrlf(headers);
   while (out.size() >= 2 && out.ends_with("\r\n\r\n")) out.resize(out.size() - 2);
   if (!out.ends_with("\r\n")) out += "\r\n";
   return out;

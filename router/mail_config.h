@@ -66,8 +66,9 @@ inline constexpr ConfigKey kListenerAddress{
     "SMTPListenerAddress", ConfigType::kText, "0.0.0.0", 0, 0,
     "Address the SMTP listener binds (`127.0.0.1` for loopback only)", "SMTP", true};
 inline constexpr ConfigKey kMaxMessageKb{
-    "SMTPMaxMessageSizeKB", ConfigType::kInt, "0", 0, 262144,
-    "Largest message accepted, in KB (ESMTP SIZE; refused at MAIL and at DATA); 0 = no limit (256 MB still applies)",
+    "SMTPMaxMessageSizeKB", ConfigType::kInt, "10000", 0, 262144,
+    "Largest message accepted, in KB (ESMTP SIZE; refused at MAIL with 552 and at DATA with 552 5.3.4); the default "
+    "is Postfix's message_size_limit (10240000 bytes); 0 = no limit of its own (the 256 MB hard cap still applies)",
     "SMTP", true};
 inline constexpr ConfigKey kMaxRecipients{"SMTPMaxRecipients", ConfigType::kInt, "100", 1, 10000,
                                           "Recipients per message; more get 452 4.5.3", "SMTP", true};

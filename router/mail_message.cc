@@ -240,6 +240,57 @@ bool HasEightBitBytes(std::string_view bytes) {
   return false;
 }
 
+void CrlfCanonicalizer::Feed(std::string_view bytes, std::string* out) {
+  std::size_t i = 0;
+  if (pending_cr_ && !bytes.empty()) {
+    out->append("\r\n");
+    pending_cr_ = false;
+    if (bytes.front() == '\n') i = 1;
+  }
+  // Copies runs without line ends at once: most of a message is such runs.
+  while (i < bytes.size()) {
+    std::size_t end = bytes.find_first_of("\r\n", i);
+    if (end == std::string_view::npos) {
+      out->append(bytes.substr(i));
+      return;
+    }
+    out->append(bytes.substr(i, end - i));
+    if (bytes[end] == '\n') {  // a bare LF (a CRLF's LF is consumed with its CR)
+      out->append("\r\n");
+      i = end + 1;
+      continue;
+    }
+    if (end + 1 == bytes.size()) {  // a CR at the end: its LF may come in the next chunk
+      pending_cr_ = true;
+      return;
+    }
+    out->append("\r\n");
+    i = bytes[end + 1] == '\n' ? end + 2 : end + 1;
+  }
+}
+
+void CrlfCanonicalizer::Finish(std::string* out) {
+  if (pending_cr_) out->append("\r\n");
+  pending_cr_ = false;
+}
+
+std::string CanonicalCrlf(std::string_view bytes) {
+  std::string out;
+  out.reserve(bytes.size() + bytes.size() / 64 + 2);
+  CrlfCanonicalizer canonicalizer;
+  canonicalizer.Feed(bytes, &out);
+  canonicalizer.Finish(&out);
+  return out;
+}
+
+bool IsCrlfCanonical(std::string_view bytes) {
+  for (std::size_t i = bytes.find_first_of("\r\n"); i != std::string_view::npos; i = bytes.find_first_of("\r\n", i)) {
+    if (bytes[i] == '\n' || i + 1 == bytes.size() || bytes[i + 1] != '\n') return false;
+    i += 2;
+  }
+  return true;
+}
+
 MessageSummary SummariseMessage(std::string_view message) {
   MessageSummary summary;
   summary.from = HeaderValue(message, "From").value_or("");

@@ -1,12 +1,17 @@
 #include "router/mail_store.h"
 
+#include <unistd.h>
+
+#include <cerrno>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <future>
 
 #include "core/notes_ini.h"
 #include "directory/directory.h"
 #include "router/mail_message.h"
+#include "router/message_spool.h"
 
 namespace notesd {
 
@@ -27,9 +32,29 @@ Bytes ToBytes(std::string_view text) { return Bytes(text.begin(), text.end()); }
 
 std::string FromBytes(const Bytes& bytes) { return std::string(bytes.begin(), bytes.end()); }
 
+// The summary items are read from this much of a body file (a header is rarely longer).
+constexpr std::uint64_t kBodyHeadBytes = 64 * 1024;
+
+constexpr char kBodiesSuffix[] = ".bodies";
+constexpr std::int64_t kSweepIntervalMicros = 10'000'000;
+
+// Removes every file of `dir` (spool files a crash left behind).
+void RemoveFilesIn(const std::filesystem::path& dir) {
+  std::error_code ec;
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
+    std::filesystem::remove(entry.path(), ec);
+}
+
 }  // namespace
 
-Note MailBoxNote(const MailEnvelope& envelope, std::string_view message, TimeMicros now) {
+Note MailBoxNote(const MailEnvelope& envelope, std::string_view original, TimeMicros now) {
+  // Every path into mail.box comes through here: nothing leaves with a bare CR or LF.
+  std::string canonical;
+  std::string_view message = original;
+  if (!IsCrlfCanonical(original)) {
+    canonical = CanonicalCrlf(original);
+    message = canonical;
+  }
   MessageSummary summary = SummariseMessage(message);
   Note note("Memo");
   note.SetText("From", summary.from, kItemSummary);
@@ -75,7 +100,9 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
   m.arrival = note.GetTime("$Arrival", note.created());
   m.posted = note.GetTime("PostedDate", m.arrival);
   m.is_report = note.GetNumber("$Report") != 0;
-  if (with_body) m.message = FromBytes(note.GetBinary("$Message"));
+  m.size = static_cast<std::uint64_t>(note.GetNumber("Size"));
+  m.body_in_file = note.GetNumber("$MessageFile") != 0;
+  if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
 
@@ -89,11 +116,13 @@ Note MailFileNote(const QueuedMessage& message, TimeMicros delivered) {
   note.SetText("Subject", message.subject, kItemSummary);
   note.SetTime("PostedDate", message.posted, kItemSummary);
   note.SetTime("DeliveredDate", delivered, kItemSummary);
-  note.SetNumber("Size", static_cast<double>(message.message.size()), kItemSummary);
+  const std::uint64_t size = message.body_in_file ? message.size : message.message.size();
+  note.SetNumber("Size", static_cast<double>(size), kItemSummary);
   note.SetText("SMTPOriginator", message.sender, kItemSummary);
   note.SetTextList("Recipients", message.recipients, kItemSummary);
   note.SetText("$Origin", message.origin);
-  note.SetBinary("$Message", ToBytes(message.message));
+  if (message.body_in_file) note.SetNumber("$MessageFile", 1);
+  else note.SetBinary("$Message", ToBytes(message.message));
   return note;
 }
 
@@ -108,7 +137,8 @@ StoredMail StoredFromNote(const Note& note, bool with_body) {
   m.delivered = note.GetTime("DeliveredDate");
   m.size = static_cast<std::int64_t>(note.GetNumber("Size"));
   m.sender = note.GetText("SMTPOriginator");
-  if (with_body) m.message = FromBytes(note.GetBinary("$Message"));
+  m.body_in_file = note.GetNumber("$MessageFile") != 0;
+  if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
 
@@ -140,7 +170,15 @@ Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& 
   nsf.views.push_back(RoutingViewDefinition());
   nsf.initial_map_size = std::size_t{64} << 20;
   NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<NsfDatabase> box, NsfDatabase::Open(data_dir / "mail.box", nsf));
-  return std::unique_ptr<MailStore>(new MailStore(data_dir, options, std::move(box)));
+  std::unique_ptr<MailStore> store(new MailStore(data_dir, options, std::move(box)));
+  // No session can be receiving yet: whatever is spooled was cut off by a crash.
+  RemoveFilesIn(store->spool_dir());
+  std::error_code ec;
+  if (!std::filesystem::is_empty(store->MailBoxBodyPath(""), ec) && !ec) {
+    NOTESD_RETURN_IF_ERROR(store->WriteMailBox(
+        [&store](WriteTxn& txn) { return store->RemoveUnreferencedBodies(txn, std::chrono::seconds(0)); }));
+  }
+  return store;
 }
 
 MailStore::MailStore(std::filesystem::path data_dir, MailStoreOptions options, std::unique_ptr<NsfDatabase> mail_box)
@@ -198,6 +236,102 @@ void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
           done(status);
         }
       });
+}
+
+void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
+                             std::function<void(const Result<std::string>&)> done) {
+  if (body.spool_file.empty()) return DepositAsync(std::move(envelope), std::move(body.bytes), std::move(done));
+  auto location = std::make_shared<std::filesystem::path>(body.spool_file);
+  auto fail = [location, &done](const Status& status) {
+    std::error_code ec;
+    std::filesystem::remove(*location, ec);
+    done(status);
+  };
+  if (envelope.recipients.empty()) return fail(Status::InvalidArgument("a message needs at least one recipient"));
+  auto head = ReadFileBytes(body.spool_file, kBodyHeadBytes);
+  if (!head.ok()) return fail(head.status());
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, *head, WallMicros()));
+  note->RemoveItem("$Message");
+  note->SetNumber("Size", static_cast<double>(body.size), kItemSummary);
+  note->SetNumber("$MessageFile", 1);
+  auto unid = std::make_shared<std::string>();
+  std::filesystem::path bodies = MailBoxBodyPath("");
+  WriteMailBoxAsync(
+      // The body is durable under its UNID before the note that refers to it commits.
+      // A retry (a new UNID) moves it from wherever the last attempt left it.
+      [this, note, unid, location, bodies](WriteTxn& txn) -> Status {
+        NOTESD_ASSIGN_OR_RETURN(Note stored, txn.Create(*note));
+        *unid = stored.unid();
+        NOTESD_RETURN_IF_ERROR(SyncFile(*location));
+        NOTESD_RETURN_IF_ERROR(EnsurePrivateDirectory(bodies));
+        std::filesystem::path target = MailBoxBodyPath(*unid);
+        if (::rename(location->c_str(), target.c_str()) != 0)
+          return Status::IOError("cannot move " + location->string() + " to " + target.string() + ": " +
+                                 std::strerror(errno));
+        *location = target;
+        return SyncDirectory(bodies);
+      },
+      [this, unid, location, done = std::move(done)](const Status& status) {
+        if (status.ok()) {
+          done(*unid);
+          NotifyWork();
+          return;
+        }
+        std::error_code ec;
+        std::filesystem::remove(*location, ec);
+        done(status);
+      });
+}
+
+std::filesystem::path MailStore::MailBoxBodyPath(std::string_view unid) const {
+  std::filesystem::path dir = data_dir_ / (std::string("mail.box") + kBodiesSuffix);
+  return unid.empty() ? dir : dir / std::string(unid);
+}
+
+Result<std::string> MailStore::ReadBody(const QueuedMessage& message, std::uint64_t max_bytes) const {
+  if (!message.body_in_file) return max_bytes > 0 ? message.message.substr(0, max_bytes) : message.message;
+  return ReadFileBytes(MailBoxBodyPath(message.unid), max_bytes);
+}
+
+Status MailStore::LinkBodyIntoMailFile(const QueuedMessage& message, std::string_view mail_file) const {
+  std::filesystem::path dir = data_dir_ / (std::string(mail_file) + kBodiesSuffix);
+  NOTESD_RETURN_IF_ERROR(EnsurePrivateDirectory(dir));
+  std::filesystem::path source = MailBoxBodyPath(message.unid), target = dir / message.unid;
+  if (::link(source.c_str(), target.c_str()) != 0 && errno != EEXIST)
+    return Status::IOError("cannot link " + source.string() + " to " + target.string() + ": " + std::strerror(errno));
+  return SyncDirectory(dir);
+}
+
+Result<std::string> MailStore::ReadMailFileBody(std::string_view mail_file, std::string_view unid) const {
+  if (!IsValidUnid(unid)) return Status::InvalidArgument("'" + std::string(unid) + "' is not a UNID");
+  return ReadFileBytes(data_dir_ / (std::string(mail_file) + kBodiesSuffix) / std::string(unid));
+}
+
+Status MailStore::RemoveUnreferencedBodies(WriteTxn& txn, std::chrono::seconds min_age) const {
+  std::error_code ec;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (const auto& entry : std::filesystem::directory_iterator(MailBoxBodyPath(""), ec)) {
+    // A file this young may belong to a deposit whose shared transaction just failed
+    // and is being retried alone.
+    if (min_age.count() > 0 && now - entry.last_write_time(ec) < min_age) continue;
+    std::string unid = entry.path().filename().string();
+    if (!IsValidUnid(unid)) continue;  // not ours
+    auto note = txn.GetByUnid(unid);
+    if (note.ok()) continue;
+    if (note.status().code() != StatusCode::kNotFound) return note.status();
+    std::filesystem::remove(entry.path(), ec);
+  }
+  return Status::Ok();
+}
+
+void MailStore::SweepBodies() {
+  const std::int64_t now = WallMicros();
+  std::int64_t last = last_sweep_micros_.load();
+  if (now - last < kSweepIntervalMicros || !last_sweep_micros_.compare_exchange_strong(last, now)) return;
+  std::error_code ec;
+  if (std::filesystem::is_empty(MailBoxBodyPath(""), ec) || ec) return;
+  WriteMailBoxAsync([this](WriteTxn& txn) { return RemoveUnreferencedBodies(txn, std::chrono::seconds(60)); },
+                    [](const Status&) {});
 }
 
 Result<std::string> MailStore::Deposit(MailEnvelope envelope, std::string message) {

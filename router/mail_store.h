@@ -7,11 +7,15 @@
 // writes, and the note layouts below.
 //
 // mail.box note (Form "Memo"), one per message waiting to be routed:
-//   $Message        binary     the RFC 5322 message, byte for byte as received
+//   $Message        binary     the RFC 5322 message as received, its line ends made
+//                              CRLF-canonical (CanonicalCrlf, router/mail_message.h)
+//   $MessageFile    number     1 when the message is instead the file
+//                              `<data>/mail.box.bodies/<UNID>` (large SMTP messages,
+//                              see "Large messages" below); $Message is then absent
 //   From, Subject   text       summary, from the header (as written)
 //   SendTo, CopyTo  text list  summary, addresses of To and Cc
 //   PostedDate      time       the Date header, else the arrival time
-//   Size            number     bytes of $Message
+//   Size            number     bytes of the message
 //   SMTPOriginator  text       envelope sender ("" = the null sender <>, e.g. a DSN)
 //   Recipients      text list  envelope recipients as given (addresses or Notes names)
 //   $Pending        text list  recipients not yet routed (resolved and delivered)
@@ -37,7 +41,8 @@
 // Mail file note (Form "Memo"), one per delivered message, with the SAME UNID as the
 // mail.box note it came from (the idempotency key of exactly-once delivery, see
 // router/router_task.h): $Message, From, SendTo, CopyTo, Subject, PostedDate, Size,
-// SMTPOriginator, Recipients, $Origin as above, plus DeliveredDate (time).
+// SMTPOriginator, Recipients, $Origin, $MessageFile as above (a body file is
+// `<data>/<mail file>.bodies/<UNID>`, e.g. mail/jdoe.nsf.bodies/), plus DeliveredDate.
 // View ($Inbox): DeliveredDate as 20 zero-padded decimal digits (delivery order).
 //
 // Group commit: Deposit and WriteMailBox hand their work to one committer thread, which
@@ -45,9 +50,24 @@
 // answers each caller when it is durable. If that transaction fails, each piece of work
 // is retried alone, so one bad request never fails the others.
 //
+// Large messages: a message the SMTP listener spooled to a file (over kSpoolThreshold,
+// router/message_spool.h says why a file and not LMDB) is stored as that file, never
+// read whole into memory on its way in: the committer fsyncs the spool file, renames it
+// to mail.box.bodies/<UNID> and fsyncs the directory inside the transaction that
+// creates the note, so after the 250 the message is in mail.box exactly once, body and
+// note; a crash before the commit leaves only an unreferenced file. Local delivery hard-
+// links the file into the mail file's .bodies directory before the mail file's commit
+// (same UNID: a replayed delivery finds the link there). Files no note refers to (the
+// note was delivered and deleted, or a crash came between rename and commit) are removed
+// by SweepBodies(), run on the committer so it never races a deposit in flight; spool
+// files left by a crash are removed at Open. Outbound transfer still reads a large body
+// whole (known limit: the relay path is not streamed).
+//
 // Thread safety: all methods may be called from any thread.
 #pragma once
 
+#include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <filesystem>
@@ -104,6 +124,8 @@ struct QueuedMessage {
   TimeMicros arrival = 0;
   TimeMicros posted = 0;
   bool is_report = false;
+  std::uint64_t size = 0;     // Size
+  bool body_in_file = false;  // $MessageFile: `message` is empty, MailStore::ReadBody reads it
   std::string message;  // $Message (empty when read without the body)
 };
 
@@ -118,10 +140,13 @@ struct StoredMail {
   TimeMicros delivered = 0;
   std::int64_t size = 0;
   std::string sender;
+  bool body_in_file = false;  // $MessageFile: MailStore::ReadMailFileBody reads it
   std::string message;  // $Message (empty when read without the body)
 };
 
-// Builds the mail.box note for a new message (summary items from its header).
+// Builds the mail.box note for a new message (summary items from its header). The one
+// way into mail.box (SMTP, the client API, failure reports): $Message is CanonicalCrlf
+// of `message`.
 Note MailBoxNote(const MailEnvelope& envelope, std::string_view message, TimeMicros now);
 QueuedMessage QueuedFromNote(const Note& note, bool with_body);
 // Builds the mail file note for a delivered message: same UNID as the mail.box note.
@@ -132,6 +157,15 @@ std::string DeferredRoutingKey(TimeMicros next_delivery);
 // Views of the two kinds of database (also for tools that open them read-write).
 ViewDefinition RoutingViewDefinition();
 ViewDefinition InboxViewDefinition();
+
+// A message handed to mail.box: its bytes, or a spool file of `size` CRLF-canonical
+// bytes (MessageSpool::TakeFile) that mail.box takes over from then on: it moves it into
+// mail.box.bodies or, when the deposit fails, removes it.
+struct MessageBody {
+  std::string bytes;
+  std::filesystem::path spool_file;
+  std::uint64_t size = 0;
+};
 
 struct MailStoreOptions {
   bool no_sync = false;  // benchmarks of the protocol only: loses durability
@@ -163,7 +197,22 @@ class MailStore {
   // InvalidArgument for no recipients.
   void DepositAsync(MailEnvelope envelope, std::string message,
                     std::function<void(const Result<std::string>&)> done);
+  void DepositAsync(MailEnvelope envelope, MessageBody body, std::function<void(const Result<std::string>&)> done);
   Result<std::string> Deposit(MailEnvelope envelope, std::string message);
+
+  // Where spooled messages are written while they arrive (MessageSpool).
+  std::filesystem::path spool_dir() const { return data_dir_ / "mail.box.spool"; }
+  // A mail.box message's body: `message.message`, or its body file (the first
+  // `max_bytes` bytes; all when 0). NotFound / IOError naming the file.
+  Result<std::string> ReadBody(const QueuedMessage& message, std::uint64_t max_bytes = 0) const;
+  // Before a mail file note of a body_in_file message is committed: hard-links the body
+  // into the mail file's .bodies directory (durably; already there is fine).
+  Status LinkBodyIntoMailFile(const QueuedMessage& message, std::string_view mail_file) const;
+  // The body file of mail file note `unid` (StoredMail::body_in_file).
+  Result<std::string> ReadMailFileBody(std::string_view mail_file, std::string_view unid) const;
+  // Queues the removal of mail.box body files no note refers to (older than a minute);
+  // at most every 10 s, and quick when there are none. The Router calls it as it goes.
+  void SweepBodies();
 
   NsfDatabase& mail_box() { return *mail_box_; }
 
@@ -187,6 +236,10 @@ class MailStore {
 
   MailStore(std::filesystem::path data_dir, MailStoreOptions options, std::unique_ptr<NsfDatabase> mail_box);
   void CommitterLoop();
+  // mail.box.bodies/<unid>; the directory itself for "".
+  std::filesystem::path MailBoxBodyPath(std::string_view unid) const;
+  // Removes body files older than `min_age` that no note refers to.
+  Status RemoveUnreferencedBodies(WriteTxn& txn, std::chrono::seconds min_age) const;
   void CommitBatch(std::vector<Request>& batch);
 
   std::filesystem::path data_dir_;
@@ -198,6 +251,8 @@ class MailStore {
   std::deque<Request> queue_;
   bool stopping_ = false;
   std::thread committer_;
+
+  std::atomic<std::int64_t> last_sweep_micros_{0};
 
   std::mutex files_mutex_;
   std::map<std::string, std::shared_ptr<NsfDatabase>> mail_files_;

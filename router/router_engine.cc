@@ -67,6 +67,9 @@ std::string Joined(const std::vector<std::string>& items) {
   return out;
 }
 
+// What routing reads of a message stored as a file: enough for any header.
+constexpr std::uint64_t kBodyHeadForRouting = 64 * 1024;
+
 std::string RandomToken() {
   auto bytes = RandomBytes(12);
   return bytes.ok() ? HexEncode(*bytes) : std::to_string(MonotonicMillis());
@@ -181,8 +184,19 @@ Status AppendQueued(const ReadTxn& txn, const std::string& prefix, const std::st
     auto note = txn.Get(entry.id);
     if (!note.ok()) continue;
     out.push_back(QueuedFromNote(*note, with_body));
-    bytes += out.back().message.size();
+    if (with_body) bytes += out.back().body_in_file ? out.back().size : out.back().message.size();
     if (bytes >= cfg.batch_bytes) break;
+  }
+  return Status::Ok();
+}
+
+// Reads the bodies of the messages stored as files (mail_store.h), the first `limit`
+// bytes of each (0: all of it).
+Status ReadFileBodies(const MailStore& store, std::vector<QueuedMessage>& messages, std::uint64_t limit) {
+  for (QueuedMessage& m : messages) {
+    if (!m.body_in_file) continue;
+    NOTESD_ASSIGN_OR_RETURN(std::string body, store.ReadBody(m, limit));
+    m.message = std::move(body);
   }
   return Status::Ok();
 }
@@ -199,6 +213,8 @@ Result<std::vector<QueuedMessage>> RouterEngine::ReadQueue(const std::string& pr
     return AppendQueued(txn, prefix, last_key, with_body, cfg, out, bytes);
   });
   if (!read.ok()) return read;
+  // A transfer sends the whole message.
+  if (with_body) NOTESD_RETURN_IF_ERROR(ReadFileBodies(store_, out, /*limit=*/0));
   return out;
 }
 
@@ -212,6 +228,9 @@ Result<std::vector<QueuedMessage>> RouterEngine::ReadRoutable(TimeMicros now) co
     return AppendQueued(txn, "pending", "pending", true, cfg, out, bytes);
   });
   if (!read.ok()) return read;
+  // Local delivery links a body file and a failure report quotes only the header, so
+  // routing reads only the head of a message stored as a file.
+  NOTESD_RETURN_IF_ERROR(ReadFileBodies(store_, out, kBodyHeadForRouting));
   return out;
 }
 
@@ -260,6 +279,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
+        if (messages[i].body_in_file)
+          NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
         NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
       }
       return Status::Ok();

@@ -128,6 +128,7 @@ class RouterTask final : public Task {
   void RoutingLoop() {
     while (!Stopping()) {
       if (MonotonicMillis() - config_read_millis_ > kConfigRefreshMillis) UpdateConfig();
+      store_->SweepBodies();  // body files of delivered messages (rate-limited, see mail_store.h)
       busy_routing_ = true;
       auto routed = engine_->RoutePending();
       busy_routing_ = false;

@@ -63,17 +63,25 @@ struct SmtpClient::Connection {
   }
 };
 
-std::string DotStuff(const std::string& data) {
+std::string DotStuff(std::string_view data) {
+  // Whatever mail.box holds, the relay gets CRLF lines only (defence in depth: a lenient
+  // relay must not find a line end, or an end of DATA, that we did not send as one).
+  std::string canonical;
+  if (!IsCrlfCanonical(data)) {
+    canonical = CanonicalCrlf(data);
+    data = canonical;
+  }
   std::string out;
   out.reserve(data.size() + data.size() / 50 + 8);
-  bool line_start = true;
-  for (std::size_t i = 0; i < data.size(); ++i) {
-    char c = data[i];
-    if (line_start && c == '.') out += '.';
-    out += c;
-    line_start = c == '\n' && i > 0 && data[i - 1] == '\r';
+  std::size_t start = 0;
+  while (start < data.size()) {
+    std::size_t end = data.find("\r\n", start);
+    end = end == std::string_view::npos ? data.size() : end + 2;
+    if (data[start] == '.') out += '.';
+    out.append(data.substr(start, end - start));
+    start = end;
   }
-  if (!out.ends_with("\r\n")) out += "\r\n";
+  if (!out.empty() && !out.ends_with("\r\n")) out += "\r\n";
   out += ".\r\n";
   return out;
 }

@@ -6,7 +6,8 @@
 // SIZE (a message larger than the relay's limit fails permanently without being sent),
 // 8BITMIME (BODY=8BITMIME when the message has 8-bit bytes and the relay offers it),
 // PIPELINING (MAIL, every RCPT and DATA in one write, then the replies in order).
-// The message is dot-stuffed and ends with CRLF "." CRLF.
+// The message is sent as CRLF lines only (whatever is stored), dot-stuffed, and ends
+// with CRLF "." CRLF (DotStuff below).
 //
 // TLS: with ca_file empty the relay's certificate is NOT verified (opportunistic TLS,
 // RFC 7435: it protects against passive listeners only). With ca_file set, the relay's
@@ -23,6 +24,7 @@
 #include <mutex>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/status.h"
@@ -104,8 +106,9 @@ class SmtpClient {
   std::uint64_t size_limit_ = 0;
 };
 
-// Dot-stuffs `data` for DATA and appends the final "." line (adding CRLF first when the
-// data does not end with one).
-std::string DotStuff(const std::string& data);
+// The DATA bytes of `data`: its line ends made CRLF-canonical (CanonicalCrlf: a bare CR
+// or LF becomes CRLF), every line starting with "." dot-stuffed, CRLF added when the data
+// does not end with one, then the final "." line.
+std::string DotStuff(std::string_view data);
 
 }  // namespace notesd

@@ -151,6 +151,12 @@ ServerSession::ServerSession(ServerOptions options, ServerPolicy& policy)
 
 std::string ServerSession::Greeting() const { return "220 " + options_.host_name + " ESMTP notesd\r\n"; }
 
+std::string ServerSession::TakeMessageBytes() {
+  std::string bytes;
+  bytes.swap(message_);
+  return bytes;
+}
+
 std::string ServerSession::TakeOutput() {
   std::string out;
   out.swap(output_);

@@ -19,9 +19,11 @@
 // SECURITY: every byte comes from an untrusted client. Memory is bounded: a command line
 // longer than limits.max_line_bytes is discarded up to its LF and answered 500 5.5.2; the
 // message is bounded by max_message_bytes (or kHardMessageCap when that is 0) and an
-// oversized message is read to its end, discarded and answered 552 5.3.4. The end of
+// oversized message is read to its end, discarded and answered 552 5.3.4; a driver that
+// calls TakeMessageBytes() after each Receive() holds no more of it than one read. The end of
 // DATA is exactly CRLF "." CRLF: a bare LF or CR never ends a line in DATA (no SMTP
-// smuggling), and the bytes of the message are kept exactly as sent (dot-unstuffed).
+// smuggling), and the bytes of the message are handed on exactly as sent (dot-unstuffed);
+// mail.box makes their line ends CRLF-canonical (MailBoxNote, router/mail_store.h).
 // Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
 // against RFC 5321's path grammar before the policy sees them. The number of commands
 // and of bad commands per session is capped (421 4.7.0 and close).
@@ -122,6 +124,12 @@ class ServerSession {
   // ending with the CRLF before the final ".").
   const Envelope& envelope() const { return envelope_; }
   const std::string& message() const { return message_; }
+  // While in DATA or kDeliver is pending: the message bytes (dot-unstuffed) received
+  // since the last call, emptied, so that a driver can spool the message as it arrives
+  // and hold no more than one read of it; message() then has only what was not taken.
+  std::string TakeMessageBytes();
+  // The message in DATA is over the limit and being discarded (it will get 552).
+  bool message_too_big() const { return message_too_big_; }
   // Answers the DATA: Ok -> 250 2.0.0 naming `queue_id`; Unavailable/IOError/other ->
   // 451 4.3.0 (try again later); InvalidArgument -> 554 5.6.0 (the message is refused).
   // Resets the transaction; clears kDeliver. Call Receive("") to go on.

@@ -19,6 +19,7 @@
 #include "router/mail_config.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
+#include "router/message_spool.h"
 #include "router/recipient_resolver.h"
 #include "router/smtp_protocol.h"
 
@@ -150,9 +151,24 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     else socket_.async_read_some(asio::buffer(buffer_), on_read);
   }
 
+  // Moves the message bytes the protocol received into the spool (memory while small,
+  // then a file: router/message_spool.h), so a session holds about one read of its
+  // message whatever its size. A message being discarded or finished drops its spool.
+  void SpoolMessageBytes() {
+    bool receiving = protocol_.in_data() || protocol_.pending_action() == smtp::Action::kDeliver;
+    if (!receiving || protocol_.message_too_big()) {
+      spool_.reset();
+      return;
+    }
+    if (!spool_) spool_.emplace(shared_->store->spool_dir());
+    std::string bytes = protocol_.TakeMessageBytes();
+    if (!bytes.empty()) (void)spool_->Append(bytes);  // a failure is answered at Deliver (451)
+  }
+
   // Sends what the protocol produced, then does what it asks for.
   void Drive() {
     if (closed_) return;
+    SpoolMessageBytes();
     std::string output = protocol_.TakeOutput();
     auto next = [self = shared_from_this()] { self->AfterOutput(); };
     if (output.empty()) return next();
@@ -178,7 +194,20 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     mail.trace = "Received: from " + envelope.helo + " ([" + peer_ + "])\r\n\tby " + shared_->options.host_name +
                  " (notesd) with " + with + ";\r\n\t" + FormatRfc5322Date(shared_->context->GetClock().NowMicros());
     auto self = shared_from_this();
-    shared_->store->DepositAsync(std::move(mail), protocol_.message(), [self](const Result<std::string>& unid) {
+    if (!spool_) spool_.emplace(shared_->store->spool_dir());
+    if (Status finished = spool_->Finish(); !finished.ok()) {
+      spool_.reset();
+      ++*shared_->messages_refused;
+      protocol_.CompleteDelivery(finished, "");
+      protocol_.Receive("");
+      return Drive();
+    }
+    MessageBody body;
+    body.size = spool_->size();
+    if (spool_->in_file()) body.spool_file = spool_->TakeFile();
+    else body.bytes = spool_->TakeBytes();
+    spool_.reset();
+    shared_->store->DepositAsync(std::move(mail), std::move(body), [self](const Result<std::string>& unid) {
       // On the committer thread: hop back to the session's strand.
       asio::post(self->socket_.get_executor(), [self, unid] {
         if (unid.ok()) ++*self->shared_->received;
@@ -232,6 +261,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   smtp::ServerSession protocol_;
   std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   std::array<char, 16384> buffer_{};
+  std::optional<MessageSpool> spool_;  // the message in DATA
   std::string peer_;
   bool closed_ = false;
 };

@@ -13,11 +13,13 @@
 // smtp::ServerSession; handler = DirectoryPolicy + the deposit into mail.box.
 //
 // Ports and databases: listens on SMTPListenerAddress:SMTPListenerPort; reads names.nsf
-// and server.id (KeyFileName, for STARTTLS); writes mail.box.
+// and server.id (KeyFileName, for STARTTLS); writes mail.box (a message over 256 KB is
+// spooled to mail.box.spool/ as it arrives and stored in mail.box.bodies/, see
+// router/message_spool.h), so a session holds about one read of its message.
 //
 // notes.ini keys (router/mail_config.h; RESTART TASK SMTP to apply): SMTPListenerPort
 // (25), SMTPListenerAddress (0.0.0.0), SMTPDomains (""), SMTPHostName (""),
-// SMTPMaxMessageSizeKB (0 = no limit), SMTPMaxRecipients (100), SMTPMaxSessions (100),
+// SMTPMaxMessageSizeKB (10000), SMTPMaxRecipients (100), SMTPMaxSessions (100),
 // SMTPMaxCommands (10000), SMTPIdleTimeoutSeconds (300), SMTPDataTimeoutSeconds (600),
 // SMTPStartTLS (1).
 //

@@ -138,6 +138,9 @@ Result<nlohmann::json> HttpApi::MailRead(const Caller& caller, const httplib::Re
   auto note = db->GetByUnid(unid);
   if (!note.ok()) return Status::NotFound("no message " + unid + " in your mail file");
   StoredMail mail = StoredFromNote(*note, true);
+  if (mail.body_in_file) {
+    NOTESD_ASSIGN_OR_RETURN(mail.message, store->ReadMailFileBody(caller.person.mail_file, mail.unid));
+  }
   nlohmann::json json = MailJson(Cleaned(mail));
   json["message_base64"] = Base64Encode(mail.message);
   return json;

@@ -99,7 +99,7 @@ class BadInputTest(unittest.TestCase):
         cls.smtp_port = free_port()
         set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
                            "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "SMTPMaxMessageSizeKB": 1024, "SMTPMaxSessions": SMTP_MAX_SESSIONS,
+                           "SMTPMaxSessions": SMTP_MAX_SESSIONS,
                            "SMTPIdleTimeoutSeconds": SMTP_IDLE_SECONDS,
                            "SMTPDataTimeoutSeconds": SMTP_IDLE_SECONDS, "HTTP_TimeoutSeconds": 5})
         cls.server = Server(cls.data).wait_ready()
@@ -231,7 +231,7 @@ class BadInputTest(unittest.TestCase):
                      b"RCPT TO:<jane@acme.example>\r\n"):
             self.assertTrue(self.smtp_command(sock, line).startswith(b"250"), line)
         self.assertTrue(self.smtp_command(sock, b"DATA\r\n").startswith(b"354"))
-        # 24 MB of message (the limit is 1 MB), never the final ".", then silence.
+        # 24 MB of message (the default limit is 10000 KB), never the final ".", then silence.
         chunk = (b"x" * 998 + b"\r\n") * 1024
         started = time.time()
         for _ in range(24):
@@ -245,6 +245,26 @@ class BadInputTest(unittest.TestCase):
         sock.close()
         self.assert_still_serving("smtp DATA never ends", before,
                                   f"24 MB sent in {sent_at - started:.2f} s, 421 4.4.2 after {waited:.1f} s")
+
+    def test_smtp_default_message_size_limit(self):
+        """SMTPMaxMessageSizeKB is not set: its default, 10000 KB (Postfix's
+        message_size_limit, 10240000 bytes), is advertised, refused at MAIL SIZE= and at
+        DATA (read to its end, 552 5.3.4), and the session goes on."""
+        before = self.start_case()
+        sock = self.smtp_connect()
+        ehlo = self.smtp_command(sock, b"EHLO client.example.org\r\n")
+        self.assertIn(b"250-SIZE 10240000\r\n", ehlo)
+        self.assertTrue(self.smtp_command(sock, b"MAIL FROM:<big@example.org> SIZE=10240001\r\n").startswith(b"552"))
+        for line in (b"MAIL FROM:<big@example.org>\r\n", b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(self.smtp_command(sock, line).startswith(b"250"), line)
+        self.assertTrue(self.smtp_command(sock, b"DATA\r\n").startswith(b"354"))
+        line = b"y" * 998 + b"\r\n"
+        over = 10240000 // len(line) + 2  # just over the limit
+        sock.sendall(line * over + b".\r\n")
+        self.assertTrue(recv_reply(sock).startswith(b"552 5.3.4"))
+        self.assertTrue(self.smtp_command(sock, b"NOOP\r\n").startswith(b"250"))
+        sock.close()
+        self.assert_still_serving("smtp over the default size", before, f"{over * len(line)} bytes refused")
 
     def test_smtp_10000_recipients(self):
         before = self.start_case()

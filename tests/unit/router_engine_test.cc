@@ -4,8 +4,11 @@
 // Hermetic: a temporary data directory, a test clock, a fake relay.
 #include <catch2/catch.hpp>
 
+#include <unistd.h>
+
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <map>
 #include <random>
 #include <set>
@@ -16,6 +19,7 @@
 #include "router/dsn.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
+#include "router/message_spool.h"
 #include "router/recipient_resolver.h"
 #include "router/router_engine.h"
 #include "tests/unit/unit_test_support.h"
@@ -480,7 +484,132 @@ TEST_CASE("router: outbound data is dot-stuffed and terminated", "[router]") {
   CHECK(DotStuff("a\r\n.b\r\n..c\r\n") == "a\r\n..b\r\n...c\r\n.\r\n");
   CHECK(DotStuff(".x") == "..x\r\n.\r\n");
   CHECK(DotStuff("no newline") == "no newline\r\n.\r\n");
-  CHECK(DotStuff("bare\n.lf\r\n") == "bare\n.lf\r\n.\r\n");  // a bare LF does not start a line
+  // Whatever is stored, only CRLF lines leave: a bare LF or CR becomes a line end, and
+  // the "." after it is stuffed, so no relay can read an end of DATA into it.
+  CHECK(DotStuff("bare\n.lf\r\n") == "bare\r\n..lf\r\n.\r\n");
+  CHECK(DotStuff("hello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n") ==
+        "hello\r\n..\r\nMAIL FROM:<ceo@acme.example>\r\n.\r\n");
+  CHECK(DotStuff("a\r.\rb") == "a\r\n..\r\nb\r\n.\r\n");
+  CHECK(DotStuff("") == ".\r\n");
+}
+
+TEST_CASE("mail: CanonicalCrlf makes bare CR and bare LF CRLF, keeps the rest", "[router][crlf]") {
+  auto [input, expected] = GENERATE(table<std::string, std::string>({
+      {"", ""},
+      {"a\r\nb\r\n", "a\r\nb\r\n"},
+      {"a\nb\n", "a\r\nb\r\n"},
+      {"a\rb\r", "a\r\nb\r\n"},
+      {"\n", "\r\n"},
+      {"\r", "\r\n"},
+      {"\r\r\n", "\r\n\r\n"},
+      {"\n\r", "\r\n\r\n"},
+      {"\r\n\n", "\r\n\r\n"},
+      {"hello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n", "hello\r\n.\r\nMAIL FROM:<ceo@acme.example>\r\n"},
+      {std::string("nul\0\xff\n", 6), std::string("nul\0\xff\r\n", 7)},
+  }));
+  CAPTURE(input);
+  CHECK(CanonicalCrlf(input) == expected);
+  CHECK(IsCrlfCanonical(expected));
+  CHECK(IsCrlfCanonical(input) == (input == expected));
+  CHECK(CanonicalCrlf(expected) == expected);  // idempotent
+}
+
+TEST_CASE("mail: CrlfCanonicalizer gives the same bytes however the input is split", "[router][crlf]") {
+  std::mt19937 random(1313);
+  const std::string alphabet = "\r\n.ab";
+  for (int round = 0; round < 500; ++round) {
+    std::string input;
+    std::size_t length = random() % 40;
+    for (std::size_t i = 0; i < length; ++i) input += alphabet[random() % alphabet.size()];
+    std::string whole = CanonicalCrlf(input);
+    CrlfCanonicalizer canonicalizer;
+    std::string pieces;
+    std::size_t pos = 0;
+    while (pos < input.size()) {
+      std::size_t n = std::min<std::size_t>(random() % 4, input.size() - pos);
+      canonicalizer.Feed(std::string_view(input).substr(pos, n), &pieces);
+      pos += n;
+    }
+    canonicalizer.Finish(&pieces);
+    CAPTURE(round, input);
+    CHECK(pieces == whole);
+    CHECK(IsCrlfCanonical(whole));
+  }
+}
+
+TEST_CASE("mail: a large message is spooled to a file and stored and delivered as that file", "[router][spool]") {
+  RouterFixture f;
+  // Arrives in pieces with bare LFs; past kSpoolThreshold it lives in a 0600 file.
+  std::string header = "From: big@outside.example\nTo: jane@acme.example\nSubject: big\n\n";
+  std::string line = std::string(998, 'b') + "\n";
+  MessageSpool spool(f.store->spool_dir());
+  std::string expected = CanonicalCrlf(header);
+  REQUIRE(spool.Append(header).ok());
+  for (int i = 0; i < 600; ++i) {
+    REQUIRE(spool.Append(line).ok());
+    expected += CanonicalCrlf(line);
+  }
+  REQUIRE(spool.Finish().ok());
+  REQUIRE(spool.in_file());
+  CHECK(spool.size() == expected.size());
+  MessageBody body;
+  body.size = spool.size();
+  body.spool_file = spool.TakeFile();
+  CHECK((fs::status(body.spool_file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  std::promise<Result<std::string>> deposited;
+  f.store->DepositAsync({"big@outside.example", {"jane@acme.example"}, "test", "Received: from test", false},
+                        std::move(body), [&](const Result<std::string>& unid) { deposited.set_value(unid); });
+  std::string unid = Must(deposited.get_future().get());
+  CHECK(fs::is_empty(f.store->spool_dir()));  // moved into mail.box.bodies, not copied
+  CHECK(fs::file_size(f.dir_ / "mail.box.bodies" / unid) == expected.size());
+  auto queued = QueuedFromNote(Must(f.store->mail_box().GetByUnid(unid)), true);
+  CHECK(queued.body_in_file);
+  CHECK(queued.message.empty());  // the note holds no body
+  CHECK(queued.subject == "big");
+  CHECK(Must(f.store->ReadBody(queued)) == expected);
+
+  CHECK(Must(f.engine->RoutePending()) == 1);
+  auto mail = f.MailOf("jadmin");
+  REQUIRE(mail.size() == 1);
+  CHECK(mail[0].body_in_file);
+  CHECK(mail[0].size == static_cast<int64_t>(expected.size()));
+  CHECK(Must(f.store->ReadMailFileBody("mail/jadmin.nsf", unid)) == expected);
+  // Delivered and gone from mail.box: its link there is unreferenced and swept at the
+  // next open; the mail file's link stays.
+  CHECK(Must(f.store->mail_box().Info()).note_count == 0);
+  f.engine.reset();
+  f.store.reset();
+  f.store = Must(MailStore::Open(f.dir_));
+  CHECK(!fs::exists(f.dir_ / "mail.box.bodies" / unid));
+  CHECK(Must(f.store->ReadMailFileBody("mail/jadmin.nsf", unid)) == expected);
+}
+
+TEST_CASE("mail: a spool that is not handed on leaves no file", "[router][spool]") {
+  fs::path dir = fs::temp_directory_path() / ("notesd-spool-" + std::to_string(::getpid()));
+  {
+    MessageSpool spool(dir);
+    REQUIRE(spool.Append(std::string(kSpoolThreshold + 10, 'x')).ok());
+    REQUIRE(spool.in_file());
+    CHECK(!fs::is_empty(dir));
+  }
+  CHECK(fs::is_empty(dir));
+  MessageSpool small(dir);
+  REQUIRE(small.Append("a\rb").ok());
+  REQUIRE(small.Finish().ok());
+  CHECK(!small.in_file());
+  CHECK(small.TakeBytes() == "a\r\nb");
+  fs::remove_all(dir);
+}
+
+TEST_CASE("mail: mail.box stores CRLF-canonical messages", "[router][crlf]") {
+  MailEnvelope envelope{"jane@acme.example", {"friend@outside.example"}, "test", "Received: from test", false};
+  Note note = MailBoxNote(envelope, "Subject: x\n\nhello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n", 0);
+  QueuedMessage queued = QueuedFromNote(note, true);
+  CHECK(queued.message == "Subject: x\r\n\r\nhello\r\n.\r\nMAIL FROM:<ceo@acme.example>\r\n");
+  CHECK(note.GetNumber("Size") == static_cast<double>(queued.message.size()));
+  CHECK(queued.subject == "x");
+  const std::string crlf = "Subject: y\r\n\r\nbody\r\n";
+  CHECK(QueuedFromNote(MailBoxNote(envelope, crlf, 0), true).message == crlf);  // byte for byte
 }
 
 }  // namespace

@@ -300,3 +300,41 @@ TEST_CASE("smtp: any input never crashes and every reply line is CRLF-terminated
 
 }  // namespace
 }  // namespace notesd::smtp
+
+namespace notesd::smtp {
+namespace {
+
+TEST_CASE("smtp: a driver that takes the message bytes as they come holds one read of them", "[smtp]") {
+  TestPolicy policy;
+  ServerOptions options = Options();
+  options.limits.max_message_bytes = 1 << 20;
+  ServerSession session(options, policy);
+  session.Receive("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n");
+  (void)session.TakeOutput();
+  REQUIRE(session.in_data());
+  // Each line starts with a dot: stuffed on the wire, unstuffed in the message.
+  std::string unstuffed = "X: 1\r\n\r\n", wire = unstuffed, spooled;
+  for (int i = 0; i < 200; ++i) {
+    std::string line = "." + std::to_string(i) + std::string(900, 'q') + "\r\n";
+    unstuffed += line;
+    wire += "." + line;
+  }
+  wire += ".\r\n";
+  std::size_t largest = 0;
+  for (std::size_t pos = 0; pos < wire.size(); pos += 1000) {
+    session.Receive(std::string_view(wire).substr(pos, 1000));
+    std::string piece = session.TakeMessageBytes();
+    largest = std::max(largest, piece.size());
+    spooled += piece;
+  }
+  REQUIRE(session.pending_action() == Action::kDeliver);
+  spooled += session.TakeMessageBytes();
+  CHECK(largest <= 1000);
+  CHECK(session.message().empty());
+  CHECK(spooled == unstuffed);
+  session.CompleteDelivery(Status::Ok(), "Q1");
+  CHECK(session.TakeOutput() == "250 2.0.0 Ok: queued as Q1\r\n");
+}
+
+}  // namespace
+}  // namespace notesd::smtp
