@@ -107,10 +107,14 @@ std::string_view HeaderBlock(std::string_view message) {
   return message.substr(0, end);
 }
 
-std::optional<std::string> HeaderValue(std::string_view message, std::string_view name) {
+namespace {
+
+// The first `max` values of the fields called `name`.
+std::vector<std::string> HeaderValuesUpTo(std::string_view message, std::string_view name, std::size_t max) {
+  std::vector<std::string> values;
   std::string_view headers = HeaderBlock(message);
   std::size_t pos = 0;
-  while (pos < headers.size()) {
+  while (pos < headers.size() && values.size() < max) {
     std::size_t eol = headers.find('\n', pos);
     if (eol == std::string_view::npos) eol = headers.size();
     std::string_view line = headers.substr(pos, eol - pos);
@@ -131,9 +135,21 @@ std::optional<std::string> HeaderValue(std::string_view message, std::string_vie
     }
     for (char& c : value)
       if (c == '\r' || c == '\n') c = ' ';
-    return TrimBlanks(value);
+    values.push_back(TrimBlanks(value));
   }
-  return std::nullopt;
+  return values;
+}
+
+}  // namespace
+
+std::optional<std::string> HeaderValue(std::string_view message, std::string_view name) {
+  std::vector<std::string> values = HeaderValuesUpTo(message, name, 1);
+  if (values.empty()) return std::nullopt;
+  return std::move(values.front());
+}
+
+std::vector<std::string> HeaderValues(std::string_view message, std::string_view name, std::size_t max) {
+  return HeaderValuesUpTo(message, name, max);
 }
 
 std::vector<std::string> AddressesIn(std::string_view value) {

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/notes_ini.h"
+#include "router/mail_message.h"
 
 namespace notesd::smtp {
 
@@ -303,6 +304,15 @@ void ServerSession::HandleMail(std::string_view args) {
     auto mailbox = ParseMailbox(StripSourceRoute(path));
     if (!mailbox.ok()) return Error("501 5.1.7 Bad sender address syntax");
     sender = mailbox->ToString();
+    SenderCheck check = policy_.CheckSender(*mailbox);
+    if (check.verdict == SenderVerdict::kLocalNeedsAuth) {
+      last_error_ = "<" + sender + "> forged local sender: " + check.detail;
+      return Reply("550 5.7.1 <" + sender + ">: Sender address rejected: a local sender requires authentication");
+    }
+    if (check.verdict == SenderVerdict::kTryLater) {
+      last_error_ = "<" + sender + "> lookup failed: " + check.detail;
+      return Reply("451 4.3.0 <" + sender + ">: Temporary lookup failure");
+    }
   }
   bool body_8bit = false;
   std::uint64_t declared = 0;
@@ -433,7 +443,42 @@ void ServerSession::FinishData() {
     Reply("552 5.3.4 Error: message size exceeds fixed maximum message size");
     return;
   }
+  if (std::string refusal = CheckAuthors(); !refusal.empty()) {
+    ResetTransaction();
+    Reply(refusal);
+    return;
+  }
   action_ = Action::kDeliver;
+}
+
+std::string ServerSession::CheckAuthors() {
+  std::vector<std::string> authors;
+  for (const std::string& value : HeaderValues(message_, "From", kMaxAuthors + 1)) {
+    for (std::string& address : AddressesIn(value)) authors.push_back(std::move(address));
+    if (authors.size() > kMaxAuthors) break;
+  }
+  if (authors.size() > kMaxAuthors) {
+    last_error_ = "message refused: " + std::to_string(authors.size()) + " From addresses";
+    return "550 5.7.1 Error: too many From addresses";
+  }
+  for (const std::string& author : authors) {
+    // Checked as written: a Notes name has no domain, an odd address is split at its last '@'.
+    std::size_t at = author.rfind('@');
+    Mailbox mailbox = at == std::string::npos ? Mailbox{author, ""} : Mailbox{author.substr(0, at), author.substr(at + 1)};
+    SenderCheck check = policy_.CheckSender(mailbox);
+    std::string shown = author.substr(0, kMaxPath);
+    for (char& c : shown)
+      if (c <= ' ' || c > '~' || c == '<' || c == '>') c = '?';  // header bytes, not ours to echo
+    if (check.verdict == SenderVerdict::kLocalNeedsAuth) {
+      last_error_ = "From <" + shown + "> forged local sender: " + check.detail;
+      return "550 5.7.1 Error: From address <" + shown + "> is local: a local sender requires authentication";
+    }
+    if (check.verdict == SenderVerdict::kTryLater) {
+      last_error_ = "From <" + shown + "> lookup failed: " + check.detail;
+      return "451 4.3.0 Error: temporary lookup failure, try again later";
+    }
+  }
+  return "";
 }
 
 void ServerSession::CompleteDelivery(const Status& result, std::string_view queue_id) {
