@@ -464,7 +464,8 @@ std::string ServerSession::CheckAuthors() {
   for (const std::string& author : authors) {
     // Checked as written: a Notes name has no domain, an odd address is split at its last '@'.
     std::size_t at = author.rfind('@');
-    Mailbox mailbox = at == std::string::npos ? Mailbox{author, ""} : Mailbox{author.substr(0, at), author.substr(at + 1)};
+    Mailbox mailbox =
+        at == std::string::npos ? Mailbox{author, ""} : Mailbox{author.substr(0, at), author.substr(at + 1)};
     SenderCheck check = policy_.CheckSender(mailbox);
     std::string shown = author.substr(0, kMaxPath);
     for (char& c : shown)

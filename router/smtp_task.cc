@@ -438,7 +438,8 @@ class SmtpTask final : public Task {
     boost::system::error_code ec;
     tcp::endpoint endpoint = socket.remote_endpoint(ec);
     if (ec) return;  // already gone; the socket closes here
-    std::optional<smtp::PeerSessionCounter::Slot> slot = shared_->per_peer->TryAcquire(smtp::PeerKey(endpoint.address()));
+    std::optional<smtp::PeerSessionCounter::Slot> slot =
+        shared_->per_peer->TryAcquire(smtp::PeerKey(endpoint.address()));
     if (!slot) {
       ++*shared_->refused;
       ++*shared_->refused_per_peer;

@@ -42,8 +42,8 @@
 // discarded.
 // Logs: start/stop, listener errors, TLS certificate problems. Messages are counted in
 // SHOW STAT (SMTP.Sessions.Total, SMTP.Sessions.Current, SMTP.Sessions.Refused (of them
-// SMTP.Sessions.RefusedPerAddress), SMTP.Sessions.TimedOut, SMTP.Messages.Received, SMTP.Messages.Refused, SMTP.Recipients.Refused) rather than
-// logged one by one.
+// SMTP.Sessions.RefusedPerAddress), SMTP.Sessions.TimedOut, SMTP.Messages.Received,
+// SMTP.Messages.Refused, SMTP.Recipients.Refused) rather than logged one by one.
 // Known limits: no SMTP AUTH, no SMTPS port (465), no SMTPUTF8, no CHUNKING, no DSN
 // extension; the Received trace field is kept in mail.box ($Trace) and added when a
 // message is relayed out, not written into the local copy (kept byte for byte).
