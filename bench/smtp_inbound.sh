@@ -69,7 +69,8 @@ NOTESD_ID_KDF=fast "$NSERVER" --data "$DATA" --setup --org Acme --server-name Ac
 import sys
 path, port, sessions = sys.argv[1], sys.argv[2], int(sys.argv[3])
 settings = {"SMTPListenerPort": port, "SMTPListenerAddress": "127.0.0.1", "SMTPDomains": "acme.example",
-            "SMTPMaxSessions": str(max(100, sessions * 2))}
+            "SMTPMaxSessions": str(max(100, sessions * 2)),
+            "SMTPMaxSessionsPerIP": str(max(100, sessions * 2))}  # every session comes from 127.0.0.1
 lines = open(path).read().splitlines()
 for i, line in enumerate(lines):
     key = line.split("=", 1)[0].strip()

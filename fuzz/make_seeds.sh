@@ -30,6 +30,10 @@ smtp helo '\x00HELO c.example\r\nNOOP\r\nHELP\r\nVRFY jane\r\nEXPN staff\r\nMAIL
 smtp bad '\x05EHLO c\r\nFOO bar\r\n\r\nEHLO\r\nMAIL TO:<a@b.example>\r\nMAIL FROM:<a@@b>\r\nMAIL FROM:<a@b.example> SIZE=x\r\nMAIL FROM:<a@b.example> AUTH=<>\r\nMAIL FROM:<a@b.example> SIZE=5000\r\nDATA now\r\nBDAT 10 LAST\r\nSTARTTLS now\r\nNOOP\r\n'
 smtp starttls '\x01EHLO c\r\nSTARTTLS\r\nEHLO c\r\nMAIL FROM:<"J Q"@x.example>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<x@[127.0.0.1]>\r\nRCPT TO:<a@tempfail.acme.example>\r\nRCPT TO:<a@other.example>\r\nDATA\r\n\r\n.\r\n'
 smtp bigdata '\x04EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n%0300d\r\n.\r\nQUIT\r\n' 0
+smtp forged_sender '\x00EHLO c\r\nMAIL FROM:<jane@acme.example>\r\nMAIL FROM:<x@tempfail.acme.example>\r\nMAIL FROM:<out@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nFrom: out@example.org\r\nFrom: Jane Admin <jane@acme.example>,\r\n Jane Admin\r\n\r\nbody\r\n.\r\nMAIL FROM:<>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nFrom: MAILER-DAEMON@example.org\r\n\r\nreport\r\n.\r\nQUIT\r\n'
+# Deadlines: byte 0 bit 5 makes the fuzz target advance its clock by the bytes' values;
+# a command line and a message trickled in.
+smtp drip '\x20EHLO drip\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nSubject: drip\r\n\r\n%0200d\r\n.\r\nNO' 0
 smtp bare_lf '\x08EHLO c\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\nA\n.\nB\r.\r\n.\r\n'
 
 # MIME / S/MIME messages.

@@ -5,14 +5,21 @@
 // it (greeting, every reply, deliveries completed, STARTTLS completed). A second pass
 // feeds the same bytes one at a time through ServerSession::Receive, which must give
 // the same replies (framing must not depend on how TCP splits the stream). Every line
-// of input is also read as a mailbox by ParseMailbox. Seeds: fuzz/corpus/smtp_session/,
-// transcripts from tests/unit/smtp_protocol_test.cc.
+// of input is also read as a mailbox by ParseMailbox. With byte 0's bit 5 the byte-by-byte
+// pass also drives the session deadline (router/smtp_limits.h) as the listener does, the
+// clock advancing by each byte's value mod 4 seconds, and checks that a command's
+// deadline never moves later while it trickles in, that silence is never allowed past
+// the idle or DATA timeout, and that DATA never banks more than its timeout. The policy
+// calls acme.example and "Jane Admin" local senders (refused as forged). Seeds:
+// fuzz/corpus/smtp_session/, transcripts from tests/unit/smtp_protocol_test.cc.
+#include <chrono>
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string>
 #include <string_view>
 
+#include "router/smtp_limits.h"
 #include "router/smtp_protocol.h"
 
 namespace {
@@ -20,6 +27,8 @@ namespace {
 using notesd::smtp::Mailbox;
 using notesd::smtp::RecipientCheck;
 using notesd::smtp::RecipientVerdict;
+using notesd::smtp::SenderCheck;
+using notesd::smtp::SenderVerdict;
 
 class FuzzPolicy final : public notesd::smtp::ServerPolicy {
  public:
@@ -30,6 +39,59 @@ class FuzzPolicy final : public notesd::smtp::ServerPolicy {
     if (m.local == "jane" || m.local == "john") return {RecipientVerdict::kAccept, ""};
     return {RecipientVerdict::kUnknownUser, ""};
   }
+  // Our domain and one Notes name are local senders (refused: forged over SMTP).
+  SenderCheck CheckSender(const Mailbox& m) override {
+    if (m.domain == "tempfail.acme.example") return {SenderVerdict::kTryLater, "down"};
+    if (m.domain == "acme.example" || (m.domain.empty() && m.local == "Jane Admin"))
+      return {SenderVerdict::kLocalNeedsAuth, ""};
+    return {SenderVerdict::kAccept, ""};
+  }
+};
+
+// The listener's deadline, driven by a fake clock (see the file comment).
+class DeadlineCheck {
+ public:
+  using Clock = notesd::smtp::SessionDeadline::Clock;
+
+  DeadlineCheck() : deadline_(Limits()) { BeginCommand(); }
+
+  // Before a read, as SmtpSession::ArmReadDeadline does; aborts on a broken invariant.
+  void BeforeRead(const notesd::smtp::ServerSession& session) {
+    if (session.in_data()) {
+      if (!deadline_.in_data()) deadline_.BeginData(now_);
+    } else if (deadline_.in_data() || session.commands_received() != commands_seen_) {
+      BeginCommand();
+    }
+    commands_seen_ = session.commands_received();
+    Clock::time_point until = deadline_.ReadDeadline(now_);
+    if (deadline_.in_data() && until > now_ + Limits().data) std::abort();
+    if (!deadline_.in_data() && (until > now_ + Limits().idle || until > command_started_ + Limits().command))
+      std::abort();
+  }
+
+  void Read(std::uint8_t byte) {
+    now_ += std::chrono::seconds(byte % 4);
+    deadline_.Received(now_, 1);
+  }
+
+ private:
+  static notesd::smtp::DeadlineLimits Limits() {
+    notesd::smtp::DeadlineLimits limits;
+    limits.idle = std::chrono::seconds(5);
+    limits.command = std::chrono::seconds(3);
+    limits.data = std::chrono::seconds(4);
+    limits.data_min_rate = 2;
+    return limits;
+  }
+  void BeginCommand() {
+    command_started_ = now_;
+    deadline_.BeginCommand(now_);
+  }
+
+  notesd::smtp::SessionDeadline deadline_;
+  Clock::time_point now_{};
+  Clock::time_point command_started_{};
+  std::size_t commands_seen_ = 0;
 };
 
 }  // namespace
@@ -60,7 +122,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     notesd::smtp::ServerSession session(options, policy);
     std::string replies = session.Greeting();
     int queue = 0;
+    DeadlineCheck deadline;
+    const bool check_deadline = (mode & 32) != 0;
     for (std::size_t i = 0; i <= input.size(); ++i) {
+      if (check_deadline) deadline.BeforeRead(session);
+      if (check_deadline && i < input.size()) deadline.Read(static_cast<std::uint8_t>(input[i]));
       if (i < input.size()) session.Receive(input.substr(i, 1));
       for (;;) {
         replies += session.TakeOutput();

@@ -76,20 +76,42 @@ inline constexpr ConfigKey kMaxSessions{"SMTPMaxSessions", ConfigType::kInt, "10
                                         "Concurrent SMTP sessions; more are answered 421 and closed", "SMTP", true};
 inline constexpr ConfigKey kMaxCommands{"SMTPMaxCommands", ConfigType::kInt, "10000", 10, 1000000,
                                         "Commands per SMTP session before it is closed with 421", "SMTP", true};
+inline constexpr ConfigKey kMaxSessionsPerIp{
+    "SMTPMaxSessionsPerIP", ConfigType::kInt, "10", 1, 10000,
+    "Concurrent SMTP sessions from one client address (IPv6: one /64); more are answered 421 4.7.0 and closed",
+    "SMTP", true};
 inline constexpr ConfigKey kIdleTimeout{"SMTPIdleTimeoutSeconds", ConfigType::kInt, "300", 1, 3600,
                                         "Seconds an SMTP client may stay silent between commands (then 421)", "SMTP",
                                         true};
-inline constexpr ConfigKey kDataTimeout{"SMTPDataTimeoutSeconds", ConfigType::kInt, "600", 1, 3600,
-                                        "Seconds an SMTP client may stay silent while sending a message (then 421)",
-                                        "SMTP", true};
+inline constexpr ConfigKey kCommandTimeout{
+    "SMTPCommandTimeoutSeconds", ConfigType::kInt, "300", 1, 3600,
+    "Seconds an SMTP client has for each whole command line, counted from the server's previous reply; bytes that "
+    "trickle in do not extend it (then 421)",
+    "SMTP", true};
+inline constexpr ConfigKey kDataTimeout{
+    "SMTPDataTimeoutSeconds", ConfigType::kInt, "600", 1, 3600,
+    "Seconds an SMTP client may stay silent while sending a message, and the most time its message data may ever be "
+    "ahead of SMTPDataMinRate (then 421)",
+    "SMTP", true};
+inline constexpr ConfigKey kDataMinRate{
+    "SMTPDataMinRate", ConfigType::kInt, "500", 1, 1073741824,
+    "Slowest message data accepted, in bytes per second: each read extends the DATA deadline by its bytes divided by "
+    "this rate, up to SMTPDataTimeoutSeconds ahead (then 421)",
+    "SMTP", true};
+inline constexpr ConfigKey kAllowLocalSenders{
+    "SMTPAllowLocalSenders", ConfigType::kBool, "0", 0, 0,
+    "Accept mail over SMTP (which has no authentication) whose envelope sender or From field is a local address: one "
+    "of SMTPDomains or a person's Internet address (1); refuse it with 550 5.7.1 (0)",
+    "SMTP", true};
 inline constexpr ConfigKey kStartTls{"SMTPStartTLS", ConfigType::kBool, "1", 0, 0,
                                      "Offer STARTTLS with the server ID's certificate (1) or not (0)", "SMTP", true};
 
 inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains, kSmtpHostName, kRelayHost, kRelayPort, kRelayTls,
                                             kRelayTlsCaFile, kRetryInterval, kRetryMax, kExpire, kRelayTimeout};
-inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,   kSmtpHostName,  kListenerPort, kListenerAddress,
-                                          kMaxMessageKb,  kMaxRecipients, kMaxSessions,  kMaxCommands,
-                                          kIdleTimeout,   kDataTimeout,   kStartTls};
+inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,      kSmtpHostName,   kListenerPort,    kListenerAddress,
+                                          kMaxMessageKb,     kMaxRecipients,  kMaxSessions,     kMaxSessionsPerIp,
+                                          kMaxCommands,      kIdleTimeout,    kCommandTimeout,  kDataTimeout,
+                                          kDataMinRate,      kAllowLocalSenders, kStartTls};
 
 // SMTPHostName, or its default (see the key).
 std::string MailHostName(const NotesIni& ini);

@@ -9,6 +9,7 @@
 // input size, never throws, and returns empty values for what it cannot read.
 #pragma once
 
+#include <limits>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,8 +27,10 @@ std::string_view HeaderBlock(std::string_view message);
 // The unfolded value of the first header field called `name` (case-insensitive), its
 // leading and trailing white space removed; nullopt when absent.
 std::optional<std::string> HeaderValue(std::string_view message, std::string_view name);
-// The unfolded values of the header fields called `name`, in order, at most `max_fields`.
-std::vector<std::string> HeaderValues(std::string_view message, std::string_view name, std::size_t max_fields);
+// The unfolded values of the header fields called `name`, in order, at most `max` of them
+// (a forged message may carry a field twice; a check must see all of them).
+std::vector<std::string> HeaderValues(std::string_view message, std::string_view name,
+                                      std::size_t max = std::numeric_limits<std::size_t>::max());
 
 // The addr-specs of an address-list header value: `Jane <j@x.example>, k@y.example,
 // "Roe, John" <r@z>` -> {"j@x.example", "k@y.example", "r@z"}. Group syntax and comments

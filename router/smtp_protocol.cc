@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "core/notes_ini.h"
+#include "router/mail_message.h"
 
 namespace notesd::smtp {
 
@@ -309,6 +310,15 @@ void ServerSession::HandleMail(std::string_view args) {
     auto mailbox = ParseMailbox(StripSourceRoute(path));
     if (!mailbox.ok()) return Error("501 5.1.7 Bad sender address syntax");
     sender = mailbox->ToString();
+    SenderCheck check = policy_.CheckSender(*mailbox);
+    if (check.verdict == SenderVerdict::kLocalNeedsAuth) {
+      last_error_ = "<" + sender + "> forged local sender: " + check.detail;
+      return Reply("550 5.7.1 <" + sender + ">: Sender address rejected: a local sender requires authentication");
+    }
+    if (check.verdict == SenderVerdict::kTryLater) {
+      last_error_ = "<" + sender + "> lookup failed: " + check.detail;
+      return Reply("451 4.3.0 <" + sender + ">: Temporary lookup failure");
+    }
   }
   bool body_8bit = false;
   std::uint64_t declared = 0;
@@ -372,6 +382,8 @@ void ServerSession::HandleData(std::string_view args) {
   message_.clear();
   message_bytes_ = 0;
   message_too_big_ = false;
+  header_block_.clear();
+  header_block_complete_ = false;
   data_line_start_ = true;
   data_prev_cr_ = false;
   envelope_.tls = options_.tls_active;
@@ -390,6 +402,7 @@ void ServerSession::ConsumeData() {
       message_.shrink_to_fit();
     }
     if (!message_too_big_) message_.append(bytes);
+    KeepHeaderBlock(bytes);
   };
   while (input_pos_ < input_.size()) {
     if (data_line_start_ && input_[input_pos_] == '.') {
@@ -431,6 +444,21 @@ void ServerSession::ConsumeData() {
   input_pos_ = 0;
 }
 
+void ServerSession::KeepHeaderBlock(std::string_view bytes) {
+  if (header_block_complete_) return;
+  std::size_t room = kMaxHeaderBlockBytes - header_block_.size();
+  header_block_.append(bytes.substr(0, room));
+  // The header ends at the first empty line (HeaderBlock's rule: CRLF CRLF or LF LF).
+  std::size_t end = header_block_.find("\r\n\r\n");
+  if (end == std::string::npos) end = header_block_.find("\n\n");
+  if (end != std::string::npos) {
+    header_block_.resize(end + 2);
+    header_block_complete_ = true;
+  } else if (header_block_.size() >= kMaxHeaderBlockBytes) {
+    header_block_complete_ = true;  // fields past this many bytes are not checked
+  }
+}
+
 void ServerSession::FinishData() {
   state_ = State::kCommand;
   if (message_too_big_) {
@@ -439,7 +467,43 @@ void ServerSession::FinishData() {
     Reply("552 5.3.4 Error: message size exceeds fixed maximum message size");
     return;
   }
+  if (std::string refusal = CheckAuthors(); !refusal.empty()) {
+    ResetTransaction();
+    Reply(refusal);
+    return;
+  }
   action_ = Action::kDeliver;
+}
+
+std::string ServerSession::CheckAuthors() {
+  std::vector<std::string> authors;
+  for (const std::string& value : HeaderValues(header_block_, "From", kMaxAuthors + 1)) {
+    for (std::string& address : AddressesIn(value)) authors.push_back(std::move(address));
+    if (authors.size() > kMaxAuthors) break;
+  }
+  if (authors.size() > kMaxAuthors) {
+    last_error_ = "message refused: " + std::to_string(authors.size()) + " From addresses";
+    return "550 5.7.1 Error: too many From addresses";
+  }
+  for (const std::string& author : authors) {
+    // Checked as written: a Notes name has no domain, an odd address is split at its last '@'.
+    std::size_t at = author.rfind('@');
+    Mailbox mailbox =
+        at == std::string::npos ? Mailbox{author, ""} : Mailbox{author.substr(0, at), author.substr(at + 1)};
+    SenderCheck check = policy_.CheckSender(mailbox);
+    std::string shown = author.substr(0, kMaxPath);
+    for (char& c : shown)
+      if (c <= ' ' || c > '~' || c == '<' || c == '>') c = '?';  // header bytes, not ours to echo
+    if (check.verdict == SenderVerdict::kLocalNeedsAuth) {
+      last_error_ = "From <" + shown + "> forged local sender: " + check.detail;
+      return "550 5.7.1 Error: From address <" + shown + "> is local: a local sender requires authentication";
+    }
+    if (check.verdict == SenderVerdict::kTryLater) {
+      last_error_ = "From <" + shown + "> lookup failed: " + check.detail;
+      return "451 4.3.0 Error: temporary lookup failure, try again later";
+    }
+  }
+  return "";
 }
 
 void ServerSession::CompleteDelivery(const Status& result, std::string_view queue_id) {
@@ -486,6 +550,8 @@ void ServerSession::ResetTransaction() {
   message_.clear();
   message_bytes_ = 0;
   message_too_big_ = false;
+  header_block_.clear();
+  header_block_complete_ = false;
 }
 
 std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, std::string_view input,

@@ -26,7 +26,10 @@
 // mail.box makes their line ends CRLF-canonical (MailBoxNote, router/mail_store.h).
 // Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
 // against RFC 5321's path grammar before the policy sees them. The number of commands
-// and of bad commands per session is capped (421 4.7.0 and close).
+// and of bad commands per session is capped (421 4.7.0 and close). A sender the policy
+// calls local (forged: SMTP here has no authentication) is refused with 550 5.7.1, at
+// MAIL FROM and, for the From fields, at the end of DATA (at most kMaxAuthors addresses
+// are looked at; a message with more is refused).
 //
 // Thread safety: none; one session per connection, used by one strand at a time.
 // Fuzzing: SimulateSession() drives a session from one byte string (tests/unit).
@@ -44,6 +47,11 @@ namespace notesd::smtp {
 
 // A message is never buffered beyond this, even with no configured maximum.
 inline constexpr std::uint64_t kHardMessageCap = std::uint64_t{256} << 20;
+// From-field addresses checked per message; more are refused (550 5.7.1).
+inline constexpr std::size_t kMaxAuthors = 50;
+// The most header bytes the From check reads (the header block of a message is kept
+// while DATA streams to storage).
+inline constexpr std::size_t kMaxHeaderBlockBytes = 256 * 1024;
 
 struct ServerLimits {
   std::size_t max_line_bytes = 1000;     // a command line, CRLF included (RFC 5321 text lines)
@@ -95,12 +103,27 @@ struct RecipientCheck {
   std::string detail;  // optional text for the log; never sent to the client
 };
 
-// Decides about recipients. Called on the session's thread for each syntactically valid
-// RCPT; must be quick (a directory read, no network).
+enum class SenderVerdict {
+  kAccept,          // an outside address (or local senders are allowed)
+  kLocalNeedsAuth,  // 550 5.7.1: one of our addresses, and SMTP has no authentication
+  kTryLater,        // 451 4.3.0 (the directory could not be read)
+};
+
+struct SenderCheck {
+  SenderVerdict verdict = SenderVerdict::kAccept;
+  std::string detail;  // optional text for the log; never sent to the client
+};
+
+// Decides about recipients and senders. Called on the session's thread; must be quick
+// (a directory read, no network).
 class ServerPolicy {
  public:
   virtual ~ServerPolicy() = default;
+  // Each syntactically valid RCPT.
   virtual RecipientCheck CheckRecipient(const Mailbox& recipient) = 0;
+  // The MAIL FROM address (never the null sender <>), and each address of the message's
+  // From fields once DATA is complete (a Notes name there comes with an empty domain).
+  virtual SenderCheck CheckSender(const Mailbox& sender) = 0;
 };
 
 enum class Action { kNone, kDeliver, kStartTls, kClose };
@@ -139,6 +162,9 @@ class ServerSession {
 
   // For the driver's deadlines and logs.
   bool in_data() const { return state_ == State::kData; }
+  // Command lines taken so far (too long ones included): the driver's command deadline
+  // starts again when this grows.
+  std::size_t commands_received() const { return commands_; }
   bool tls_active() const { return options_.tls_active; }
   std::size_t messages_accepted() const { return messages_accepted_; }
   const std::string& last_error() const { return last_error_; }
@@ -152,12 +178,15 @@ class ServerSession {
   bool TakeLine(std::string* line, bool* handled);
   void ConsumeData();
   void FinishData();
+  void KeepHeaderBlock(std::string_view bytes);
   void HandleLine(std::string_view line);
   void HandleEhlo(std::string_view args, bool esmtp);
   void HandleMail(std::string_view args);
   void HandleRcpt(std::string_view args);
   void HandleData(std::string_view args);
   void HandleStartTls(std::string_view args);
+  // The message's From addresses: the reply refusing it, or "" when none is local.
+  std::string CheckAuthors();
   void ResetTransaction();
   void Reply(std::string_view text);  // one or more lines, CRLF added to each
   void Error(std::string_view text);  // a reply that counts as a bad command
@@ -177,6 +206,11 @@ class ServerSession {
   std::string message_;
   std::uint64_t message_bytes_ = 0;  // counted even when discarding
   bool message_too_big_ = false;
+  // The message's header block, kept apart from message_ (which a driver drains with
+  // TakeMessageBytes as DATA arrives) so that the From check at the end of DATA sees
+  // every field; at most kMaxHeaderBlockBytes.
+  std::string header_block_;
+  bool header_block_complete_ = false;
   bool data_line_start_ = true;
   bool data_prev_cr_ = false;
   std::size_t commands_ = 0;

@@ -21,6 +21,7 @@
 #include "router/mail_store.h"
 #include "router/message_spool.h"
 #include "router/recipient_resolver.h"
+#include "router/smtp_limits.h"
 #include "router/smtp_protocol.h"
 
 namespace notesd {
@@ -41,12 +42,16 @@ struct SmtpShared {
   std::vector<std::string> local_domains;
   // RCPT decisions are remembered briefly: a directory change is seen within this time.
   ResolutionCache resolutions{std::chrono::seconds(5)};
-  std::chrono::seconds idle_timeout{300};
-  std::chrono::seconds data_timeout{600};
+  std::chrono::seconds idle_timeout{300};  // also each write and the TLS handshake
+  smtp::DeadlineLimits deadlines;
+  bool allow_local_senders = false;
   std::size_t max_sessions = 100;
+  std::optional<smtp::PeerSessionCounter> per_peer;  // SMTPMaxSessionsPerIP
   std::atomic<std::int64_t> current{0};
   std::atomic<std::int64_t>* total = nullptr;
   std::atomic<std::int64_t>* refused = nullptr;
+  std::atomic<std::int64_t>* refused_per_peer = nullptr;
+  std::atomic<std::int64_t>* timed_out = nullptr;
   std::atomic<std::int64_t>* received = nullptr;
   std::atomic<std::int64_t>* messages_refused = nullptr;
   std::atomic<std::int64_t>* recipients_refused = nullptr;
@@ -62,6 +67,21 @@ class DirectoryPolicy final : public smtp::ServerPolicy {
     smtp::RecipientCheck check = Decide(mailbox);
     if (check.verdict != smtp::RecipientVerdict::kAccept) ++*shared_.recipients_refused;
     return check;
+  }
+
+  // Local as the Router decides it for recipients: one of our domains, or an address (or
+  // Notes name) that resolves to a person or group of ours.
+  smtp::SenderCheck CheckSender(const smtp::Mailbox& mailbox) override {
+    using smtp::SenderVerdict;
+    if (shared_.allow_local_senders) return {SenderVerdict::kAccept, ""};
+    if (!mailbox.domain.empty() && resolver_.IsLocalDomain(mailbox.domain))
+      return {SenderVerdict::kLocalNeedsAuth, "one of SMTPDomains"};
+    std::vector<RouteTarget> targets = resolver_.Resolve(mailbox.ToString());
+    for (const RouteTarget& t : targets) {
+      if (t.kind == RouteTarget::Kind::kRetry) return {SenderVerdict::kTryLater, t.reason};
+      if (t.kind == RouteTarget::Kind::kLocal) return {SenderVerdict::kLocalNeedsAuth, "a person of the directory"};
+    }
+    return {SenderVerdict::kAccept, ""};
   }
 
  private:
@@ -92,20 +112,22 @@ class DirectoryPolicy final : public smtp::ServerPolicy {
 // The session piece: one connection.
 class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
  public:
-  SmtpSession(tcp::socket socket, std::shared_ptr<SmtpShared> shared)
+  // `slot` is this session's place in the per-address count, given back at destruction.
+  SmtpSession(tcp::socket socket, std::string peer, smtp::PeerSessionCounter::Slot slot,
+              std::shared_ptr<SmtpShared> shared)
       : socket_(std::move(socket)),
         timer_(socket_.get_executor()),
         shared_(std::move(shared)),
         policy_(*shared_),
-        protocol_(shared_->options, policy_) {
-    boost::system::error_code ec;
-    auto endpoint = socket_.remote_endpoint(ec);
-    peer_ = ec ? std::string("unknown") : endpoint.address().to_string();
-  }
+        protocol_(shared_->options, policy_),
+        deadline_(shared_->deadlines),
+        peer_(std::move(peer)),
+        slot_(std::move(slot)) {}
 
   void Start() {
     ++shared_->current;
     ++*shared_->total;
+    deadline_.BeginCommand(smtp::SessionDeadline::Clock::now());  // the first command, counted from the greeting
     Send(protocol_.Greeting(), [self = shared_from_this()] { self->ReadMore(); });
   }
 
@@ -117,8 +139,10 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   ~SmtpSession() { --shared_->current; }
 
  private:
-  void ArmDeadline(std::chrono::seconds timeout) {
-    timer_.expires_after(timeout);
+  void ArmDeadline(std::chrono::seconds timeout) { ArmDeadlineAt(smtp::SessionDeadline::Clock::now() + timeout); }
+
+  void ArmDeadlineAt(smtp::SessionDeadline::Clock::time_point when) {
+    timer_.expires_at(when);
     timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
       if (ec) return;
       if (auto self = weak.lock()) self->OnTimeout();
@@ -127,6 +151,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
 
   void OnTimeout() {
     if (closed_) return;
+    ++*shared_->timed_out;
     // One last reply, best effort and without waiting, then close whatever the client
     // does. Over TLS a record cannot be written without blocking: just close.
     if (!tls_) {
@@ -138,12 +163,26 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     Close();
   }
 
+  // The read's deadline (smtp_limits.h): a command line's clock starts when the previous
+  // line was taken (a trickle of bytes does not restart it); DATA's when it begins.
+  void ArmReadDeadline() {
+    auto now = smtp::SessionDeadline::Clock::now();
+    if (protocol_.in_data()) {
+      if (!deadline_.in_data()) deadline_.BeginData(now);
+    } else if (deadline_.in_data() || protocol_.commands_received() != commands_seen_) {
+      deadline_.BeginCommand(now);
+    }
+    commands_seen_ = protocol_.commands_received();
+    ArmDeadlineAt(deadline_.ReadDeadline(now));
+  }
+
   void ReadMore() {
     if (closed_) return;
-    ArmDeadline(protocol_.in_data() ? shared_->data_timeout : shared_->idle_timeout);
+    ArmReadDeadline();
     auto on_read = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
       self->timer_.cancel();
       if (ec || self->closed_) return self->Close();
+      self->deadline_.Received(smtp::SessionDeadline::Clock::now(), n);
       self->protocol_.Receive(std::string_view(self->buffer_.data(), n));
       self->Drive();
     };
@@ -259,10 +298,13 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   std::shared_ptr<SmtpShared> shared_;
   DirectoryPolicy policy_;
   smtp::ServerSession protocol_;
+  smtp::SessionDeadline deadline_;
+  std::size_t commands_seen_ = 0;
   std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   std::array<char, 16384> buffer_{};
   std::optional<MessageSpool> spool_;  // the message in DATA
   std::string peer_;
+  smtp::PeerSessionCounter::Slot slot_;
   bool closed_ = false;
 };
 
@@ -283,6 +325,8 @@ class SmtpTask final : public Task {
     StatsRegistry& stats = context_.Stats();
     shared->total = &stats.Counter("SMTP.Sessions.Total");
     shared->refused = &stats.Counter("SMTP.Sessions.Refused");
+    shared->refused_per_peer = &stats.Counter("SMTP.Sessions.RefusedPerAddress");
+    shared->timed_out = &stats.Counter("SMTP.Sessions.TimedOut");
     shared->received = &stats.Counter("SMTP.Messages.Received");
     shared->messages_refused = &stats.Counter("SMTP.Messages.Refused");
     shared->recipients_refused = &stats.Counter("SMTP.Recipients.Refused");
@@ -368,8 +412,15 @@ class SmtpTask final : public Task {
     shared.options.limits.max_recipients = static_cast<std::size_t>(int_key(mail_keys::kMaxRecipients));
     shared.options.limits.max_commands = static_cast<std::size_t>(int_key(mail_keys::kMaxCommands));
     shared.max_sessions = static_cast<std::size_t>(int_key(mail_keys::kMaxSessions));
+    shared.per_peer.emplace(static_cast<std::size_t>(int_key(mail_keys::kMaxSessionsPerIp)));
     shared.idle_timeout = std::chrono::seconds(int_key(mail_keys::kIdleTimeout));
-    shared.data_timeout = std::chrono::seconds(int_key(mail_keys::kDataTimeout));
+    shared.deadlines.idle = shared.idle_timeout;
+    shared.deadlines.command = std::chrono::seconds(int_key(mail_keys::kCommandTimeout));
+    shared.deadlines.data = std::chrono::seconds(int_key(mail_keys::kDataTimeout));
+    shared.deadlines.data_min_rate = static_cast<std::uint64_t>(int_key(mail_keys::kDataMinRate));
+    std::string problem;
+    shared.allow_local_senders = ConfigBool(ini, mail_keys::kAllowLocalSenders, &problem);
+    if (!problem.empty()) context_.Log().Log("SMTP Server", problem);
     shared.local_domains = ConfigList(ini, mail_keys::kSmtpDomains);
   }
 
@@ -411,23 +462,45 @@ class SmtpTask final : public Task {
   void OnAccepted(tcp::socket socket) {
     if (static_cast<std::size_t>(shared_->current.load()) >= shared_->max_sessions) {
       ++*shared_->refused;
-      auto reply = std::make_shared<std::string>("421 4.7.0 " + shared_->options.host_name +
-                                                 " Error: too many connections, try again later\r\n");
-      auto sock = std::make_shared<tcp::socket>(std::move(socket));
-      asio::async_write(*sock, asio::buffer(*reply), [sock, reply](const boost::system::error_code&, std::size_t) {
-        boost::system::error_code ignored;
-        sock->shutdown(tcp::socket::shutdown_both, ignored);
-        sock->close(ignored);
-      });
-      return;
+      return Refuse(std::move(socket), "too many connections, try again later");
     }
-    auto session = std::make_shared<SmtpSession>(std::move(socket), shared_);
+    boost::system::error_code ec;
+    tcp::endpoint endpoint = socket.remote_endpoint(ec);
+    if (ec) return;  // already gone; the socket closes here
+    std::optional<smtp::PeerSessionCounter::Slot> slot =
+        shared_->per_peer->TryAcquire(smtp::PeerKey(endpoint.address()));
+    if (!slot) {
+      ++*shared_->refused;
+      ++*shared_->refused_per_peer;
+      return Refuse(std::move(socket), "too many connections from your address, try again later");
+    }
+    auto session = std::make_shared<SmtpSession>(std::move(socket), endpoint.address().to_string(), std::move(*slot),
+                                                 shared_);
     {
       std::lock_guard lock(sessions_mutex_);
       std::erase_if(sessions_, [](const std::weak_ptr<SmtpSession>& w) { return w.expired(); });
       sessions_.push_back(session);
     }
     session->Start();
+  }
+
+  // 421 4.7.0 naming `reason`, then close; the write is bounded by the idle timeout.
+  void Refuse(tcp::socket socket, std::string_view reason) {
+    auto reply = std::make_shared<std::string>("421 4.7.0 " + shared_->options.host_name + " Error: " +
+                                               std::string(reason) + "\r\n");
+    auto sock = std::make_shared<tcp::socket>(std::move(socket));
+    auto timer = std::make_shared<asio::steady_timer>(sock->get_executor(), shared_->idle_timeout);
+    timer->async_wait([sock](const boost::system::error_code& ec) {
+      if (ec) return;
+      boost::system::error_code ignored;
+      sock->close(ignored);
+    });
+    asio::async_write(*sock, asio::buffer(*reply), [sock, reply, timer](const boost::system::error_code&, std::size_t) {
+      timer->cancel();
+      boost::system::error_code ignored;
+      sock->shutdown(tcp::socket::shutdown_both, ignored);
+      sock->close(ignored);
+    });
   }
 
   TaskContext& context_;

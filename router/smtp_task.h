@@ -20,8 +20,9 @@
 // notes.ini keys (router/mail_config.h; RESTART TASK SMTP to apply): SMTPListenerPort
 // (25), SMTPListenerAddress (0.0.0.0), SMTPDomains (""), SMTPHostName (""),
 // SMTPMaxMessageSizeKB (10000), SMTPMaxRecipients (100), SMTPMaxSessions (100),
-// SMTPMaxCommands (10000), SMTPIdleTimeoutSeconds (300), SMTPDataTimeoutSeconds (600),
-// SMTPStartTLS (1).
+// SMTPMaxSessionsPerIP (10), SMTPMaxCommands (10000), SMTPIdleTimeoutSeconds (300),
+// SMTPCommandTimeoutSeconds (300), SMTPDataTimeoutSeconds (600), SMTPDataMinRate (500
+// bytes/s), SMTPAllowLocalSenders (0), SMTPStartTLS (1).
 //
 // Guarantees: 250 to DATA only after the message is committed to mail.box (fsync'd);
 // concurrent sessions share one transaction (group commit), which is what makes that
@@ -30,17 +31,21 @@
 // SECURITY: everything a client sends is untrusted. Never an open relay: RCPT is accepted
 // only for addresses the Router would deliver locally (our SMTPDomains, or a Person's
 // Internet address); other domains get 550 5.7.1, unknown local recipients 550 5.1.1.
-// No AUTH, so no relaying for anyone. RCPT decisions are cached for 5 seconds across
-// sessions (a directory change is seen within that time). Each session has bounded buffers (see
-// smtp_protocol.h), an idle and a DATA deadline (421 4.4.2), a command cap; at most
-// SMTPMaxSessions sessions at once (the next gets 421 4.7.0). A slow or hostile client
-// holds only its own session: all I/O is asynchronous. STARTTLS uses server.id's
+// No AUTH, so no relaying for anyone, and a sender that is one of our own addresses (an
+// SMTPDomains domain, or what resolves to a person or group of the directory) is forged:
+// refused with 550 5.7.1 at MAIL FROM and for the From field at the end of DATA, unless
+// SMTPAllowLocalSenders=1. RCPT and sender decisions are cached for 5 seconds across
+// sessions (a directory change is seen within that time). Each session has bounded buffers
+// (see smtp_protocol.h), a deadline for each whole command line and a minimum data rate in
+// DATA (router/smtp_limits.h; 421 4.4.2), a command cap; at most SMTPMaxSessions sessions
+// at once and SMTPMaxSessionsPerIP from one address (the next gets 421 4.7.0 naming
+// which). A slow or hostile client holds only its own session: all I/O is asynchronous. STARTTLS uses server.id's
 // certificate and key, TLS 1.2 or newer; pipelined input sent before the handshake is
 // discarded.
 // Logs: start/stop, listener errors, TLS certificate problems. Messages are counted in
-// SHOW STAT (SMTP.Sessions.Total, SMTP.Sessions.Current, SMTP.Sessions.Refused,
-// SMTP.Messages.Received, SMTP.Messages.Refused, SMTP.Recipients.Refused) rather than
-// logged one by one.
+// SHOW STAT (SMTP.Sessions.Total, SMTP.Sessions.Current, SMTP.Sessions.Refused (of them
+// SMTP.Sessions.RefusedPerAddress), SMTP.Sessions.TimedOut, SMTP.Messages.Received,
+// SMTP.Messages.Refused, SMTP.Recipients.Refused) rather than logged one by one.
 // Known limits: no SMTP AUTH, no SMTPS port (465), no SMTPUTF8, no CHUNKING, no DSN
 // extension; the Received trace field is kept in mail.box ($Trace) and added when a
 // message is relayed out, not written into the local copy (kept byte for byte).

@@ -18,8 +18,8 @@ SIGBUS (test_client_corrupted_names_nsf); 9 idle HTTPS connections made the clie
 unavailable (test_https_500_idle_connections); a reset connection killed `notes` with
 SIGPIPE (test_client_server_dies_mid_request).
 
-Timeouts are set small in notes.ini (SMTP idle/DATA 3 s, HTTP 5 s) so the file runs in
-about a minute."""
+Timeouts are set small in notes.ini (SMTP idle/command/DATA 3 s, HTTP 5 s) so the file
+runs in about a minute."""
 import json
 import os
 import random
@@ -100,8 +100,10 @@ class BadInputTest(unittest.TestCase):
         set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
                            "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
                            "SMTPMaxSessions": SMTP_MAX_SESSIONS,
+                           "SMTPMaxSessionsPerIP": SMTP_MAX_SESSIONS,  # the 500 idle connections share 127.0.0.1
                            "SMTPIdleTimeoutSeconds": SMTP_IDLE_SECONDS,
-                           "SMTPDataTimeoutSeconds": SMTP_IDLE_SECONDS, "HTTP_TimeoutSeconds": 5})
+                           "SMTPDataTimeoutSeconds": SMTP_IDLE_SECONDS,
+                           "SMTPCommandTimeoutSeconds": SMTP_IDLE_SECONDS, "HTTP_TimeoutSeconds": 5})
         cls.server = Server(cls.data).wait_ready()
         if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
             raise AssertionError("SMTP did not start:\n" + cls.server.output())
@@ -265,6 +267,63 @@ class BadInputTest(unittest.TestCase):
         self.assertTrue(self.smtp_command(sock, b"NOOP\r\n").startswith(b"250"))
         sock.close()
         self.assert_still_serving("smtp over the default size", before, f"{over * len(line)} bytes refused")
+
+    def drip_until_closed(self, sock, text, limit):
+        """Sends `text` one byte a second until the server closes; (seconds, what it sent)."""
+        started, data = time.time(), b""
+        sock.settimeout(1)
+        for i in range(limit):
+            try:
+                sock.send(text[i % len(text):][:1])
+                chunk = sock.recv(65536)
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            if not chunk:
+                break
+            data += chunk
+        return time.time() - started, data
+
+    def test_smtp_drip_of_one_byte_a_second(self):
+        # Every byte comes well within SMTPIdleTimeoutSeconds: only the whole-command
+        # deadline (SMTPCommandTimeoutSeconds) and the DATA rate (SMTPDataMinRate) cut them.
+        before = self.start_case()
+        sock = self.smtp_connect()
+        command_cut, data = self.drip_until_closed(sock, b"EHLO drip.example.org\r\n", 20)
+        self.assertIn(b"421 4.4.2", data)
+        self.assertLess(command_cut, SMTP_IDLE_SECONDS + 3)
+        sock.close()
+        sock = self.smtp_connect()
+        for line in (b"EHLO client.example.org\r\n", b"MAIL FROM:<drip@example.org>\r\n",
+                     b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(self.smtp_command(sock, line).startswith(b"250"), line)
+        self.assertTrue(self.smtp_command(sock, b"DATA\r\n").startswith(b"354"))
+        data_cut, data = self.drip_until_closed(sock, b"Subject: drip\r\n\r\nslow\r\n", 20)
+        self.assertIn(b"421 4.4.2", data)
+        self.assertLess(data_cut, SMTP_IDLE_SECONDS + 3)
+        sock.close()
+        self.assert_still_serving("smtp drip 1 byte/s", before,
+                                  f"command cut after {command_cut:.1f} s, DATA after {data_cut:.1f} s")
+
+    def test_smtp_forged_local_sender(self):
+        before = self.start_case()
+        sock = self.smtp_connect()
+        self.assertTrue(self.smtp_command(sock, b"EHLO client.example.org\r\n").startswith(b"250"))
+        reply = self.smtp_command(sock, b"MAIL FROM:<jane@acme.example>\r\n")
+        self.assertTrue(reply.startswith(b"550 5.7.1 <jane@acme.example>: Sender address rejected"), reply)
+        for line in (b"MAIL FROM:<forger@example.org>\r\n", b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(self.smtp_command(sock, line).startswith(b"250"), line)
+        self.assertTrue(self.smtp_command(sock, b"DATA\r\n").startswith(b"354"))
+        forged = (b"From: outside@example.org\r\nFrom: Jane Admin <jane@acme.example>\r\n"
+                  b"Subject: forged\r\nMessage-ID: <forged@example.org>\r\n\r\nPay now.\r\n.\r\n")
+        reply = self.smtp_command(sock, forged)
+        self.assertTrue(reply.startswith(b"550 5.7.1 Error: From address <jane@acme.example> is local"), reply)
+        self.assertTrue(self.smtp_command(sock, b"NOOP\r\n").startswith(b"250"))
+        self.smtp_command(sock, b"QUIT\r\n")
+        sock.close()
+        self.assertNotIn("forged", self.list_mail().values())
+        self.assert_still_serving("smtp forged local sender", before, "550 5.7.1 at MAIL and after DATA")
 
     def test_smtp_10000_recipients(self):
         before = self.start_case()

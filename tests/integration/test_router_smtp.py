@@ -31,9 +31,14 @@ LOCAL_MESSAGE = (b"From: Outside Person <outside@example.org>\r\n"
                  b"\tand a tab\r\n")
 
 
-def message(subject, to="jane@acme.example", body=b"hello\r\n"):
-    return (b"From: Jane Admin <jane@acme.example>\r\nTo: " + to.encode() + b"\r\nSubject: " + subject.encode() +
+def message(subject, to="jane@acme.example", body=b"hello\r\n", author=b"Jane Admin <jane@acme.example>"):
+    return (b"From: " + author + b"\r\nTo: " + to.encode() + b"\r\nSubject: " + subject.encode() +
             b"\r\nMessage-ID: <" + subject.encode() + b"@acme.example>\r\n\r\n" + body)
+
+
+def outside_message(subject, **kw):
+    """A message from outside, as it comes over SMTP (a local From is refused there)."""
+    return message(subject, author=b"Outside Person <outside@example.org>", **kw)
 
 
 class MailServerTest(unittest.TestCase):
@@ -128,7 +133,7 @@ class MailServerTest(unittest.TestCase):
             self.assertIn("TLS", s.sock.version())
             code, banner = s.ehlo()
             self.assertNotIn(b"STARTTLS", banner)
-            s.sendmail("outside@example.org", ["jane@acme.example"], message("over-tls"))
+            s.sendmail("outside@example.org", ["jane@acme.example"], outside_message("over-tls"))
         self.wait_for_mail(self.jane, lambda raw: b"over-tls@acme.example" in raw)
 
     def test_unknown_local_recipient_is_refused_at_rcpt(self):
@@ -144,13 +149,13 @@ class MailServerTest(unittest.TestCase):
     def test_relaying_is_refused(self):
         with self.smtp() as s:
             with self.assertRaises(smtplib.SMTPRecipientsRefused) as refused:
-                s.sendmail("outside@example.org", ["someone@elsewhere.example"], message("relay"))
+                s.sendmail("outside@example.org", ["someone@elsewhere.example"], outside_message("relay"))
             code, text = refused.exception.recipients["someone@elsewhere.example"]
             self.assertEqual(code, 550)
             self.assertIn(b"5.7.1", text)
 
     def test_oversized_mail_is_refused_at_mail_with_size_and_at_data_without(self):
-        big = message("big", body=b"x" * 70 * 1024 + b"\r\n")
+        big = outside_message("big", body=b"x" * 70 * 1024 + b"\r\n")
         with self.smtp() as s:
             with self.assertRaises(smtplib.SMTPSenderRefused) as refused:
                 s.sendmail("outside@example.org", ["jane@acme.example"], big)  # smtplib sends SIZE=
@@ -195,7 +200,7 @@ class MailServerTest(unittest.TestCase):
         self.assertIn(b"Hello John,\r\nsee attached.\r\n", raw)
         self.assertIn(b'filename="report.bin"', raw)
         # A message from an outside program comes out of `notes mail read` as it went in.
-        original = message("cli-read", body=b"exact \xc3\xa9\r\n.dot\r\n")
+        original = outside_message("cli-read", body=b"exact \xc3\xa9\r\n.dot\r\n")
         with self.smtp() as s:
             s.sendmail("outside@example.org", ["jane@acme.example"], original)
         self.wait_for_mail(self.jane, lambda r: b"cli-read@acme.example" in r)
@@ -345,7 +350,7 @@ class MailRestartTest(unittest.TestCase):
             self.assertTrue(server.wait_for_output("Listening for SMTP"))
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
                 for i in range(40):
-                    s.sendmail("outside@example.org", ["jane@acme.example"], message(f"queued-{i}"))
+                    s.sendmail("outside@example.org", ["jane@acme.example"], outside_message(f"queued-{i}"))
             server.proc.kill()  # kill -9: no orderly shutdown
             server.stop()
             # The Router was not running: all 40 wait in mail.box. Start it with the server.

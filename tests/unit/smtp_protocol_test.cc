@@ -25,7 +25,16 @@ class TestPolicy final : public ServerPolicy {
     if (m.local == "jane" || m.local == "john") return {RecipientVerdict::kAccept, ""};
     return {RecipientVerdict::kUnknownUser, "no such person"};
   }
+  // acme.example addresses and the Notes name "Jane Admin" are local (forged over SMTP).
+  SenderCheck CheckSender(const Mailbox& m) override {
+    senders.push_back(m.ToString());
+    if (m.domain == "tempfail.acme.example") return {SenderVerdict::kTryLater, "directory down"};
+    if (m.domain == "acme.example" || (m.domain.empty() && m.local == "Jane Admin"))
+      return {SenderVerdict::kLocalNeedsAuth, "ours"};
+    return {SenderVerdict::kAccept, ""};
+  }
   std::vector<std::string> checked;
+  std::vector<std::string> senders;
 };
 
 ServerOptions Options() {
@@ -298,6 +307,77 @@ TEST_CASE("smtp: any input never crashes and every reply line is CRLF-terminated
   }
 }
 
+TEST_CASE("smtp: a local envelope sender is refused as forged, outside and null senders pass", "[smtp][sender]") {
+  struct Case {
+    std::string mail;
+    std::string reply;
+  };
+  auto c = GENERATE(values<Case>({
+      {"MAIL FROM:<jane@acme.example>",
+       "550 5.7.1 <jane@acme.example>: Sender address rejected: a local sender requires authentication"},
+      {"MAIL FROM:<Nobody@acme.example>",
+       "550 5.7.1 <Nobody@acme.example>: Sender address rejected: a local sender requires authentication"},
+      {"MAIL FROM:<@relay.example:jane@acme.example>",
+       "550 5.7.1 <jane@acme.example>: Sender address rejected: a local sender requires authentication"},
+      {"MAIL FROM:<x@tempfail.acme.example>", "451 4.3.0 <x@tempfail.acme.example>: Temporary lookup failure"},
+      {"MAIL FROM:<outside@example.org>", "250 2.1.0 Ok"},
+      {"MAIL FROM:<>", "250 2.1.0 Ok"},
+  }));
+  INFO(c.mail);
+  auto r = Replies("EHLO c\r\n" + c.mail + "\r\nRCPT TO:<jane@acme.example>\r\n");
+  REQUIRE(r.size() == 1 + 7 + 2);
+  CHECK(r[8] == c.reply);
+  // A refused MAIL starts no transaction.
+  CHECK(r[9] == (c.reply.starts_with("250") ? "250 2.1.5 Ok" : "503 5.5.1 Error: need MAIL command"));
+}
+
+TEST_CASE("smtp: a local address in any From field is refused at the end of DATA", "[smtp][sender]") {
+  struct Case {
+    std::string header;
+    std::string reply;
+  };
+  const std::string refused = "550 5.7.1 Error: From address <jane@acme.example> is local: a local sender requires "
+                              "authentication";
+  std::string many = "From: ";
+  for (int i = 0; i < 51; ++i) many += (i ? ", a" : "a") + std::to_string(i) + "@outside.example";
+  auto c = GENERATE_COPY(values<Case>({
+      {"From: Jane Admin <jane@acme.example>\r\n", refused},
+      {"from: \"Outside\" <outside@example.org>,\r\n jane@acme.example\r\n", refused},  // folded, second address
+      {"From: outside@example.org\r\nFrom: jane@acme.example\r\n", refused},        // a second From field
+      {"From: Jane Admin\r\n", "550 5.7.1 Error: From address <Jane?Admin> is local: a local sender requires "
+                                 "authentication"},                                       // a Notes name of ours
+      {"From: x@tempfail.acme.example\r\n", "451 4.3.0 Error: temporary lookup failure, try again later"},
+      {many + "\r\n", "550 5.7.1 Error: too many From addresses"},
+      {"From: Outside <outside@example.org>\r\n", "250 2.0.0 Ok: queued as Q1"},
+      {"Subject: no From at all\r\n", "250 2.0.0 Ok: queued as Q1"},
+      {"Subject: x\r\n\r\nFrom: jane@acme.example\r\n", "250 2.0.0 Ok: queued as Q1"},  // in the body: not a field
+  }));
+  INFO(c.header);
+  std::vector<SimulatedDelivery> delivered;
+  ServerOptions options = Options();
+  options.limits.max_message_bytes = 100000;
+  auto r = Replies("EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n" +
+                       c.header + "\r\nbody\r\n.\r\nRSET\r\n",
+                   &delivered, options);
+  REQUIRE(r.size() == 1 + 7 + 3 + 1 + 1);
+  CHECK(r[11] == c.reply);
+  CHECK(delivered.size() == (c.reply.starts_with("250") ? 1u : 0u));
+  CHECK(r[12] == "250 2.0.0 Ok");  // the session goes on
+}
+
+TEST_CASE("smtp: the driver sees each command line taken, partial lines not", "[smtp][deadline]") {
+  TestPolicy policy;
+  ServerSession session(Options(), policy);
+  session.Receive("EHLO c\r\nNO");
+  CHECK(session.commands_received() == 1);
+  session.Receive("O");
+  CHECK(session.commands_received() == 1);
+  session.Receive("P\r\n" + std::string(1200, 'x'));  // a too-long line, not yet ended
+  CHECK(session.commands_received() == 2);
+  session.Receive("\r\n");
+  CHECK(session.commands_received() == 3);
+}
+
 }  // namespace
 }  // namespace notesd::smtp
 
@@ -334,6 +414,32 @@ TEST_CASE("smtp: a driver that takes the message bytes as they come holds one re
   CHECK(spooled == unstuffed);
   session.CompleteDelivery(Status::Ok(), "Q1");
   CHECK(session.TakeOutput() == "250 2.0.0 Ok: queued as Q1\r\n");
+}
+
+}  // namespace
+}  // namespace notesd::smtp
+
+namespace notesd::smtp {
+namespace {
+
+// A driver that streams DATA to storage (TakeMessageBytes after every read) must not hide
+// a local From field from the check at the end of DATA: the header block is kept apart.
+TEST_CASE("smtp: a local From is refused when the message is taken a few bytes at a time", "[smtp][sender]") {
+  TestPolicy policy;
+  ServerOptions options = Options();
+  options.limits.max_message_bytes = 1 << 20;
+  ServerSession session(options, policy);
+  session.Receive("EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n");
+  (void)session.TakeOutput();
+  REQUIRE(session.in_data());
+  std::string wire = "Subject: split\r\nFrom: Jane Admin <jane@acme.example>\r\n\r\n" + std::string(5000, 'b') +
+                     "\r\n.\r\n";
+  for (std::size_t pos = 0; pos < wire.size(); pos += 7) {
+    session.Receive(std::string_view(wire).substr(pos, 7));
+    (void)session.TakeMessageBytes();
+  }
+  CHECK(session.pending_action() != Action::kDeliver);
+  CHECK(session.TakeOutput().starts_with("550 5.7.1 Error: From address <jane@acme.example> is local"));
 }
 
 }  // namespace
