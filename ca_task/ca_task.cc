@@ -5,6 +5,7 @@
 #include <array>
 #include <chrono>
 #include <cstdio>
+#include <mutex>
 #include <sstream>
 
 #include "ca_task/certifier_document.h"

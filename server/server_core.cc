@@ -9,6 +9,7 @@
 #include <future>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
 #include "directory/admin_requests.h"
 #include "directory/directory.h"

@@ -92,18 +92,18 @@ class SignalTest(ProbeServerCase):
 
 
 class DuplicateKeysTest(ProbeServerCase):
-    ini = PROBE_INI + "Probe_Limit=abc\nOther=1\nPROBE_LIMIT=8\n"  # lines 6 and 8
+    ini = PROBE_INI + "Probe_Limit=abc\nOther=1\nPROBE_LIMIT=8\n"  # lines 5 and 7
 
     def test_duplicates_are_warned_at_load_and_at_sighup_and_set_config_leaves_one(self):
         self.start()
-        warning = ("Server: notes.ini: Probe_Limit is set on line 6 and again on line 8; line 6 is used "
-                   "(the first copy wins), line 8 is ignored")
+        warning = ("Server: notes.ini: Probe_Limit is set on line 5 and again on line 7; line 5 is used "
+                   "(the first copy wins), line 7 is ignored")
         self.assertIn(warning, self.server.output())
         # The first copy wins, though invalid (the key's default is used), as Domino reads it.
         self.assertEqual(self.server.command("tell probe limit")[1].strip(), "5")
         rc, out, _ = self.server.command("show config probe_limit")
         self.assertEqual(rc, 0)
-        self.assertIn("PROBE_LIMIT=8   (ignored: line 8 repeats line 6, which wins)", out)
+        self.assertIn("PROBE_LIMIT=8   (ignored: line 7 repeats line 5, which wins)", out)
 
         self.server.proc.send_signal(signal.SIGHUP)
         self.assertTrue(wait_until(lambda: self.server.output().count(warning) == 2), self.server.output())
