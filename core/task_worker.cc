@@ -20,11 +20,15 @@ void TaskWorker::Wake() {
 }
 
 void TaskWorker::Stop() {
+  bool first = false;
   {
     std::lock_guard lock(mutex_);
+    first = !stopping_;
     stopping_ = true;
   }
-  if (options_.interrupt) options_.interrupt();
+  // Only the first Stop interrupts: by a later one (the owner's destructor) what the
+  // interrupt touches may be gone.
+  if (first && options_.interrupt) options_.interrupt();
   wake_.notify_all();
   if (thread_.joinable() && thread_.get_id() != std::this_thread::get_id()) thread_.join();
 }

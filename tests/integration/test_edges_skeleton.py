@@ -187,7 +187,14 @@ class TaskFailureTest(RealServerCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.server = Server(cls.data).wait_ready(timeout=30)
+        cls.server = Server(cls.data)
+        # A script's first command, sent as soon as the control socket exists: it waits for
+        # the tasks instead of failing its work.
+        sock = os.path.join(cls.data, "nserver.sock")
+        if not wait_until(lambda: os.path.exists(sock), timeout=30):
+            raise AssertionError("no control socket:\n" + cls.server.output())
+        cls.first_command = cls.server.command("tell adminp process all")
+        cls.server.wait_ready(timeout=30)
         if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
             raise AssertionError("SMTP did not start:\n" + cls.server.output())
         cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
@@ -233,6 +240,12 @@ class TaskFailureTest(RealServerCase):
         self.assertIn(display, self.cmd("show tasks")[1])
         self.assert_others_answer(None)
         self.assertIn(f"{display}: task stopped", read(os.path.join(self.data, "console.log")))
+
+    def test_a_command_sent_right_after_the_start_does_its_work(self):
+        rc, out, err = self.first_command
+        self.assertEqual(rc, 0, out + err)
+        self.assertRegex(out, r"Admin Process: (Processed \d+ request|No requests to process)")
+        self.assertNotIn("Server is starting", out + err)
 
     def test_adminp_fails_alone_and_loads_again(self):
         self.fail_and_reload("AdminP", "Admin Process")
