@@ -42,8 +42,8 @@ class RouterTask final : public Task {
 
   void Stop() override {
     if (!engine_) return;
+    if (transfer_) transfer_->Stop();  // first: cancels a transfer in progress at once
     if (routing_) routing_->Stop();
-    if (transfer_) transfer_->Stop();
     context_.Stats().RemovePrefix("Mail.");
     engine_ = nullptr;
     store_ = nullptr;
