@@ -165,22 +165,29 @@ class StartupOrderTest(ProbeServerCase):
         self.assertRegex(out, r"Server state:\s+Running")
 
 
+_REAL = {}  # one set-up data directory for the module: `nserver --setup` is the slow part
+
+
+def tearDownModule():
+    if "tmp" in _REAL:
+        _REAL["tmp"].cleanup()
+
+
 class RealServerCase(unittest.TestCase):
     """A set-up server (names.nsf, IDs) with HTTP, AdminP, CA, Router and SMTP."""
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        os.makedirs(cls.data)
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,AdminP,CA,Router,SMTP")
-        cls.smtp_port = free_port()
-        set_ini(cls.data, SMTPListenerPort=cls.smtp_port, SMTPListenerAddress="127.0.0.1",
-                SMTPDomains="acme.example", SMTPHostName="mx.acme.example")
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.tmp.cleanup()
+        if "tmp" not in _REAL:
+            tmp = TempDir()
+            data = os.path.join(tmp.path, "server")
+            os.makedirs(data)
+            port = setup_server(data, email="jane@acme.example", tasks="HTTP,AdminP,CA,Router,SMTP")
+            smtp_port = free_port()
+            set_ini(data, SMTPListenerPort=smtp_port, SMTPListenerAddress="127.0.0.1",
+                    SMTPDomains="acme.example", SMTPHostName="mx.acme.example")
+            _REAL.update(tmp=tmp, data=data, port=port, smtp_port=smtp_port)
+        cls.tmp, cls.data, cls.port, cls.smtp_port = _REAL["tmp"], _REAL["data"], _REAL["port"], _REAL["smtp_port"]
 
 
 class TaskFailureTest(RealServerCase):
@@ -206,7 +213,6 @@ class TaskFailureTest(RealServerCase):
     @classmethod
     def tearDownClass(cls):
         cls.server.stop()
-        super().tearDownClass()
 
     def cmd(self, line):
         return self.server.command(line)
