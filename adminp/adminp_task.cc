@@ -2,11 +2,9 @@
 
 #include <array>
 #include <chrono>
-#include <condition_variable>
 #include <cstdlib>
 #include <sstream>
 #include <stdexcept>
-#include <thread>
 
 #include "adminp/adminp_schedule.h"
 #include "core/command_words.h"
@@ -330,21 +328,17 @@ class AdminPTask final : public Task {
     env.handler_context.config = [this] { return context_.Config(); };
     env.retry = RetryFrom(ini);
     env.after_begin = [this](const AdminRequest& request) { TestPause(request); };
-    env.stopping = [this] { return stopping_.load(); };
+    env.stopping = [this] { return worker_->Stopping(); };
     processor_ = std::make_unique<AdminProcessor>(std::move(env));
 
-    stopping_ = false;
-    worker_ = std::thread([this] { Run(); });
+    startup_give_up_ = std::chrono::steady_clock::now() + kStartupWaitLimit;
+    worker_ = context_.NewWorker({"AdminP", "scheduler", std::chrono::seconds(1), [this] { return ScheduleStep(); }, {}});
+    worker_->Start();
     return Status::Ok();
   }
 
   void Stop() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    if (worker_) worker_->Stop();
     processor_.reset();
     requests_.reset();
     directory_.reset();
@@ -384,35 +378,26 @@ class AdminPTask final : public Task {
            "  QUIT               stop AdminP";
   }
 
-  // The scheduling thread: polls once a second, runs the start-up pass first, once the
+  // One step of the scheduler (once a second). The first runs the start-up pass, once the
   // server has loaded every ServerTasks task (requests for the CA need its certifiers
-  // active; a pass before that would fail them and push them into back-off).
-  void Run() {
-    {
-      std::unique_lock lock(mutex_);
-      auto give_up = std::chrono::steady_clock::now() + kStartupWaitLimit;
-      while (!stopping_ && !context_.ServerStarted() && std::chrono::steady_clock::now() < give_up)
-        wake_.wait_for(lock, std::chrono::milliseconds(50));
-      if (stopping_) return;
-    }
-    RunScheduledPass(StartupSelection());
-    {
-      std::lock_guard lock(mutex_);
+  // active; a pass before that would fail them and push them into back-off); later steps
+  // run the passes the schedule says are due.
+  WorkerWait ScheduleStep() {
+    if (!startup_pass_done_) {
+      if (!context_.ServerStarted() && std::chrono::steady_clock::now() < startup_give_up_)
+        return std::chrono::milliseconds(50);
+      RunScheduledPass(StartupSelection());
       schedule_.MarkAllRun(context_.GetClock().NowSeconds());
+      startup_pass_done_ = true;
+      return kWaitPeriod;
     }
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
-      if (stopping_) break;
-      std::set<TimingClass> due = schedule_.TakeDue(context_.GetClock().NowSeconds(), ScheduleConfig(context_.Config()));
-      if (due.empty()) continue;
-      PassSelection selection;
-      selection.classes = due;
-      selection.announce = due.size() > 1 || !due.count(TimingClass::kImmediate);
-      lock.unlock();
-      RunScheduledPass(selection);
-      lock.lock();
-    }
+    std::set<TimingClass> due = schedule_.TakeDue(context_.GetClock().NowSeconds(), ScheduleConfig(context_.Config()));
+    if (due.empty()) return kWaitPeriod;
+    PassSelection selection;
+    selection.classes = due;
+    selection.announce = due.size() > 1 || !due.count(TimingClass::kImmediate);
+    RunScheduledPass(selection);
+    return kWaitPeriod;
   }
 
   static PassSelection StartupSelection() {
@@ -445,8 +430,7 @@ class AdminPTask final : public Task {
     if (pause_ms_ <= 0) return;
     context_.Log().Log(kSource, "TEST HOOK " + std::string(kPauseEnv) + ": pausing " + std::to_string(pause_ms_) +
                                     " ms with request " + request.unid + " InProgress");
-    std::unique_lock lock(mutex_);
-    wake_.wait_for(lock, std::chrono::milliseconds(pause_ms_), [this] { return stopping_.load(); });
+    worker_->SleepFor(std::chrono::milliseconds(pause_ms_));
   }
 
   Result<std::string> ShowDatabases() {
@@ -512,11 +496,10 @@ class AdminPTask final : public Task {
   std::shared_ptr<AdminRequestsDb> requests_;
   std::shared_ptr<Directory> directory_;
   std::unique_ptr<AdminProcessor> processor_;
-  AdminPSchedule schedule_;
-  std::thread worker_;
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  std::atomic<bool> stopping_{false};
+  AdminPSchedule schedule_;                     // the scheduler worker's own
+  bool startup_pass_done_ = false;              // the scheduler worker's own
+  std::chrono::steady_clock::time_point startup_give_up_;
+  std::unique_ptr<TaskWorker> worker_;          // set in Start before it runs
   int64_t pause_ms_ = 0;
 };
 

@@ -25,7 +25,8 @@
 //                      (default: every request not Done)
 //   HELP               this list; QUIT (handled by the server core) stops AdminP
 // A TELL ADMINP PROCESS command runs the pass on the calling console thread and answers
-// with its summary; the scheduled passes run on AdminP's own thread. Passes never
+// with its summary; the scheduled passes run on AdminP's "scheduler" worker (the server's
+// worker facility, core/task_worker.h: an exception there stops AdminP alone). Passes never
 // overlap. At start AdminP works every class once, as Domino does after a restart, so a
 // request interrupted by a crash is finished then.
 // Crash safety: BeginAttempt (InProgress, attempt+1) and FinishAttempt (Done or Failed

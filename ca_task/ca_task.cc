@@ -3,12 +3,10 @@
 
 #include <algorithm>
 #include <array>
-#include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstdio>
+#include <mutex>
 #include <sstream>
-#include <thread>
 
 #include "ca_task/certifier_document.h"
 #include "ca_task/certifier_id.h"
@@ -66,18 +64,14 @@ class CaTask final : public Task {
       std::lock_guard lock(mutex_);
       RefreshLocked();
     }
-    stopping_ = false;
-    worker_ = std::thread([this] { Run(); });
+    last_refresh_ = context_.GetClock().NowSeconds();
+    worker_ = context_.NewWorker({"CA", "maintenance", std::chrono::seconds(1), [this] { return MaintenanceStep(); }, {}});
+    worker_->Start();
     return Status::Ok();
   }
 
   void Stop() override {
-    {
-      std::lock_guard lock(mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    if (worker_.joinable()) worker_.join();
+    if (worker_) worker_->Stop();
     std::lock_guard lock(mutex_);
     for (const CaCertifier& certifier : certifiers_) keyring_->Remove(certifier.Name());
     certifiers_.clear();
@@ -135,24 +129,21 @@ class CaTask final : public Task {
 
   // ---- the worker: periodic refresh and regular CRLs ----
 
-  void Run() {
-    int64_t last_refresh = context_.GetClock().NowSeconds();
-    int64_t last_crl_check = 0;
-    std::unique_lock lock(mutex_);
-    while (!stopping_) {
-      wake_.wait_for(lock, std::chrono::seconds(1), [this] { return stopping_.load(); });
-      if (stopping_) break;
-      int64_t now = context_.GetClock().NowSeconds();
-      int64_t refresh_seconds = ConfigInt(context_.Config(), kCaRefreshMinutes) * 60;
-      if (now - last_refresh >= refresh_seconds) {
-        last_refresh = now;
-        RefreshLocked();
-      }
-      if (now - last_crl_check >= kCrlCheckSeconds) {
-        last_crl_check = now;
-        IssueDueCrlsLocked();
-      }
+  // One step of the "maintenance" worker (once a second): the certifier refresh every
+  // CA_RefreshMinutes and the regular CRLs that are due.
+  WorkerWait MaintenanceStep() {
+    int64_t now = context_.GetClock().NowSeconds();
+    int64_t refresh_seconds = ConfigInt(context_.Config(), kCaRefreshMinutes) * 60;
+    std::lock_guard lock(mutex_);
+    if (now - last_refresh_ >= refresh_seconds) {
+      last_refresh_ = now;
+      RefreshLocked();
     }
+    if (now - last_crl_check_ >= kCrlCheckSeconds) {
+      last_crl_check_ = now;
+      IssueDueCrlsLocked();
+    }
+    return kWaitPeriod;
   }
 
   // ---- refresh and activation ----
@@ -442,9 +433,9 @@ class CaTask final : public Task {
   std::vector<CaCertifier> certifiers_;
   int next_number_ = 1;
   bool locked_ = false;
-  std::thread worker_;
-  std::condition_variable wake_;
-  std::atomic<bool> stopping_{false};
+  int64_t last_refresh_ = 0;     // the maintenance worker's own
+  int64_t last_crl_check_ = 0;   // the maintenance worker's own
+  std::unique_ptr<TaskWorker> worker_;
 };
 
 }  // namespace

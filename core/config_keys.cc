@@ -1,5 +1,7 @@
 #include "core/config_keys.h"
 
+#include <algorithm>
+#include <cctype>
 #include <charconv>
 
 namespace notesd {
@@ -67,6 +69,36 @@ const ConfigKey* ConfigCatalogue::Find(std::string_view name) const {
   for (const ConfigKey* key : keys_)
     if (EqualsIgnoreCase(key->name, name)) return key;
   return nullptr;
+}
+
+const ConfigKey* ConfigCatalogue::Nearest(std::string_view name) const {
+  const ConfigKey* nearest = nullptr;
+  size_t best = 0;
+  for (const ConfigKey* key : keys_) {
+    size_t distance = EditDistanceIgnoreCase(name, key->name);
+    if (!nearest || distance < best) {
+      nearest = key;
+      best = distance;
+    }
+  }
+  return nearest;
+}
+
+size_t EditDistanceIgnoreCase(std::string_view a, std::string_view b) {
+  // One row of the dynamic-programming table at a time.
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
 }
 
 Status ConfigCatalogue::Validate(std::string_view name, std::string_view value) const {

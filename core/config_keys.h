@@ -47,6 +47,11 @@ class ConfigCatalogue {
   // (Domino allows settings it does not know about).
   Status Validate(std::string_view name, std::string_view value) const;
 
+  // The declared key whose name is nearest to `name` (case-insensitive edit distance;
+  // the first declared wins a tie), or nullptr when the catalogue is empty. For the
+  // "did you mean" of an unknown setting.
+  const ConfigKey* Nearest(std::string_view name) const;
+
   // Markdown table of all keys (README) and a commented notes.ini block (sample).
   std::string MarkdownTable() const;
 
@@ -62,5 +67,7 @@ std::string ConfigText(const NotesIni& ini, const ConfigKey& key);
 // A comma-separated list, each entry trimmed, empty entries dropped.
 std::vector<std::string> ConfigList(const NotesIni& ini, const ConfigKey& key);
 std::vector<std::string> SplitList(std::string_view text, char separator = ',');
+// Levenshtein distance between two names, ignoring ASCII case.
+size_t EditDistanceIgnoreCase(std::string_view a, std::string_view b);
 
 }  // namespace notesd

@@ -168,6 +168,11 @@ void NotesIni::Set(std::string_view name, std::string_view value) {
     line->value = std::string(value);
     line->raw = line->name + "=" + line->value;
     if (line->ending.empty()) line->ending = DefaultLineEnding();
+    // Later copies would only mislead whoever reads the file: one line is left.
+    auto later = lines_.begin() + (line - lines_.data()) + 1;
+    lines_.erase(std::remove_if(later, lines_.end(),
+                                [&](const Line& l) { return l.is_setting && EqualsIgnoreCase(l.name, name); }),
+                 lines_.end());
     return;
   }
   if (!lines_.empty() && lines_.back().ending.empty()) lines_.back().ending = DefaultLineEnding();
@@ -188,9 +193,23 @@ bool NotesIni::Remove(std::string_view name) {
 
 std::vector<IniEntry> NotesIni::Entries() const {
   std::vector<IniEntry> entries;
-  for (const Line& line : lines_)
-    if (line.is_setting) entries.push_back({line.name, line.value});
+  for (size_t i = 0; i < lines_.size(); ++i)
+    if (lines_[i].is_setting) entries.push_back({lines_[i].name, lines_[i].value, static_cast<int>(i + 1)});
   return entries;
+}
+
+std::vector<IniDuplicate> NotesIni::Duplicates() const {
+  std::vector<IniDuplicate> duplicates;
+  std::vector<IniEntry> first_copies;
+  for (const IniEntry& entry : Entries()) {
+    auto first = std::find_if(first_copies.begin(), first_copies.end(),
+                              [&](const IniEntry& seen) { return EqualsIgnoreCase(seen.name, entry.name); });
+    if (first == first_copies.end())
+      first_copies.push_back(entry);
+    else
+      duplicates.push_back({first->name, first->line_number, entry.line_number});
+  }
+  return duplicates;
 }
 
 std::string NotesIni::Serialize() const {

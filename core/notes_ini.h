@@ -28,8 +28,17 @@ struct IniProblem {
 };
 
 struct IniEntry {
-  std::string name;   // as spelled in the file
-  std::string value;  // trimmed of surrounding spaces and tabs
+  std::string name;     // as spelled in the file
+  std::string value;    // trimmed of surrounding spaces and tabs
+  int line_number = 0;  // 1-based, in the text as parsed (lines Set appends count on)
+};
+
+// A setting that appears more than once: the first line is the one Get reads (Domino:
+// the first wins); `ignored_line` is a later copy that has no effect.
+struct IniDuplicate {
+  std::string name;  // as spelled on the first line
+  int used_line = 0;
+  int ignored_line = 0;
 };
 
 class NotesIni {
@@ -49,8 +58,8 @@ class NotesIni {
   bool Contains(std::string_view name) const { return Get(name).has_value(); }
 
   // Sets a value. The first matching line is rewritten in place as `Name=value` keeping
-  // the existing spelling of the name and the line ending; later duplicates are left alone.
-  // A new name is appended as a new line.
+  // the existing spelling of the name and the line ending; later duplicates are removed,
+  // so one line is left. A new name is appended as a new line.
   void Set(std::string_view name, std::string_view value);
 
   // Removes every line with that name. Returns whether any was removed.
@@ -58,6 +67,9 @@ class NotesIni {
 
   // Settings in file order (duplicates included).
   std::vector<IniEntry> Entries() const;
+
+  // Every later copy of a setting, in file order, each naming the line that is used.
+  std::vector<IniDuplicate> Duplicates() const;
 
   // The whole file: untouched lines byte for byte.
   std::string Serialize() const;

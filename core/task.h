@@ -22,6 +22,7 @@
 #include "core/notes_ini.h"
 #include "core/stats.h"
 #include "core/status.h"
+#include "core/task_worker.h"
 
 namespace notesd {
 
@@ -51,6 +52,11 @@ class TaskContext {
   // Posts `work` to the io_context; an exception escaping it is reported as a failure of
   // `task_name` instead of reaching the io_context's run loop.
   virtual void PostGuarded(std::string_view task_name, std::function<void()> work) = 0;
+  // Makes a worker thread for a task's periodic or queue loop (core/task_worker.h); the
+  // task stores it and calls Start. An exception escaping its step ends the worker and is reported as a failure of
+  // `options.task_name`, which stops that task alone. The task owns the worker and stops
+  // it in its own Stop (before releasing what the step uses).
+  virtual std::unique_ptr<TaskWorker> NewWorker(TaskWorkerOptions options) = 0;
   // Runs a console command as the console would (for tasks that offer a remote console).
   // Returns the answer text; `ok` false for an unknown command or a failed one.
   virtual std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) = 0;

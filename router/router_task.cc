@@ -1,9 +1,6 @@
 #include "router/router_task.h"
 
 #include <atomic>
-#include <condition_variable>
-#include <mutex>
-#include <thread>
 
 #include "router/mail_config.h"
 #include "router/router_engine.h"
@@ -29,24 +26,24 @@ class RouterTask final : public Task {
     store_ = state_->store.get();
     ResetStatistics();
     UpdateConfig();
-    stopping_ = false;
-    routing_ = std::thread([this] { RoutingLoop(); });
-    transfer_ = std::thread([this] { TransferLoop(); });
+    // The routing step waits on mail.box itself (a deposit wakes it): stopping wakes it
+    // there. Stopping the transfer cancels a transfer in progress: never wait for a hung
+    // relay host.
+    routing_ = context_.NewWorker({"Router", "routing", kPollInterval, [this] { return RoutingStep(); },
+                                   [this] { store_->NotifyWork(); }});
+    transfer_ = context_.NewWorker({"Router", "transfer", kPollInterval,
+                                    [this, transports = SmtpTransportFactory()] { return TransferStep(transports); },
+                                    [this] { engine_->CancelTransfers(); }});
+    routing_->Start();
+    transfer_->Start();
     RegisterGauges();
     return Status::Ok();
   }
 
   void Stop() override {
     if (!engine_) return;
-    {
-      std::lock_guard lock(wake_mutex_);
-      stopping_ = true;
-    }
-    wake_.notify_all();
-    store_->NotifyWork();
-    engine_->CancelTransfers();  // never wait for a hung relay host
-    if (routing_.joinable()) routing_.join();
-    if (transfer_.joinable()) transfer_.join();
+    if (transfer_) transfer_->Stop();  // first: cancels a transfer in progress at once
+    if (routing_) routing_->Stop();
     context_.Stats().RemovePrefix("Mail.");
     engine_ = nullptr;
     store_ = nullptr;
@@ -61,7 +58,7 @@ class RouterTask final : public Task {
     if (verb == "UPDATE CONFIG" || verb == "UPDATE CONFIGURATION") {
       std::string summary = UpdateConfig();
       WakeTransfer();
-      return summary;
+      return "Router: " + summary;
     }
     return Status::InvalidArgument("Unknown command for Router: '" + std::string(command) +
                                    "' (try SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG or QUIT)");
@@ -81,13 +78,13 @@ class RouterTask final : public Task {
     for (const std::string& problem : problems) context_.Log().Log("Router", problem);
     std::string domains;
     for (const std::string& d : config.local_domains) domains += (domains.empty() ? "" : ",") + d;
-    std::string summary = "Router: configuration updated: relay host " +
+    std::string summary = "configuration updated: relay host " +
                           (config.relay.host.empty() ? std::string("(none)")
                                                      : config.relay.host + ":" + std::to_string(config.relay.port)) +
                           ", local Internet domains " + (domains.empty() ? std::string("(directory only)") : domains);
     engine_->SetConfig(std::move(config));
     config_read_millis_ = MonotonicMillis();
-    context_.Log().Log("Router", summary);
+    context_.Log().Log("Router", summary);  // the logger prefixes the source: "Router: configuration updated ..."
     return summary;
   }
 
@@ -112,60 +109,42 @@ class RouterTask final : public Task {
     context_.Stats().SetGauge("Mail.Dead", count(&QueueCounts::dead));
   }
 
-  bool Stopping() {
-    std::lock_guard lock(wake_mutex_);
-    return stopping_;
-  }
-
   void WakeTransfer() {
-    {
-      std::lock_guard lock(wake_mutex_);
-      transfer_wanted_ = true;
-    }
-    wake_.notify_all();
+    if (transfer_) transfer_->Wake();
   }
 
-  void RoutingLoop() {
-    while (!Stopping()) {
-      if (MonotonicMillis() - config_read_millis_ > kConfigRefreshMillis) UpdateConfig();
-      store_->SweepBodies();  // body files of delivered messages (rate-limited, see mail_store.h)
-      busy_routing_ = true;
-      auto routed = engine_->RoutePending();
-      busy_routing_ = false;
-      if (!routed.ok()) {
-        context_.Log().Log("Router", "Routing pass failed: " + routed.status().message() + " (will retry)");
-        store_->WaitForWork(kPollInterval);
-        continue;
-      }
-      if (*routed > 0) {
-        WakeTransfer();
-        // Under load, let the next batch grow for a moment: every pass costs the mail
-        // files and mail.box a synchronous flush, and the disk's flushes are what limits
-        // throughput (SMTP's group commit needs them too).
-        if (*routed < engine_->config().batch) PauseBetweenPasses();
-        continue;
-      }
+  // One routing pass. When idle it waits on mail.box for new work (a deposit wakes it;
+  // otherwise it looks every kPollInterval) and asks to run again at once.
+  WorkerWait RoutingStep() {
+    if (MonotonicMillis() - config_read_millis_ > kConfigRefreshMillis) UpdateConfig();
+    store_->SweepBodies();  // body files of delivered messages (rate-limited, see mail_store.h)
+    busy_routing_ = true;
+    auto routed = engine_->RoutePending();
+    busy_routing_ = false;
+    if (!routed.ok()) {
+      context_.Log().Log("Router", "Routing pass failed: " + routed.status().message() + " (will retry)");
       store_->WaitForWork(kPollInterval);
+      return kRunAgain;
     }
+    if (*routed > 0) {
+      WakeTransfer();
+      // Under load, let the next batch grow for a moment: every pass costs the mail
+      // files and mail.box a synchronous flush, and the disk's flushes are what limits
+      // throughput (SMTP's group commit needs them too).
+      return *routed < engine_->config().batch ? WorkerWait(kBatchPause) : kRunAgain;
+    }
+    store_->WaitForWork(kPollInterval);
+    return kRunAgain;
   }
 
-  void PauseBetweenPasses() {
-    std::unique_lock lock(wake_mutex_);
-    wake_.wait_for(lock, kBatchPause, [this] { return stopping_; });
-  }
-
-  void TransferLoop() {
-    TransportFactory transports = SmtpTransportFactory();
-    while (!Stopping()) {
-      busy_transfer_ = true;
-      auto sent = engine_->TransferDue(transports);
-      busy_transfer_ = false;
-      if (!sent.ok()) context_.Log().Log("Router", "Transfer pass failed: " + sent.status().message() + " (will retry)");
-      std::unique_lock lock(wake_mutex_);
-      if (sent.ok() && *sent > 0 && !transfer_wanted_) continue;
-      wake_.wait_for(lock, kPollInterval, [this] { return stopping_ || transfer_wanted_; });
-      transfer_wanted_ = false;
-    }
+  // One transfer pass; while it sends something, the next follows at once, otherwise
+  // it waits kPollInterval or until routing queues Internet mail (WakeTransfer).
+  WorkerWait TransferStep(const TransportFactory& transports) {
+    busy_transfer_ = true;
+    auto sent = engine_->TransferDue(transports);
+    busy_transfer_ = false;
+    if (!sent.ok()) context_.Log().Log("Router", "Transfer pass failed: " + sent.status().message() + " (will retry)");
+    return sent.ok() && *sent > 0 ? kRunAgain : kWaitPeriod;
   }
 
   // What the Router's threads and statistics gauges use, kept alive by whoever holds it.
@@ -182,12 +161,8 @@ class RouterTask final : public Task {
   std::shared_ptr<State> state_;
   RouterEngine* engine_ = nullptr;  // in state_
   MailStore* store_ = nullptr;      // in state_
-  std::thread routing_;
-  std::thread transfer_;
-  std::mutex wake_mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;
-  bool transfer_wanted_ = false;
+  std::unique_ptr<TaskWorker> routing_;   // set in Start before it runs
+  std::unique_ptr<TaskWorker> transfer_;  // set in Start before it runs
   std::atomic<bool> busy_routing_{false};
   std::atomic<bool> busy_transfer_{false};
   std::atomic<std::int64_t> config_read_millis_{0};

@@ -8,8 +8,9 @@
 // to router/router_engine.h (pure of threads, unit-tested). Inbound SMTP is the SMTP task
 // (router/smtp_task.h); Notes users deposit mail through the HTTP API.
 //
-// Threads: two of its own, never the server's io threads (both block on disk or on the
-// relay): "routing" waits for new mail (a deposit wakes it at once; otherwise it looks
+// Threads: two workers of the server's worker facility (core/task_worker.h: an exception
+// in either stops the Router alone), never the server's io threads (both block on disk or
+// on the relay): "routing" waits for new mail (a deposit wakes it at once; otherwise it looks
 // every second) and delivers, pausing 50 ms between passes under load so batches grow
 // (each pass costs synchronous flushes); "transfer" sends what is due to the relay host.
 // Stop cancels a transfer in progress at once (no waiting for a hung relay).

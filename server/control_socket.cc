@@ -74,7 +74,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
   }
 
   void Reply(const CommandReply& reply) {
-    out_ = std::string(reply.ok ? "OK\n" : "ERR\n") + reply.log_lines + reply.text;
+    out_ = std::string(reply.ok ? "OK\n" : reply.starting ? "STARTING\n" : "ERR\n") + reply.log_lines + reply.text;
     if (!out_.empty() && out_.back() != '\n') out_ += '\n';
     boost::asio::async_write(socket_, boost::asio::buffer(out_),
                              [self = shared_from_this()](boost::system::error_code, size_t) {
@@ -192,10 +192,11 @@ Result<CommandReply> SendConsoleCommand(const std::filesystem::path& data_dir, c
   std::string& text = answer.value();
   size_t newline = text.find('\n');
   std::string status_line = text.substr(0, newline);
-  if (status_line != "OK" && status_line != "ERR")
+  if (status_line != "OK" && status_line != "ERR" && status_line != "STARTING")
     return Status::Unavailable("the server on " + data_dir.string() + " closed the connection without an answer");
   CommandReply reply;
   reply.ok = status_line == "OK";
+  reply.starting = status_line == "STARTING";
   reply.text = newline == std::string::npos ? "" : text.substr(newline + 1);
   return reply;
 }

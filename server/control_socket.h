@@ -24,6 +24,9 @@ struct CommandReply {
   bool ok = true;
   std::string text;       // the answer
   std::string log_lines;  // task messages the command caused, for a remote caller
+  // Not run because the server is still loading its ServerTasks: the same command will
+  // work in a moment (ok is false). `nserver -c` waits and sends it again.
+  bool starting = false;
 };
 
 class ControlSocketServer {
@@ -54,6 +57,8 @@ class ControlSocketServer {
   std::unique_ptr<boost::asio::local::stream_protocol::acceptor> acceptor_;
 };
 
+// The wire: the client sends one line; the server answers a status line — OK, ERR, or
+// STARTING (refused, try again: CommandReply::starting) — then the text, and closes.
 // The client side: sends `command` to the server on `data_dir` and returns its reply.
 // Unavailable, with a message saying no server runs there, when nothing listens.
 Result<CommandReply> SendConsoleCommand(const std::filesystem::path& data_dir, const std::string& command);

@@ -3,9 +3,11 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
 #include <iostream>
+#include <thread>
 
 #include "core/terminal.h"
 #include "server/server_config.h"
@@ -19,14 +21,26 @@ namespace {
 constexpr int kExitCommandFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kExitNoServer = 3;
+constexpr int kExitServerStarting = 4;
+// A command the server refuses while it loads its ServerTasks is sent again, every
+// 200 ms, for this long: a script that starts the server and at once sends
+// `tell adminp process all` gets its work done instead of an error.
+constexpr auto kStartingWait = std::chrono::seconds(30);
+constexpr auto kStartingRetry = std::chrono::milliseconds(200);
 
 int SendCommand(const std::filesystem::path& data_dir, const std::string& command) {
   Result<CommandReply> reply = SendConsoleCommand(data_dir, command);
+  auto give_up = std::chrono::steady_clock::now() + kStartingWait;
+  while (reply.ok() && reply->starting && std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(kStartingRetry);
+    reply = SendConsoleCommand(data_dir, command);
+  }
   if (!reply.ok()) {
     std::fprintf(stderr, "nserver: %s\n", reply.status().message().c_str());
     return kExitNoServer;
   }
   std::fwrite(reply->text.data(), 1, reply->text.size(), reply->ok ? stdout : stderr);
+  if (reply->starting) return kExitServerStarting;
   return reply->ok ? 0 : kExitCommandFailed;
 }
 
@@ -119,7 +133,7 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   bool no_console = false;
   bool config_keys = false;
   app.add_option("--data,-d", data_dir, "Server data directory (default: $NOTESD_DATA or the current directory)");
-  app.add_option("-c,--command", command, "Send one console command to the running server of the data directory and print its answer");
+  app.add_option("-c,--command", command, "Send one console command to the running server of the data directory and print its answer (exit 0 done, 1 failed, 3 no server, 4 still starting after 30 s)");
   app.add_flag("--no-console", no_console, "Do not read console commands from stdin");
   app.add_flag("--config-keys", config_keys, "Print every notes.ini key the server reads, as a Markdown table");
   bool setup = false;

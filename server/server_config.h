@@ -24,6 +24,8 @@ inline constexpr ConfigKey kIoThreads{"Server_IO_Threads", ConfigType::kInt, "2"
                                       1, 64, "Threads running network I/O for all tasks", "Server", true};
 inline constexpr ConfigKey kTestClockAdvance{"Test_ClockAdvance", ConfigType::kBool, "0", 0, 0,
                                              "Tests only: 1 allows the console command `SET CLOCK +n[s|m|h|d]` to move the server's clock forward (never in production)", "Server", false};
+inline constexpr ConfigKey kTestFailTask{"Test_FailTask", ConfigType::kText, "", 0, 0,
+                                         "Tests only: the task named here (`AdminP`) has its worker threads throw at their next step, to prove a failing task stops alone (never in production)", "Server", false};
 }  // namespace server_keys
 
 std::span<const ConfigKey> ServerConfigKeys();

@@ -9,7 +9,10 @@
 #include <future>
 #include <iostream>
 #include <sstream>
+#include <stdexcept>
 
+#include "directory/admin_requests.h"
+#include "directory/directory.h"
 #include "server/server_config.h"
 
 #ifndef NOTESD_VERSION
@@ -25,6 +28,13 @@ namespace {
 thread_local std::string* t_capture = nullptr;
 
 constexpr int kTaskColumnWidth = 21;
+constexpr const char* kStartingAnswer =
+    "Server is starting; try again (the ServerTasks are still loading; `nserver -c` retries for 30 s)";
+
+// Console verbs that reach the tasks: refused until every ServerTasks task is loaded.
+bool NeedsTasks(ConsoleVerb verb) {
+  return verb == ConsoleVerb::kTell || verb == ConsoleVerb::kLoad || verb == ConsoleVerb::kRestartTask;
+}
 
 std::string PadRight(const std::string& text, size_t width) {
   return text.size() >= width ? text + " " : text + std::string(width - text.size(), ' ');
@@ -92,6 +102,12 @@ Status ServerCore::LoadConfig() {
   Result<NotesIni> loaded = NotesIni::Load(options_.data_dir / "notes.ini", &problems);
   if (!loaded.ok()) return loaded.status();
   for (const IniProblem& problem : problems) logger_.Log("Server", problem.message + " (line skipped)");
+  for (const IniDuplicate& duplicate : loaded->Duplicates())
+    logger_.Log("Server", "notes.ini: " + duplicate.name + " is set on line " + std::to_string(duplicate.used_line) +
+                              " and again on line " + std::to_string(duplicate.ignored_line) + "; line " +
+                              std::to_string(duplicate.used_line) + " is used (the first copy wins), line " +
+                              std::to_string(duplicate.ignored_line) + " is ignored (SET CONFIG " + duplicate.name +
+                              "=... leaves one line)");
   for (const IniEntry& entry : loaded->Entries()) {
     Status valid = catalogue_.Validate(entry.name, entry.value);
     if (!valid.ok()) logger_.Log("Server", "notes.ini: " + valid.message() + "; the default is used");
@@ -107,19 +123,54 @@ void ServerCore::StartSignals() {
   // server: OpenSSL's socket BIO writes with write(2), which raises SIGPIPE.
   std::signal(SIGPIPE, SIG_IGN);
   signals_ = std::make_unique<boost::asio::signal_set>(io_, SIGINT, SIGTERM, SIGHUP);
-  std::function<void(boost::system::error_code, int)> on_signal;
-  on_signal = [this, on_signal](boost::system::error_code ec, int number) mutable {
-    if (ec) return;
-    if (number == SIGHUP) {
-      Status reread = LoadConfig();
-      logger_.Log("Server", reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
-    } else {
-      logger_.Log("Server", std::string("Received ") + (number == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
-      RequestShutdown(false);
-    }
-    signals_->async_wait(on_signal);
+  WaitForSignal();
+}
+
+// Re-arms through a member function: every wait gets a fresh handler, so none can be a
+// moved-from or not-yet-assigned copy of itself.
+void ServerCore::WaitForSignal() {
+  signals_->async_wait([this](const boost::system::error_code& ec, int number) { OnSignal(ec, number); });
+}
+
+void ServerCore::OnSignal(const boost::system::error_code& ec, int number) {
+  if (ec) return;  // cancelled at shutdown
+  if (number == SIGHUP) {
+    Status reread = LoadConfig();
+    logger_.Log("Server", reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
+  } else {
+    logger_.Log("Server", std::string("Received ") + (number == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
+    RequestShutdown(false);
+  }
+  WaitForSignal();
+}
+
+Status ServerCore::CheckSystemDatabases() {
+  // Open each system database that exists, as the tasks will: a damaged one stops the
+  // start with one message that says which file, what is wrong, and what to do, instead
+  // of every task that needs it failing to start on its own.
+  struct SystemDatabase {
+    const char* file;
+    const char* role;
+    std::function<Status()> open;
   };
-  signals_->async_wait(on_signal);
+  const std::filesystem::path& dir = options_.data_dir;
+  const SystemDatabase databases[] = {
+      {"names.nsf", "the Domino Directory", [&] { return OpenSharedDirectory(dir).status(); }},
+      {"admin4.nsf", "the Administration Requests database", [&] { return OpenSharedAdminRequests(dir).status(); }},
+  };
+  for (const SystemDatabase& database : databases) {
+    std::filesystem::path path = dir / database.file;
+    std::error_code ec;
+    if (!std::filesystem::exists(path, ec)) continue;
+    Status opened = database.open();
+    if (!opened.ok())
+      return Status::Corruption(std::string("system database ") + path.string() + " (" + database.role +
+                                ") is damaged and cannot be opened: " + opened.message() +
+                                ". The server does not start. Restore " + database.file +
+                                " from a backup (inspect it with `notes db info " + path.string() +
+                                "`), then start the server again");
+  }
+  return Status::Ok();
 }
 
 void ServerCore::StartIoThreads() {
@@ -181,7 +232,15 @@ int ServerCore::Run(bool* restart) {
   RegisterServerStats();
   logger_.Log("Server", "Server name: " + ServerName() + "; data directory: " + options_.data_dir.string());
 
+  Status databases = CheckSystemDatabases();
+  if (!databases.ok()) {
+    logger_.Log("Server", databases.message());
+    std::fprintf(stderr, "nserver: %s\n", databases.message().c_str());
+    return 1;
+  }
+
   NotesIni ini = Config();
+  tasks_ = std::make_unique<TaskManager>(registry_, *this);  // SHOW TASKS may come before any task loads
   control_ = std::make_unique<ControlSocketServer>(
       io_, command_pool_, options_.data_dir / "nserver.sock",
       [this](const std::string& line) { return Execute(line, "nserver -c"); },
@@ -194,14 +253,13 @@ int ServerCore::Run(bool* restart) {
   }
   StartSignals();
   StartIoThreads();
-  tasks_ = std::make_unique<TaskManager>(registry_, *this);
   tasks_->LoadAll(ParseServerTasks(ConfigText(ini, server_keys::kServerTasks)));
-  server_started_ = true;
+  state_ = State::kRunning;
   logger_.Log("Server", "Server started; type HELP for console commands");
   StartConsole();
 
   WaitForShutdown();
-  server_started_ = false;
+  state_ = State::kStopping;
   Shutdown();
   *restart = restart_requested_;
   return 0;
@@ -280,6 +338,24 @@ void ServerCore::PostGuarded(std::string_view task_name, std::function<void()> w
   });
 }
 
+std::unique_ptr<TaskWorker> ServerCore::NewWorker(TaskWorkerOptions options) {
+  options.step = [this, task = options.task_name, step = std::move(options.step)] {
+    ThrowIfTestFailure(task);
+    return step();
+  };
+  return std::make_unique<TaskWorker>(std::move(options), [this](std::string_view task, std::string_view reason) {
+    ReportTaskFailure(task, reason);
+  });
+}
+
+// TEST ONLY: Test_FailTask=<task> (read at every step) makes the named task's workers
+// throw, so a test can prove the task stops alone. Every other value does nothing.
+void ServerCore::ThrowIfTestFailure(const std::string& task_name) {
+  std::string target = ConfigText(Config(), server_keys::kTestFailTask);
+  if (!target.empty() && EqualsIgnoreCase(target, task_name))
+    throw std::runtime_error("test failure requested by Test_FailTask=" + target);
+}
+
 std::string ServerCore::ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) {
   CommandReply reply = Execute(std::string(line), std::string(origin));
   if (ok) *ok = reply.ok;
@@ -301,11 +377,15 @@ CommandReply ServerCore::Execute(const std::string& line, const std::string& ori
   std::string captured;
   t_capture = &captured;
   Result<ConsoleCommand> parsed = ParseConsoleCommand(line);
-  Result<std::string> answer = parsed.ok() ? Dispatch(*parsed) : Result<std::string>(parsed.status());
+  bool refused = parsed.ok() && NeedsTasks(parsed->verb) && state_.load() == State::kStarting;
+  Result<std::string> answer = refused      ? Result<std::string>(Status::Unavailable(kStartingAnswer))
+                               : parsed.ok() ? Dispatch(*parsed)
+                                             : Result<std::string>(parsed.status());
   t_capture = nullptr;
 
   CommandReply reply;
   reply.ok = answer.ok();
+  reply.starting = refused;
   reply.text = answer.ok() ? answer.value() : answer.status().message();
   reply.log_lines = captured;
   if (!reply.ok) stats_.Counter("Server.Console.Errors")++;
@@ -404,6 +484,7 @@ std::string ServerCore::ShowServer() {
   out += Field("Server directory", options_.data_dir.string());
   out += Field("Elapsed time", ElapsedTime());
   out += Field("Transactions", std::to_string(stats_.Counter("Server.Trans.Total").load()));
+  out += Field("Server state", StateText());
   out += Field("Tasks running", std::to_string(tasks_->RunningCount()));
   out += Field("Process id", std::to_string(::getpid()));
   out += Field("Console log file", (options_.data_dir / "console.log").string());
@@ -411,11 +492,28 @@ std::string ServerCore::ShowServer() {
   return out;
 }
 
+std::string ServerCore::StateText() const {
+  switch (state_.load()) {
+    case State::kStarting: return "Starting (loading ServerTasks; TELL, LOAD and RESTART TASK wait)";
+    case State::kRunning: return "Running";
+    case State::kStopping: return "Shutting down";
+  }
+  return "Unknown";
+}
+
 Result<std::string> ServerCore::ShowConfig(const std::string& pattern) {
   NotesIni ini = Config();
   std::string out;
-  for (const IniEntry& entry : ini.Entries())
-    if (WildcardMatch(pattern, entry.name)) out += entry.name + "=" + entry.value + "\n";
+  std::vector<IniDuplicate> duplicates = ini.Duplicates();
+  for (const IniEntry& entry : ini.Entries()) {
+    if (!WildcardMatch(pattern, entry.name)) continue;
+    out += entry.name + "=" + entry.value;
+    for (const IniDuplicate& duplicate : duplicates)
+      if (duplicate.ignored_line == entry.line_number)
+        out += "   (ignored: line " + std::to_string(entry.line_number) + " repeats line " +
+               std::to_string(duplicate.used_line) + ", which wins)";
+    out += "\n";
+  }
   bool has_wildcard = pattern.find_first_of("*?") != std::string::npos;
   if (out.empty() && !has_wildcard)
     if (const ConfigKey* key = catalogue_.Find(pattern))
@@ -433,6 +531,15 @@ std::string ServerCore::ShowStat(const std::string& pattern) {
   return out;
 }
 
+// Domino writes any setting; a name no part of notesd reads is most often a typo, so the
+// answer says so and names the nearest known key. `$` names are user variables.
+std::string ServerCore::UnknownKeyWarning(const std::string& name) const {
+  if (name.front() == '$' || catalogue_.Find(name)) return "";
+  const ConfigKey* nearest = catalogue_.Nearest(name);
+  return "\nWarning: " + name + " is not a setting notesd reads (written anyway)" +
+         (nearest ? std::string("; did you mean ") + nearest->name + "?" : std::string());
+}
+
 Result<std::string> ServerCore::SetConfigCommand(const std::string& assignment) {
   size_t equals = assignment.find('=');
   if (equals == std::string::npos)
@@ -441,7 +548,7 @@ Result<std::string> ServerCore::SetConfigCommand(const std::string& assignment) 
   std::string value = TrimSpaces(std::string_view(assignment).substr(equals + 1));
   if (name.empty()) return Status::InvalidArgument("SET CONFIG needs a setting name before '='");
   NOTESD_RETURN_IF_ERROR(SetConfig(name, value));
-  return name + "=" + value;
+  return name + "=" + value + UnknownKeyWarning(name);
 }
 
 Result<std::string> ServerCore::LoadCommand(const std::string& argument) {

@@ -7,13 +7,26 @@
 // skipped), open the log, listen on the control socket, load ServerTasks= in order, read
 // the console. Shutdown (EXIT/QUIT, SIGTERM, SIGINT): stop the console, stop the tasks in
 // reverse order, close the control socket, remove the socket and lock files.
-// SIGHUP re-reads notes.ini.
+// SIGHUP re-reads notes.ini (duplicated settings are warned about at every read, naming
+// both lines; the first copy wins, as in Domino).
+//
+// Start-up order: the control socket answers as soon as it listens, but commands that need
+// the tasks (TELL, LOAD, RESTART TASK) are refused with "Server is starting; try again"
+// (CommandReply::starting; `nserver -c` sends them again for up to 30 s) until every
+// ServerTasks task is loaded; SHOW SERVER, SHOW TASKS, SHOW CONFIG and the like answer at
+// once. A damaged system database (names.nsf, admin4.nsf that exists but does not open)
+// stops the start: the log and stderr name the file, what is wrong and what to do, and
+// nserver exits 1 without loading any task.
 //
 // The clock every task reads (GetClock) is the system clock plus an offset. For testers
 // only, SET CLOCK +n[s|m|h|d] moves it forward when notes.ini has Test_ClockAdvance=1
 // (read at each command; otherwise refused); every step is logged with who asked. Tasks
 // that poll the clock (AdminP's schedule, the CA's regular CRLs) act on it within about a
 // second. It never moves back; a restart resets it.
+//
+// Task workers (NewWorker, core/task_worker.h): an exception escaping a worker's step stops
+// its task alone ("<Task>: task stopped: <reason>"). For testers only,
+// Test_FailTask=<task> (read at every step) makes that task's workers throw.
 #pragma once
 
 #include <atomic>
@@ -74,8 +87,9 @@ class ServerCore final : public TaskContext {
   Status SetConfig(std::string_view name, std::string_view value) override;
   void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
   void PostGuarded(std::string_view task_name, std::function<void()> work) override;
+  std::unique_ptr<TaskWorker> NewWorker(TaskWorkerOptions options) override;
   std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) override;
-  bool ServerStarted() const override { return server_started_.load(); }
+  bool ServerStarted() const override { return state_.load() == State::kRunning; }
 
   const ConfigCatalogue& Catalogue() const { return catalogue_; }
 
@@ -83,7 +97,10 @@ class ServerCore final : public TaskContext {
   Status Prepare();
   Status LoadConfig();
   void OpenLogFile();
+  Status CheckSystemDatabases();
   void StartSignals();
+  void OnSignal(const boost::system::error_code& ec, int number);
+  void WaitForSignal();
   void StartIoThreads();
   void StartConsole();
   void RequestShutdown(bool restart);
@@ -94,9 +111,12 @@ class ServerCore final : public TaskContext {
   Result<std::string> Dispatch(const ConsoleCommand& command);
   std::string ShowTasks();
   std::string ShowServer();
+  std::string StateText() const;
+  void ThrowIfTestFailure(const std::string& task_name);
   Result<std::string> ShowConfig(const std::string& pattern);
   std::string ShowStat(const std::string& pattern);
   Result<std::string> SetConfigCommand(const std::string& assignment);
+  std::string UnknownKeyWarning(const std::string& name) const;
   Result<std::string> LoadCommand(const std::string& argument);
   std::string ShowClock();
   Result<std::string> SetClock(const std::string& argument);
@@ -133,7 +153,9 @@ class ServerCore final : public TaskContext {
   std::condition_variable shutdown_cv_;
   bool shutdown_requested_ = false;
   bool restart_requested_ = false;
-  std::atomic<bool> server_started_{false};  // every ServerTasks task loaded (ServerStarted)
+  // kStarting until every ServerTasks task is loaded; kStopping from shutdown on.
+  enum class State { kStarting, kRunning, kStopping };
+  std::atomic<State> state_{State::kStarting};
   int64_t started_millis_ = 0;
   int64_t started_micros_ = 0;
 };

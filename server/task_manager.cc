@@ -96,7 +96,9 @@ void TaskManager::Fail(std::string_view name, std::string_view reason) {
   std::lock_guard lifecycle(lifecycle_mutex_);
   Running taken;
   if (!TakeRunning(name, &taken)) return;
-  context_.Log().Log(taken.spec->display_name, "Task failed: " + std::string(reason) + "; stopping this task, the server goes on");
+  context_.Log().Log(taken.spec->display_name,
+                     "task stopped: " + std::string(reason) + " (the server and its other tasks go on; LOAD " +
+                         taken.spec->name + " starts it again)");
   StopTask(taken, "Task shut down after failure");
 }
 

@@ -114,7 +114,7 @@ class ServerCoreTest(unittest.TestCase):
 
     def test_failing_task_stops_alone(self):
         self.assertEqual(self.cmd("tell probe fail")[0], 0)
-        self.assertTrue(self.server.wait_for_output("Task failed: probe failure requested"))
+        self.assertTrue(self.server.wait_for_output("Probe Task: task stopped: probe failure requested"))
         deadline = time.time() + 5
         while "Probe Task " in self.cmd("show tasks")[1] and time.time() < deadline:
             time.sleep(0.05)

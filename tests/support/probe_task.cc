@@ -1,7 +1,9 @@
 #include "tests/support/probe_task.h"
 
 #include <array>
+#include <chrono>
 #include <stdexcept>
+#include <thread>
 
 namespace notesd::testing {
 
@@ -16,8 +18,11 @@ class ProbeTask final : public Task {
 
   Status Start(const std::vector<std::string>& args) override {
     args_ = args;
-    for (const std::string& arg : args)
+    for (const std::string& arg : args) {
       if (arg == "fail-start") return Status::Unavailable("probe asked to fail at start");
+      // Holds the server in its start-up phase, for the start-up order tests.
+      if (arg.starts_with("slow-start=")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(arg.substr(11))));
+    }
     context_.Stats().Counter(name_ + ".Pings");
     return Status::Ok();
   }

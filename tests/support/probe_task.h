@@ -1,5 +1,6 @@
 // tests/support/probe_task.h — a test-only task that proves the task mechanism: it starts
-// (or refuses to, given the argument `fail-start`), answers TELL, fails on request while
+// (or refuses to, given the argument `fail-start`; or takes its time, given
+// `slow-start=<ms>`), answers TELL, fails on request while
 // running, and logs its stop so tests can check the shutdown order. Never shipped.
 #pragma once
 

@@ -44,15 +44,31 @@ TEST_CASE("malformed notes.ini lines are reported with their line number and kep
   CHECK(ini.Serialize() == text);
 }
 
-TEST_CASE("duplicates: the first wins and Set rewrites only the first", "[ini]") {
-  std::string text = "Names=first\nnames=second\n";
+TEST_CASE("duplicates: the first wins and Set leaves one line", "[ini]") {
+  std::string text = "Names=first\nOther=x\nnames=second\n; NAMES=comment\nNAMES=third\n";
   NotesIni ini = NotesIni::Parse(text, nullptr);
   CHECK(*ini.Get("NAMES") == "first");
-  CHECK(ini.Entries().size() == 2);
+  CHECK(ini.Entries().size() == 4);
   ini.Set("NAMES", "changed");
-  CHECK(ini.Serialize() == "Names=changed\nnames=second\n");
+  CHECK(ini.Serialize() == "Names=changed\nOther=x\n; NAMES=comment\n");
+  CHECK(ini.Duplicates().empty());
   CHECK(ini.Remove("names"));
-  CHECK(ini.Serialize().empty());
+  CHECK(ini.Serialize() == "Other=x\n; NAMES=comment\n");
+}
+
+TEST_CASE("duplicates are listed with the line used and the line ignored", "[ini]") {
+  std::string text = "[Notes]\nHTTP_Port=abc\nDomain=Acme\n\nhttp_port=8443\nHTTP_PORT=9443\nDomain=Other\n";
+  NotesIni ini = NotesIni::Parse(text, nullptr);
+  std::vector<IniDuplicate> duplicates = ini.Duplicates();
+  REQUIRE(duplicates.size() == 3);
+  CHECK((duplicates[0].name == "HTTP_Port" && duplicates[0].used_line == 2 && duplicates[0].ignored_line == 5));
+  CHECK((duplicates[1].name == "HTTP_Port" && duplicates[1].used_line == 2 && duplicates[1].ignored_line == 6));
+  CHECK((duplicates[2].name == "Domain" && duplicates[2].used_line == 3 && duplicates[2].ignored_line == 7));
+  CHECK(*ini.Get("http_port") == "abc");  // the first copy wins even when it is invalid
+  std::vector<IniEntry> entries = ini.Entries();
+  REQUIRE(entries.size() == 5);
+  CHECK(entries[2].line_number == 5);
+  CHECK(NotesIni::Parse("A=1\nB=2\n", nullptr).Duplicates().empty());
 }
 
 TEST_CASE("write-back keeps other lines byte for byte", "[ini]") {
@@ -115,6 +131,34 @@ TEST_CASE("config values are checked against their key's declaration", "[ini][co
   CHECK(catalogue.Validate("Unknown_Key", "anything").ok());
   CHECK_FALSE(catalogue.Validate("adminpinterval", "-1").ok());
   CHECK(catalogue.MarkdownTable().find("| `AdminPInterval` |") != std::string::npos);
+}
+
+TEST_CASE("an unknown setting name finds the nearest declared key", "[config]") {
+  constexpr ConfigKey kPort{"HTTP_Port", ConfigType::kInt, "443", 1, 65535, "port"};
+  constexpr ConfigKey kAddress{"HTTP_Address", ConfigType::kText, ""};
+  constexpr ConfigKey kTasks{"ServerTasks", ConfigType::kList, ""};
+  ConfigCatalogue catalogue;
+  CHECK(catalogue.Nearest("anything") == nullptr);
+  const ConfigKey keys[] = {kPort, kAddress, kTasks};
+  catalogue.Add(keys);
+  struct Row {
+    const char* typed;
+    const char* nearest;
+  };
+  auto row = GENERATE(values<Row>({
+      {"HTTP_Prot", "HTTP_Port"},
+      {"http_port", "HTTP_Port"},
+      {"HTTP_Adress", "HTTP_Address"},
+      {"ServerTask", "ServerTasks"},
+      {"SERVRTASKS", "ServerTasks"},
+  }));
+  CAPTURE(row.typed);
+  REQUIRE(catalogue.Nearest(row.typed) != nullptr);
+  CHECK(std::string(catalogue.Nearest(row.typed)->name) == row.nearest);
+  CHECK(EditDistanceIgnoreCase("HTTP_Prot", "HTTP_Port") == 2);
+  CHECK(EditDistanceIgnoreCase("abc", "ABC") == 0);
+  CHECK(EditDistanceIgnoreCase("", "abc") == 3);
+  CHECK(EditDistanceIgnoreCase("kitten", "sitting") == 3);
 }
 
 TEST_CASE("lists split on commas with entries trimmed", "[config]") {
