@@ -83,6 +83,9 @@ class ServerCore final : public TaskContext {
   Status Prepare();
   Status LoadConfig();
   void OpenLogFile();
+  // Writes one line to console.log only (the console line and its answer: the console
+  // shows the answer itself), escaped for display.
+  void WriteLogFileLine(std::string_view text);
   void StartSignals();
   void StartIoThreads();
   void StartConsole();
