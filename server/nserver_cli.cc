@@ -10,12 +10,13 @@
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
-#include <cstdio>
 #include <algorithm>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
 
+#include "core/display_text.h"
 #include "core/terminal.h"
 #include "server/server_config.h"
 #include "server/server_core.h"
@@ -68,7 +69,8 @@ int SendCommand(const std::filesystem::path& data_dir, const std::string& typed)
     std::fprintf(stderr, "nserver: %s\n", reply.status().message().c_str());
     return kExitNoServer;
   }
-  std::fwrite(reply->text.data(), 1, reply->text.size(), reply->ok ? stdout : stderr);
+  std::string shown = EscapeForDisplay(reply->text, DisplayStyle::kMultiLine);
+  std::fwrite(shown.data(), 1, shown.size(), reply->ok ? stdout : stderr);
   return reply->ok ? 0 : kExitCommandFailed;
 }
 

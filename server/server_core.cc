@@ -155,7 +155,8 @@ void ServerCore::StartConsole() {
       [this](const std::string& line) {
         CommandReply reply = Execute(line, "console");
         if (!reply.text.empty()) {
-          std::string out = reply.text + (reply.text.back() == '\n' ? "" : "\n");
+          std::string out = EscapeForDisplay(reply.text, DisplayStyle::kMultiLine);
+          if (out.back() != '\n') out += '\n';
           std::fwrite(out.data(), 1, out.size(), stdout);
           std::fflush(stdout);
         }
