@@ -114,7 +114,7 @@ class CaTask final : public Task {
     return "TELL CA commands (<n>: a certifier number from TELL CA STAT, its name, or *):\n"
            "  STAT                       the certifiers: number, name, type, Active=Yes/No, ICL database\n"
            "  REFRESH                    re-read the certifiers from the directory now\n"
-           "  ACTIVATE <n> <password>    activate a certifier that needs a password\n"
+           "  ACTIVATE <n> [<password>]  activate a certifier (no password: one encrypted with the server ID)\n"
            "  DEACTIVATE <n>             deactivate a certifier\n"
            "  LOCK IDFILE                deactivate all certifiers until UNLOCK IDFILE\n"
            "  UNLOCK IDFILE [<password>] reactivate the certifiers\n"
@@ -302,10 +302,12 @@ class CaTask final : public Task {
   }
 
   Result<std::string> ActivateCommand(const std::vector<std::string>& args) {
-    if (args.size() < 2) return Status::InvalidArgument("usage: TELL CA ACTIVATE <certifier number|name|*> <password>");
+    if (args.empty()) return Status::InvalidArgument("usage: TELL CA ACTIVATE <certifier number|name|*> [<password>]");
     NOTESD_ASSIGN_OR_RETURN(std::vector<CaCertifier*> chosen, Select(args[0]));
-    std::string password = args[1];
-    for (std::size_t i = 2; i < args.size(); ++i) password += " " + args[i];
+    // The password is everything after <n>; a certifier encrypted with the server ID and
+    // no activation password needs none (ActivatesWithoutPassword).
+    std::string password;
+    for (std::size_t i = 1; i < args.size(); ++i) password += (i > 1 ? " " : "") + args[i];
     std::ostringstream out;
     bool any = false;
     Status last;
@@ -316,7 +318,14 @@ class CaTask final : public Task {
         continue;
       }
       if (locked_) return Status::InvalidArgument("the certifiers are locked; TELL CA UNLOCK IDFILE first");
-      last = ActivateLocked(*certifier, password);
+      bool automatic = certifier->config && ActivatesWithoutPassword(*certifier->config);
+      if (password.empty() && !automatic) {
+        last = Status::InvalidArgument(certifier->Name() + " needs its password: TELL CA ACTIVATE " +
+                                       std::to_string(certifier->number) + " <password>");
+        if (chosen.size() > 1) out << "CA Process: " << certifier->Name() << " stays inactive: " << last.message() << "\n";
+        continue;
+      }
+      last = ActivateLocked(*certifier, automatic ? "" : password);
       if (last.ok()) {
         out << "CA Process: Activated " << certifier->Name() << "\n";
         any = true;
@@ -331,14 +340,14 @@ class CaTask final : public Task {
   Result<std::string> DeactivateCommand(const std::vector<std::string>& args) {
     if (args.empty()) return Status::InvalidArgument("usage: TELL CA DEACTIVATE <certifier number|name|*>");
     NOTESD_ASSIGN_OR_RETURN(std::vector<CaCertifier*> chosen, Select(args[0]));
-    std::ostringstream out;
+    // The log line is the answer: the console shows it, and `nserver -c` and the remote
+    // console get it with the command's log lines (answering it again printed it twice).
     for (CaCertifier* certifier : chosen) {
       keyring_->Remove(certifier->Name());
-      Log("Deactivated " + certifier->Name());
-      out << "CA Process: Deactivated " << certifier->Name() << " (TELL CA ACTIVATE " << certifier->number
-          << " <password> to reactivate)\n";
+      Log("Deactivated " + certifier->Name() + " (TELL CA ACTIVATE " + std::to_string(certifier->number) +
+          " <password> to reactivate)");
     }
-    return WithoutFinalNewline(out.str());
+    return std::string();
   }
 
   Status ExpectIdFileWord(const std::vector<std::string>& args, const char* verb) {

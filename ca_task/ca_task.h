@@ -16,7 +16,8 @@
 // name, or * for all):
 //   STAT | STATUS               each certifier: number, name, type, Active=Yes/No, ICL
 //   REFRESH                     re-read the certifiers now
-//   ACTIVATE <n> <password>     activate a certifier that needs a password
+//   ACTIVATE <n> [<password>]   activate a certifier (no password: one encrypted with the
+//                               server ID and no activation password)
 //   DEACTIVATE <n>              drop a certifier's key from memory
 //   LOCK IDFILE                 deactivate every certifier until UNLOCK IDFILE
 //   UNLOCK IDFILE [<password>]  reactivate those that need no password (and, with a
@@ -28,8 +29,8 @@
 // A certifier whose ID is protected by a password, or that requires an activation
 // password, stays Active=No until ACTIVATE. An ICL configuration whose signature does not
 // verify under the certifier ID's key is never activated (STAT says why).
-// SECURITY: activation passwords arrive on the console (they are written to the console
-// log with the command line, as on Domino: use a trusted console). Keys never leave
+// SECURITY: activation passwords arrive on the console; the console grammar declares
+// them (server/console_command.cc), so every log and the history show `********`. Keys never leave
 // memory except encrypted in their ID files; a deactivated certifier's key is freed.
 // Logs: each certifier loaded/activated/deactivated, each CRL issued, refresh problems.
 #pragma once

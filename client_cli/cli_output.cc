@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/crypto.h"
+#include "core/display_text.h"
 #include "core/hier_name.h"
 #include "core/x509_certs.h"
 
@@ -21,38 +22,8 @@ void PrintJson(std::ostream& out, const nlohmann::json& value) {
   out << value.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
-namespace {
-
-std::string Escape(const std::string& text, bool keep_lines) {
-  std::string out;
-  out.reserve(text.size());
-  for (std::size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    auto byte = static_cast<unsigned char>(c);
-    if (keep_lines && c == '\r' && i + 1 < text.size() && text[i + 1] == '\n') {
-      continue;  // CRLF, mail's line ending, is a line break on the console; a lone CR is escaped
-    }
-    if (keep_lines && (c == '\n' || c == '\t')) {
-      out += c;
-    } else if (c == '\n') {
-      out += "\\n";
-    } else if (c == '\t') {
-      out += "\\t";
-    } else if (byte < 0x20 || byte == 0x7F) {
-      char hex[8];
-      std::snprintf(hex, sizeof hex, "\\x%02X", byte);
-      out += hex;
-    } else {
-      out += c;
-    }
-  }
-  return out;
-}
-
-}  // namespace
-
-std::string Sanitize(const std::string& text) { return Escape(text, false); }
-std::string SanitizeOutput(const std::string& text) { return Escape(text, true); }
+std::string Sanitize(const std::string& text) { return EscapeForDisplay(text, DisplayStyle::kOneLine); }
+std::string SanitizeOutput(const std::string& text) { return EscapeForDisplay(text, DisplayStyle::kMultiLine); }
 
 std::string FormatTime(std::time_t time) {
   std::tm parts{};

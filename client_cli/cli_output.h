@@ -24,10 +24,11 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 void PrintFields(std::ostream& out, const Fields& fields, const std::string& indent = "");
 // Pretty JSON (two-space indent) and a newline. Invalid UTF-8 is replaced, never thrown.
 void PrintJson(std::ostream& out, const nlohmann::json& value);
-// Control characters (C0, DEL) as \n, \t or \xNN.
+// EscapeForDisplay (core/display_text.h) on one line: C0/C1 controls, DEL and invalid
+// UTF-8 escaped, line breaks as \n.
 std::string Sanitize(const std::string& text);
 // As Sanitize, but keeps line breaks (LF, and CRLF written as LF) and tabs (multi-line
-// console output). A CR not followed by LF is still escaped.
+// console output, mail bodies). A CR not followed by LF is still escaped.
 std::string SanitizeOutput(const std::string& text);
 
 // "2034-05-01 12:00:00 UTC"; "?" when unreadable.

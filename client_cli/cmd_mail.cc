@@ -273,7 +273,7 @@ int RunList(const MailOptions& o) {
   int number = 0;
   bool any_tampered = false;
   for (const nlohmann::json& m : *messages) {
-    std::string from = Sanitize(JsonText(m, "from")).substr(0, 30);
+    std::string from = Sanitize(JsonText(m, "from").substr(0, 30));  // cut first: never half an escape
     const char* s = JsonBool(m, "tampered") ? "X" : JsonBool(m, "signed") ? "S" : "-";
     any_tampered = any_tampered || JsonBool(m, "tampered");
     std::printf("%4d  %s %s  %-16s  %8lld  %-30s  %s\n", ++number, s, JsonBool(m, "encrypted") ? "E" : "-",

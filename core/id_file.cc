@@ -12,8 +12,10 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <mutex>
 #include <nlohmann/json.hpp>
 
 #include "core/x509_certs.h"
@@ -567,8 +569,15 @@ Result<IdKind> ParseIdKind(std::string_view text) {
 
 KdfParams KdfParams::Default() {
   const char* mode = std::getenv("NOTESD_ID_KDF");
-  if (mode != nullptr && std::string_view(mode) == "fast") return ForTests();
-  return Production();
+  if (mode == nullptr || std::string_view(mode) != "fast") return Production();
+  // Loud, once per process: an ID made now is cheap to brute-force.
+  static std::once_flag warned;
+  std::call_once(warned, [] {
+    std::fputs("notesd: WARNING: NOTESD_ID_KDF=fast: new ID files get weak password protection "
+               "(scrypt N=2^10); for tests only, never for real IDs\n",
+               stderr);
+  });
+  return ForTests();
 }
 
 KdfParams KdfParams::Production() { return KdfParams{1u << 15, 8, 1}; }

@@ -79,7 +79,8 @@ struct KdfParams {
 
   // N=2^15, r=8, p=1 (about 32 MiB, a few hundred ms). TEST ONLY: when the environment
   // variable NOTESD_ID_KDF=fast is set, returns ForTests() instead, so that test suites
-  // creating many IDs run quickly. Never set it for real data.
+  // creating many IDs run quickly, and warns on stderr (once per process) that the IDs it
+  // makes are weak. Never set it for real data.
   static KdfParams Default();
   // N=2^15, r=8, p=1 regardless of the environment.
   static KdfParams Production();

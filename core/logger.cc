@@ -2,6 +2,8 @@
 
 #include <ctime>
 
+#include "core/display_text.h"
+
 namespace notesd {
 
 std::string DominoTimestamp(int64_t time_micros) {
@@ -37,7 +39,7 @@ void Logger::Log(std::string_view source, std::string_view message) {
   while (start <= message.size()) {
     size_t end = message.find('\n', start);
     if (end == std::string_view::npos) end = message.size();
-    LogRecord record{now, std::string(source), std::string(message.substr(start, end - start))};
+    LogRecord record{now, EscapeForDisplay(source), EscapeForDisplay(message.substr(start, end - start))};
     for (auto& [id, sink] : sinks_) sink(record);
     if (end == message.size()) break;
     start = end + 1;

@@ -1,6 +1,7 @@
 // core/logger.h — the server's log: every console line and task message, timestamped as
 // Domino writes them (`11/29/2026 01:42:30 AM  Router: message`), fanned out to sinks
-// (the console, the log in the data directory).
+// (the console, the log in the data directory). Every record a sink gets is escaped
+// for display (EscapeForDisplay): sinks write it as it is.
 //
 // Thread safety: all methods may be called from any thread; sinks are called one at a
 // time, in order, under the logger's lock.
@@ -39,7 +40,9 @@ class Logger {
   int AddSink(Sink sink);
   void RemoveSink(int id);
 
-  // One message, one line per '\n'-separated part.
+  // One message, one line per '\n'-separated part. Each part and the source are passed
+  // through EscapeForDisplay (core/display_text.h) first, so no sink ever receives a
+  // control character or invalid UTF-8 from untrusted text (names, URLs, mail headers).
   void Log(std::string_view source, std::string_view message);
 
  private:

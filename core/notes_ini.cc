@@ -219,7 +219,7 @@ std::string NotesIni::Serialize() const {
 }
 
 Status NotesIni::SaveAtomic(const std::filesystem::path& path) const {
-  return WriteFileAtomic(path, Serialize(), 0644);
+  return WriteFileAtomic(path, Serialize(), 0600);
 }
 
 namespace {

@@ -75,6 +75,7 @@ class NotesIni {
   std::string Serialize() const;
 
   // Writes the file atomically: a temporary file in the same directory, fsync, rename.
+  // The file is owner-only (0600): notes.ini names the server and its people.
   Status SaveAtomic(const std::filesystem::path& path) const;
 
  private:
@@ -101,9 +102,10 @@ std::string ToLowerAscii(std::string_view text);
 std::string TrimSpaces(std::string_view text);
 
 // Atomically replaces `path` with `contents` (temp file in the same directory, fsync,
-// rename, fsync of the directory). `mode` is applied to the new file.
+// rename, fsync of the directory). `mode` is applied to the new file (owner-only unless
+// the caller says otherwise: most files we write hold names, keys or mail).
 Status WriteFileAtomic(const std::filesystem::path& path, std::string_view contents,
-                       unsigned mode = 0644);
+                       unsigned mode = 0600);
 // Reads a whole file. NotFound or IOError naming the path.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 

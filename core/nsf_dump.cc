@@ -1,5 +1,7 @@
 #include "core/nsf_dump.h"
 
+#include "core/display_text.h"
+
 #include <algorithm>
 #include <charconv>
 #include <cstdio>
@@ -46,37 +48,8 @@ void AppendHexByte(std::string& out, unsigned char byte) {
   out += kHexDigits[byte & 0xF];
 }
 
-// For text dumps: one line, nothing a terminal would act on.
-std::string EscapeForText(std::string_view text) {
-  std::string out;
-  for (std::size_t i = 0; i < text.size();) {
-    const auto lead = static_cast<unsigned char>(text[i]);
-    const std::size_t length = Utf8SequenceLength(text, i);
-    if (length == 0) {
-      out += "\\x";
-      AppendHexByte(out, lead);
-      ++i;
-    } else if (length == 2 && lead == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {
-      out += "\\u00";  // a C1 control (U+0080..U+009F)
-      AppendHexByte(out, static_cast<unsigned char>(text[i + 1]));
-      i += 2;
-    } else if (length == 1 && (lead < 0x20 || lead == 0x7F || lead == '\\')) {
-      if (lead == '\n') out += "\\n";
-      else if (lead == '\t') out += "\\t";
-      else if (lead == '\r') out += "\\r";
-      else if (lead == '\\') out += "\\\\";
-      else {
-        out += "\\x";
-        AppendHexByte(out, lead);
-      }
-      ++i;
-    } else {
-      out.append(text.substr(i, length));
-      i += length;
-    }
-  }
-  return out;
-}
+// For text dumps: one line, nothing a terminal would act on, readable back.
+std::string EscapeForText(std::string_view text) { return EscapeForDisplay(text, DisplayStyle::kReversible); }
 
 // For JSON: valid UTF-8, invalid bytes replaced by U+FFFD (JSON escapes the rest).
 std::string ValidUtf8(std::string_view text) {

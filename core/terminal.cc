@@ -5,6 +5,7 @@
 
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 
 namespace notesd {
@@ -38,10 +39,32 @@ Result<std::string> PromptLine(std::string_view prompt) {
   return line;
 }
 
+Result<std::string> ReadSecretLine() {
+  std::string line;
+  if (!std::getline(std::cin, line)) return Status::Unavailable("no line on standard input");
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::string TakeSecretFromEnvironment(const char* name) {
+  char* value = std::getenv(name);
+  if (value == nullptr) return std::string();
+  std::string secret(value);
+  // getenv points into the environment block the kernel copied at exec (unless setenv
+  // made the variable): /proc/<pid>/environ reads those bytes, which unsetenv leaves.
+  std::memset(value, 0, secret.size());
+  ::unsetenv(name);
+  return secret;
+}
+
+void ForgetSecretEnvironment() {
+  for (const char* name : kSecretEnvironmentVariables) (void)TakeSecretFromEnvironment(name);
+}
+
 Result<std::string> ObtainSecret(const std::string& given, const char* env_name, std::string_view prompt,
                                  std::string_view option_name) {
   if (!given.empty()) return given;
-  if (const char* env = std::getenv(env_name); env && *env) return std::string(env);
+  if (std::string env = TakeSecretFromEnvironment(env_name); !env.empty()) return env;
   auto typed = PromptSecret(prompt);
   if (typed.ok()) return typed;
   return Status::InvalidArgument("no " + std::string(prompt.substr(0, prompt.find(':'))) + " given (use " +

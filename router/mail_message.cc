@@ -117,7 +117,7 @@ std::vector<std::string> HeaderValues(std::string_view message, std::string_view
   std::vector<std::string> values;
   std::string_view headers = HeaderBlock(message);
   std::size_t pos = 0;
-  while (pos < headers.size() && values.size() < max) {
+  while (pos < headers.size() && values.size() < max_fields) {
     std::size_t eol = headers.find('\n', pos);
     if (eol == std::string_view::npos) eol = headers.size();
     std::string_view line = headers.substr(pos, eol - pos);

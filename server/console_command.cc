@@ -37,6 +37,38 @@ const std::vector<Grammar>& Commands() {
   return commands;
 }
 
+// A password argument: after the keyword path `words` (the console's keywords, then for
+// TELL the task name and the task's own keywords), the words from `first_secret` on (0:
+// the first word after the path) to the end of the line are the secret.
+struct SecretArgument {
+  std::vector<const char*> words;
+  size_t first_secret;
+};
+
+const std::vector<SecretArgument>& SecretArguments() {
+  static const std::vector<SecretArgument> secrets = {
+      {{"TELL", "CA", "ACTIVATE"}, 1},  // TELL CA ACTIVATE <n> <password>
+      {{"TELL", "CA", "UNLOCK"}, 1},    // TELL CA UNLOCK IDFILE <password>
+  };
+  return secrets;
+}
+
+bool IsPrefixOf(std::string_view typed, std::string_view keyword);
+
+// The declared secret argument `line` is an instance of, and where its secret starts
+// (the index of the word), or nullptr.
+const SecretArgument* FindSecretArgument(const std::vector<std::string>& typed, size_t* secret_word) {
+  for (const SecretArgument& secret : SecretArguments()) {
+    if (typed.size() < secret.words.size()) continue;
+    bool matches = true;
+    for (size_t i = 0; i < secret.words.size() && matches; ++i) matches = IsPrefixOf(typed[i], secret.words[i]);
+    if (!matches) continue;
+    *secret_word = secret.words.size() + secret.first_secret;
+    return &secret;
+  }
+  return nullptr;
+}
+
 bool IsPrefixOf(std::string_view typed, std::string_view keyword) {
   return !typed.empty() && typed.size() <= keyword.size() &&
          EqualsIgnoreCase(typed, keyword.substr(0, typed.size()));
@@ -60,6 +92,20 @@ size_t OffsetAfterWords(std::string_view line, size_t count) {
 }
 
 }  // namespace
+
+std::string MaskConsoleSecrets(std::string_view line) {
+  size_t secret_word = 0;
+  if (!FindSecretArgument(SplitWords(line), &secret_word) || SplitWords(line).size() <= secret_word)
+    return std::string(line);
+  size_t start = line.find_first_not_of(" \t", OffsetAfterWords(line, secret_word));
+  return std::string(line.substr(0, start)) + std::string(kMaskedSecret);
+}
+
+bool ConsoleSecretLeftOut(std::string_view line) {
+  std::vector<std::string> typed = SplitWords(line);
+  size_t secret_word = 0;
+  return FindSecretArgument(typed, &secret_word) && typed.size() == secret_word;
+}
 
 std::vector<std::string> SplitWords(std::string_view text) {
   std::vector<std::string> words;

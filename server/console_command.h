@@ -55,6 +55,22 @@ Result<int64_t> ParseClockAdvance(std::string_view text);
 // The HELP text: every command with a one-line description.
 std::string ConsoleHelpText();
 
+// Password arguments. The grammar declares, for any command (a server command or a task
+// command after TELL <task>), which words are a secret: MaskConsoleSecrets is what every
+// sink shows of a console line (console.log, log.nsf, the console history, the remote
+// console's log line, the argv of `nserver -c`), and ConsoleSecretLeftOut tells
+// `nserver -c` to ask for the secret instead of taking it from its command line.
+inline constexpr std::string_view kMaskedSecret = "********";
+
+// `line` with every declared secret (from its first word to the end of the line) shown as
+// kMaskedSecret; any other line is returned unchanged. Keywords match as the parser and
+// the tasks match them: case-insensitive prefixes.
+std::string MaskConsoleSecrets(std::string_view line);
+
+// True when `line` is a command that declares a secret and the line ends before it
+// (`tell ca activate 1`): the caller may ask for the secret and append it.
+bool ConsoleSecretLeftOut(std::string_view line);
+
 // Splits on spaces and tabs.
 std::vector<std::string> SplitWords(std::string_view text);
 

@@ -7,6 +7,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "server/console_command.h"
+
 namespace notesd {
 
 namespace {
@@ -21,7 +23,8 @@ void OnTerminalLine(char* raw) {
   std::string line(raw);
   std::free(raw);
   if (line.find_first_not_of(" \t") == std::string::npos) return;
-  add_history(line.c_str());
+  // The history file must never hold a password: it keeps the masked line.
+  add_history(MaskConsoleSecrets(line).c_str());
   if (g_terminal_handler) (*g_terminal_handler)(line);
 }
 }  // namespace

@@ -178,7 +178,7 @@ Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httpli
   NOTESD_ASSIGN_OR_RETURN(std::string command, RequiredString(body, "command"));
   if (StopsHttpTask(command))
     return Status::InvalidArgument("'" + command + "' would stop the HTTP task serving this remote console; use the server console or nserver -c");
-  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " + command);
+  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " + MaskConsoleSecrets(command));
   bool ok = false;
   std::string output = context_.ExecuteConsoleCommand(command, "remote console: " + caller.person.name.Abbreviated(), &ok);
   return nlohmann::json{{"ok", ok}, {"output", output}};

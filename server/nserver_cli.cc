@@ -1,14 +1,24 @@
 // server/nserver_cli.cc — nserver's command line: run the server, send one console
 // command (`-c`), list the notes.ini keys.
+//
+// SECURITY: passwords never stay in argv or the environment: a console command's
+// password (MaskConsoleSecrets) and --admin-password/--certifier-password are overwritten
+// in /proc/<pid>/cmdline after parsing (argv is visible to other users until then: use the
+// prompt or stdin); NOTESD_CERTIFIER_PASSWORD/NOTESD_ADMIN_PASSWORD/NOTESD_PASSWORD are
+// wiped from the environment (ForgetSecretEnvironment). The umask is 077.
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <iostream>
 #include <thread>
 
+#include "core/display_text.h"
 #include "core/terminal.h"
 #include "server/server_config.h"
 #include "server/server_core.h"
@@ -28,7 +38,41 @@ constexpr int kExitServerStarting = 4;
 constexpr auto kStartingWait = std::chrono::seconds(30);
 constexpr auto kStartingRetry = std::chrono::milliseconds(200);
 
-int SendCommand(const std::filesystem::path& data_dir, const std::string& command) {
+// A command whose password was left out (`tell ca activate 1`) gets it from a prompt on
+// the terminal (no echo) or from the first line of stdin, so it is never in argv. An empty
+// answer sends the command as typed (a certifier encrypted with the server ID needs none).
+std::string WithSecretAsked(const std::string& command) {
+  if (!ConsoleSecretLeftOut(command)) return command;
+  Result<std::string> secret = StdinIsTerminal() ? PromptSecret("Password: ") : ReadSecretLine();
+  if (!secret.ok() || secret->empty()) return command;
+  return TrimSpaces(command) + " " + *secret;
+}
+
+// What other users see of our command line (/proc/<pid>/cmdline): a console command's
+// password and the set-up passwords are overwritten in place once CLI11 has copied them.
+void MaskSecretsInArgv(int argc, char** argv) {
+  auto overwrite = [](char* arg, std::string_view shown) {
+    size_t length = std::strlen(arg);
+    std::memset(arg, 0, length);
+    std::memcpy(arg, shown.data(), std::min(length, shown.size()));
+  };
+  constexpr std::string_view kCommandOption = "--command=";
+  for (int i = 1; i < argc; ++i) {
+    std::string_view arg = argv[i];
+    if (arg.starts_with(kCommandOption)) {
+      overwrite(argv[i], std::string(kCommandOption) + MaskConsoleSecrets(arg.substr(kCommandOption.size())));
+    } else if (std::string masked = MaskConsoleSecrets(arg); masked != arg) {
+      overwrite(argv[i], masked);
+    }
+    for (std::string_view option : {"--admin-password", "--certifier-password"}) {
+      if (arg == option && i + 1 < argc) overwrite(argv[i + 1], kMaskedSecret);
+      if (arg.starts_with(std::string(option) + "=")) overwrite(argv[i], std::string(option) + "=" + std::string(kMaskedSecret));
+    }
+  }
+}
+
+int SendCommand(const std::filesystem::path& data_dir, const std::string& typed) {
+  const std::string command = WithSecretAsked(typed);
   Result<CommandReply> reply = SendConsoleCommand(data_dir, command);
   auto give_up = std::chrono::steady_clock::now() + kStartingWait;
   while (reply.ok() && reply->starting && std::chrono::steady_clock::now() < give_up) {
@@ -39,7 +83,8 @@ int SendCommand(const std::filesystem::path& data_dir, const std::string& comman
     std::fprintf(stderr, "nserver: %s\n", reply.status().message().c_str());
     return kExitNoServer;
   }
-  std::fwrite(reply->text.data(), 1, reply->text.size(), reply->ok ? stdout : stderr);
+  std::string shown = EscapeForDisplay(reply->text, DisplayStyle::kMultiLine);
+  std::fwrite(shown.data(), 1, shown.size(), reply->ok ? stdout : stderr);
   if (reply->starting) return kExitServerStarting;
   return reply->ok ? 0 : kExitCommandFailed;
 }
@@ -103,6 +148,7 @@ int RunSetup(SetupOptions options) {
     return kExitUsage;
   }
   options.admin_password = *admin;
+  ForgetSecretEnvironment();
   auto result = SetUpServer(options);
   if (!result.ok()) {
     std::fprintf(stderr, "nserver: set-up failed: %s\n", result.status().message().c_str());
@@ -125,6 +171,9 @@ void RestartProcess(char** argv) {
 }  // namespace
 
 int NserverMain(int argc, char** argv, TaskRegistry& registry) {
+  // Every file the server or the set-up makes in the data directory (databases, IDs,
+  // notes.ini, console.log, the history, the socket, mail/) is owner-only.
+  ::umask(0077);
   CLI::App app{"nserver — the notesd server (a Notes/Domino-style directory and mail server)"};
   app.set_version_flag("--version", std::string("nserver (notesd) ") + NOTESD_VERSION);
   std::string data_dir = ".";
@@ -149,6 +198,11 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
     std::fprintf(stderr, "nserver: %s\nRun `nserver --help` for more information.\n", e.what());
     return kExitUsage;
   }
+  MaskSecretsInArgv(argc, argv);
+  // The set-up takes its passwords out of the environment as it reads them; every other
+  // mode drops them at once, so the running server (and a RESTART SERVER re-exec) never
+  // holds them.
+  if (!setup) ForgetSecretEnvironment();
   if (config_keys) {
     PrintConfigKeys(registry);
     return 0;

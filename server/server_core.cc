@@ -11,6 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
+#include "core/display_text.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
 #include "server/server_config.h"
@@ -74,7 +75,13 @@ Status ServerCore::Prepare() {
 }
 
 void ServerCore::OpenLogFile() {
-  log_file_.open(options_.data_dir / "console.log", std::ios::app);
+  // console.log holds names and mail addresses: owner-only, also when an older server made
+  // it with a wider mode (the umask set at start-up covers a new file).
+  std::filesystem::path log_path = options_.data_dir / "console.log";
+  log_file_.open(log_path, std::ios::app);
+  std::error_code ignored;
+  std::filesystem::permissions(log_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
+                               std::filesystem::perm_options::replace, ignored);
   logger_.AddSink([this](const LogRecord& record) {
     std::lock_guard lock(log_file_mutex_);
     if (log_file_) log_file_ << record.Formatted() << '\n' << std::flush;
@@ -199,7 +206,8 @@ void ServerCore::StartConsole() {
       [this](const std::string& line) {
         CommandReply reply = Execute(line, "console");
         if (!reply.text.empty()) {
-          std::string out = reply.text + (reply.text.back() == '\n' ? "" : "\n");
+          std::string out = EscapeForDisplay(reply.text, DisplayStyle::kMultiLine);
+          if (out.back() != '\n') out += '\n';
           std::fwrite(out.data(), 1, out.size(), stdout);
           std::fflush(stdout);
         }
@@ -367,10 +375,7 @@ std::string ServerCore::ExecuteConsoleCommand(std::string_view line, std::string
 CommandReply ServerCore::Execute(const std::string& line, const std::string& origin) {
   std::lock_guard lock(execute_mutex_);
   executing_origin_ = origin;
-  {
-    std::lock_guard file_lock(log_file_mutex_);
-    if (log_file_) log_file_ << LogRecord{clock_.NowMicros(), "", "> " + line + (origin == "console" ? "" : "   [" + origin + "]")}.Formatted() << '\n';
-  }
+  WriteLogFileLine("> " + MaskConsoleSecrets(line) + (origin == "console" ? "" : "   [" + origin + "]"));
   stats_.Counter("Server.Trans.Total")++;
   stats_.Counter("Server.Console.Commands")++;
 
@@ -389,13 +394,15 @@ CommandReply ServerCore::Execute(const std::string& line, const std::string& ori
   reply.text = answer.ok() ? answer.value() : answer.status().message();
   reply.log_lines = captured;
   if (!reply.ok) stats_.Counter("Server.Console.Errors")++;
-  std::lock_guard file_lock(log_file_mutex_);
-  if (log_file_ && !reply.text.empty()) {
-    std::istringstream lines(reply.text);
-    for (std::string text; std::getline(lines, text);) log_file_ << LogRecord{clock_.NowMicros(), "", text}.Formatted() << '\n';
-    log_file_.flush();
-  }
+  std::istringstream lines(reply.text);
+  for (std::string text; std::getline(lines, text);) WriteLogFileLine(text);
   return reply;
+}
+
+void ServerCore::WriteLogFileLine(std::string_view text) {
+  LogRecord record{clock_.NowMicros(), "", EscapeForDisplay(text)};
+  std::lock_guard file_lock(log_file_mutex_);
+  if (log_file_) log_file_ << record.Formatted() << '\n' << std::flush;
 }
 
 Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {

@@ -98,6 +98,9 @@ class ServerCore final : public TaskContext {
   Status LoadConfig();
   void OpenLogFile();
   Status CheckSystemDatabases();
+  // Writes one line to console.log only (the console line and its answer: the console
+  // shows the answer itself), escaped for display.
+  void WriteLogFileLine(std::string_view text);
   void StartSignals();
   void OnSignal(const boost::system::error_code& ec, int number);
   void WaitForSignal();

@@ -136,7 +136,9 @@ class Server:
 
 
 def run_nserver_command(program, data_dir, line, timeout=60):
-    done = subprocess.run([program, "--data", data_dir, "-c", line],
+    # stdin is empty: a command whose password was left out (`tell ca unlock idfile`) would
+    # otherwise wait for it on the test runner's stdin.
+    done = subprocess.run([program, "--data", data_dir, "-c", line], stdin=subprocess.DEVNULL,
                           capture_output=True, timeout=timeout)
     return done.returncode, done.stdout.decode(), done.stderr.decode()
 

@@ -143,3 +143,33 @@ TEST_CASE("SET CLOCK steps: forward only, in s, m, h or d", "[console]") {
     CHECK(*parsed == row.seconds);
   }
 }
+
+TEST_CASE("password arguments declared in the grammar are masked in every line shown", "[console][secrets]") {
+  struct Row {
+    const char* line;
+    const char* shown;
+  };
+  auto row = GENERATE(values<Row>({
+      {"tell ca activate 1 s3cret", "tell ca activate 1 ********"},
+      {"TELL CA ACTIVATE * two words", "TELL CA ACTIVATE * ********"},
+      {"t ca act 2   s3cret  ", "t ca act 2   ********"},
+      {"tell ca unlock idfile s3cret", "tell ca unlock idfile ********"},
+      {"t ca unl id s3cret", "t ca unl id ********"},
+      {"tell ca activate 1", "tell ca activate 1"},
+      {"tell ca deactivate 1", "tell ca deactivate 1"},
+      {"tell router show queues", "tell router show queues"},
+      {"show config *", "show config *"},
+  }));
+  INFO(row.line);
+  CHECK(MaskConsoleSecrets(row.line) == row.shown);
+}
+
+TEST_CASE("a password left out is noticed so nserver -c can ask for it", "[console][secrets]") {
+  CHECK(ConsoleSecretLeftOut("tell ca activate 1"));
+  CHECK(ConsoleSecretLeftOut("T CA ACT *  "));
+  CHECK(ConsoleSecretLeftOut("tell ca unlock idfile"));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate 1 s3cret"));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate"));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca stat"));
+  CHECK_FALSE(ConsoleSecretLeftOut("show tasks"));
+}
