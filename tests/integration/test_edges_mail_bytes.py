@@ -272,7 +272,7 @@ class MailBytesTest(unittest.TestCase):
         # The client goes away in the middle of a 2 MB message (spooled to a file by then).
         with socket.create_connection(("127.0.0.1", self.smtp_port), timeout=30) as sock:
             sock.sendall(start + chunk * 2048)
-            self.assertTrue(wait_until(lambda: os.listdir(spool), timeout=10), "nothing was spooled")
+            self.assertTrue(wait_until(lambda: os.path.isdir(spool) and os.listdir(spool), timeout=10), "nothing was spooled")
         self.assertTrue(wait_until(lambda: os.listdir(spool) == [], timeout=10), os.listdir(spool))
         # A message over SMTPMaxMessageSizeKB is refused and its spool file removed.
         replies = self.smtp_session(start + chunk * (MAX_KB * 1024 // len(chunk) + 10) + b".\r\nQUIT\r\n")
