@@ -34,12 +34,15 @@ Status CheckField(const std::string& field, const std::string& value, std::strin
 
 }  // namespace
 
-Status CheckDepositOriginator(std::string_view message, std::string_view own_address) {
+Status CheckDepositOriginator(std::string_view raw_message, std::string_view own_address) {
+  // Checked as mail.box will store it: a bare CR or LF there ends a line, so a field
+  // hidden behind one ("X-A: b\rFrom: ceo@...") is a field of its own.
+  const std::string message = CanonicalCrlf(raw_message);
   std::vector<std::string> from = HeaderValues(message, "From", 2);
   if (from.empty()) return Status::InvalidArgument("the message has no From field");
   if (from.size() > 1) return Status::InvalidArgument("the message has more than one From field");
   NOTESD_RETURN_IF_ERROR(CheckField("From", from.front(), own_address));
-  for (const std::string& sender : HeaderValues(message, "Sender", 2))
+  for (const std::string& sender : HeaderValues(message, "Sender"))
     NOTESD_RETURN_IF_ERROR(CheckField("Sender", sender, own_address));
   return Status::Ok();
 }

@@ -384,9 +384,12 @@ void ServerSession::HandleData(std::string_view args) {
   message_too_big_ = false;
   header_block_.clear();
   header_block_complete_ = false;
+  header_too_long_ = false;
+  header_canonicalizer_ = CrlfCanonicalizer();
   data_line_start_ = true;
   data_prev_cr_ = false;
   envelope_.tls = options_.tls_active;
+  ++data_transaction_;
   Reply("354 End data with <CR><LF>.<CR><LF>");
 }
 
@@ -446,16 +449,27 @@ void ServerSession::ConsumeData() {
 
 void ServerSession::KeepHeaderBlock(std::string_view bytes) {
   if (header_block_complete_) return;
+  // Canonicalised as mail.box stores the message, so the check reads the fields a reader
+  // will see (a bare CR before "From:" ends a line there).
+  std::string canonical;
+  header_canonicalizer_.Feed(bytes, &canonical);
+  const std::size_t searched = header_block_.size() < 3 ? 0 : header_block_.size() - 3;
   std::size_t room = kMaxHeaderBlockBytes - header_block_.size();
-  header_block_.append(bytes.substr(0, room));
-  // The header ends at the first empty line (HeaderBlock's rule: CRLF CRLF or LF LF).
-  std::size_t end = header_block_.find("\r\n\r\n");
-  if (end == std::string::npos) end = header_block_.find("\n\n");
+  header_block_.append(std::string_view(canonical).substr(0, room));
+  if (header_block_.starts_with("\r\n")) {  // no header at all
+    header_block_.clear();
+    header_block_complete_ = true;
+    return;
+  }
+  // The header ends at the first empty line; search only what is new (and the three bytes
+  // before it), so a header of many short lines costs linear time.
+  std::size_t end = header_block_.find("\r\n\r\n", searched);
   if (end != std::string::npos) {
     header_block_.resize(end + 2);
     header_block_complete_ = true;
   } else if (header_block_.size() >= kMaxHeaderBlockBytes) {
-    header_block_complete_ = true;  // fields past this many bytes are not checked
+    header_block_complete_ = true;
+    header_too_long_ = true;  // refused at the end of DATA: fields past here go unchecked
   }
 }
 
@@ -465,6 +479,12 @@ void ServerSession::FinishData() {
     ResetTransaction();
     last_error_ = "message of " + std::to_string(message_bytes_) + " bytes refused: too big";
     Reply("552 5.3.4 Error: message size exceeds fixed maximum message size");
+    return;
+  }
+  if (header_too_long_) {
+    ResetTransaction();
+    last_error_ = "message refused: header block over " + std::to_string(kMaxHeaderBlockBytes) + " bytes";
+    Reply("552 5.3.4 Error: message header exceeds fixed maximum size");
     return;
   }
   if (std::string refusal = CheckAuthors(); !refusal.empty()) {
@@ -552,6 +572,8 @@ void ServerSession::ResetTransaction() {
   message_too_big_ = false;
   header_block_.clear();
   header_block_complete_ = false;
+  header_too_long_ = false;
+  header_canonicalizer_ = CrlfCanonicalizer();
 }
 
 std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, std::string_view input,

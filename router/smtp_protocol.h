@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "core/status.h"
+#include "router/mail_message.h"
 
 namespace notesd::smtp {
 
@@ -49,8 +50,9 @@ namespace notesd::smtp {
 inline constexpr std::uint64_t kHardMessageCap = std::uint64_t{256} << 20;
 // From-field addresses checked per message; more are refused (550 5.7.1).
 inline constexpr std::size_t kMaxAuthors = 50;
-// The most header bytes the From check reads (the header block of a message is kept
-// while DATA streams to storage).
+// The most header bytes a message may have: the From check reads the header block (kept
+// while DATA streams to storage), so a longer one is refused (552 5.3.4). Postfix's
+// header_size_limit is 102400.
 inline constexpr std::size_t kMaxHeaderBlockBytes = 256 * 1024;
 
 struct ServerLimits {
@@ -165,6 +167,9 @@ class ServerSession {
   // Command lines taken so far (too long ones included): the driver's command deadline
   // starts again when this grows.
   std::size_t commands_received() const { return commands_; }
+  // Counts the DATA commands answered 354: a driver that spools message bytes starts a new
+  // spool when it changes (a refused message's bytes never join the next one's).
+  std::uint64_t data_transaction() const { return data_transaction_; }
   bool tls_active() const { return options_.tls_active; }
   std::size_t messages_accepted() const { return messages_accepted_; }
   const std::string& last_error() const { return last_error_; }
@@ -211,6 +216,9 @@ class ServerSession {
   // every field; at most kMaxHeaderBlockBytes.
   std::string header_block_;
   bool header_block_complete_ = false;
+  bool header_too_long_ = false;  // no end of header within kMaxHeaderBlockBytes: refused
+  CrlfCanonicalizer header_canonicalizer_;
+  std::uint64_t data_transaction_ = 0;
   bool data_line_start_ = true;
   bool data_prev_cr_ = false;
   std::size_t commands_ = 0;

@@ -199,7 +199,11 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
       spool_.reset();
       return;
     }
-    if (!spool_) spool_.emplace(shared_->store->spool_dir());
+    if (spool_ && spool_transaction_ != protocol_.data_transaction()) spool_.reset();
+    if (!spool_) {
+      spool_.emplace(shared_->store->spool_dir());
+      spool_transaction_ = protocol_.data_transaction();
+    }
     std::string bytes = protocol_.TakeMessageBytes();
     if (!bytes.empty()) (void)spool_->Append(bytes);  // a failure is answered at Deliver (451)
   }
@@ -303,6 +307,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   std::array<char, 16384> buffer_{};
   std::optional<MessageSpool> spool_;  // the message in DATA
+  std::uint64_t spool_transaction_ = 0;  // protocol_.data_transaction() that spool_ holds
   std::string peer_;
   smtp::PeerSessionCounter::Slot slot_;
   bool closed_ = false;

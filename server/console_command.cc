@@ -49,6 +49,9 @@ const std::vector<SecretArgument>& SecretArguments() {
   static const std::vector<SecretArgument> secrets = {
       {{"TELL", "CA", "ACTIVATE"}, 1},  // TELL CA ACTIVATE <n> <password>
       {{"TELL", "CA", "UNLOCK"}, 1},    // TELL CA UNLOCK IDFILE <password>
+      // The CA task's other name (Domino's program name, ca_task.cc's registration).
+      {{"TELL", "NCA", "ACTIVATE"}, 1},
+      {{"TELL", "NCA", "UNLOCK"}, 1},
   };
   return secrets;
 }

@@ -289,6 +289,49 @@ class SmtpSessionBoundsTest(unittest.TestCase):
         subjects = {m.get("subject") for m in self.jane.messages()}
         self.assertFalse(subjects & {*cases, "null-forged"}, subjects)
 
+    def test_4b_forged_from_behind_a_bare_cr_or_a_refused_message(self):
+        """Ways around the From check that a reviewer found: a bare CR before "From:"
+        (mail.box stores it as a line end), a refused message's spooled bytes joined to a
+        pipelined second message, and fields past the checked header size."""
+        sock = socket.create_connection(("127.0.0.1", self.smtp_port), timeout=20)
+        self.assertTrue(recv_reply(sock).startswith(b"220"))
+        for line in (b"EHLO client.example.org\r\n", b"MAIL FROM:<outside@example.org>\r\n",
+                     b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(command(sock, line).startswith(b"250"), line)
+        self.assertTrue(command(sock, b"DATA\r\n").startswith(b"354"))
+        reply = command(sock, b"Subject: cr-trick\r\nX-A: b\rFrom: Jane Admin <jane@acme.example>\r\n\r\nPay.\r\n.\r\n")
+        self.assertTrue(reply.startswith(b"550 5.7.1 Error: From address <jane@acme.example> is local"), reply)
+        # Message 1 is spooled in one read, refused in the next, which also carries a whole
+        # second message without a From of its own.
+        for line in (b"MAIL FROM:<outside@example.org>\r\n", b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(command(sock, line).startswith(b"250"), line)
+        self.assertTrue(command(sock, b"DATA\r\n").startswith(b"354"))
+        sock.sendall(b"From: Jane Admin <jane@acme.example>\r\nSubject: glued-first\r\n")
+        time.sleep(0.5)
+        sock.sendall(b"\r\nPay now.\r\n.\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\n"
+                     b"DATA\r\nSubject: glued-second\r\nMessage-ID: <glued-second@example.org>\r\n\r\nhello\r\n.\r\n")
+        replies = b""
+        deadline = time.time() + 10
+        while b"queued as" not in replies and replies.count(b"\r\n") < 5 and time.time() < deadline:
+            replies += recv_reply(sock, timeout=2)
+        self.assertIn(b"550 5.7.1 Error: From address <jane@acme.example> is local", replies)
+        self.assertIn(b"250 2.0.0 Ok: queued as", replies)
+        # A header longer than the checked block is refused, not let through unchecked.
+        for line in (b"MAIL FROM:<outside@example.org>\r\n", b"RCPT TO:<jane@acme.example>\r\n"):
+            self.assertTrue(command(sock, line).startswith(b"250"), line)
+        self.assertTrue(command(sock, b"DATA\r\n").startswith(b"354"))
+        padding = b"X-Pad: " + b"p" * 90 + b"\r\n"
+        reply = command(sock, padding * 3000 + b"From: jane@acme.example\r\nSubject: long-header\r\n\r\nx\r\n.\r\n")
+        self.assertTrue(reply.startswith(b"552 5.3.4 Error: message header exceeds"), reply)
+        command(sock, b"QUIT\r\n")
+        sock.close()
+        self.assertTrue(self.delivered("glued-second"))
+        listed = {m.get("subject"): m for m in self.jane.messages()}
+        self.assertFalse({"cr-trick", "glued-first", "long-header"} & set(listed), set(listed))
+        second = self.jane.raw(listed["glued-second"]["unid"])
+        self.assertNotIn(b"jane@acme.example", second)
+        self.assertNotIn(b"glued-first", second)
+
     def test_5_allow_local_senders_switch(self):
         def restart_smtp(allow):
             rc, out, err = self.server.command(f"set config SMTPAllowLocalSenders={allow}")

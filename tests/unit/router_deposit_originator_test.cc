@@ -30,6 +30,10 @@ TEST_CASE("deposit: the From and Sender must be the caller's own address", "[rou
       {"", StatusCode::kInvalidArgument},
       {"From: undisclosed:;\r\n", StatusCode::kInvalidArgument},
       {"From: jane@acme.example\r\nFrom: boss@acme.example\r\n", StatusCode::kInvalidArgument},
+      // A bare CR ends a line once stored: a second From hides behind it.
+      {"X-A: b\rFrom: boss@acme.example\r\nFrom: jane@acme.example\r\n", StatusCode::kInvalidArgument},
+      {"From: jane@acme.example\r\nSender: jane@acme.example\r\nSender: jane@acme.example\r\nSender: boss@acme.example\r\n",
+       StatusCode::kPermissionDenied},  // every Sender field is checked
   }));
   INFO(c.fields);
   Status checked = CheckDepositOriginator(WithHeader(c.fields), "jane@acme.example");

@@ -155,6 +155,8 @@ TEST_CASE("password arguments declared in the grammar are masked in every line s
       {"t ca act 2   s3cret  ", "t ca act 2   ********"},
       {"tell ca unlock idfile s3cret", "tell ca unlock idfile ********"},
       {"t ca unl id s3cret", "t ca unl id ********"},
+      {"tell nca act 1 s3cret", "tell nca act 1 ********"},  // the CA task's other name
+      {"tell NCA unlock idfile s3cret", "tell NCA unlock idfile ********"},
       {"tell ca activate 1", "tell ca activate 1"},
       {"tell ca deactivate 1", "tell ca deactivate 1"},
       {"tell router show queues", "tell router show queues"},

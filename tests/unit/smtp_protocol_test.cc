@@ -444,3 +444,37 @@ TEST_CASE("smtp: a local From is refused when the message is taken a few bytes a
 
 }  // namespace
 }  // namespace notesd::smtp
+
+namespace notesd::smtp {
+namespace {
+
+TEST_CASE("smtp: the From check reads the header as mail.box stores it, and a header too long is refused",
+          "[smtp][sender]") {
+  ServerOptions options = Options();
+  options.limits.max_message_bytes = 1 << 20;
+  const std::string start = "EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n";
+  SECTION("a bare CR ends the line before From") {
+    auto r = Replies(start + "X-A: b\rFrom: jane@acme.example\r\n\r\nbody\r\n.\r\n", nullptr, options);
+    CHECK(r.back().starts_with("550 5.7.1 Error: From address <jane@acme.example> is local"));
+  }
+  SECTION("a header of many short lines, then a From past the checked size") {
+    std::string padding;
+    for (std::size_t i = 0; padding.size() <= kMaxHeaderBlockBytes; ++i) padding += "a:\r\n";
+    auto r = Replies(start + padding + "From: jane@acme.example\r\n\r\nbody\r\n.\r\n", nullptr, options);
+    CHECK(r.back() == "552 5.3.4 Error: message header exceeds fixed maximum size");
+  }
+  SECTION("each DATA is a transaction of its own") {
+    TestPolicy policy;
+    ServerSession session(options, policy);
+    session.Receive(start);
+    CHECK(session.data_transaction() == 1);
+    session.Receive("From: jane@acme.example\r\n\r\nx\r\n.\r\nMAIL FROM:<o@example.org>\r\n"
+                    "RCPT TO:<jane@acme.example>\r\nDATA\r\nSubject: two\r\n\r\ny\r\n.\r\n");
+    CHECK(session.data_transaction() == 2);
+    CHECK(session.pending_action() == Action::kDeliver);
+    CHECK(session.TakeMessageBytes() == "Subject: two\r\n\r\ny\r\n");
+  }
+}
+
+}  // namespace
+}  // namespace notesd::smtp
