@@ -177,7 +177,7 @@ struct CrlListener::AcceptorBox {
 };
 
 CrlListener::CrlListener(asio::io_context& io, Limits limits, Serve serve)
-    : io_(io), shared_(std::make_shared<Shared>()), acceptor_(std::make_unique<AcceptorBox>(io)) {
+    : io_(io), shared_(std::make_shared<Shared>()), acceptor_(std::make_shared<AcceptorBox>(io)) {
   shared_->limits = limits;
   shared_->serve = std::move(serve);
 }
@@ -196,39 +196,43 @@ Status CrlListener::Listen(const std::string& address, int port) {
   if (!ec) acceptor.listen(kListenBacklog, ec);
   if (ec)
     return Status::Unavailable("cannot listen for CRLs on " + address + ":" + std::to_string(port) + ": " + ec.message());
-  Accept();
+  Accept(io_, acceptor_, shared_);
   return Status::Ok();
 }
 
-void CrlListener::Accept() {
-  acceptor_->acceptor.async_accept(asio::make_strand(io_), [this, shared = shared_](const boost::system::error_code& ec,
-                                                                                   tcp::socket socket) {
-    if (ec == asio::error::operation_aborted || !acceptor_->acceptor.is_open()) return;
+void CrlListener::Accept(asio::io_context& io, std::shared_ptr<AcceptorBox> box, std::shared_ptr<Shared> shared) {
+  AcceptorBox& acceptor = *box;
+  acceptor.acceptor.async_accept(asio::make_strand(io), [&io, box = std::move(box), shared = std::move(shared)](
+                                                            const boost::system::error_code& ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted || !box->acceptor.is_open()) return;
     if (!ec) {
       boost::system::error_code peer_error;
       tcp::endpoint peer = socket.remote_endpoint(peer_error);
       std::string address = peer_error ? std::string() : peer.address().to_string();
       if (shared->Admit(address)) std::make_shared<Session>(shared, std::move(socket), std::move(address))->Start();
+      return Accept(io, box, shared);
     }
-    if (!ec) return Accept();
     // Out of descriptors or similar: wait a little instead of spinning.
-    acceptor_->retry.expires_after(std::chrono::milliseconds(200));
-    acceptor_->retry.async_wait([this](const boost::system::error_code& wait) {
-      if (!wait && acceptor_ && acceptor_->acceptor.is_open()) Accept();
+    box->retry.expires_after(std::chrono::milliseconds(200));
+    box->retry.async_wait([&io, box, shared](const boost::system::error_code& wait) {
+      if (!wait && box->acceptor.is_open()) Accept(io, box, shared);
     });
   });
 }
 
 void CrlListener::Stop() {
   if (!acceptor_) return;
-  std::promise<void> closed;
-  asio::post(acceptor_->acceptor.get_executor(), [this, &closed] {
+  // On the acceptor's strand, where its handlers run; the handler holds what it uses, so
+  // giving up the wait (io threads already stopped) leaves nothing dangling.
+  auto closed = std::make_shared<std::promise<void>>();
+  std::future<void> done = closed->get_future();
+  asio::post(acceptor_->acceptor.get_executor(), [box = acceptor_, closed] {
     boost::system::error_code ignored;
-    acceptor_->acceptor.close(ignored);
-    acceptor_->retry.cancel();
-    closed.set_value();
+    box->acceptor.close(ignored);
+    box->retry.cancel();
+    closed->set_value();
   });
-  closed.get_future().wait_for(std::chrono::seconds(5));
+  done.wait_for(std::chrono::seconds(5));
   {
     std::lock_guard lock(shared_->mutex);
     shared_->serve = nullptr;

@@ -69,12 +69,15 @@ class CrlListener {
   struct Session;
 
  private:
-  void Accept();
+  struct AcceptorBox;
+  // Accepts the next connection. Its handlers hold the box and the shared state, never
+  // the listener: an accept that completed just before Stop() closed the acceptor runs
+  // after the listener may be gone.
+  static void Accept(boost::asio::io_context& io, std::shared_ptr<AcceptorBox> box, std::shared_ptr<Shared> shared);
 
   boost::asio::io_context& io_;
   std::shared_ptr<Shared> shared_;
-  struct AcceptorBox;
-  std::unique_ptr<AcceptorBox> acceptor_;
+  std::shared_ptr<AcceptorBox> acceptor_;
 };
 
 }  // namespace notesd
