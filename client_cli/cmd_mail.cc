@@ -30,6 +30,7 @@
 #include <strings.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <iostream>
@@ -273,7 +274,11 @@ int RunList(const MailOptions& o) {
   int number = 0;
   bool any_tampered = false;
   for (const nlohmann::json& m : *messages) {
-    std::string from = Sanitize(JsonText(m, "from").substr(0, 30));  // cut first: never half an escape
+    // Cut first (never half an escape), at a character boundary (never half a UTF-8 character).
+    std::string from = JsonText(m, "from");
+    std::size_t cut = std::min<std::size_t>(from.size(), 30);
+    while (cut > 0 && cut < from.size() && (static_cast<unsigned char>(from[cut]) & 0xC0) == 0x80) --cut;
+    from = Sanitize(from.substr(0, cut));
     const char* s = JsonBool(m, "tampered") ? "X" : JsonBool(m, "signed") ? "S" : "-";
     any_tampered = any_tampered || JsonBool(m, "tampered");
     std::printf("%4d  %s %s  %-16s  %8lld  %-30s  %s\n", ++number, s, JsonBool(m, "encrypted") ? "E" : "-",
