@@ -24,8 +24,8 @@ import threading
 import time
 import unittest
 
-from mail_harness import ApiUser, set_ini
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from mail_harness import start_mail_server
+from notesd_harness import free_port
 
 DEADLINE_SECONDS = 2
 PER_IP = 16
@@ -111,23 +111,10 @@ class EdgesHttpsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
         raise_nofile(8192)
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-        cls.crl_port, cls.smtp_port = free_port(), free_port()
-        set_ini(cls.data, {"HTTP_CRLPort": cls.crl_port, "HTTP_HandshakeTimeoutSeconds": DEADLINE_SECONDS,
-                           "HTTP_RequestHeadTimeoutSeconds": DEADLINE_SECONDS, "HTTP_MaxSessionsPerIP": PER_IP,
-                           "HTTP_TimeoutSeconds": 30, "SMTPListenerPort": cls.smtp_port,
-                           "SMTPListenerAddress": "127.0.0.1", "SMTPDomains": "acme.example"})
-        cls.server = Server(cls.data).wait_ready()
-        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-            raise AssertionError("SMTP did not start:\n" + cls.server.output())
-        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
-        cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = cls.admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                     "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(out + err)
+        cls.crl_port = free_port()
+        start_mail_server(cls, {"HTTP_CRLPort": cls.crl_port, "HTTP_HandshakeTimeoutSeconds": DEADLINE_SECONDS,
+                                "HTTP_RequestHeadTimeoutSeconds": DEADLINE_SECONDS, "HTTP_MaxSessionsPerIP": PER_IP,
+                                "HTTP_TimeoutSeconds": 30})
 
     @classmethod
     def tearDownClass(cls):

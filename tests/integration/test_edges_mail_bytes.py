@@ -21,8 +21,8 @@ import threading
 import time
 import unittest
 
-from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from mail_harness import register_api_user, start_mail_server, wait_until
+from notesd_harness import free_port
 
 MAX_KB = 20480
 CONCURRENT = 4
@@ -111,33 +111,13 @@ class MailBytesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-        cls.smtp_port = free_port()
         cls.relay = LenientRelay(free_port())
-        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "SMTPMaxMessageSizeKB": MAX_KB, "SMTPStartTLS": 0, "SMTPRelayHost": "127.0.0.1",
-                           "SMTPRelayPort": cls.relay.port, "RouterRelayTLS": "None",
-                           "RouterRetryIntervalSeconds": 1, "RouterRetryMaxSeconds": 2, "RouterTimeoutSeconds": 10})
-        cls.server = Server(cls.data).wait_ready()
-        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-            raise AssertionError("SMTP did not start:\n" + cls.server.output())
-        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
+        start_mail_server(cls, {"SMTPMaxMessageSizeKB": MAX_KB, "SMTPStartTLS": 0, "SMTPRelayHost": "127.0.0.1",
+                                "SMTPRelayPort": cls.relay.port, "RouterRelayTLS": "None",
+                                "RouterRetryIntervalSeconds": 1, "RouterRetryMaxSeconds": 2,
+                                "RouterTimeoutSeconds": 10})
         # An ordinary user, registered by the administrator with the `notes` client.
-        admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                 "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(out + err)
-        john_id = os.path.join(cls.tmp.path, "john.id")
-        rc, out, err = admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                                 "--certifier-password", "cert-pw", "--name", "John Roe", "--short-name", "jroe",
-                                 "--email", "john@acme.example", "--id-out", john_id, "--id-password", "user-pw")
-        if rc != 0:
-            raise AssertionError(out + err)
-        cls.john = ApiUser(john_id, "user-pw", cls.port, cls.tmp.path, "john")
+        cls.john = register_api_user(cls, "John Roe", "jroe", "john@acme.example")
 
     @classmethod
     def tearDownClass(cls):

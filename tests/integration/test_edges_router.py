@@ -4,7 +4,6 @@ a mail file that cannot be opened makes the Router back off (a handful of attemp
 the file is repaired and expires into a 4.4.7 report when it is not; registration refuses
 a MailFile that is a system file, lies outside mail/ or is someone else's; the deposit API
 refuses a From or Sender that is not the caller's own address."""
-import base64
 import math
 import os
 import re
@@ -14,8 +13,8 @@ import subprocess
 import time
 import unittest
 
-from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import SOURCE_DIR, Client, Server, TempDir, free_port, setup_server
+from mail_harness import ApiUser, register_person, set_ini, start_mail_server, wait_until
+from notesd_harness import SOURCE_DIR, Server, TempDir, free_port, setup_server
 
 DELIVERY_FAILURE = re.compile(r"Unable to deliver message ([0-9A-F]{32}) to (\S+): unable to open mail file")
 
@@ -40,23 +39,8 @@ class RouterEdgesTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-        cls.smtp_port = free_port()
-        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "RouterRetryIntervalSeconds": 1, "RouterRetryMaxSeconds": 3600,
-                           "Test_ClockAdvance": 1})
-        cls.server = Server(cls.data).wait_ready()
-        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-            raise AssertionError("SMTP did not start:\n" + cls.server.output())
-        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
-        cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = cls.admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                     "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(out + err)
+        start_mail_server(cls, {"RouterRetryIntervalSeconds": 1, "RouterRetryMaxSeconds": 3600,
+                                "Test_ClockAdvance": 1})
         for name, short in (("John Roe", "jroe"), ("Mary Major", "mmajor")):
             rc, out, err = cls.register(name, short)
             if rc != 0:
@@ -70,11 +54,7 @@ class RouterEdgesTest(unittest.TestCase):
 
     @classmethod
     def register(cls, name, short, *extra):
-        return cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                             "--certifier-password", "cert-pw", "--name", name, "--short-name", short,
-                             "--email", f"{short}@acme.example", "--key", "ecdsa-p256",
-                             "--id-out", os.path.join(cls.tmp.path, f"{short}.id"), "--id-password", "user-pw",
-                             *extra)
+        return register_person(cls, name, short, f"{short}@acme.example", "--key", "ecdsa-p256", *extra)
 
     def send_smtp(self, sender, recipient, data):
         with smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="client.example.org", timeout=20) as s:

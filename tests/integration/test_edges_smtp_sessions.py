@@ -15,7 +15,6 @@ refused. Every case replays the attack against a running server on loopback.
 
 Small limits in notes.ini keep the file at about half a minute. The figures (sessions
 held and refused, times to cut-off) are printed at the end."""
-import os
 import smtplib
 import socket
 import sys
@@ -23,8 +22,7 @@ import threading
 import time
 import unittest
 
-from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from mail_harness import register_person, start_mail_server, wait_until
 
 PER_IP = 10
 COMMAND_SECONDS = 4
@@ -116,29 +114,11 @@ class Drip:
 class SmtpSessionBoundsTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-        cls.smtp_port = free_port()
-        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "SMTPMaxSessionsPerIP": PER_IP, "SMTPIdleTimeoutSeconds": 60,
-                           "SMTPCommandTimeoutSeconds": COMMAND_SECONDS, "SMTPDataTimeoutSeconds": DATA_SECONDS,
-                           "SMTPDataMinRate": 500})
-        cls.server = Server(cls.data).wait_ready()
-        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-            raise AssertionError("SMTP did not start:\n" + cls.server.output())
-        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
+        start_mail_server(cls, {"SMTPMaxSessionsPerIP": PER_IP, "SMTPIdleTimeoutSeconds": 60,
+                                "SMTPCommandTimeoutSeconds": COMMAND_SECONDS, "SMTPDataTimeoutSeconds": DATA_SECONDS,
+                                "SMTPDataMinRate": 500})
         # Olivia's Internet address is in no SMTPDomains domain: only the directory makes it local.
-        admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                 "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(out + err)
-        rc, out, err = admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                                 "--certifier-password", "cert-pw", "--name", "Olivia Branch", "--short-name",
-                                 "obranch", "--email", "olivia@branch.example",
-                                 "--id-out", os.path.join(cls.tmp.path, "olivia.id"), "--id-password", "user-pw")
+        rc, out, err = register_person(cls, "Olivia Branch", "obranch", "olivia@branch.example")
         if rc != 0:
             raise AssertionError(out + err)
 

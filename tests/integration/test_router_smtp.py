@@ -14,8 +14,8 @@ import subprocess
 import time
 import unittest
 
-from mail_harness import ApiUser, SmtpSink, make_self_signed, set_ini, wait_until
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from mail_harness import ApiUser, SmtpSink, make_self_signed, register_api_user, set_ini, start_mail_server, wait_until
+from notesd_harness import Server, TempDir, free_port, setup_server
 
 LOCAL_MESSAGE = (b"From: Outside Person <outside@example.org>\r\n"
                  b"To: Jane Admin <jane@acme.example>\r\n"
@@ -46,34 +46,11 @@ class MailServerTest(unittest.TestCase):
 
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-        cls.smtp_port = free_port()
         cls.sink_port = free_port()
-        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "SMTPMaxMessageSizeKB": 64, "SMTPRelayHost": "127.0.0.1",
-                           "SMTPRelayPort": cls.sink_port, "RouterRetryIntervalSeconds": 1,
-                           "RouterRetryMaxSeconds": 2, "RouterTimeoutSeconds": 10})
-        cls.server = Server(cls.data).wait_ready()
-        if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-            raise AssertionError("SMTP did not start:\n" + cls.server.output())
-        cls.jane = ApiUser(os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw", cls.port, cls.tmp.path, "jane")
-        # John Roe, registered by the administrator with the `notes` client.
-        admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                 "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(out + err)
-        john_id = os.path.join(cls.tmp.path, "john.id")
-        rc, out, err = admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                                 "--certifier-password", "cert-pw", "--name", "John Roe", "--short-name", "jroe",
-                                 "--email", "john@acme.example", "--id-out", john_id, "--id-password", "user-pw")
-        if rc != 0:
-            raise AssertionError(out + err)
-        cls.john = ApiUser(john_id, "user-pw", cls.port, cls.tmp.path, "john")
-        cls.admin = admin
+        start_mail_server(cls, {"SMTPMaxMessageSizeKB": 64, "SMTPRelayHost": "127.0.0.1",
+                                "SMTPRelayPort": cls.sink_port, "RouterRetryIntervalSeconds": 1,
+                                "RouterRetryMaxSeconds": 2, "RouterTimeoutSeconds": 10})
+        cls.john = register_api_user(cls, "John Roe", "jroe", "john@acme.example")
         cls.sink_cert = make_self_signed(cls.tmp.path)
 
     @classmethod

@@ -14,7 +14,7 @@ import subprocess
 import threading
 import time
 
-from notesd_harness import binary
+from notesd_harness import Client, Server, TempDir, binary, free_port, setup_server
 
 
 def set_ini(data_dir, settings):
@@ -31,6 +31,46 @@ def set_ini(data_dir, settings):
     lines += [f"{k}={v}" for k, v in remaining.items()]
     with open(path, "w") as f:
         f.write("\n".join(lines) + "\n")
+
+
+def start_mail_server(cls, settings=None, tasks="HTTP,Router,SMTP"):
+    """The mail tests' shared fixture, set as attributes of the test class `cls`: a data
+    directory set up in a temporary directory with Jane Admin (jane@acme.example) as
+    administrator (tmp, data, port); the SMTP listener on a free loopback port (smtp_port)
+    for acme.example as mx.acme.example, plus `settings` in notes.ini; the running server
+    (server); Jane on the client API (jane) and her `notes` client, set up (admin)."""
+    cls.tmp = TempDir()
+    cls.data = os.path.join(cls.tmp.path, "server")
+    cls.port = setup_server(cls.data, email="jane@acme.example", tasks=tasks)
+    cls.smtp_port = free_port()
+    set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                       "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example", **(settings or {})})
+    cls.server = Server(cls.data).wait_ready()
+    if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
+        raise AssertionError("SMTP did not start:\n" + cls.server.output())
+    jane_id = os.path.join(cls.data, "ids", "jadmin.id")
+    cls.jane = ApiUser(jane_id, "admin-pw", cls.port, cls.tmp.path, "jane")
+    cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
+    rc, out, err = cls.admin.run("setup", "--id", jane_id, "--server-address", f"127.0.0.1:{cls.port}")
+    if rc != 0:
+        raise AssertionError(out + err)
+
+
+def register_person(cls, name, short_name, email, *extra):
+    """Registers a person with the fixture's `notes` client (start_mail_server), ID file
+    <tmp>/<short_name>.id with the password user-pw; returns (rc, stdout, stderr)."""
+    return cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
+                         "--certifier-password", "cert-pw", "--name", name, "--short-name", short_name,
+                         "--email", email, "--id-out", os.path.join(cls.tmp.path, f"{short_name}.id"),
+                         "--id-password", "user-pw", *extra)
+
+
+def register_api_user(cls, name, short_name, email):
+    """register_person, then that person on the client API (an ApiUser)."""
+    rc, out, err = register_person(cls, name, short_name, email)
+    if rc != 0:
+        raise AssertionError(out + err)
+    return ApiUser(os.path.join(cls.tmp.path, f"{short_name}.id"), "user-pw", cls.port, cls.tmp.path, short_name)
 
 
 def wait_until(predicate, timeout=20, interval=0.1):
