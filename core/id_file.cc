@@ -18,6 +18,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 
+#include "core/scoped_fd.h"
 #include "core/x509_certs.h"
 
 namespace notesd {
@@ -79,26 +80,6 @@ void WipeJsonStrings(Json& value) {
   }
 }
 
-// Owns a file descriptor.
-class ScopedFd {
- public:
-  explicit ScopedFd(int fd) : fd_(fd) {}
-  ~ScopedFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  ScopedFd(const ScopedFd&) = delete;
-  ScopedFd& operator=(const ScopedFd&) = delete;
-  int get() const { return fd_; }
-  // Closes now and reports close()'s result (a late write error shows up here).
-  int Close() {
-    const int fd = fd_;
-    fd_ = -1;
-    return ::close(fd);
-  }
-
- private:
-  int fd_;
-};
 
 // Removes a temporary file unless Keep() was called.
 class TempFileGuard {

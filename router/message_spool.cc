@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "core/crypto.h"
+#include "core/scoped_fd.h"
 
 namespace notesd {
 
@@ -31,24 +32,9 @@ bool WriteFully(int fd, std::string_view bytes) {
 // Buffered writes: flushed to the file in pieces of this size.
 constexpr std::size_t kWriteChunk = 64 * 1024;
 
-// Owns a descriptor for the length of a function.
-class UniqueFd {
- public:
-  explicit UniqueFd(int fd) : fd_(fd) {}
-  ~UniqueFd() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  UniqueFd(const UniqueFd&) = delete;
-  UniqueFd& operator=(const UniqueFd&) = delete;
-  int get() const { return fd_; }
-
- private:
-  int fd_;
-};
-
 // fsyncs a file or directory opened with `flags`.
 Status SyncPath(const std::filesystem::path& path, int flags, const char* what) {
-  UniqueFd fd(::open(path.c_str(), flags | O_CLOEXEC));
+  ScopedFd fd(::open(path.c_str(), flags | O_CLOEXEC));
   if (fd.get() < 0) return Errno(std::string("cannot open ") + what, path);
   if (::fsync(fd.get()) != 0) return Errno(std::string("cannot fsync ") + what, path);
   return Status::Ok();
@@ -69,7 +55,7 @@ Status SyncDirectory(const std::filesystem::path& dir) { return SyncPath(dir, O_
 Status SyncFile(const std::filesystem::path& file) { return SyncPath(file, O_RDONLY, "file"); }
 
 Result<std::string> ReadFileBytes(const std::filesystem::path& file, std::uint64_t max_bytes) {
-  UniqueFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
+  ScopedFd fd(::open(file.c_str(), O_RDONLY | O_CLOEXEC));
   if (fd.get() < 0) {
     if (errno == ENOENT) return Status::NotFound("message body " + file.string() + " is missing");
     return Errno("cannot open", file);
