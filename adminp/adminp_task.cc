@@ -7,7 +7,7 @@
 #include <stdexcept>
 
 #include "adminp/adminp_schedule.h"
-#include "core/command_words.h"
+#include "base/command_words.h"
 #include "directory/directory.h"
 
 namespace notesd {

@@ -26,7 +26,7 @@
 //   HELP               this list; QUIT (handled by the server core) stops AdminP
 // A TELL ADMINP PROCESS command runs the pass on the calling console thread and answers
 // with its summary; the scheduled passes run on AdminP's "scheduler" worker (the server's
-// worker facility, core/task_worker.h: an exception there stops AdminP alone). Passes never
+// worker facility, task/task_worker.h: an exception there stops AdminP alone). Passes never
 // overlap. At start AdminP works every class once, as Domino does after a restart, so a
 // request interrupted by a crash is finished then.
 // Crash safety: BeginAttempt (InProgress, attempt+1) and FinishAttempt (Done or Failed
@@ -52,7 +52,7 @@
 #include <string>
 #include <vector>
 
-#include "core/task.h"
+#include "task/task.h"
 #include "directory/admin_requests.h"
 
 namespace notesd {

@@ -40,11 +40,11 @@
 #include <string>
 #include <vector>
 
-#include "core/crypto.h"
-#include "core/openssl_handles.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/openssl_handles.h"
+#include "pki/x509_certs.h"
 #include "ca_task/icl_database.h"
-#include "core/nsf_database.h"
+#include "store/nsf_database.h"
 #include "directory/directory.h"
 
 namespace notesd {

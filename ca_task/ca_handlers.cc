@@ -8,9 +8,9 @@
 #include "ca_task/internet_certifier.h"
 #include "ca_task/person_certificates.h"
 #include "ca_task/server_id_wrap.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 
 namespace notesd {
 

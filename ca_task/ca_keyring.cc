@@ -1,6 +1,6 @@
 #include "ca_task/ca_keyring.h"
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

@@ -25,8 +25,8 @@
 #include <string>
 #include <vector>
 
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 
 namespace notesd {
 

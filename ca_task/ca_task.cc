@@ -11,8 +11,8 @@
 #include "ca_task/certifier_document.h"
 #include "ca_task/certifier_id.h"
 #include "ca_task/icl_database.h"
-#include "core/command_words.h"
-#include "core/id_file.h"
+#include "base/command_words.h"
+#include "pki/id_file.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
 

@@ -39,7 +39,7 @@
 #include <span>
 
 #include "ca_task/ca_keyring.h"
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

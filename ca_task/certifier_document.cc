@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

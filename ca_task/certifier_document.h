@@ -23,7 +23,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/status.h"
+#include "base/status.h"
 #include "directory/directory.h"
 
 namespace notesd {

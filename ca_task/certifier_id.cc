@@ -1,8 +1,8 @@
 #include "ca_task/certifier_id.h"
 
 #include "ca_task/server_id_wrap.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

@@ -16,8 +16,8 @@
 #include <string>
 
 #include "ca_task/icl_database.h"
-#include "core/id_file.h"
-#include "core/status.h"
+#include "pki/id_file.h"
+#include "base/status.h"
 
 namespace notesd {
 

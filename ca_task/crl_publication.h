@@ -16,8 +16,8 @@
 #include <span>
 #include <string>
 
-#include "core/config_keys.h"
-#include "core/notes_ini.h"
+#include "base/config_keys.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

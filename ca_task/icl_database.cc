@@ -6,9 +6,9 @@
 #include <map>
 #include <mutex>
 
-#include "core/crypto.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 
 namespace notesd {
 

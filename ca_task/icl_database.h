@@ -46,9 +46,9 @@
 #include <vector>
 
 #include "ca_task/internet_certifier.h"
-#include "core/nsf_database.h"
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "store/nsf_database.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 
 namespace notesd {
 

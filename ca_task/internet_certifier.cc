@@ -5,8 +5,8 @@
 #include <cstdint>
 #include <limits>
 
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 
 namespace notesd {
 

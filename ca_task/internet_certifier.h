@@ -5,8 +5,8 @@
 // activation, roles, key, validity, CRL settings, local copy), their validation, their
 // form as AdminP request parameters and as client API JSON, the certifier's X.509
 // subject, and the making of its self-signed root and certifier ID
-// (MakeInternetCertifier). Delegates certificate issue to core/x509_certs.h and the ID
-// file to core/id_file.h.
+// (MakeInternetCertifier). Delegates certificate issue to pki/x509_certs.h and the ID
+// file to pki/id_file.h.
 //
 // The root certificate: v3, self-signed with SHA-256, basicConstraints CA:TRUE
 // (critical), keyUsage keyCertSign + cRLSign (critical), subjectKeyIdentifier; the
@@ -32,11 +32,11 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/crypto.h"
-#include "core/hier_name.h"
-#include "core/id_file.h"
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/crypto.h"
+#include "pki/hier_name.h"
+#include "pki/id_file.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 #include "directory/admin_requests.h"
 
 namespace notesd {

@@ -17,8 +17,8 @@
 #include <utility>
 
 #include "ca_task/crl_publication.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

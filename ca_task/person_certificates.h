@@ -6,7 +6,7 @@
 // the one way the HTTP API builds one), the person certificate profile
 // (PersonCertificateRequest), the handler that issues it from an active certifier
 // (MakeAddInternetCertificateHandler, registered by RegisterCaAdminHandlers), and
-// RevokeCertificates. Delegates certificate encoding to core/x509_certs.h, serials and
+// RevokeCertificates. Delegates certificate encoding to pki/x509_certs.h, serials and
 // the issued list to the ICL (icl_database.h), the certifier's key to the CaKeyring (it
 // never leaves it), roles to certifier_document.h, the CRL URL to crl_publication.h.
 // Reads names.nsf (Person, Certifier documents, groups) and notes.ini (CA_CRLBaseURL,
@@ -75,9 +75,9 @@
 #include "ca_task/ca_keyring.h"
 #include "ca_task/certifier_document.h"
 #include "ca_task/icl_database.h"
-#include "core/openssl_handles.h"
-#include "core/status.h"
-#include "core/x509_certs.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
+#include "pki/x509_certs.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
 

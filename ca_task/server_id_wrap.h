@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 
 namespace notesd {
 

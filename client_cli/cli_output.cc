@@ -4,10 +4,10 @@
 #include <algorithm>
 #include <cstdio>
 
-#include "core/crypto.h"
-#include "core/display_text.h"
-#include "core/hier_name.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/display_text.h"
+#include "pki/hier_name.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

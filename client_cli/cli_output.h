@@ -14,7 +14,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/openssl_handles.h"
+#include "pki/openssl_handles.h"
 
 namespace notesd::client {
 
@@ -24,7 +24,7 @@ using Fields = std::vector<std::pair<std::string, std::string>>;
 void PrintFields(std::ostream& out, const Fields& fields, const std::string& indent = "");
 // Pretty JSON (two-space indent) and a newline. Invalid UTF-8 is replaced, never thrown.
 void PrintJson(std::ostream& out, const nlohmann::json& value);
-// EscapeForDisplay (core/display_text.h) on one line: C0/C1 controls, DEL and invalid
+// EscapeForDisplay (base/display_text.h) on one line: C0/C1 controls, DEL and invalid
 // UTF-8 escaped, line breaks as \n.
 std::string Sanitize(const std::string& text);
 // As Sanitize, but keeps line breaks (LF, and CRLF written as LF) and tabs (multi-line

@@ -32,11 +32,11 @@
 #include <string>
 #include <string_view>
 
-#include "core/config_keys.h"
-#include "core/hier_name.h"
-#include "core/id_file.h"
-#include "core/notes_ini.h"
-#include "core/status.h"
+#include "base/config_keys.h"
+#include "pki/hier_name.h"
+#include "pki/id_file.h"
+#include "base/notes_ini.h"
+#include "base/status.h"
 
 namespace notesd::client {
 

@@ -15,7 +15,7 @@
 #include "client_cli/cmd_person_certs.h"
 #include "client_cli/notes_cli.h"
 #include "client_cli/registration.h"
-#include "core/crypto.h"
+#include "pki/crypto.h"
 
 namespace notesd::client {
 

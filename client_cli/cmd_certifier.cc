@@ -11,8 +11,8 @@
 #include <thread>
 
 #include "client_cli/cli_output.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
 
 namespace notesd::client {
 

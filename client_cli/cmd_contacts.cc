@@ -30,9 +30,9 @@
 #include "client_cli/cli_output.h"
 #include "client_cli/contacts_commands.h"
 #include "client_cli/notes_cli.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

@@ -9,9 +9,9 @@
 
 #include "client_cli/cli_output.h"
 #include "client_cli/notes_cli.h"
-#include "core/notes_ini.h"
-#include "core/nsf_database.h"
-#include "core/nsf_dump.h"
+#include "base/notes_ini.h"
+#include "store/nsf_database.h"
+#include "store/nsf_dump.h"
 
 namespace notesd::client {
 

@@ -20,8 +20,8 @@
 #include <memory>
 
 #include "client_cli/id_certificates.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 #include "client_cli/cli_output.h"
 #include "client_cli/id_view.h"

@@ -41,9 +41,9 @@
 #include "client_cli/mail_compose.h"
 #include "client_cli/mail_smime.h"
 #include "client_cli/notes_cli.h"
-#include "core/crypto.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 #include "smime/mime_entity.h"
 
 namespace notesd::client {

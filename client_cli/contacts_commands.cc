@@ -3,8 +3,8 @@
 #include "client_cli/contacts_commands.h"
 
 #include "client_cli/cli_output.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 #include "smime/cert_import.h"
 
 namespace notesd::client {

@@ -7,8 +7,8 @@
 #include <algorithm>
 #include <cctype>
 
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

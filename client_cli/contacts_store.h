@@ -2,9 +2,9 @@
 // certificates) and cross-certificates, what `notes contacts` and S/MIME mail read and
 // write.
 //
-// Owns: the file CLIENTDIR/names.nsf (an LMDB .nsf, core/nsf_database.h), its notes and
+// Owns: the file CLIENTDIR/names.nsf (an LMDB .nsf, store/nsf_database.h), its notes and
 // views, and the signature that protects every cross-certificate note. Delegates the
-// storage to NsfDatabase, the certificate parsing to core/crypto.h and the trust
+// storage to NsfDatabase, the certificate parsing to pki/crypto.h and the trust
 // decision to client_cli/smime_trust.h.
 //
 // Notes in names.nsf:
@@ -49,11 +49,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/id_file.h"
-#include "core/note.h"
-#include "core/nsf_database.h"
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/id_file.h"
+#include "store/note.h"
+#include "store/nsf_database.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 
 namespace notesd::client {
 

@@ -17,9 +17,9 @@
 #include <charconv>
 #include <cstring>
 
-#include "core/openssl_handles.h"
-#include "core/tls_context.h"
-#include "core/x509_certs.h"
+#include "pki/openssl_handles.h"
+#include "pki/tls_context.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

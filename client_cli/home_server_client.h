@@ -27,9 +27,9 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/hier_name.h"
-#include "core/id_file.h"
-#include "core/status.h"
+#include "pki/hier_name.h"
+#include "pki/id_file.h"
+#include "base/status.h"
 
 namespace httplib {
 class SSLClient;

@@ -7,9 +7,9 @@
 #include <openssl/pkcs12.h>
 #include <openssl/x509.h>
 
-#include "core/crypto.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 #include "smime/cert_import.h"
 
 namespace notesd::client {

@@ -17,8 +17,8 @@
 #include <string>
 #include <vector>
 
-#include "core/id_file.h"
-#include "core/status.h"
+#include "pki/id_file.h"
+#include "base/status.h"
 
 namespace notesd::client {
 

@@ -4,8 +4,8 @@
 #include <sstream>
 
 #include "client_cli/cli_output.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

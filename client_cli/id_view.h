@@ -10,7 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/id_file.h"
+#include "pki/id_file.h"
 
 namespace notesd::client {
 

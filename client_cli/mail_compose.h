@@ -13,8 +13,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/base64.h"
-#include "core/status.h"
+#include "pki/base64.h"
+#include "base/status.h"
 
 namespace notesd::client {
 
@@ -38,7 +38,7 @@ struct ComposeRequest {
 // InvalidArgument when there is no recipient or a field holds a line break.
 Result<std::string> ComposeMessage(const ComposeRequest& request);
 
-// Base64 with CRLF every 76 characters (MIME) lives in core/base64.h, shared with S/MIME;
+// Base64 with CRLF every 76 characters (MIME) lives in pki/base64.h, shared with S/MIME;
 // Base64 is the form without line breaks (JSON).
 using ::notesd::Base64Lines;
 std::string Base64(std::string_view bytes);

@@ -5,8 +5,8 @@
 #include <strings.h>
 
 #include "client_cli/cli_output.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

@@ -25,7 +25,7 @@
 
 #include "client_cli/contacts_store.h"
 #include "client_cli/smime_trust.h"
-#include "core/id_file.h"
+#include "pki/id_file.h"
 #include "smime/smime.h"
 
 namespace notesd::client {

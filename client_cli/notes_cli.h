@@ -11,8 +11,8 @@
 #include "client_cli/client_context.h"
 #include "client_cli/id_certificates.h"
 #include "client_cli/home_server_client.h"
-#include "core/id_file.h"
-#include "core/status.h"
+#include "pki/id_file.h"
+#include "base/status.h"
 
 namespace notesd::client {
 

@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 namespace notesd::client {
 

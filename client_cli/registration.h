@@ -7,8 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "core/hier_name.h"
-#include "core/status.h"
+#include "pki/hier_name.h"
+#include "base/status.h"
 
 namespace notesd::client {
 

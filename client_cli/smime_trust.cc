@@ -5,8 +5,8 @@
 #include <openssl/err.h>
 #include <openssl/x509_vfy.h>
 
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::client {
 

@@ -21,8 +21,8 @@
 #include <vector>
 
 #include "client_cli/contacts_store.h"
-#include "core/id_file.h"
-#include "core/openssl_handles.h"
+#include "pki/id_file.h"
+#include "pki/openssl_handles.h"
 
 namespace notesd::client {
 

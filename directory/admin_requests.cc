@@ -4,7 +4,7 @@
 #include <cstdio>
 #include <ctime>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

@@ -76,11 +76,11 @@
 #include <string_view>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/logger.h"
-#include "core/notes_ini.h"
-#include "core/nsf_database.h"
-#include "core/status.h"
+#include "base/clock.h"
+#include "base/logger.h"
+#include "base/notes_ini.h"
+#include "store/nsf_database.h"
+#include "base/status.h"
 #include "directory/directory.h"
 
 namespace notesd {

@@ -3,7 +3,7 @@
 // Owns the directory's documents and their views: Person, Group, Server and Certifier
 // documents with Domino's item names, and the lookups every task needs (a person by any
 // of their names or by Internet address, case-insensitively; group expansion; who is an
-// administrator of a server). Delegates storage to core/nsf_database.h: every change here
+// administrator of a server). Delegates storage to store/nsf_database.h: every change here
 // is one LMDB write transaction, uniqueness checks included, so two registrations of the
 // same name can never both succeed.
 //
@@ -31,9 +31,9 @@
 #include <string_view>
 #include <vector>
 
-#include "core/hier_name.h"
-#include "core/nsf_database.h"
-#include "core/status.h"
+#include "pki/hier_name.h"
+#include "store/nsf_database.h"
+#include "base/status.h"
 
 namespace notesd {
 

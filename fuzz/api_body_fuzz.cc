@@ -19,9 +19,9 @@
 #include <nlohmann/json.hpp>
 
 #include "ca_task/internet_certifier.h"
-#include "core/crypto.h"
-#include "core/hier_name.h"
-#include "core/json_body.h"
+#include "pki/crypto.h"
+#include "pki/hier_name.h"
+#include "base/json_body.h"
 #include "router/mail_message.h"
 
 namespace {

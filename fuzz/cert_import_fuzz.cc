@@ -11,7 +11,7 @@
 #include <cstdlib>
 #include <string_view>
 
-#include "core/crypto.h"
+#include "pki/crypto.h"
 #include "smime/cert_import.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {

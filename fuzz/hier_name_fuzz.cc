@@ -1,16 +1,16 @@
-// fuzz_hier_name — feeds hierarchical names (core/hier_name.h).
+// fuzz_hier_name — feeds hierarchical names (pki/hier_name.h).
 //
 // Input: a name as a user types it or as it reaches the server in a request. A name
 // that parses must print and reparse to an equal name (canonical and abbreviated forms,
 // except the documented two-letter-O case), and must survive the X.509 round trip
 // (ToX509Name, FromX509Name). IsUnder/Certifier run against the name's own certifier.
-// Seeds: fuzz/corpus/hier_name/ (names from tests/unit/core_hier_name_test.cc).
+// Seeds: fuzz/corpus/hier_name/ (names from tests/unit/pki_hier_name_test.cc).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
 #include <string_view>
 
-#include "core/hier_name.h"
+#include "pki/hier_name.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

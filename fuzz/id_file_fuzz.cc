@@ -1,4 +1,4 @@
-// fuzz_id_file — feeds the ID file loader (core/id_file.h IdFile::Decode).
+// fuzz_id_file — feeds the ID file loader (pki/id_file.h IdFile::Decode).
 //
 // The real loader is used unchanged; the target wraps the fuzzed bytes so that they
 // reach each stage of it with the cheapest scrypt parameters Decode accepts (N=2^10,
@@ -24,7 +24,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/id_file.h"
+#include "pki/id_file.h"
 
 namespace {
 

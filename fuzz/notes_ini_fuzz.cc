@@ -1,4 +1,4 @@
-// fuzz_notes_ini — feeds the notes.ini reader and writer (core/notes_ini.h).
+// fuzz_notes_ini — feeds the notes.ini reader and writer (base/notes_ini.h).
 //
 // Input: a notes.ini file. The target parses it and checks the contract: Serialize()
 // gives back the input byte for byte; Set of an existing name rewrites only that line and
@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
   std::string_view text(reinterpret_cast<const char*>(data), size);

@@ -14,8 +14,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/crypto.h"
-#include "core/hier_name.h"
+#include "pki/crypto.h"
+#include "pki/hier_name.h"
 #include "fuzz/fuzz_pki.h"
 #include "smime/mime_entity.h"
 #include "smime/smime.h"

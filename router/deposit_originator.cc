@@ -3,8 +3,8 @@
 #include <string>
 #include <vector>
 
-#include "core/hier_name.h"
-#include "core/notes_ini.h"
+#include "pki/hier_name.h"
+#include "base/notes_ini.h"
 #include "router/mail_message.h"
 
 namespace notesd {

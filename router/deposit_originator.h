@@ -14,7 +14,7 @@
 
 #include <string_view>
 
-#include "core/status.h"
+#include "base/status.h"
 
 namespace notesd {
 

@@ -12,7 +12,7 @@
 #include <string>
 #include <vector>
 
-#include "core/note.h"
+#include "store/note.h"
 
 namespace notesd {
 

@@ -1,6 +1,6 @@
 #include "router/mail_config.h"
 
-#include "core/hier_name.h"
+#include "pki/hier_name.h"
 
 namespace notesd::mail_keys {
 

@@ -7,8 +7,8 @@
 #include <string>
 #include <vector>
 
-#include "core/config_keys.h"
-#include "core/notes_ini.h"
+#include "base/config_keys.h"
+#include "base/notes_ini.h"
 #include "router/router_engine.h"
 
 namespace notesd::mail_keys {

@@ -6,7 +6,7 @@
 
 #include <openssl/evp.h>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

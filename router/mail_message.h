@@ -15,8 +15,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/note.h"
-#include "core/status.h"
+#include "store/note.h"
+#include "base/status.h"
 
 namespace notesd {
 

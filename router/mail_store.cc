@@ -8,7 +8,7 @@
 #include <cstring>
 #include <future>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 #include "directory/directory.h"
 #include "router/mail_message.h"
 #include "router/message_spool.h"

@@ -80,8 +80,8 @@
 #include <thread>
 #include <vector>
 
-#include "core/nsf_database.h"
-#include "core/status.h"
+#include "store/nsf_database.h"
+#include "base/status.h"
 
 namespace notesd {
 

@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include "core/crypto.h"
-#include "core/scoped_fd.h"
+#include "pki/crypto.h"
+#include "base/scoped_fd.h"
 
 namespace notesd {
 

@@ -23,7 +23,7 @@
 #include <string>
 #include <string_view>
 
-#include "core/status.h"
+#include "base/status.h"
 #include "router/mail_message.h"
 
 namespace notesd {

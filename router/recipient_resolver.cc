@@ -2,8 +2,8 @@
 
 #include <algorithm>
 
-#include "core/clock.h"
-#include "core/notes_ini.h"
+#include "base/clock.h"
+#include "base/notes_ini.h"
 
 namespace notesd {
 

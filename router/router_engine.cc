@@ -4,8 +4,8 @@
 #include <map>
 #include <set>
 
-#include "core/crypto.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "base/notes_ini.h"
 #include "router/dsn.h"
 #include "router/mail_message.h"
 #include "router/recipient_resolver.h"

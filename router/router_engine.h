@@ -20,9 +20,9 @@
 #include <string>
 #include <vector>
 
-#include "core/clock.h"
-#include "core/logger.h"
-#include "core/stats.h"
+#include "base/clock.h"
+#include "base/logger.h"
+#include "base/stats.h"
 #include "directory/directory.h"
 #include "router/mail_store.h"
 #include "router/smtp_client.h"

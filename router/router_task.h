@@ -8,7 +8,7 @@
 // to router/router_engine.h (pure of threads, unit-tested). Inbound SMTP is the SMTP task
 // (router/smtp_task.h); Notes users deposit mail through the HTTP API.
 //
-// Threads: two workers of the server's worker facility (core/task_worker.h: an exception
+// Threads: two workers of the server's worker facility (task/task_worker.h: an exception
 // in either stops the Router alone), never the server's io threads (both block on disk or
 // on the relay): "routing" waits for new mail (a deposit wakes it at once; otherwise it looks
 // every second) and delivers, pausing 50 ms between passes under load so batches grow
@@ -64,7 +64,7 @@
 // server; no Out-of-Office, no holding or releasing dead mail from the console yet.
 #pragma once
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

@@ -7,8 +7,8 @@
 #include <charconv>
 #include <optional>
 
-#include "core/notes_ini.h"
-#include "core/tls_context.h"
+#include "base/notes_ini.h"
+#include "pki/tls_context.h"
 #include "router/mail_message.h"
 
 namespace notesd {

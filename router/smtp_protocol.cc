@@ -4,7 +4,7 @@
 #include <cctype>
 #include <charconv>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 #include "router/mail_message.h"
 
 namespace notesd::smtp {

@@ -41,7 +41,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/status.h"
+#include "base/status.h"
 #include "router/mail_message.h"
 
 namespace notesd::smtp {

@@ -14,8 +14,8 @@
 #include <optional>
 #include <thread>
 
-#include "core/id_file.h"
-#include "core/tls_context.h"
+#include "pki/id_file.h"
+#include "pki/tls_context.h"
 #include "router/mail_config.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"

@@ -51,7 +51,7 @@
 // message is relayed out, not written into the local copy (kept byte for byte).
 #pragma once
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

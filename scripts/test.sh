@@ -48,7 +48,7 @@ unset ASAN_OPTIONS UBSAN_OPTIONS LSAN_OPTIONS
 
 # Fuzzing: clang, a build of its own; each target runs a short bounded time.
 export CC=clang CXX=clang++
-timed fuzz-build scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+NOTESD_TARGETS=notesd_fuzzers timed fuzz-build scripts/build.sh build-fuzz -DCMAKE_BUILD_TYPE=RelWithDebInfo \
   '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g' -DNOTESD_FUZZ=ON -DNOTESD_TESTS=OFF \
   -DNOTESD_FUZZ_SECONDS="${NOTESD_FUZZ_SECONDS:-10}"
 timed fuzz-runs ctest --test-dir build-fuzz --output-on-failure -j "$jobs"

@@ -2,7 +2,7 @@
 // Router, SMTP, HTTP as their issues land). The one place that names them all.
 #pragma once
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

@@ -6,7 +6,7 @@
 
 #include <filesystem>
 
-#include "core/status.h"
+#include "base/status.h"
 
 namespace notesd {
 

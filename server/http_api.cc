@@ -2,9 +2,9 @@
 
 #include <openssl/ssl.h>
 
-#include "core/crypto.h"
-#include "core/openssl_handles.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/openssl_handles.h"
+#include "pki/x509_certs.h"
 #include "server/console_command.h"
 
 namespace notesd {

@@ -11,9 +11,9 @@
 #include <memory>
 #include <mutex>
 
-#include "core/hier_name.h"
-#include "core/json_body.h"
-#include "core/task.h"
+#include "pki/hier_name.h"
+#include "base/json_body.h"
+#include "task/task.h"
 #include "directory/directory.h"
 
 namespace notesd {
@@ -83,6 +83,6 @@ class HttpApi {
 
 // The Person document as the API returns it.
 nlohmann::json PersonJson(const Person& person);
-// ParseJsonBody (a request body as a JSON object) is in core/json_body.h.
+// ParseJsonBody (a request body as a JSON object) is in base/json_body.h.
 
 }  // namespace notesd

@@ -19,9 +19,9 @@
 #include "ca_task/certifier_document.h"
 #include "ca_task/internet_certifier.h"
 #include "ca_task/server_id_wrap.h"
-#include "core/crypto.h"
+#include "pki/crypto.h"
 #include "directory/admin_requests.h"
-#include "core/json_body.h"
+#include "base/json_body.h"
 #include "server/http_api.h"
 
 namespace notesd {

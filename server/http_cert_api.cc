@@ -22,10 +22,10 @@
 #include "ca_task/certifier_document.h"
 #include "ca_task/icl_database.h"
 #include "ca_task/person_certificates.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 #include "directory/admin_requests.h"
-#include "core/json_body.h"
+#include "base/json_body.h"
 #include "server/http_api.h"
 
 namespace notesd {

@@ -62,14 +62,14 @@
 // deadline, one address may hold HTTP_MaxSessionsPerIP connections; an idle keep-alive
 // connection holds its own thread (cpp-httplib is thread-per-connection) for at most 5 s,
 // up to HTTP_MaxSessions threads; a refused request is logged with the caller's name.
-// TLS: core/tls_context.h (TLS 1.2 with ECDHE + AEAD suites only, TLS 1.3; session
+// TLS: pki/tls_context.h (TLS 1.2 with ECDHE + AEAD suites only, TLS 1.3; session
 // resumption). Every socket has TCP_NODELAY; keep-alive carries up to 1000 requests.
 // Logs: start/stop, each refused request, each administrative action.
 #pragma once
 
 #include <span>
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

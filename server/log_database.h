@@ -14,8 +14,8 @@
 #include <mutex>
 #include <thread>
 
-#include "core/logger.h"
-#include "core/nsf_database.h"
+#include "base/logger.h"
+#include "store/nsf_database.h"
 
 namespace notesd {
 

@@ -18,8 +18,8 @@
 #include <iostream>
 #include <thread>
 
-#include "core/display_text.h"
-#include "core/terminal.h"
+#include "base/display_text.h"
+#include "base/terminal.h"
 #include "server/server_config.h"
 #include "server/server_core.h"
 #include "server/setup.h"

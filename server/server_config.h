@@ -3,7 +3,7 @@
 
 #include <span>
 
-#include "core/config_keys.h"
+#include "base/config_keys.h"
 
 namespace notesd {
 

@@ -11,7 +11,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "core/display_text.h"
+#include "base/display_text.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
 #include "server/server_config.h"

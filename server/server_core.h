@@ -24,7 +24,7 @@
 // that poll the clock (AdminP's schedule, the CA's regular CRLs) act on it within about a
 // second. It never moves back; a restart resets it.
 //
-// Task workers (NewWorker, core/task_worker.h): an exception escaping a worker's step stops
+// Task workers (NewWorker, task/task_worker.h): an exception escaping a worker's step stops
 // its task alone ("<Task>: task stopped: <reason>"). For testers only,
 // Test_FailTask=<task> (read at every step) makes that task's workers throw.
 #pragma once
@@ -43,10 +43,10 @@
 #include <thread>
 #include <vector>
 
-#include "core/config_keys.h"
-#include "core/logger.h"
-#include "core/stats.h"
-#include "core/task.h"
+#include "base/config_keys.h"
+#include "base/logger.h"
+#include "base/stats.h"
+#include "task/task.h"
 #include "server/console_command.h"
 #include "server/console_input.h"
 #include "server/control_socket.h"

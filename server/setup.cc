@@ -4,10 +4,10 @@
 
 #include <ctime>
 
-#include "core/crypto.h"
-#include "core/hier_name.h"
-#include "core/id_file.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "pki/hier_name.h"
+#include "pki/id_file.h"
+#include "base/notes_ini.h"
 #include "directory/directory.h"
 #include "notes_ini_sample.h"
 

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "core/status.h"
+#include "base/status.h"
 
 namespace notesd {
 

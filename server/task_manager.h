@@ -12,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd {
 

@@ -1,5 +1,5 @@
 // smime/cert_import.cc — certificate and PKCS#12 import. The parsing is OpenSSL's
-// (core/crypto.h ParseCertificates, d2i_PKCS12_bio, PKCS12_parse); what is added here is
+// (pki/crypto.h ParseCertificates, d2i_PKCS12_bio, PKCS12_parse); what is added here is
 // telling the user what is wrong with a file that does not parse.
 #include "smime/cert_import.h"
 
@@ -7,7 +7,7 @@
 
 #include <climits>
 
-#include "core/crypto.h"
+#include "pki/crypto.h"
 
 namespace notesd::smime {
 namespace {

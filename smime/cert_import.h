@@ -12,8 +12,8 @@
 #include <string_view>
 #include <vector>
 
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 
 namespace notesd::smime {
 

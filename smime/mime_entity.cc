@@ -2,7 +2,7 @@
 // and stops at its end, so garbage costs at most one pass over the bytes.
 #include "smime/mime_entity.h"
 
-#include "core/base64.h"
+#include "pki/base64.h"
 
 namespace notesd::smime {
 namespace {

@@ -10,9 +10,9 @@
 #include <algorithm>
 #include <climits>
 
-#include "core/base64.h"
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/base64.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::smime {
 namespace {

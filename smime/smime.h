@@ -38,8 +38,8 @@
 #include <utility>
 #include <vector>
 
-#include "core/openssl_handles.h"
-#include "core/status.h"
+#include "pki/openssl_handles.h"
+#include "base/status.h"
 #include "smime/mime_entity.h"
 
 namespace notesd::smime {

@@ -4,9 +4,9 @@
 #include <cstdio>
 #include <string>
 
-#include "core/crypto.h"
-#include "core/id_file.h"
-#include "core/notes_ini.h"
+#include "pki/crypto.h"
+#include "pki/id_file.h"
+#include "base/notes_ini.h"
 
 using namespace notesd;
 

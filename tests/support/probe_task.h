@@ -4,7 +4,7 @@
 // running, and logs its stop so tests can check the shutdown order. Never shipped.
 #pragma once
 
-#include "core/task.h"
+#include "task/task.h"
 
 namespace notesd::testing {
 

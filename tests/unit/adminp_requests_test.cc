@@ -7,7 +7,7 @@
 #include <filesystem>
 #include <random>
 
-#include "core/notes_ini.h"
+#include "base/notes_ini.h"
 #include "directory/admin_requests.h"
 
 using namespace notesd;

@@ -14,9 +14,9 @@
 #include "ca_task/icl_database.h"
 #include "ca_task/internet_certifier.h"
 #include "ca_task/server_id_wrap.h"
-#include "core/id_file.h"
-#include "core/notes_ini.h"
-#include "core/x509_certs.h"
+#include "pki/id_file.h"
+#include "base/notes_ini.h"
+#include "pki/x509_certs.h"
 
 #include "tests/unit/unit_test_support.h"
 

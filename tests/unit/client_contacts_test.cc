@@ -8,9 +8,9 @@
 
 #include "client_cli/contacts_store.h"
 #include "client_cli/smime_trust.h"
-#include "core/crypto.h"
-#include "core/id_file.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/id_file.h"
+#include "pki/x509_certs.h"
 #include "tests/unit/unit_test_support.h"
 
 namespace notesd::client {

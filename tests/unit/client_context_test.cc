@@ -13,7 +13,7 @@
 
 #include "client_cli/client_context.h"
 #include "client_cli/notes_cli.h"
-#include "core/crypto.h"
+#include "pki/crypto.h"
 
 namespace notesd::client {
 namespace {

@@ -7,9 +7,9 @@
 #include <string>
 
 #include "client_cli/id_view.h"
-#include "core/crypto.h"
-#include "core/id_file.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/id_file.h"
+#include "pki/x509_certs.h"
 #include "tests/unit/test_internet_ca.h"
 #include "tests/unit/unit_test_support.h"
 

@@ -16,8 +16,8 @@
 #include <thread>
 
 #include "client_cli/home_server_client.h"
-#include "core/id_file.h"
-#include "core/x509_certs.h"
+#include "pki/id_file.h"
+#include "pki/x509_certs.h"
 #include "tests/unit/unit_test_support.h"
 
 namespace notesd::client {

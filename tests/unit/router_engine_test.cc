@@ -13,8 +13,8 @@
 #include <random>
 #include <set>
 
-#include "core/clock.h"
-#include "core/stats.h"
+#include "base/clock.h"
+#include "base/stats.h"
 #include "directory/directory.h"
 #include "router/dsn.h"
 #include "router/mail_message.h"

@@ -1,7 +1,7 @@
 // tests/unit/server_http_edges_test.cc — issue 13's edges of the HTTP task, pure parts:
 // the CRL port's request-head parser (server/http_crl_listener.h), the HTTPS connection
 // guard's deadlines and per-address cap (server/http_connection_guard.h) on socket pairs,
-// and the one TLS policy (core/tls_context.h). The running listeners are replayed in
+// and the one TLS policy (pki/tls_context.h). The running listeners are replayed in
 // tests/integration/test_edges_https.py.
 #include <openssl/ssl.h>
 #include <sys/socket.h>
@@ -14,7 +14,7 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/tls_context.h"
+#include "pki/tls_context.h"
 #include "server/http_connection_guard.h"
 #include "server/http_crl_listener.h"
 

@@ -6,7 +6,7 @@
 
 #include <random>
 
-#include "core/crypto.h"
+#include "pki/crypto.h"
 #include "smime/cert_import.h"
 #include "tests/unit/smime_test_pki.h"
 

@@ -10,8 +10,8 @@
 #include <fstream>
 #include <sstream>
 
-#include "core/base64.h"
-#include "core/crypto.h"
+#include "pki/base64.h"
+#include "pki/crypto.h"
 #include "smime/mime_entity.h"
 #include "smime/smime.h"
 #include "tests/unit/smime_test_pki.h"

@@ -5,7 +5,7 @@
 
 #include <random>
 
-#include "core/base64.h"
+#include "pki/base64.h"
 #include "smime/mime_entity.h"
 #include "smime/smime.h"
 #include "tests/unit/smime_test_pki.h"

@@ -8,8 +8,8 @@
 #include <string>
 #include <vector>
 
-#include "core/crypto.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/x509_certs.h"
 
 namespace notesd::testing {
 

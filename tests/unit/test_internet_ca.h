@@ -6,9 +6,9 @@
 #include <ctime>
 #include <string>
 
-#include "core/crypto.h"
-#include "core/openssl_handles.h"
-#include "core/x509_certs.h"
+#include "pki/crypto.h"
+#include "pki/openssl_handles.h"
+#include "pki/x509_certs.h"
 #include "tests/unit/unit_test_support.h"
 
 namespace notesd::testing {

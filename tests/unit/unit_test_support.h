@@ -14,8 +14,8 @@
 
 #include <catch2/catch.hpp>
 
-#include "core/hier_name.h"
-#include "core/status.h"
+#include "pki/hier_name.h"
+#include "base/status.h"
 
 namespace notesd::testing {
 
