@@ -102,7 +102,6 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
   m.is_report = note.GetNumber("$Report") != 0;
   m.size = static_cast<std::uint64_t>(note.GetNumber("Size"));
   m.body_in_file = note.GetNumber("$MessageFile") != 0;
-  m.flags = note.GetTextList(kMailFlagsItem);
   if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
@@ -139,6 +138,7 @@ StoredMail StoredFromNote(const Note& note, bool with_body) {
   m.size = static_cast<std::int64_t>(note.GetNumber("Size"));
   m.sender = note.GetText("SMTPOriginator");
   m.body_in_file = note.GetNumber("$MessageFile") != 0;
+  m.flags = note.GetTextList(kMailFlagsItem);
   if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
