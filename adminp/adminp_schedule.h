@@ -20,7 +20,7 @@
 #include <functional>
 #include <set>
 
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 namespace notesd {
 

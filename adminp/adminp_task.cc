@@ -312,8 +312,8 @@ class AdminPTask final : public Task {
 
   Status Start(const std::vector<std::string>&) override {
     NotesIni ini = context_.Config();
-    NOTESD_ASSIGN_OR_RETURN(requests_, OpenSharedAdminRequests(context_.DataDir()));
-    NOTESD_ASSIGN_OR_RETURN(directory_, OpenSharedDirectory(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(requests_, OpenAdminRequests(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(directory_, OpenDirectory(context_.Databases(), context_.DataDir()));
     if (const char* pause = std::getenv(kPauseEnv)) pause_ms_ = std::atoll(pause);
 
     AdminProcessor::Environment env;
@@ -325,6 +325,7 @@ class AdminPTask final : public Task {
     env.handler_context.clock = &context_.GetClock();
     env.handler_context.log = &context_.Log();
     env.handler_context.directory = directory_;
+    env.handler_context.databases = &context_.Databases();
     env.handler_context.config = [this] { return context_.Config(); };
     env.retry = RetryFrom(ini);
     env.after_begin = [this](const AdminRequest& request) { TestPause(request); };

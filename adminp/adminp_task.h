@@ -53,7 +53,7 @@
 #include <vector>
 
 #include "task/task.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 namespace notesd {
 

@@ -60,7 +60,7 @@ class CreateInternetCertifierHandler final : public AdminRequestHandler {
     if (existing && !EqualsIgnoreCase(existing->request_unid, request.unid))
       return Status::AlreadyExists("a certifier named " + existing->base.name.Abbreviated() + " already exists");
 
-    NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, IclDatabase::OpenShared(context.data_dir / spec.icl_file, true));
+    NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, HandlerIcl(context, spec.icl_file, true));
     IdFile certifier;
     NOTESD_ASSIGN_OR_RETURN(IclConfig config, EnsureConfig(request, spec, context, *icl, server_id, secrets, certifier));
     Step("icl");
@@ -213,7 +213,7 @@ class ModifyCaConfigurationHandler final : public AdminRequestHandler {
     std::vector<std::string> ra = request.ParamList(kParamRa);
     if (caa.empty() || ra.empty()) return Status::InvalidArgument("a certifier needs at least one CAA and one RA");
 
-    NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, IclDatabase::OpenShared(context.data_dir / doc->base.icl_file, false));
+    NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, HandlerIcl(context, doc->base.icl_file, false));
     NOTESD_ASSIGN_OR_RETURN(std::optional<IclConfig> latest, icl->LatestConfig());
     if (!latest) return Status::NotFound(doc->base.icl_file + " holds no CA configuration");
     IclConfig config = *latest;

@@ -29,7 +29,7 @@
 #include <string_view>
 
 #include "ca_task/ca_keyring.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 namespace notesd {
 

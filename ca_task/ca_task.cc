@@ -13,7 +13,7 @@
 #include "ca_task/icl_database.h"
 #include "base/command_words.h"
 #include "pki/id_file.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 #include "directory/directory.h"
 
 namespace notesd {
@@ -58,8 +58,8 @@ class CaTask final : public Task {
     auto server_id = IdFile::Load(id_path, "");
     if (!server_id.ok()) return server_id.status().WithContext("cannot load the server ID " + id_path.string());
     server_id_ = std::move(server_id).value();
-    NOTESD_ASSIGN_OR_RETURN(directory_, OpenSharedDirectory(context_.DataDir()));
-    NOTESD_ASSIGN_OR_RETURN(requests_, OpenSharedAdminRequests(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(directory_, OpenDirectory(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(requests_, OpenAdminRequests(context_.Databases(), context_.DataDir()));
     {
       std::lock_guard lock(mutex_);
       RefreshLocked();
@@ -201,7 +201,7 @@ class CaTask final : public Task {
   }
 
   void LoadIcl(CaCertifier& certifier) {
-    auto icl = IclDatabase::OpenShared(context_.DataDir() / certifier.doc.base.icl_file, false);
+    auto icl = OpenIcl(context_.Databases(), context_.DataDir() / certifier.doc.base.icl_file, false);
     if (!icl.ok()) {
       certifier.problem = "ICL " + certifier.doc.base.icl_file + ": " + icl.status().message();
       return;

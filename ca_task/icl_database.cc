@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 
+#include "adminp/admin_requests.h"
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "pki/x509_certs.h"
@@ -284,26 +285,31 @@ Status VerifyIclConfig(const IclConfig& config, EVP_PKEY* public_key) {
   return Status::Ok();
 }
 
-Result<std::shared_ptr<IclDatabase>> IclDatabase::OpenShared(const std::filesystem::path& path, bool create) {
-  static std::mutex mutex;
-  static std::map<std::filesystem::path, std::weak_ptr<IclDatabase>> open;
-  std::lock_guard lock(mutex);
-  std::filesystem::path canonical = std::filesystem::weakly_canonical(path);
-  if (auto existing = open[canonical].lock()) return existing;
-  if (!create && !std::filesystem::exists(canonical)) return Status::NotFound("ICL database " + path.string() + " does not exist");
-  if (create) {
-    std::error_code ignored;
-    std::filesystem::create_directories(canonical.parent_path(), ignored);
-  }
+Result<std::unique_ptr<IclDatabase>> IclDatabase::Open(const std::filesystem::path& path, bool create) {
+  std::error_code ignored;
+  std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ignored);
+  if (canonical.empty()) canonical = path;
+  if (!create && !std::filesystem::exists(canonical, ignored))
+    return Status::NotFound("ICL database " + path.string() + " does not exist");
+  if (create) std::filesystem::create_directories(canonical.parent_path(), ignored);
   NsfOptions options;
   options.title = "Issued Certificate List";
   options.create_if_missing = create;
   options.views = IclViews();
   options.initial_map_size = std::size_t{4} << 20;
   NOTESD_ASSIGN_OR_RETURN(auto db, NsfDatabase::Open(canonical, std::move(options)));
-  std::shared_ptr<IclDatabase> shared(new IclDatabase(std::move(db)));
-  open[canonical] = shared;
-  return shared;
+  return std::unique_ptr<IclDatabase>(new IclDatabase(std::move(db)));
+}
+
+Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file, bool create) {
+  if (!context.databases) return Status::Internal("no database set to open " + icl_file + " from");
+  return OpenIcl(*context.databases, context.data_dir / icl_file, create);
+}
+
+Result<std::shared_ptr<IclDatabase>> OpenIcl(DatabaseSet& databases, const std::filesystem::path& path, bool create) {
+  return databases.Get<IclDatabase>(path, [create](const std::filesystem::path& canonical) {
+    return IclDatabase::Open(canonical, create);
+  });
 }
 
 Result<std::optional<IclConfig>> IclDatabase::LatestConfig() const {

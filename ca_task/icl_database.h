@@ -35,7 +35,7 @@
 // certificates of one certifier never share a serial.
 //
 // Thread safety: all methods may be called from any thread; every change is one LMDB
-// write transaction. Open each ICL file once per process: use OpenShared.
+// write transaction. Open each ICL file once per process: the server uses OpenIcl.
 #pragma once
 
 #include <ctime>
@@ -46,6 +46,7 @@
 #include <vector>
 
 #include "ca_task/internet_certifier.h"
+#include "store/database_set.h"
 #include "store/nsf_database.h"
 #include "pki/openssl_handles.h"
 #include "base/status.h"
@@ -122,10 +123,10 @@ struct CrlRecord {
 
 class IclDatabase {
  public:
-  // The process's one handle on the ICL at `path` (canonical), opened on first use.
-  // `create`: make the file if missing (mode 0600, parent directories too); otherwise
-  // NotFound when it does not exist.
-  static Result<std::shared_ptr<IclDatabase>> OpenShared(const std::filesystem::path& path, bool create);
+  // Opens the ICL at `path`. `create`: make the file if missing (mode 0600, parent
+  // directories too); otherwise NotFound when it does not exist. AlreadyExists if this
+  // process has it open already (see NsfDatabase::Open).
+  static Result<std::unique_ptr<IclDatabase>> Open(const std::filesystem::path& path, bool create);
 
   // ---- configuration ----
   // The newest revision, nullopt when the ICL has none yet (a half-made certifier).
@@ -175,6 +176,14 @@ class IclDatabase {
   explicit IclDatabase(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}
   std::unique_ptr<NsfDatabase> db_;
 };
+
+// The ICL at `path` from the server's open databases (store/database_set.h): opened on
+// first use (as IclDatabase::Open with `create`), the same object for every task after.
+Result<std::shared_ptr<IclDatabase>> OpenIcl(DatabaseSet& databases, const std::filesystem::path& path, bool create);
+// For an AdminP handler: the ICL `icl_file` (relative to context.data_dir) through
+// context.databases. Internal when the context has no database set.
+struct HandlerContext;
+Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file, bool create);
 
 // A CRL (v2) of `issuer`: every revoked certificate in `revoked`, CRL number and
 // authorityKeyIdentifier extensions, SHA-256 signature. Caller owns the result.

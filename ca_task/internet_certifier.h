@@ -37,7 +37,7 @@
 #include "pki/id_file.h"
 #include "pki/openssl_handles.h"
 #include "base/status.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 namespace notesd {
 

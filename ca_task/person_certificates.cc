@@ -311,7 +311,7 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
       return info;
     }
     info.document = **found;
-    Result<std::shared_ptr<IclDatabase>> icl = IclDatabase::OpenShared(context.data_dir / info.document.base.icl_file, false);
+    Result<std::shared_ptr<IclDatabase>> icl = HandlerIcl(context, info.document.base.icl_file, false);
     if (!icl.ok()) {
       info.status = icl.status();
       return info;

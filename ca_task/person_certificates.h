@@ -78,7 +78,7 @@
 #include "pki/openssl_handles.h"
 #include "base/status.h"
 #include "pki/x509_certs.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 #include "directory/directory.h"
 
 namespace notesd {

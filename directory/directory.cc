@@ -490,16 +490,8 @@ Result<std::vector<CertifierDocument>> Directory::ListCertifiers() const {
 
 namespace notesd {
 
-Result<std::shared_ptr<Directory>> OpenSharedDirectory(const std::filesystem::path& data_dir) {
-  static std::mutex mutex;
-  static std::map<std::filesystem::path, std::weak_ptr<Directory>> open;
-  std::lock_guard lock(mutex);
-  std::filesystem::path path = std::filesystem::weakly_canonical(data_dir / "names.nsf");
-  if (auto existing = open[path].lock()) return existing;
-  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<Directory> directory, Directory::Open(path));
-  std::shared_ptr<Directory> shared = std::move(directory);
-  open[path] = shared;
-  return shared;
+Result<std::shared_ptr<Directory>> OpenDirectory(DatabaseSet& databases, const std::filesystem::path& data_dir) {
+  return databases.Get<Directory>(data_dir / "names.nsf", [](const std::filesystem::path& path) { return Directory::Open(path); });
 }
 
 }  // namespace notesd

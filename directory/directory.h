@@ -32,6 +32,7 @@
 #include <vector>
 
 #include "pki/hier_name.h"
+#include "store/database_set.h"
 #include "store/nsf_database.h"
 #include "base/status.h"
 
@@ -154,9 +155,9 @@ Result<Person> PersonFromNote(const Note& note);
 
 namespace notesd {
 
-// The process's one handle on `<data_dir>/names.nsf`, opened on first use and shared by
-// every task (LMDB wants each environment opened once per process). The handle is
-// released when the last user drops it. Thread-safe.
-Result<std::shared_ptr<Directory>> OpenSharedDirectory(const std::filesystem::path& data_dir);
+// `<data_dir>/names.nsf` from the server's open databases (store/database_set.h):
+// opened (created if missing) on first use, the same object for every task after.
+// Errors as Directory::Open. Thread-safe.
+Result<std::shared_ptr<Directory>> OpenDirectory(DatabaseSet& databases, const std::filesystem::path& data_dir);
 
 }  // namespace notesd

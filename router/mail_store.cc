@@ -138,6 +138,7 @@ StoredMail StoredFromNote(const Note& note, bool with_body) {
   m.size = static_cast<std::int64_t>(note.GetNumber("Size"));
   m.sender = note.GetText("SMTPOriginator");
   m.body_in_file = note.GetNumber("$MessageFile") != 0;
+  m.flags = note.GetTextList(kMailFlagsItem);
   if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
@@ -307,6 +308,15 @@ Result<std::string> MailStore::ReadMailFileBody(std::string_view mail_file, std:
   return ReadFileBytes(data_dir_ / (std::string(mail_file) + kBodiesSuffix) / std::string(unid));
 }
 
+Status MailStore::RemoveMailFileBody(std::string_view mail_file, std::string_view unid) const {
+  if (!IsValidUnid(unid)) return Status::InvalidArgument("'" + std::string(unid) + "' is not a UNID");
+  std::filesystem::path path = data_dir_ / (std::string(mail_file) + kBodiesSuffix) / std::string(unid);
+  std::error_code ec;
+  if (!std::filesystem::remove(path, ec) && ec && ec != std::errc::no_such_file_or_directory)
+    return Status::IOError("cannot remove " + path.string() + ": " + ec.message());
+  return Status::Ok();
+}
+
 Status MailStore::RemoveUnreferencedBodies(WriteTxn& txn, std::chrono::seconds min_age) const {
   std::error_code ec;
   const auto now = std::filesystem::file_time_type::clock::now();
@@ -406,16 +416,8 @@ void MailStore::WaitForWork(std::chrono::milliseconds timeout) {
   work_signalled_ = false;
 }
 
-Result<std::shared_ptr<MailStore>> OpenSharedMailStore(const std::filesystem::path& data_dir) {
-  static std::mutex mutex;
-  static std::map<std::filesystem::path, std::weak_ptr<MailStore>> open;
-  std::lock_guard lock(mutex);
-  std::filesystem::path key = std::filesystem::weakly_canonical(data_dir);
-  if (auto existing = open[key].lock()) return existing;
-  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<MailStore> store, MailStore::Open(data_dir));
-  std::shared_ptr<MailStore> shared = std::move(store);
-  open[key] = shared;
-  return shared;
+Result<std::shared_ptr<MailStore>> OpenMailStore(DatabaseSet& databases, const std::filesystem::path& data_dir) {
+  return databases.Get<MailStore>(data_dir, [](const std::filesystem::path& dir) { return MailStore::Open(dir); });
 }
 
 }  // namespace notesd

@@ -3,7 +3,7 @@
 //
 // Owns: the process's one handle on `<data>/mail.box` and on every `<data>/mail/*.nsf`
 // it has opened (LMDB wants each file opened once per process: the SMTP task, the Router
-// and the HTTP API share them through OpenSharedMailStore), the group commit of mail.box
+// and the HTTP API share one MailStore through OpenMailStore), the group commit of mail.box
 // writes, and the note layouts below.
 //
 // mail.box note (Form "Memo"), one per message waiting to be routed:
@@ -42,7 +42,9 @@
 // mail.box note it came from (the idempotency key of exactly-once delivery, see
 // router/router_task.h): $Message, From, SendTo, CopyTo, Subject, PostedDate, Size,
 // SMTPOriginator, Recipients, $Origin, $MessageFile as above (a body file is
-// `<data>/<mail file>.bodies/<UNID>`, e.g. mail/jdoe.nsf.bodies/), plus DeliveredDate.
+// `<data>/<mail file>.bodies/<UNID>`, e.g. mail/jdoe.nsf.bodies/), plus DeliveredDate,
+// and $Flags (text list, the owner's flags such as "\Seen"; absent until one is set:
+// router/mail_service.h).
 // View ($Inbox): DeliveredDate as 20 zero-padded decimal digits (delivery order).
 //
 // Group commit: Deposit and WriteMailBox hand their work to one committer thread, which
@@ -80,6 +82,7 @@
 #include <thread>
 #include <vector>
 
+#include "store/database_set.h"
 #include "store/nsf_database.h"
 #include "base/status.h"
 
@@ -141,8 +144,10 @@ struct StoredMail {
   std::int64_t size = 0;
   std::string sender;
   bool body_in_file = false;  // $MessageFile: MailStore::ReadMailFileBody reads it
+  std::vector<std::string> flags;  // $Flags
   std::string message;  // $Message (empty when read without the body)
 };
+inline constexpr char kMailFlagsItem[] = "$Flags";
 
 // Builds the mail.box note for a new message (summary items from its header). The one
 // way into mail.box (SMTP, the client API, failure reports): $Message is CanonicalCrlf
@@ -210,6 +215,9 @@ class MailStore {
   Status LinkBodyIntoMailFile(const QueuedMessage& message, std::string_view mail_file) const;
   // The body file of mail file note `unid` (StoredMail::body_in_file).
   Result<std::string> ReadMailFileBody(std::string_view mail_file, std::string_view unid) const;
+  // Removes the body file of mail file note `unid` once the note is deleted (none there
+  // is fine). IOError naming the file.
+  Status RemoveMailFileBody(std::string_view mail_file, std::string_view unid) const;
   // Queues the removal of mail.box body files no note refers to (older than a minute);
   // at most every 10 s, and quick when there are none. The Router calls it as it goes.
   void SweepBodies();
@@ -262,8 +270,9 @@ class MailStore {
   bool work_signalled_ = false;
 };
 
-// The process's one MailStore for `data_dir`, opened on first use and shared by the SMTP
-// task, the Router and the HTTP API; closed when the last user drops it. Thread-safe.
-Result<std::shared_ptr<MailStore>> OpenSharedMailStore(const std::filesystem::path& data_dir);
+// The MailStore of `data_dir` from the server's open databases (store/database_set.h),
+// shared by the SMTP task, the Router and the HTTP API: opened on first use, closed with
+// the set at server shutdown. Errors as MailStore::Open. Thread-safe.
+Result<std::shared_ptr<MailStore>> OpenMailStore(DatabaseSet& databases, const std::filesystem::path& data_dir);
 
 }  // namespace notesd

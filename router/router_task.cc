@@ -19,8 +19,8 @@ class RouterTask final : public Task {
   ~RouterTask() override { Stop(); }
 
   Status Start(const std::vector<std::string>&) override {
-    NOTESD_ASSIGN_OR_RETURN(auto directory, OpenSharedDirectory(context_.DataDir()));
-    NOTESD_ASSIGN_OR_RETURN(auto store, OpenSharedMailStore(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(auto directory, OpenDirectory(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(auto store, OpenMailStore(context_.Databases(), context_.DataDir()));
     state_ = std::make_shared<State>(std::move(directory), std::move(store), context_);
     engine_ = &state_->engine;
     store_ = state_->store.get();

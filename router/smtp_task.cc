@@ -323,8 +323,8 @@ class SmtpTask final : public Task {
     NotesIni ini = context_.Config();
     auto shared = std::make_shared<SmtpShared>();
     shared->context = &context_;
-    NOTESD_ASSIGN_OR_RETURN(shared->directory, OpenSharedDirectory(context_.DataDir()));
-    NOTESD_ASSIGN_OR_RETURN(shared->store, OpenSharedMailStore(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(shared->directory, OpenDirectory(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(shared->store, OpenMailStore(context_.Databases(), context_.DataDir()));
     ReadLimits(ini, *shared);
     if (ConfigBool(ini, mail_keys::kStartTls)) LoadTls(ini, *shared);
     StatsRegistry& stats = context_.Stats();

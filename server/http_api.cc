@@ -62,8 +62,8 @@ nlohmann::json PersonJson(const Person& person) {
           {"internet_certificates", person.internet_certificates_pem}};
 }
 
-HttpApi::HttpApi(TaskContext& context, Directory& directory, HierName server_name)
-    : context_(context), directory_(directory), server_name_(std::move(server_name)) {}
+HttpApi::HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail, HierName server_name)
+    : context_(context), directory_(directory), ca_(ca), mail_(mail), server_name_(std::move(server_name)) {}
 
 void HttpApi::Install(httplib::Server& server) {
   server.Get("/api/v1/whoami", Guarded([this](const Caller& c, const httplib::Request&, int*) { return WhoAmI(c); }, false));

@@ -1,15 +1,16 @@
-// server/http_api.h — the client API's endpoints and their authorisation (see
-// server/http_task.h for the contract). Each handler maps its Status to an HTTP status
-// and a JSON {"error"} in one place (Reply), and logs refusals with the caller's name.
+// server/http_api.h — the client API's endpoints (see server/http_task.h for the
+// contract): routes onto the services. Each handler parses the request, calls one
+// service (the directory, ca_task/ca_service.h, router/mail_service.h) and renders the
+// answer as JSON; its Status becomes an HTTP status and a JSON {"error"} in one place
+// (Reply), which logs refusals with the caller's name. Authentication (the client
+// certificate against the Person document) and the administrator check are here.
 #pragma once
 
 #include <httplib.h>
 
 #include <nlohmann/json.hpp>
 
-#include <map>
 #include <memory>
-#include <mutex>
 
 #include "pki/hier_name.h"
 #include "base/json_body.h"
@@ -18,12 +19,14 @@
 
 namespace notesd {
 
-class MailStore;
+class CaService;
+class MailService;
 
 class HttpApi {
  public:
-  // All references must outlive the API.
-  HttpApi(TaskContext& context, Directory& directory, HierName server_name);
+  // All references must outlive the API (the HTTP task makes the services at Start over
+  // the databases it takes from the server's set, and keeps them until Stop).
+  HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail, HierName server_name);
   void Install(httplib::Server& server);
 
  private:
@@ -47,14 +50,11 @@ class HttpApi {
   Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);
 
   // Mail (server/http_mail_api.cc): the caller deposits into mail.box and reads their
-  // own mail file; the process's shared MailStore is opened on first use.
+  // own mail file.
   void InstallMailEndpoints(httplib::Server& server);
   Result<nlohmann::json> MailDeposit(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> MailList(const Caller& caller);
   Result<nlohmann::json> MailRead(const Caller& caller, const httplib::Request& request);
-  Result<std::shared_ptr<MailStore>> Mail();
-  std::mutex mail_mutex_;
-  std::shared_ptr<MailStore> mail_;
 
   // AdminP requests and Internet certifiers (server/http_ca_api.cc): administrators post
   // requests (the author is the caller); only a certifier's CAAs may change its roles.
@@ -73,11 +73,11 @@ class HttpApi {
   Result<nlohmann::json> ShowBatch(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> RevokeCertificate(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> MyCertificates(const Caller& caller);
-  std::mutex batch_mutex_;
-  std::map<std::string, std::string> batch_authors_;  // batch id -> author (canonical), posted since start
 
   TaskContext& context_;
   Directory& directory_;
+  CaService& ca_;
+  MailService& mail_;
   HierName server_name_;
 };
 

@@ -14,7 +14,11 @@
 #include "pki/crypto.h"
 #include "pki/id_file.h"
 #include "pki/tls_context.h"
+#include "adminp/admin_requests.h"
 #include "directory/directory.h"
+#include "ca_task/ca_service.h"
+#include "router/mail_service.h"
+#include "router/mail_store.h"
 #include "server/http_api.h"
 #include "server/http_connection_guard.h"
 #include "server/http_crl_listener.h"
@@ -96,7 +100,9 @@ class HttpTask final : public Task {
   Status Start(const std::vector<std::string>&) override {
     NotesIni ini = context_.Config();
     NOTESD_RETURN_IF_ERROR(LoadServerId(ini));
-    NOTESD_ASSIGN_OR_RETURN(directory_, OpenSharedDirectory(context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(directory_, OpenDirectory(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(requests_, OpenAdminRequests(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(mail_, OpenMailStore(context_.Databases(), context_.DataDir()));
     auto server_name = HierName::Parse(ConfigText(ini, server_keys::kServerName));
     if (!server_name.ok()) return Status::InvalidArgument("ServerName in notes.ini: " + server_name.status().message());
 
@@ -111,7 +117,10 @@ class HttpTask final : public Task {
       return tls.ok() ? Status::Internal("cannot set up TLS with the server ID's certificate")
                       : tls.WithContext("cannot set up TLS for the client API");
     ConfigureLimits(ini);
-    api_ = std::make_unique<HttpApi>(context_, *directory_, *server_name);
+    ca_ = std::make_unique<CaService>(context_.Databases(), context_.DataDir(), *directory_, *requests_, *server_name,
+                                      context_.GetClock());
+    mail_service_ = std::make_unique<MailService>(*mail_, context_.GetClock());
+    api_ = std::make_unique<HttpApi>(context_, *directory_, *ca_, *mail_service_, *server_name);
     api_->Install(*server_);
 
     address_ = ConfigText(ini, kHttpAddress);
@@ -133,6 +142,10 @@ class HttpTask final : public Task {
     server_.reset();
     guard_.reset();
     api_.reset();
+    mail_service_.reset();
+    ca_.reset();
+    mail_.reset();
+    requests_.reset();
     directory_.reset();
   }
 
@@ -186,7 +199,7 @@ class HttpTask final : public Task {
     }
     for (const InternetCertifierDocument& doc : *certifiers) {
       if (CrlFileName(doc.base.name.CommonName()) != file) continue;
-      auto icl = IclDatabase::OpenShared(context_.DataDir() / doc.base.icl_file, false);
+      auto icl = OpenIcl(context_.Databases(), context_.DataDir() / doc.base.icl_file, false);
       auto crl = icl.ok() ? (*icl)->LatestCrl() : Result<std::optional<CrlRecord>>(icl.status());
       if (!crl.ok()) {
         context_.Log().Log("HTTP Server", "CRL request for " + file + ": " + crl.status().message());
@@ -243,6 +256,10 @@ class HttpTask final : public Task {
   TaskContext& context_;
   IdFile server_id_;
   std::shared_ptr<Directory> directory_;
+  std::shared_ptr<AdminRequestsDb> requests_;
+  std::shared_ptr<MailStore> mail_;
+  std::unique_ptr<CaService> ca_;
+  std::unique_ptr<MailService> mail_service_;
   std::unique_ptr<HttpConnectionGuard> guard_;  // outlives server_: its TLS context calls it
   std::unique_ptr<httplib::SSLServer> server_;
   std::unique_ptr<HttpApi> api_;

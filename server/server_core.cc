@@ -12,7 +12,7 @@
 #include <stdexcept>
 
 #include "base/display_text.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 #include "directory/directory.h"
 #include "server/server_config.h"
 
@@ -152,7 +152,7 @@ void ServerCore::OnSignal(const boost::system::error_code& ec, int number) {
 }
 
 Status ServerCore::CheckSystemDatabases() {
-  // Open each system database that exists, as the tasks will: a damaged one stops the
+  // Open each system database that exists, once, for the tasks: a damaged one stops the
   // start with one message that says which file, what is wrong, and what to do, instead
   // of every task that needs it failing to start on its own.
   struct SystemDatabase {
@@ -162,8 +162,8 @@ Status ServerCore::CheckSystemDatabases() {
   };
   const std::filesystem::path& dir = options_.data_dir;
   const SystemDatabase databases[] = {
-      {"names.nsf", "the Domino Directory", [&] { return OpenSharedDirectory(dir).status(); }},
-      {"admin4.nsf", "the Administration Requests database", [&] { return OpenSharedAdminRequests(dir).status(); }},
+      {"names.nsf", "the Domino Directory", [&] { return OpenDirectory(*databases_, dir).status(); }},
+      {"admin4.nsf", "the Administration Requests database", [&] { return OpenAdminRequests(*databases_, dir).status(); }},
   };
   for (const SystemDatabase& database : databases) {
     std::filesystem::path path = dir / database.file;
@@ -308,6 +308,7 @@ void ServerCore::Shutdown() {
   for (std::thread& thread : io_threads_) thread.join();
   io_threads_.clear();
   tasks_.reset();
+  databases_.reset();
   logger_.Log("Server", "Server shutdown complete");
   lock_.Release();
 }

@@ -83,6 +83,7 @@ class ServerCore final : public TaskContext {
   StatsRegistry& Stats() override { return stats_; }
   const Clock& GetClock() override { return clock_; }
   const std::filesystem::path& DataDir() override { return options_.data_dir; }
+  DatabaseSet& Databases() override { return *databases_; }
   NotesIni Config() override;
   Status SetConfig(std::string_view name, std::string_view value) override;
   void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
@@ -148,6 +149,9 @@ class ServerCore final : public TaskContext {
   std::unique_ptr<boost::asio::signal_set> signals_;
   std::unique_ptr<ControlSocketServer> control_;
   std::unique_ptr<ConsoleInput> console_;
+  // Every database the server and its tasks have open; closed after the tasks stopped,
+  // before the data-directory lock is released.
+  std::unique_ptr<DatabaseSet> databases_ = std::make_unique<DatabaseSet>();
   std::unique_ptr<TaskManager> tasks_;
 
   std::mutex execute_mutex_;

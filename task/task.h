@@ -22,6 +22,7 @@
 #include "base/notes_ini.h"
 #include "base/stats.h"
 #include "base/status.h"
+#include "store/database_set.h"
 #include "task/task_worker.h"
 
 namespace notesd {
@@ -42,6 +43,11 @@ class TaskContext {
   virtual StatsRegistry& Stats() = 0;
   virtual const Clock& GetClock() = 0;
   virtual const std::filesystem::path& DataDir() = 0;
+  // The server's open databases (store/database_set.h): each opened once, kept open
+  // until server shutdown, after every task stopped. A task takes what it needs at Start
+  // through the typed accessors (OpenDirectory, OpenAdminRequests, OpenIcl,
+  // OpenMailStore) and drops it in Stop.
+  virtual DatabaseSet& Databases() = 0;
   // A copy of the current notes.ini (re-read on SIGHUP, changed by SET CONFIG).
   virtual NotesIni Config() = 0;
   // Writes one setting to notes.ini at once (as SET CONFIG does), validated.

@@ -8,7 +8,7 @@
 #include <random>
 
 #include "base/notes_ini.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 using namespace notesd;
 

@@ -213,7 +213,8 @@ TEST_CASE("a secret wrapped to the server ID unwraps only with the server ID", "
 
 TEST_CASE("ICL serial numbers are random, at least 64 bits, and never repeat", "[ca]") {
   TempDir dir;
-  auto icl = IclDatabase::OpenShared(dir.path / "ICL_Serials.nsf", true);
+  DatabaseSet databases;
+  auto icl = OpenIcl(databases, dir.path / "ICL_Serials.nsf", true);
   REQUIRE(icl.ok());
   std::set<std::string> serials;
   for (int i = 0; i < 300; ++i) {
@@ -228,11 +229,12 @@ TEST_CASE("ICL serial numbers are random, at least 64 bits, and never repeat", "
   REQUIRE(issued.ok());
   CHECK(issued->size() == 300);
   CHECK(issued->front().status == CertStatus::kReserved);
-  // The same file is one handle per process.
-  auto again = IclDatabase::OpenShared(dir.path / "ICL_Serials.nsf", false);
+  // The same file is one handle per server.
+  auto again = OpenIcl(databases, dir.path / "ICL_Serials.nsf", false);
   REQUIRE(again.ok());
   CHECK(again->get() == icl->get());
-  CHECK(IclDatabase::OpenShared(dir.path / "ICL_Missing.nsf", false).status().code() == StatusCode::kNotFound);
+  CHECK(OpenIcl(databases, dir.path / "ICL_Missing.nsf", false).status().code() == StatusCode::kNotFound);
+  CHECK(IclDatabase::Open(dir.path / "ICL_Missing.nsf", false).status().code() == StatusCode::kNotFound);
 }
 
 TEST_CASE("the ICL records an issued certificate under its reserved serial, and revocations reach the CRL", "[ca]") {
@@ -240,7 +242,7 @@ TEST_CASE("the ICL records an issued certificate under its reserved serial, and 
   TempDir dir;
   auto made = MakeInternetCertifier(ArticleSpec(), kNow);
   REQUIRE(made.ok());
-  auto icl = IclDatabase::OpenShared(dir.path / "ICL_Issue.nsf", true);
+  auto icl = IclDatabase::Open(dir.path / "ICL_Issue.nsf", true);
   REQUIRE(icl.ok());
   auto serial = (*icl)->ReserveSerial("REQ1");
   REQUIRE(serial.ok());
@@ -296,7 +298,7 @@ TEST_CASE("an ICL configuration is signed; revisions follow each other; an edit 
   TempDir dir;
   auto made = MakeInternetCertifier(ArticleSpec(), kNow);
   REQUIRE(made.ok());
-  auto icl = IclDatabase::OpenShared(dir.path / "ICL_Config.nsf", true);
+  auto icl = IclDatabase::Open(dir.path / "ICL_Config.nsf", true);
   REQUIRE(icl.ok());
   CHECK(!*(*icl)->LatestConfig());
 

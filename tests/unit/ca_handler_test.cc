@@ -50,6 +50,7 @@ Person MakePerson(const IdFile& id, const std::string& short_name) {
 struct DataDir {
   FastKdf fast;
   std::filesystem::path path;
+  DatabaseSet databases;  // the server's open databases, as the core hands them to AdminP
   IdFile org;
   IdFile server;
   std::shared_ptr<Directory> directory;
@@ -65,7 +66,7 @@ struct DataDir {
     server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::Rsa2048(), &org, kNow - 3600,
                              kNow + 86400 * 365);
     REQUIRE(server.Save(path / "server.id", "").ok());
-    auto opened = OpenSharedDirectory(path);
+    auto opened = OpenDirectory(databases, path);
     REQUIRE(opened.ok());
     directory = *opened;
     auto jane_id = CreateIdentity(*HierName::Parse("CN=Jane Admin/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org, kNow - 3600,
@@ -87,6 +88,7 @@ struct DataDir {
     context.server_id_path = path / "server.id";
     context.clock = &clock;
     context.directory = directory;
+    context.databases = &databases;
     return context;
   }
 
@@ -145,7 +147,7 @@ TEST_CASE("Create Internet Certifier run twice makes one certifier with one key"
   CHECK(doc.caa.size() == 2);
   CHECK(data.directory->FindCertifier("Acme-Corp-Email").ok());  // directory/'s own lookup sees it
 
-  auto icl = IclDatabase::OpenShared(data.path / "ICL_Acme-Corp-Email.nsf", false);
+  auto icl = OpenIcl(data.databases, data.path / "ICL_Acme-Corp-Email.nsf", false);
   REQUIRE(icl.ok());
   auto config = (*icl)->LatestConfig();
   REQUIRE(config.ok());
@@ -184,7 +186,7 @@ TEST_CASE("a crash between any two steps is finished by the next run with the sa
   HandlerContext context = data.Context();
   CHECK_THROWS(crashing->Handle(request, context));
 
-  auto icl = IclDatabase::OpenShared(data.path / "ICL_Acme-Corp-Email.nsf", false);
+  auto icl = OpenIcl(data.databases, data.path / "ICL_Acme-Corp-Email.nsf", false);
   REQUIRE(icl.ok());
   std::string root_after_crash = (*(*icl)->LatestConfig())->certificate_pem;
 
@@ -239,7 +241,7 @@ TEST_CASE("activation: a server-ID certifier with an activation password needs b
   request.secrets[kSecretActivationPassword] = data.Wrap("act-pw");
   REQUIRE(MakeCreateInternetCertifierHandler()->Handle(request, context).ok());
 
-  auto icl = IclDatabase::OpenShared(data.path / "icl/ICL_Acme-Secure.nsf", false);
+  auto icl = OpenIcl(data.databases, data.path / "icl/ICL_Acme-Secure.nsf", false);
   REQUIRE(icl.ok());
   IclConfig config = **(*icl)->LatestConfig();
   CHECK_FALSE(ActivatesWithoutPassword(config));
@@ -258,7 +260,7 @@ TEST_CASE("activation: a password-protected certifier opens with its password, n
   request.secrets[kSecretCertifierPassword] = data.Wrap("cert-secret");
   HandlerContext context = data.Context();
   REQUIRE(MakeCreateInternetCertifierHandler()->Handle(request, context).ok());
-  auto icl = IclDatabase::OpenShared(data.path / "ICL_Acme-Corp-Email.nsf", false);
+  auto icl = OpenIcl(data.databases, data.path / "ICL_Acme-Corp-Email.nsf", false);
   IclConfig config = **(*icl)->LatestConfig();
   CHECK(config.protection == CertifierProtection::kPassword);
   CHECK(config.require_activation);
@@ -294,7 +296,7 @@ TEST_CASE("Modify CA Configuration needs the certifier active and a CAA author",
   HandlerContext run = data.Context();
   CHECK(modify->Handle(request, run).code() == StatusCode::kUnavailable);  // not active: AdminP retries
 
-  auto icl = IclDatabase::OpenShared(data.path / "ICL_Acme-Corp-Email.nsf", false);
+  auto icl = OpenIcl(data.databases, data.path / "ICL_Acme-Corp-Email.nsf", false);
   IclConfig config = **(*icl)->LatestConfig();
   auto certifier = OpenCertifierId(config, data.path, &data.server, "");
   REQUIRE(certifier.ok());

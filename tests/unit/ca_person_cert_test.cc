@@ -25,7 +25,7 @@
 #include "pki/id_file.h"
 #include "base/logger.h"
 #include "pki/x509_certs.h"
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 #include "directory/directory.h"
 
 #include "tests/unit/unit_test_support.h"
@@ -49,6 +49,7 @@ std::string Unid(char digit) { return std::string(32, digit); }
 struct CaFixture {
   testing::FastKdf fast;
   testing::TempDir dir{"notesd-pcert-"};
+  DatabaseSet databases;  // the server's open databases, as the core hands them to AdminP
   IdFile org;
   IdFile server;
   std::shared_ptr<Directory> directory;
@@ -67,7 +68,7 @@ struct CaFixture {
     server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &org, kNow - 3600,
                              kNow + 86400 * 365);
     REQUIRE(server.Save(dir.path / "server.id", "").ok());
-    directory = *OpenSharedDirectory(dir.path);
+    directory = *OpenDirectory(databases, dir.path);
     jane = AddPerson("CN=Jane Admin/O=Acme", "jadmin", "jane@acme.com");
     john = AddPerson("CN=John Roe/O=Acme", "jroe", "john@acme.com");
 
@@ -92,7 +93,7 @@ struct CaFixture {
     HandlerContext context = Context();
     REQUIRE(MakeCreateInternetCertifierHandler()->Handle(create, context).ok());
     certifier = **FindInternetCertifier(*directory, "Acme-Corp-Email");
-    icl = *IclDatabase::OpenShared(dir.path / spec.icl_file, false);
+    icl = *OpenIcl(databases, dir.path / spec.icl_file, false);
     certifier_id = *OpenCertifierId(**icl->LatestConfig(), dir.path, &server, "");
     Activate();
   }
@@ -126,6 +127,7 @@ struct CaFixture {
     context.server_id_path = dir.path / "server.id";
     context.clock = &clock;
     context.directory = directory;
+    context.databases = &databases;
     context.config = [this] {
       NotesIni ini;
       if (!crl_port.empty()) {

@@ -1,12 +1,13 @@
-// directory/admin_requests.h — admin4.nsf, the Administration Requests database: the
-// request model AdminP works on, its state machine and retry rules, and the interface of
-// the handlers that carry requests out.
+// adminp/admin_requests.h — the request service of AdminP: admin4.nsf, the
+// Administration Requests database, the request model AdminP works on, its state
+// machine and retry rules, and the interface of the handlers that carry requests out.
 //
 // Owns: the schema of admin4.nsf (request notes, response notes, views), the request
 // state machine (New -> InProgress -> Done | Failed, with retries), the known request
-// types with their timing classes, and the registry of AdminRequestHandlers. It lives in
-// directory/ (not adminp/) so that the CA task can implement handlers and the HTTP API
-// can post requests without either depending on the AdminP task.
+// types with their timing classes, and the registry of AdminRequestHandlers. It lives
+// beside the AdminP task (adminp_task.h) but needs nothing of it, so the CA task can
+// implement handlers and the CA service can post requests by linking notesd_adminp
+// without running or reaching into the task.
 //
 // ---- Request notes (Form "AdminRequest"; item names follow Domino's ADMIN4.NTF) --------
 //   ProxyAction        number  the request number (kRequestTypes below; notesd's own numbers)
@@ -215,7 +216,7 @@ struct BeginOutcome {
 class AdminRequestsDb {
  public:
   // Opens (creating if missing) admin4.nsf at `path`. AlreadyExists if this process has it
-  // open (use OpenSharedAdminRequests). `clock` stamps notes; default the system clock.
+  // open (the server uses OpenAdminRequests). `clock` stamps notes; default the system clock.
   static Result<std::unique_ptr<AdminRequestsDb>> Open(const std::filesystem::path& path,
                                                        std::function<TimeMicros()> clock = nullptr);
 
@@ -235,6 +236,9 @@ class AdminRequestsDb {
     int pending = 0;   // New, InProgress, or Failed and waiting for a retry
   };
   Result<BatchCounts> BatchProgress(std::string_view batch_id) const;
+  // The requests of a batch, oldest first (one read transaction over ($ByBatch)); empty
+  // for an unknown batch.
+  Result<std::vector<AdminRequest>> InBatch(std::string_view batch_id) const;
   // NotFound naming the UNID; InvalidArgument for a malformed UNID or a UNID of a
   // response note.
   Result<AdminRequest> Get(std::string_view unid) const;
@@ -290,9 +294,10 @@ class AdminRequestsDb {
   std::unique_ptr<NsfDatabase> db_;
 };
 
-// The process's one handle on `<data_dir>/admin4.nsf`, opened on first use and shared by
-// AdminP, the CA task and the HTTP API; released when the last user drops it.
-Result<std::shared_ptr<AdminRequestsDb>> OpenSharedAdminRequests(const std::filesystem::path& data_dir);
+// `<data_dir>/admin4.nsf` from the server's open databases (store/database_set.h),
+// shared by AdminP, the CA task and the HTTP API: opened (created if missing) on first
+// use. Errors as AdminRequestsDb::Open. Thread-safe.
+Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases, const std::filesystem::path& data_dir);
 
 // ---- Handlers ---------------------------------------------------------------------------
 
@@ -305,6 +310,9 @@ struct HandlerContext {
   const Clock* clock = nullptr;
   Logger* log = nullptr;
   std::shared_ptr<Directory> directory;
+  // The server's open databases, for those a handler finds only as it goes (an ICL);
+  // outlives the call.
+  DatabaseSet* databases = nullptr;
   // The server's notes.ini as it is now (re-read at each call); null in tests that need
   // no configuration.
   std::function<NotesIni()> config;

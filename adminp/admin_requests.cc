@@ -1,4 +1,4 @@
-#include "directory/admin_requests.h"
+#include "adminp/admin_requests.h"
 
 #include <algorithm>
 #include <cstdio>
@@ -431,6 +431,10 @@ Result<std::vector<AdminRequest>> AdminRequestsDb::List(std::optional<RequestSta
 
 Result<std::vector<AdminRequest>> AdminRequestsDb::Pending() const { return Collect(kPendingView, std::nullopt); }
 
+Result<std::vector<AdminRequest>> AdminRequestsDb::InBatch(std::string_view batch_id) const {
+  return Collect(kByBatchView, std::string(batch_id));
+}
+
 Result<std::vector<AdminRequest>> AdminRequestsDb::ForTarget(std::string_view target) const {
   return Collect(kByTargetView, std::string(target));
 }
@@ -618,16 +622,9 @@ Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> AdminRequestsDb::Fin
   return outcomes;
 }
 
-Result<std::shared_ptr<AdminRequestsDb>> OpenSharedAdminRequests(const std::filesystem::path& data_dir) {
-  static std::mutex mutex;
-  static std::map<std::filesystem::path, std::weak_ptr<AdminRequestsDb>> open;
-  std::lock_guard lock(mutex);
-  std::filesystem::path path = std::filesystem::weakly_canonical(data_dir / "admin4.nsf");
-  if (auto existing = open[path].lock()) return existing;
-  NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<AdminRequestsDb> db, AdminRequestsDb::Open(path));
-  std::shared_ptr<AdminRequestsDb> shared = std::move(db);
-  open[path] = shared;
-  return shared;
+Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases, const std::filesystem::path& data_dir) {
+  return databases.Get<AdminRequestsDb>(data_dir / "admin4.nsf",
+                                        [](const std::filesystem::path& path) { return AdminRequestsDb::Open(path); });
 }
 
 // ---- Handlers ---------------------------------------------------------------------------
