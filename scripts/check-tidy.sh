@@ -7,7 +7,7 @@
 # NOTESD_TIDY_BASE (default origin/main, else main), committed or not, and for a changed
 # header the .cc file of the same name; on the base itself (a CI run of main), the files
 # the last commit changed. NOTESD_TIDY_ALL=1 takes every file of the compile database:
-# about 10 s of CPU per file, roughly 137 files, too long for every CI run on 2 cores.
+# about 17 s of CPU per file, 137 files: some 20 minutes at -j2, too long for every CI run.
 # NOTESD_JOBS (default 2) clang-tidy processes run at once. CLANG_TIDY names the binary
 # (default clang-tidy-14, then clang-tidy).
 set -euo pipefail
