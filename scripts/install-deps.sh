@@ -2,7 +2,8 @@
 # Installs the Debian 12 packages notesd needs to build, run and test. Idempotent: asks
 # apt only for what is missing, so a second run does nothing. clang and libclang-rt-14-dev
 # (libFuzzer, the sanitizer runtimes) build fuzz/; llvm gives llvm-symbolizer for
-# readable sanitizer stacks.
+# readable sanitizer stacks; clang-format and clang-tidy (both 14) check the code's layout and
+# catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh).
 set -euo pipefail
 
 PACKAGES=(
@@ -10,7 +11,7 @@ PACKAGES=(
   libssl-dev openssl liblmdb-dev lmdb-utils libboost-dev libcpp-httplib-dev
   nlohmann-json3-dev libcli11-dev libedit-dev catch2
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
-  clang libclang-rt-14-dev llvm
+  clang libclang-rt-14-dev llvm clang-format clang-tidy
 )
 
 missing=()

@@ -1,7 +1,11 @@
 #!/usr/bin/env bash
-# Quick start, command 2: installs what is missing, builds with warnings as errors, and
-# runs every test (Catch2 unit tests, integration and end-to-end tests) through ctest.
-# Then the hardening parts (README "Hardening"):
+# Quick start, command 2: installs what is missing, checks the layout of the code
+# (scripts/check-format.sh, part `format`), builds with warnings as errors, runs
+# clang-tidy (scripts/check-tidy.sh, part `tidy`, on the files changed against origin/main,
+# or all of them with NOTESD_TIDY_ALL=1) and every test (Catch2 unit tests, integration
+# and end-to-end tests) through ctest. A format or tidy finding does not stop the run: the
+# tests still run and the run fails at the end, so one run shows everything.
+# Then the hardening parts (docs/hardening.md):
 #   2. build-asan: the same tests again, built with AddressSanitizer + UBSan
 #      (NOTESD_SANITIZE=ON, -O1); any report fails the run;
 #   3. build-fuzz: every libFuzzer target (fuzz/, clang) run NOTESD_FUZZ_SECONDS
@@ -22,9 +26,16 @@ timed() {
   return "$status"
 }
 
+style_status=0
+timed format scripts/check-format.sh || style_status=1
 timed build scripts/build.sh build-ci -DCMAKE_BUILD_TYPE=RelWithDebInfo -DNOTESD_WERROR=ON
+timed tidy scripts/check-tidy.sh build-ci || style_status=1
 timed tests ctest --test-dir build-ci --output-on-failure -j "$jobs"
-if [ "${NOTESD_HARDENING:-1}" = 0 ]; then exit 0; fi
+style_done() {
+  if [ "$style_status" -ne 0 ]; then echo "format or tidy findings above (parts format, tidy)"; fi
+  exit "$style_status"
+}
+if [ "${NOTESD_HARDENING:-1}" = 0 ]; then style_done; fi
 
 # Sanitizers: halt on the first report of any kind (UBSan too: -fno-sanitize-recover),
 # leaks included. Reports go to files under build-asan/sanitizer-reports as well, because
@@ -52,3 +63,4 @@ NOTESD_TARGETS=notesd_fuzzers timed fuzz-build scripts/build.sh build-fuzz -DCMA
   '-DCMAKE_CXX_FLAGS_RELWITHDEBINFO=-O1 -g' -DNOTESD_FUZZ=ON -DNOTESD_TESTS=OFF \
   -DNOTESD_FUZZ_SECONDS="${NOTESD_FUZZ_SECONDS:-10}"
 timed fuzz-runs ctest --test-dir build-fuzz --output-on-failure -j "$jobs"
+style_done

@@ -82,7 +82,7 @@ void HttpApi::Install(httplib::Server& server) {
   InstallMailEndpoints(server);
   InstallCaEndpoints(server);
   InstallCertEndpoints(server);
-  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, std::exception_ptr ep) {
+  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, const std::exception_ptr& ep) {
     std::string what = "unknown error";
     try {
       if (ep) std::rethrow_exception(ep);

@@ -33,7 +33,7 @@ Status RefuseIfSetUp(const std::filesystem::path& data_dir) {
   return Status::Ok();
 }
 
-std::string LowerNoSpaces(std::string text) {
+std::string LowerNoSpaces(const std::string& text) {
   std::string out;
   for (char c : ToLowerAscii(text))
     if (c != ' ') out += c;
