@@ -284,7 +284,8 @@ Result<nlohmann::json> HttpApi::RevokeCertificate(const Caller& caller, const ht
     target.person = found.name.Canonical();
   }
   NOTESD_ASSIGN_OR_RETURN(std::vector<IssuedCertificate> revoked,
-                          RevokeCertificates(directory_, *icl, *certifier, target, reason, std::time(nullptr)));
+                          RevokeCertificates(directory_, *icl, *certifier, target, reason,
+                                                             static_cast<std::time_t>(context_.GetClock().NowSeconds())));
   nlohmann::json list = nlohmann::json::array();
   for (const IssuedCertificate& item : revoked) {
     list.push_back({{"serial", item.serial_hex}, {"subject", item.subject}});

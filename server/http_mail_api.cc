@@ -97,8 +97,9 @@ Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib:
   envelope.sender = !person.internet_address.empty() ? person.internet_address : person.name.Canonical();
   NOTESD_RETURN_IF_ERROR(CheckDepositOriginator(message, envelope.sender));
   envelope.origin = "Notes user " + person.name.Canonical();
+  envelope.arrival = context_.GetClock().NowMicros();
   envelope.trace = "Received: from " + person.name.Abbreviated() + " ([" + request.remote_addr +
-                   "])\r\n\tby notesd with HTTPS;\r\n\t" + FormatRfc5322Date(context_.GetClock().NowMicros());
+                   "])\r\n\tby notesd with HTTPS;\r\n\t" + FormatRfc5322Date(envelope.arrival);
   NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<MailStore> store, Mail());
   std::size_t count = envelope.recipients.size();
   NOTESD_ASSIGN_OR_RETURN(std::string unid, store->Deposit(std::move(envelope), std::move(message)));
