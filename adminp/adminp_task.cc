@@ -1,13 +1,15 @@
 #include "adminp/adminp_task.h"
 
+#include <algorithm>
 #include <array>
+#include <cassert>
 #include <chrono>
 #include <cstdlib>
 #include <sstream>
-#include <stdexcept>
 
 #include "adminp/adminp_schedule.h"
-#include "base/command_words.h"
+#include "base/command_grammar.h"
+#include "base/identity_keys.h"
 #include "directory/directory.h"
 
 namespace notesd {
@@ -29,9 +31,25 @@ constexpr ConfigKey kAdminPIntervalSeconds{
 constexpr ConfigKey kAdminPMaxAttempts{"AdminP_MaxAttempts", ConfigType::kInt, "5", 1, 100,
                                        "Attempts before AdminP gives up a failing request (retried after 1, 5, 30, 120 minutes)",
                                        "AdminP", false};
-const std::array<ConfigKey, 4> kAdminPKeys = {kAdminPInterval, kAdminPDailyAt, kAdminPIntervalSeconds, kAdminPMaxAttempts};
+const std::array<ConfigKey, 6> kAdminPKeys = {kAdminPInterval,         kAdminPDailyAt,
+                                              kAdminPIntervalSeconds,  kAdminPMaxAttempts,
+                                              identity_keys::kServerName, identity_keys::kKeyFileName};
 
 constexpr char kPauseEnv[] = "NOTESD_TEST_ADMINP_PAUSE_MS";
+
+// TELL ADMINP commands (base/command_grammar.h: `t adminp p all`, `t adminp sh req f`).
+enum AdminPCommand { kProcess, kShowDatabases, kShowRequests, kHelp };
+const CommandGrammar& AdminPGrammar() {
+  static const std::vector<CommandForm> forms = WithTaskQuitForms({
+      {{"PROCESS"}, kProcess, CommandArgument::kRequired,
+       "TELL ADMINP PROCESS needs ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED or TIME"},
+      {{"SHOW", "DATABASES"}, kShowDatabases, CommandArgument::kNone, "The databases AdminP works on"},
+      {{"SHOW", "REQUESTS"}, kShowRequests, CommandArgument::kOptional, "Requests and their status"},
+      {{"HELP"}, kHelp, CommandArgument::kNone, "The TELL ADMINP commands"},
+  });
+  static const CommandGrammar grammar{forms, "AdminP", "(try TELL ADMINP HELP)"};
+  return grammar;
+}
 
 std::string Abbreviate(const std::string& name) {
   auto parsed = HierName::Parse(name);
@@ -145,15 +163,11 @@ Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, Time
       ++next;
       continue;
     }
+    // A chunk: this request and the following selected pending ones of the same type, up
+    // to the handler's batch size (requests the pass does not select are skipped). A
+    // handler that does not batch, or no handler at all, makes a chunk of one.
     std::shared_ptr<AdminRequestHandler> handler = env_.handlers ? env_.handlers->Find(request.type) : nullptr;
-    std::size_t max_batch = handler ? handler->MaxBatch() : 1;
-    if (max_batch <= 1) {
-      ProcessOne(request, selection, now, summary);
-      ++next;
-      continue;
-    }
-    // A chunk: this request and the following selected pending ones of the same type,
-    // up to the handler's batch size (requests the pass does not select are skipped).
+    std::size_t max_batch = handler ? std::max<std::size_t>(handler->MaxBatch(), 1) : 1;
     std::vector<AdminRequest> chunk;
     while (next < pending.size() && chunk.size() < max_batch) {
       const AdminRequest& candidate = pending[next];
@@ -163,22 +177,39 @@ Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, Time
       }
       ++next;
     }
-    ProcessBatch(chunk, *handler, selection, now, summary);
+    ProcessChunk(chunk, handler.get(), selection, now, summary);
   }
   SetActivity("Idle");
   return summary;
 }
 
-void AdminProcessor::ProcessBatch(const std::vector<AdminRequest>& chunk, AdminRequestHandler& handler,
-                                  const PassSelection& selection, TimeMicros now, PassSummary& summary) {
+namespace {
+
+// How the log speaks of a chunk: request by request for a handler that does not batch
+// ("Performing 'X' for T (request U, attempt 1, posted by A)", "... completed"), as a
+// group for a batching one ("Performing N 'X' request(s) (requests U1 .. Un)",
+// "Performed N ...: D done, F failed"). Failures are logged one by one either way.
+struct ChunkWording {
+  bool itemised;
+  std::string Group(const std::vector<AdminRequest>& requests) const {
+    return itemised ? "request " + requests.front().unid
+                    : std::to_string(requests.size()) + " '" + requests.front().type + "' request(s)";
+  }
+};
+
+}  // namespace
+
+std::vector<AdminRequest> AdminProcessor::BeginChunk(const std::vector<AdminRequest>& chunk, const PassSelection& selection,
+                                                     TimeMicros now, bool itemised, PassSummary& summary) {
   std::vector<std::string> unids;
   unids.reserve(chunk.size());
   for (const AdminRequest& request : chunk) unids.push_back(request.unid);
   Result<std::vector<Result<BeginOutcome>>> begun_all =
       env_.requests->BeginAttempts(unids, env_.retry, now, selection.ignore_backoff);
   if (!begun_all.ok()) {
-    Log("Cannot begin " + std::to_string(chunk.size()) + " '" + chunk.front().type + "' requests: " + begun_all.status().message());
-    return;
+    Log("Cannot begin " + (itemised ? "request " + unids.front() : std::to_string(chunk.size()) + " '" + chunk.front().type + "' requests") +
+        ": " + begun_all.status().message());
+    return {};
   }
   std::vector<AdminRequest> running;
   for (std::size_t i = 0; i < begun_all->size(); ++i) {
@@ -194,30 +225,57 @@ void AdminProcessor::ProcessBatch(const std::vector<AdminRequest>& chunk, AdminR
       running.push_back(std::move(begun->request));
     }
   }
-  if (running.empty()) return;
-  summary.begun += static_cast<int>(running.size());
-  std::string what = std::to_string(running.size()) + " '" + running.front().type + "' request(s)";
-  SetActivity("Processing " + what);
-  Log("Performing " + what + " (requests " + running.front().unid + " .. " + running.back().unid + ")");
-  if (env_.after_begin) env_.after_begin(running.front());  // once per chunk (see the header)
+  return running;
+}
 
+std::vector<BatchOutcome> AdminProcessor::RunHandler(const std::vector<AdminRequest>& running, AdminRequestHandler* handler) {
+  if (!handler)
+    return std::vector<BatchOutcome>(
+        running.size(), BatchOutcome{Status::InvalidArgument("no handler for '" + running.front().type + "' requests on this server"), {}});
   HandlerContext context = env_.handler_context;
   context.results = {};
   std::vector<BatchOutcome> outcomes;
   try {
-    outcomes = handler.HandleBatch(running, context);
-    if (outcomes.size() != running.size())
-      throw std::logic_error("the handler returned " + std::to_string(outcomes.size()) + " outcomes for " +
-                             std::to_string(running.size()) + " requests");
+    outcomes = handler->HandleBatch(running, context);
   } catch (const std::exception& e) {
-    outcomes.assign(running.size(), BatchOutcome{Status::Internal(std::string("handler error: ") + e.what()), {}});
+    return std::vector<BatchOutcome>(running.size(), BatchOutcome{Status::Internal(std::string("handler error: ") + e.what()), {}});
   }
+  // One outcome per request is the handler's contract (admin_requests.h): a bug if not.
+  // Release builds fail the chunk (retried like any internal error) rather than guess.
+  assert(outcomes.size() == running.size() && "HandleBatch must return one outcome per request");
+  if (outcomes.size() != running.size())
+    return std::vector<BatchOutcome>(running.size(),
+                                     BatchOutcome{Status::Internal("the handler returned " + std::to_string(outcomes.size()) +
+                                                                   " outcomes for " + std::to_string(running.size()) + " requests"),
+                                                  {}});
+  return outcomes;
+}
 
+void AdminProcessor::ProcessChunk(const std::vector<AdminRequest>& chunk, AdminRequestHandler* handler,
+                                  const PassSelection& selection, TimeMicros now, PassSummary& summary) {
+  const ChunkWording wording{!handler || handler->MaxBatch() <= 1};
+  std::vector<AdminRequest> running = BeginChunk(chunk, selection, now, wording.itemised, summary);
+  if (running.empty()) return;
+  summary.begun += static_cast<int>(running.size());
+  const std::string what = wording.Group(running);
+  if (wording.itemised) {
+    const AdminRequest& request = running.front();
+    SetActivity("Processing " + Describe(request));
+    Log("Performing " + Describe(request) + " (request " + request.unid + ", attempt " + std::to_string(request.attempts) +
+        ", posted by " + Abbreviate(request.author) + ")");
+  } else {
+    SetActivity("Processing " + what);
+    Log("Performing " + what + " (requests " + running.front().unid + " .. " + running.back().unid + ")");
+  }
+  if (env_.after_begin) env_.after_begin(running.front());  // once per chunk (see the header)
+
+  std::vector<BatchOutcome> outcomes = RunHandler(running, handler);
   std::vector<AdminRequestsDb::AttemptEnd> ends;
   ends.reserve(running.size());
   for (std::size_t i = 0; i < running.size(); ++i)
     ends.push_back({running[i].unid, std::move(outcomes[i].status), std::move(outcomes[i].results)});
-  TimeMicros finished_at = context.clock ? context.clock->NowMicros() : now;
+  const Clock* clock = env_.handler_context.clock;
+  TimeMicros finished_at = clock ? clock->NowMicros() : now;
   Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> finished =
       env_.requests->FinishAttempts(ends, env_.retry, finished_at);
   if (!finished.ok()) {
@@ -237,6 +295,7 @@ void AdminProcessor::ProcessBatch(const std::vector<AdminRequest>& chunk, AdminR
     if (ends[i].outcome.ok()) {
       ++summary.done;
       ++done;
+      if (wording.itemised) Log(Describe(request) + " completed (request " + request.unid + ")");
       continue;
     }
     ++failed;
@@ -245,59 +304,8 @@ void AdminProcessor::ProcessBatch(const std::vector<AdminRequest>& chunk, AdminR
     Log(Describe(request) + " failed: " + ends[i].outcome.message() +
         (retry ? "; will retry after " + IsoTime(one->request.retry_at) : "; not retried") + " (request " + request.unid + ")");
   }
-  Log("Performed " + what + ": " + std::to_string(done) + " done, " + std::to_string(failed) + " failed");
-}
-
-void AdminProcessor::ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now,
-                                PassSummary& summary) {
-  Result<BeginOutcome> begun = env_.requests->BeginAttempt(pending.unid, env_.retry, now, selection.ignore_backoff);
-  if (!begun.ok()) {
-    Log("Cannot begin request " + pending.unid + ": " + begun.status().message());
-    return;
-  }
-  const AdminRequest& request = begun->request;
-  if (begun->verdict == BeginVerdict::kGiveUp) {
-    ++summary.failed;
-    Log(Describe(request) + " failed: " + request.error + " (request " + request.unid + ")");
-    return;
-  }
-  if (begun->verdict != BeginVerdict::kBegin) return;
-  ++summary.begun;
-  SetActivity("Processing " + Describe(request));
-  Log("Performing " + Describe(request) + " (request " + request.unid + ", attempt " + std::to_string(request.attempts) +
-      ", posted by " + Abbreviate(request.author) + ")");
-  if (env_.after_begin) env_.after_begin(request);
-
-  HandlerContext context = env_.handler_context;
-  context.results = {};
-  Status outcome;
-  std::shared_ptr<AdminRequestHandler> handler = env_.handlers ? env_.handlers->Find(request.type) : nullptr;
-  if (!handler) {
-    outcome = Status::InvalidArgument("no handler for '" + request.type + "' requests on this server");
-  } else {
-    try {
-      outcome = handler->Handle(request, context);
-    } catch (const std::exception& e) {
-      outcome = Status::Internal(std::string("handler error: ") + e.what());
-    }
-  }
-  TimeMicros finished_at = context.clock ? context.clock->NowMicros() : now;
-  Result<AdminResponse> response = env_.requests->FinishAttempt(request.unid, outcome, context.results, env_.retry, finished_at);
-  if (!response.ok()) {
-    // The request stays InProgress and is redone at the next pass (the handler is idempotent).
-    Log("Cannot record the outcome of request " + request.unid + ": " + response.status().message());
-    return;
-  }
-  if (outcome.ok()) {
-    ++summary.done;
-    Log(Describe(request) + " completed (request " + request.unid + ")");
-    return;
-  }
-  Result<AdminRequest> after = env_.requests->Get(request.unid);
-  bool retry = after.ok() && after->retry_at != 0;
-  (retry ? summary.retrying : summary.failed) += 1;
-  Log(Describe(request) + " failed: " + outcome.message() +
-      (retry ? "; will retry after " + IsoTime(after->retry_at) : "; not retried") + " (request " + request.unid + ")");
+  if (!wording.itemised)
+    Log("Performed " + what + ": " + std::to_string(done) + " done, " + std::to_string(failed) + " failed");
 }
 
 // ---- The task -------------------------------------------------------------------------
@@ -320,8 +328,8 @@ class AdminPTask final : public Task {
     env.requests = requests_;
     env.handlers = handlers_;
     env.handler_context.data_dir = context_.DataDir();
-    env.handler_context.server_name = ini.Get("ServerName").value_or("");
-    env.handler_context.server_id_path = context_.DataDir() / ini.Get("KeyFileName").value_or("server.id");
+    env.handler_context.server_name = ConfigText(ini, identity_keys::kServerName);
+    env.handler_context.server_id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
     env.handler_context.clock = &context_.GetClock();
     env.handler_context.log = &context_.Log();
     env.handler_context.directory = directory_;
@@ -346,17 +354,15 @@ class AdminPTask final : public Task {
   }
 
   Result<std::string> Tell(std::string_view command) override {
-    std::vector<std::string> words = CommandWords(command);
-    if (words.empty()) return Status::InvalidArgument("TELL ADMINP needs a command; try TELL ADMINP HELP");
-    NOTESD_ASSIGN_OR_RETURN(std::string verb, MatchKeyword(words[0], {"PROCESS", "SHOW", "HELP"}, "AdminP command"));
-    if (verb == "HELP") return HelpText();
-    if (words.size() < 2)
-      return Status::InvalidArgument(verb == "PROCESS" ? "TELL ADMINP PROCESS needs ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED or TIME"
-                                                       : "TELL ADMINP SHOW needs DATABASES or REQUESTS");
-    if (verb == "PROCESS") return Process(words[1]);
-    NOTESD_ASSIGN_OR_RETURN(std::string what, MatchKeyword(words[1], {"DATABASES", "REQUESTS"}, "SHOW option"));
-    if (what == "DATABASES") return ShowDatabases();
-    return ShowRequests(words.size() > 2 ? words[2] : "");
+    NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, AdminPGrammar()));
+    std::vector<std::string> args = SplitWords(matched.rest);
+    switch (matched.form->id) {
+      case kProcess: return Process(args.front());
+      case kShowDatabases: return ShowDatabases();
+      case kShowRequests: return ShowRequests(args.empty() ? "" : args.front());
+      case kHelp: return HelpText();
+      default: return Status::Internal("TELL ADMINP " + FormWords(*matched.form) + " is the server's to answer");
+    }
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {

@@ -112,12 +112,17 @@ class AdminProcessor {
 
  private:
   bool Selected(const AdminRequest& request, const PassSelection& selection) const;
-  // Begins, runs and finishes one request; updates `summary`.
-  void ProcessOne(const AdminRequest& pending, const PassSelection& selection, TimeMicros now, PassSummary& summary);
-  // The same for a chunk of requests of one batching handler: one transaction begins
-  // them all, HandleBatch runs them, one transaction finishes them all.
-  void ProcessBatch(const std::vector<AdminRequest>& chunk, AdminRequestHandler& handler, const PassSelection& selection,
+  // Begins, runs and finishes a chunk of requests of one type: one transaction begins
+  // them all, the handler runs them (HandleBatch; a handler that does not batch gets a
+  // chunk of one), one transaction finishes them all. `handler` null: each fails with
+  // "no handler". Updates `summary`.
+  void ProcessChunk(const std::vector<AdminRequest>& chunk, AdminRequestHandler* handler, const PassSelection& selection,
                     TimeMicros now, PassSummary& summary);
+  // The requests of `chunk` now InProgress (those given up are counted and logged).
+  std::vector<AdminRequest> BeginChunk(const std::vector<AdminRequest>& chunk, const PassSelection& selection,
+                                       TimeMicros now, bool itemised, PassSummary& summary);
+  // One outcome per request of `running`; a throwing handler fails them all (Internal).
+  std::vector<BatchOutcome> RunHandler(const std::vector<AdminRequest>& running, AdminRequestHandler* handler);
   void Log(const std::string& message) const;
   void SetActivity(std::string activity);
 

@@ -1,5 +1,7 @@
 #include "ca_task/ca_handlers.h"
 
+#include "base/wall_clock.h"
+
 #include <ctime>
 
 #include "ca_task/certifier_document.h"
@@ -19,7 +21,7 @@ namespace {
 namespace fs = std::filesystem;
 
 std::time_t NowSeconds(const HandlerContext& context) {
-  return context.clock ? static_cast<std::time_t>(context.clock->NowSeconds()) : std::time(nullptr);
+  return static_cast<std::time_t>(ClockOrWall(context.clock).NowSeconds());
 }
 
 // A secret parameter of the request, unwrapped with the server ID; "" when absent.

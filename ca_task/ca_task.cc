@@ -11,7 +11,8 @@
 #include "ca_task/certifier_document.h"
 #include "ca_task/certifier_id.h"
 #include "ca_task/icl_database.h"
-#include "base/command_words.h"
+#include "base/command_grammar.h"
+#include "base/identity_keys.h"
 #include "pki/id_file.h"
 #include "adminp/admin_requests.h"
 #include "directory/directory.h"
@@ -26,7 +27,29 @@ constexpr int64_t kCrlCheckSeconds = 60;
 constexpr ConfigKey kCaRefreshMinutes{"CA_RefreshMinutes", ConfigType::kInt, "720", 1, 10080,
                                       "Minutes between the CA task's automatic refreshes of its certifier list (Domino: 12 hours)",
                                       "CA", false};
-const std::array<ConfigKey, 3> kCaKeys = {kCaRefreshMinutes, kCaCrlBaseUrl, kHttpCrlPort};
+const std::array<ConfigKey, 6> kCaKeys = {kCaRefreshMinutes,         kCaCrlBaseUrl,              kHttpCrlPort,
+                                          identity_keys::kServerName, identity_keys::kKeyFileName, kHttpAddress};
+
+// TELL CA commands (base/command_grammar.h: `t ca act 1`, `t ca sh q *`); each verb's
+// own words (IDFILE, QUEUE, ISSUE|INFO) are matched by its command.
+enum CaCommand { kStat, kRefresh, kActivate, kDeactivate, kLock, kUnlock, kShow, kCrl, kHelp };
+const CommandGrammar& CaGrammar() {
+  constexpr CommandArgument kArgs = CommandArgument::kOptional;
+  static const std::vector<CommandForm> forms = WithTaskQuitForms({
+      {{"STAT"}, kStat, kArgs, "The certifiers and whether each is active"},
+      {{"STATUS"}, kStat, kArgs, "The certifiers and whether each is active"},
+      {{"REFRESH"}, kRefresh, kArgs, "Read the certifier list again"},
+      {{"ACTIVATE"}, kActivate, kArgs, "ACTIVATE <n|name|*> [<password>]"},
+      {{"DEACTIVATE"}, kDeactivate, kArgs, "DEACTIVATE <n|name|*>"},
+      {{"LOCK"}, kLock, kArgs, "LOCK IDFILE"},
+      {{"UNLOCK"}, kUnlock, kArgs, "UNLOCK IDFILE [<password>]"},
+      {{"SHOW"}, kShow, kArgs, "SHOW QUEUE <n|name|*>"},
+      {{"CRL"}, kCrl, kArgs, "CRL ISSUE|INFO <n|name>"},
+      {{"HELP"}, kHelp, kArgs, "The TELL CA commands"},
+  });
+  static const CommandGrammar grammar{forms, "CA", "(try TELL CA HELP)"};
+  return grammar;
+}
 
 // A console answer built line by line, without the newline after its last line.
 std::string WithoutFinalNewline(std::string text) {
@@ -53,8 +76,8 @@ class CaTask final : public Task {
 
   Status Start(const std::vector<std::string>&) override {
     NotesIni ini = context_.Config();
-    server_name_ = ini.Get("ServerName").value_or("");
-    std::filesystem::path id_path = context_.DataDir() / ini.Get("KeyFileName").value_or("server.id");
+    server_name_ = ConfigText(ini, identity_keys::kServerName);
+    std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
     auto server_id = IdFile::Load(id_path, "");
     if (!server_id.ok()) return server_id.status().WithContext("cannot load the server ID " + id_path.string());
     server_id_ = std::move(server_id).value();
@@ -80,25 +103,23 @@ class CaTask final : public Task {
   }
 
   Result<std::string> Tell(std::string_view command) override {
-    std::vector<std::string> words = CommandWords(command);
-    if (words.empty()) return Status::InvalidArgument("TELL CA needs a command; try TELL CA HELP");
-    NOTESD_ASSIGN_OR_RETURN(std::string verb, MatchKeyword(words[0], {"STAT", "STATUS", "REFRESH", "ACTIVATE", "DEACTIVATE", "LOCK",
-                                                                      "UNLOCK", "SHOW", "CRL", "HELP"},
-                                                          "CA command"));
-    std::vector<std::string> args(words.begin() + 1, words.end());
+    NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, CaGrammar()));
+    std::vector<std::string> args = SplitWords(matched.rest);
     std::lock_guard lock(mutex_);
-    if (verb == "STAT" || verb == "STATUS") return StatText();
-    if (verb == "REFRESH") {
-      RefreshLocked();
-      return StatText();
+    switch (matched.form->id) {
+      case kStat: return StatText();
+      case kRefresh:
+        RefreshLocked();
+        return StatText();
+      case kActivate: return ActivateCommand(args);
+      case kDeactivate: return DeactivateCommand(args);
+      case kLock: return LockCommand(args);
+      case kUnlock: return UnlockCommand(args);
+      case kShow: return ShowQueueCommand(args);
+      case kCrl: return CrlCommand(args);
+      case kHelp: return HelpText();
+      default: return Status::Internal("TELL CA " + FormWords(*matched.form) + " is the server's to answer");
     }
-    if (verb == "ACTIVATE") return ActivateCommand(args);
-    if (verb == "DEACTIVATE") return DeactivateCommand(args);
-    if (verb == "LOCK") return LockCommand(args);
-    if (verb == "UNLOCK") return UnlockCommand(args);
-    if (verb == "SHOW") return ShowQueueCommand(args);
-    if (verb == "CRL") return CrlCommand(args);
-    return HelpText();
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {

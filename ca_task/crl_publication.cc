@@ -22,7 +22,7 @@ std::string BaseUrl(const NotesIni& ini) {
   }
   int64_t port = ConfigInt(ini, kHttpCrlPort);
   if (port <= 0) return "";
-  std::string host = ini.Get("HTTP_Address").value_or("");
+  std::string host = ConfigText(ini, kHttpAddress);
   if (host.empty() || host == "0.0.0.0" || host == "::") host = ThisHostName();
   if (host.find(':') != std::string::npos) host = "[" + host + "]";
   return "http://" + host + ":" + std::to_string(port) + "/crl";

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <cctype>
+#include <charconv>
 #include <cstdint>
 #include <limits>
 
@@ -57,15 +58,16 @@ Status AddEntry(X509_NAME* name, const char* field, const std::string& value, in
   return Status::Ok();
 }
 
+// A whole number; `fallback` when empty, -1 when not a number (a parse failure is an
+// expected outcome here, not an exception).
 int ToInt(const std::string& text, int fallback) {
   if (text.empty()) return fallback;
-  try {
-    std::size_t used = 0;
-    int value = std::stoi(text, &used);
-    return used == text.size() ? value : -1;
-  } catch (...) {
-    return -1;
-  }
+  int value = 0;
+  const char* begin = text.data();
+  const char* end = begin + text.size();
+  if (*begin == '+') ++begin;  // std::stoi took a leading '+'
+  auto [ptr, ec] = std::from_chars(begin, end, value);
+  return ec == std::errc() && ptr == end ? value : -1;
 }
 
 bool YesNo(const std::string& text) { return EqualsIgnoreCase(text, "yes") || text == "1" || EqualsIgnoreCase(text, "true"); }

@@ -1,5 +1,7 @@
 #include "ca_task/person_certificates.h"
 
+#include "base/wall_clock.h"
+
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
@@ -28,7 +30,7 @@ constexpr std::time_t kBackdateSeconds = 3600;
 constexpr unsigned kMaxSigningThreads = 8;
 
 std::time_t NowSeconds(const HandlerContext& context) {
-  return context.clock ? static_cast<std::time_t>(context.clock->NowSeconds()) : std::time(nullptr);
+  return static_cast<std::time_t>(ClockOrWall(context.clock).NowSeconds());
 }
 
 // `now` plus whole calendar years (UTC); 29 February becomes 1 March.

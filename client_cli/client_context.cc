@@ -85,20 +85,22 @@ Result<std::string> PromptOnTerminal(const std::string& prompt) {
 
 Result<ClientSettings> ReadClientSettings(const NotesIni& ini) {
   ClientSettings settings;
-  if (auto key_file = ini.Get("KeyFileName"); key_file && !key_file->empty()) settings.key_file_name = *key_file;
-  if (auto server = ini.Get("HomeServer"); server && !server->empty()) {
-    Result<HierName> name = HierName::Parse(*server);
+  // An empty KeyFileName= means the default, as a missing one does.
+  std::string key_file = ConfigText(ini, kClientKeyFileName);
+  settings.key_file_name = key_file.empty() ? kClientKeyFileName.default_value : key_file;
+  if (std::string server = ConfigText(ini, kClientHomeServer); !server.empty()) {
+    Result<HierName> name = HierName::Parse(server);
     if (!name.ok()) return name.status().WithContext("client notes.ini HomeServer");
     settings.home_server = std::move(name).value();
   }
-  if (auto address = ini.Get("HomeServerAddress")) settings.home_server_address = *address;
+  settings.home_server_address = ConfigText(ini, kClientHomeServerAddress);
   return settings;
 }
 
 void WriteClientSettings(const ClientSettings& settings, NotesIni& ini) {
-  ini.Set("KeyFileName", settings.key_file_name);
-  ini.Set("HomeServer", settings.home_server.Canonical());
-  ini.Set("HomeServerAddress", settings.home_server_address);
+  ini.Set(kClientKeyFileName.name, settings.key_file_name);
+  ini.Set(kClientHomeServer.name, settings.home_server.Canonical());
+  ini.Set(kClientHomeServerAddress.name, settings.home_server_address);
 }
 
 // ---- The client data directory ------------------------------------------------------

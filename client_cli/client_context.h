@@ -47,15 +47,16 @@ inline constexpr int kExitUnreachable = 3;
 
 // The client notes.ini keys (owner "Client"). None needs a restart: every command
 // reads the file afresh.
-inline constexpr std::array<ConfigKey, 3> kClientConfigKeys = {{
-    {"KeyFileName", ConfigType::kText, "user.id", 0, 0,
-     "The user's ID file, relative to the client data directory or absolute", "Client", false},
-    {"HomeServer", ConfigType::kText, "", 0, 0,
-     "Canonical name of the home server (CN=Acme01/O=Acme), learned from its certificate by `notes setup`",
-     "Client", false},
-    {"HomeServerAddress", ConfigType::kText, "", 0, 0, "host:port of the home server's HTTPS API", "Client",
-     false},
-}};
+inline constexpr ConfigKey kClientKeyFileName{"KeyFileName", ConfigType::kText, "user.id", 0, 0,
+                                              "The user's ID file, relative to the client data directory or absolute",
+                                              "Client", false};
+inline constexpr ConfigKey kClientHomeServer{
+    "HomeServer", ConfigType::kText, "", 0, 0,
+    "Canonical name of the home server (CN=Acme01/O=Acme), learned from its certificate by `notes setup`", "Client", false};
+inline constexpr ConfigKey kClientHomeServerAddress{"HomeServerAddress", ConfigType::kText, "", 0, 0,
+                                                    "host:port of the home server's HTTPS API", "Client", false};
+inline constexpr std::array<ConfigKey, 3> kClientConfigKeys = {kClientKeyFileName, kClientHomeServer,
+                                                               kClientHomeServerAddress};
 
 // ---- Passwords ----------------------------------------------------------------------
 
@@ -96,7 +97,7 @@ std::optional<std::string> EnvValue(const char* name);
 // ---- Client settings (notes.ini) ---------------------------------------------------
 
 struct ClientSettings {
-  std::string key_file_name = "user.id";
+  std::string key_file_name = kClientKeyFileName.default_value;
   HierName home_server;            // empty until `notes setup`
   std::string home_server_address; // "host:port"; empty until `notes setup`
 };

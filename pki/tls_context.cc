@@ -2,9 +2,21 @@
 
 #include <algorithm>
 
+#include "base/wall_clock.h"
 #include "pki/openssl_handles.h"
 
 namespace notesd {
+
+namespace {
+
+// OpenSSL's chain check, at the time of the Clock in `arg` rather than the wall clock.
+int VerifyAtClockTime(X509_STORE_CTX* store_ctx, void* arg) {
+  const Clock* clock = static_cast<const Clock*>(arg);
+  X509_STORE_CTX_set_time(store_ctx, 0, static_cast<time_t>(clock->NowSeconds()));
+  return X509_verify_cert(store_ctx);
+}
+
+}  // namespace
 
 Status ApplyTlsPolicy(SSL_CTX& ctx) {
   if (SSL_CTX_set_min_proto_version(&ctx, TLS1_2_VERSION) != 1)
@@ -17,7 +29,7 @@ Status ApplyTlsPolicy(SSL_CTX& ctx) {
 }
 
 Status ConfigureServerTls(SSL_CTX& ctx, const IdFile& server_id, ClientCertificates client_certificates,
-                          std::string_view session_id_context) {
+                          std::string_view session_id_context, const Clock* clock) {
   NOTESD_RETURN_IF_ERROR(ApplyTlsPolicy(ctx));
   if (SSL_CTX_use_certificate(&ctx, server_id.notes_certificate()) != 1)
     return Status::InvalidArgument("the server ID's certificate is unusable for TLS: " + OpenSslErrors());
@@ -35,6 +47,7 @@ Status ConfigureServerTls(SSL_CTX& ctx, const IdFile& server_id, ClientCertifica
         return Status::Internal("cannot add a trusted root: " + OpenSslErrors());
     SSL_CTX_set_cert_store(&ctx, store.release());  // the context owns the store now
     SSL_CTX_set_verify(&ctx, SSL_VERIFY_PEER | SSL_VERIFY_FAIL_IF_NO_PEER_CERT, nullptr);
+    SSL_CTX_set_cert_verify_callback(&ctx, VerifyAtClockTime, const_cast<Clock*>(clock ? clock : &WallClock()));
   }
 
   // Resumption: a server-side session cache (TLS 1.2 session ids) and tickets (TLS 1.2

@@ -20,8 +20,9 @@
 
 #include <string_view>
 
-#include "pki/id_file.h"
+#include "base/clock.h"
 #include "base/status.h"
+#include "pki/id_file.h"
 
 namespace notesd {
 
@@ -40,8 +41,10 @@ enum class ClientCertificates { kNotAsked, kRequired };
 // A server context: the policy, server.id's certificate, chain and key, and a session
 // cache plus session tickets so that clients can resume (`session_id_context` tells
 // this server's sessions from another's, e.g. "notesd-https"). With kRequired the client
-// must present a certificate that chains to the roots server.id trusts.
+// must present a certificate that chains to the roots server.id trusts, valid at
+// `clock`'s time (the server's clock, which SET CLOCK moves, so HTTP and the CA agree on
+// expiry); `clock` must outlive the context; null: the wall clock.
 [[nodiscard]] Status ConfigureServerTls(SSL_CTX& ctx, const IdFile& server_id, ClientCertificates client_certificates,
-                                        std::string_view session_id_context);
+                                        std::string_view session_id_context, const Clock* clock = nullptr);
 
 }  // namespace notesd

@@ -22,7 +22,7 @@ std::string MailHostName(const NotesIni& ini) {
   std::string configured = HostSafe(ConfigText(ini, kSmtpHostName));
   if (!configured.empty()) return configured;
   std::vector<std::string> domains = ConfigList(ini, kSmtpDomains);
-  auto server = HierName::Parse(ini.Get("ServerName").value_or(""));
+  auto server = HierName::Parse(ConfigText(ini, identity_keys::kServerName));
   std::string common = server.ok() ? HostSafe(server->CommonName()) : std::string();
   if (domains.empty()) return common.empty() ? "localhost" : common;
   return common.empty() ? HostSafe(domains.front()) : common + "." + HostSafe(domains.front());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "base/config_keys.h"
+#include "base/identity_keys.h"
 #include "base/notes_ini.h"
 #include "router/router_engine.h"
 
@@ -107,11 +108,13 @@ inline constexpr ConfigKey kStartTls{"SMTPStartTLS", ConfigType::kBool, "1", 0, 
                                      "Offer STARTTLS with the server ID's certificate (1) or not (0)", "SMTP", true};
 
 inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains, kSmtpHostName, kRelayHost, kRelayPort, kRelayTls,
-                                            kRelayTlsCaFile, kRetryInterval, kRetryMax, kExpire, kRelayTimeout};
+                                            kRelayTlsCaFile, kRetryInterval, kRetryMax, kExpire, kRelayTimeout,
+                                            identity_keys::kServerName};
 inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,      kSmtpHostName,   kListenerPort,    kListenerAddress,
                                           kMaxMessageKb,     kMaxRecipients,  kMaxSessions,     kMaxSessionsPerIp,
                                           kMaxCommands,      kIdleTimeout,    kCommandTimeout,  kDataTimeout,
-                                          kDataMinRate,      kAllowLocalSenders, kStartTls};
+                                          kDataMinRate,      kAllowLocalSenders, kStartTls,
+                                          identity_keys::kServerName, identity_keys::kKeyFileName};
 
 // SMTPHostName, or its default (see the key).
 std::string MailHostName(const NotesIni& ini);

@@ -37,8 +37,9 @@ Result<std::string> MailService::Deposit(const Person& caller, Submission submis
   envelope.sender = !caller.internet_address.empty() ? caller.internet_address : caller.name.Canonical();
   NOTESD_RETURN_IF_ERROR(CheckDepositOriginator(submission.message, envelope.sender));
   envelope.origin = "Notes user " + caller.name.Canonical();
+  envelope.arrival = clock_.NowMicros();
   envelope.trace = "Received: from " + caller.name.Abbreviated() + " (" + submission.client + ")\r\n\tby notesd with " +
-                   submission.protocol + ";\r\n\t" + FormatRfc5322Date(clock_.NowMicros());
+                   submission.protocol + ";\r\n\t" + FormatRfc5322Date(envelope.arrival);
   return store_.Deposit(std::move(envelope), std::move(submission.message));
 }
 

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <future>
 
+#include "base/wall_clock.h"
 #include "base/notes_ini.h"
 #include "directory/directory.h"
 #include "router/mail_message.h"
@@ -17,9 +18,9 @@ namespace notesd {
 
 namespace {
 
-TimeMicros WallMicros() {
-  return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::system_clock::now().time_since_epoch())
-      .count();
+// The arrival time a deposit records: the depositor's (its server clock), else now.
+TimeMicros ArrivalOf(const MailEnvelope& envelope) {
+  return envelope.arrival != 0 ? envelope.arrival : WallClock().NowMicros();
 }
 
 std::string PaddedTime(TimeMicros time) {
@@ -222,7 +223,7 @@ void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
     return;
   }
   auto unid = std::make_shared<std::string>();
-  auto note = std::make_shared<Note>(MailBoxNote(envelope, message, WallMicros()));
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, message, ArrivalOf(envelope)));
   WriteMailBoxAsync(
       [note, unid](WriteTxn& txn) -> Status {
         NOTESD_ASSIGN_OR_RETURN(Note stored, txn.Create(*note));
@@ -251,7 +252,7 @@ void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
   if (envelope.recipients.empty()) return fail(Status::InvalidArgument("a message needs at least one recipient"));
   auto head = ReadFileBytes(body.spool_file, kBodyHeadBytes);
   if (!head.ok()) return fail(head.status());
-  auto note = std::make_shared<Note>(MailBoxNote(envelope, *head, WallMicros()));
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, *head, ArrivalOf(envelope)));
   note->RemoveItem("$Message");
   note->SetNumber("Size", static_cast<double>(body.size), kItemSummary);
   note->SetNumber("$MessageFile", 1);
@@ -335,7 +336,7 @@ Status MailStore::RemoveUnreferencedBodies(WriteTxn& txn, std::chrono::seconds m
 }
 
 void MailStore::SweepBodies() {
-  const std::int64_t now = WallMicros();
+  const std::int64_t now = MonotonicMillis() * 1000;  // an interval, not a date
   std::int64_t last = last_sweep_micros_.load();
   if (now - last < kSweepIntervalMicros || !last_sweep_micros_.compare_exchange_strong(last, now)) return;
   std::error_code ec;

@@ -99,6 +99,7 @@ struct MailEnvelope {
   std::string origin;                   // for $Origin and the log
   std::string trace;                    // Received: field for this hop, without CRLF
   bool is_report = false;               // a DSN (never answered by another DSN)
+  TimeMicros arrival = 0;               // when the server took it, by its Clock; 0: the wall clock now
 };
 
 // A mail.box note, read back.

@@ -140,6 +140,73 @@ Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
   return becomes_dead;
 }
 
+// What a pass did, counted in the statistics and logged once mail.box holds it.
+struct PassTally {
+  std::int64_t delivered = 0, transferred = 0, transfer_failures = 0, failures = 0, reports = 0;
+  std::vector<std::string> log_lines;
+};
+
+// A failed recipient's reason for people (FailureReason, the log): the diagnostic without
+// the "X-Notes; " type a DSN needs; an SMTP reply keeps its "smtp; " type.
+std::string ReasonText(const FailedRecipient& failed) {
+  constexpr std::string_view kNotesType = "X-Notes; ";
+  std::string_view text = failed.diagnostic;
+  if (text.starts_with(kNotesType)) text.remove_prefix(kNotesType.size());
+  return std::string(text);
+}
+
+// The recipients of `m` that failed for good, in `change`: one failure report to the
+// sender, created in the pass's transaction, or dead recipients when the message is a
+// report itself or has no sender. `verb`: "deliver" or "transfer", for the log.
+void ReportFailures(const QueuedMessage& m, const std::vector<FailedRecipient>& failed, const RouterConfig& cfg,
+                    TimeMicros now, const char* verb, NoteChange& change, PassTally& tally) {
+  if (failed.empty()) return;
+  tally.failures += static_cast<std::int64_t>(failed.size());
+  change.failure_reason = ReasonText(failed.front());
+  if (!m.sender.empty() && !m.is_report) {
+    DsnInput dsn{cfg.host_name, m.sender, m.message, m.arrival, now, failed, "DSN" + RandomToken()};
+    MailEnvelope envelope;
+    envelope.recipients = {m.sender};
+    envelope.origin = "Router delivery failure report";
+    envelope.is_report = true;
+    change.reports.push_back(MailBoxNote(envelope, BuildDsn(dsn), now));
+    ++tally.reports;
+  } else {
+    for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
+  }
+  for (const FailedRecipient& f : failed)
+    tally.log_lines.push_back("Unable to " + std::string(verb) + " message " + m.unid + " to " + f.recipient + ": " +
+                              ReasonText(f));
+}
+
+// The tail both passes share: records `changes` in mail.box in one transaction, then logs
+// the tally's lines and adds its counts to the statistics, only once mail.box holds them
+// (a failed update is neither logged nor counted: a later pass redoes it). `what` names
+// the pass in the error ("delivery", "transfer").
+Status RecordPass(MailStore& store, StatsRegistry& stats, Logger* log, const std::vector<NoteChange>& changes,
+                  const PassTally& tally, const char* what) {
+  std::int64_t became_dead = 0;
+  Status recorded = store.WriteMailBox([&](WriteTxn& txn) -> Status {
+    became_dead = 0;
+    for (const NoteChange& change : changes) {
+      NOTESD_ASSIGN_OR_RETURN(bool dead, ApplyChange(txn, change));
+      became_dead += dead ? 1 : 0;
+    }
+    return Status::Ok();
+  });
+  if (!recorded.ok()) return recorded.WithContext(std::string("mail.box update after ") + what);
+  if (log)
+    for (const std::string& line : tally.log_lines) log->Log("Router", line);
+  stats.Counter("Mail.Delivered") += tally.delivered;
+  stats.Counter("Mail.Transferred") += tally.transferred;
+  stats.Counter("Mail.TransferFailures") += tally.transfer_failures;
+  stats.Counter("Mail.TotalFailures") += tally.failures;
+  stats.Counter("Mail.DSNs") += tally.reports;
+  stats.Counter("Mail.Dead.Total") += became_dead;
+  if (tally.reports > 0) store.NotifyWork();  // the reports wait in mail.box for routing
+  return Status::Ok();
+}
+
 }  // namespace
 
 std::int64_t RetryDelaySeconds(const RouterConfig& config, int earlier_failures) {
@@ -291,8 +358,7 @@ Result<std::size_t> RouterEngine::RoutePending() {
 
   // 3. Record the outcome in mail.box, with the failure reports, in one transaction.
   std::vector<NoteChange> changes;
-  std::vector<std::string> log_lines;
-  std::int64_t delivered = 0, failures = 0, reports = 0, outbound_queued = 0;
+  PassTally tally;
   for (std::size_t i = 0; i < messages.size(); ++i) {
     const QueuedMessage& m = messages[i];
     NoteChange change;
@@ -323,61 +389,29 @@ Result<std::size_t> RouterEngine::RoutePending() {
       for (const RouteTarget& t : targets) {
         if (t.kind == RouteTarget::Kind::kLocal && !failed_files.count(ToLowerAscii(t.mail_file)))
           done_files.insert(ToLowerAscii(t.mail_file));
-        if (t.kind == RouteTarget::Kind::kOutbound) {
-          change.outbound_add.push_back(t.address);
-          ++outbound_queued;
-        }
+        if (t.kind == RouteTarget::Kind::kOutbound) change.outbound_add.push_back(t.address);
         if (t.kind == RouteTarget::Kind::kFailed) failed.push_back({t.recipient, t.status, "X-Notes; " + t.reason});
       }
     }
     // A mail file holds the message once all its recipients there are routed: counted
     // then, and only then, so a replayed pass or a recipient still waiting for another
     // mail file never counts it twice, and a failed mail.box update never loses it.
-    for (const std::string& file : done_files) delivered += waiting_files.count(file) ? 0 : 1;
+    for (const std::string& file : done_files) tally.delivered += waiting_files.count(file) ? 0 : 1;
     if (!waiting.empty()) {
       change.count_delivery_attempt = true;
       std::int64_t delay = RetryDelaySeconds(cfg, m.delivery_attempts);
       change.next_delivery = now + delay * kMicros;
       change.delivery_error = wait_reason;
-      log_lines.push_back("Unable to deliver message " + m.unid + " to " + Joined(waiting) + ": " + wait_reason +
+      tally.log_lines.push_back("Unable to deliver message " + m.unid + " to " + Joined(waiting) + ": " + wait_reason +
                           " (attempt " + std::to_string(m.delivery_attempts + 1) + ", next attempt in " +
                           std::to_string(delay) + " s)");
     }
-    if (!failed.empty()) {
-      failures += static_cast<std::int64_t>(failed.size());
-      change.failure_reason = failed.front().diagnostic.substr(9);
-      if (!m.sender.empty() && !m.is_report) {
-        DsnInput dsn{cfg.host_name, m.sender, m.message, m.arrival, now, failed, "DSN" + RandomToken()};
-        MailEnvelope envelope{"", {m.sender}, "Router delivery failure report", "", true};
-        change.reports.push_back(MailBoxNote(envelope, BuildDsn(dsn), now));
-        ++reports;
-      } else {
-        for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
-      }
-      for (const FailedRecipient& f : failed)
-        log_lines.push_back("Unable to deliver message " + m.unid + " to " + f.recipient + ": " +
-                            f.diagnostic.substr(9));
-    }
+    ReportFailures(m, failed, cfg, now, "deliver", change, tally);
     change.finished = change.pending_done.size() == m.pending.size() && change.outbound_add.empty() &&
                       change.dead_add.empty() && m.outbound.empty() && m.dead_recipients.empty();
     changes.push_back(std::move(change));
   }
-  std::int64_t became_dead = 0;
-  Status recorded = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
-    became_dead = 0;
-    for (const NoteChange& change : changes) {
-      NOTESD_ASSIGN_OR_RETURN(bool dead, ApplyChange(txn, change));
-      became_dead += dead ? 1 : 0;
-    }
-    return Status::Ok();
-  });
-  if (!recorded.ok()) return recorded.WithContext("mail.box update after delivery");
-  for (const std::string& line : log_lines) Log(line);
-  stats_.Counter("Mail.Delivered") += delivered;
-  stats_.Counter("Mail.TotalFailures") += failures;
-  stats_.Counter("Mail.DSNs") += reports;
-  stats_.Counter("Mail.Dead.Total") += became_dead;
-  if (reports > 0) store_.NotifyWork();
+  NOTESD_RETURN_IF_ERROR(RecordPass(store_, stats_, log_, changes, tally, "delivery"));
   return messages.size();
 }
 
@@ -401,7 +435,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
     }
   } active_reset{this};
   Status connected = Status::Unavailable("no relay host configured (SMTPRelayHost)");
-  std::int64_t transferred = 0, transfer_failures = 0, failures = 0, reports = 0;
+  PassTally tally;
 
   for (std::size_t i = 0; i < due.size() && !transfers_cancelled_; ++i) {
     const QueuedMessage& m = due[i];
@@ -449,7 +483,7 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
             }
           }
           if (any) {
-            ++transferred;
+            ++tally.transferred;
             Log("Transferred message " + m.unid + " to " + cfg.relay.host + " via SMTP");
           }
         }
@@ -460,44 +494,16 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
       break;
     }
     if (!temporary_error.empty()) {
-      ++transfer_failures;
+      ++tally.transfer_failures;
       change.count_attempt = true;
       change.next_attempt = now + RetryDelaySeconds(cfg, m.attempts) * kMicros;
       change.last_error = temporary_error;
     }
-    if (!failed.empty()) {
-      failures += static_cast<std::int64_t>(failed.size());
-      change.failure_reason = failed.front().diagnostic;
-      if (!m.sender.empty() && !m.is_report) {
-        DsnInput dsn{cfg.host_name, m.sender, m.message, m.arrival, now, failed, "DSN" + RandomToken()};
-        MailEnvelope envelope{"", {m.sender}, "Router delivery failure report", "", true};
-        change.reports.push_back(MailBoxNote(envelope, BuildDsn(dsn), now));
-        ++reports;
-      } else {
-        for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
-      }
-      for (const FailedRecipient& f : failed)
-        Log("Unable to transfer message " + m.unid + " to " + f.recipient + ": " + f.diagnostic);
-    }
+    ReportFailures(m, failed, cfg, now, "transfer", change, tally);
   }
   if (transport && !transfers_cancelled_) transport->Quit();
 
-  std::int64_t became_dead = 0;
-  Status recorded = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
-    became_dead = 0;
-    for (const NoteChange& change : changes) {
-      NOTESD_ASSIGN_OR_RETURN(bool dead, ApplyChange(txn, change));
-      became_dead += dead ? 1 : 0;
-    }
-    return Status::Ok();
-  });
-  if (!recorded.ok()) return recorded.WithContext("mail.box update after transfer");
-  stats_.Counter("Mail.Transferred") += transferred;
-  stats_.Counter("Mail.TransferFailures") += transfer_failures;
-  stats_.Counter("Mail.TotalFailures") += failures;
-  stats_.Counter("Mail.DSNs") += reports;
-  stats_.Counter("Mail.Dead.Total") += became_dead;
-  if (reports > 0) store_.NotifyWork();
+  NOTESD_RETURN_IF_ERROR(RecordPass(store_, stats_, log_, changes, tally, "transfer"));
   return due.size();
 }
 

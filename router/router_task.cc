@@ -2,6 +2,8 @@
 
 #include <atomic>
 
+#include "base/command_grammar.h"
+
 #include "router/mail_config.h"
 #include "router/router_engine.h"
 
@@ -12,6 +14,18 @@ namespace {
 constexpr auto kPollInterval = std::chrono::milliseconds(1000);
 constexpr auto kBatchPause = std::chrono::milliseconds(50);
 constexpr std::int64_t kConfigRefreshMillis = 5 * 60 * 1000;
+
+// TELL ROUTER commands (base/command_grammar.h: `t router sh q`, `t router del st`).
+enum RouterCommand { kShowQueues, kDeliveryStats, kUpdateConfig };
+const CommandGrammar& RouterGrammar() {
+  static const std::vector<CommandForm> forms = WithTaskQuitForms({
+      {{"SHOW", "QUEUES"}, kShowQueues, CommandArgument::kNone, "The mail.box queues"},
+      {{"DELIVERY", "STATS"}, kDeliveryStats, CommandArgument::kNone, "Delivery statistics since the Router started"},
+      {{"UPDATE", "CONFIGURATION"}, kUpdateConfig, CommandArgument::kNone, "Read the Router's notes.ini keys again"},
+  });
+  static const CommandGrammar grammar{forms, "Router", "(try SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG or QUIT)"};
+  return grammar;
+}
 
 class RouterTask final : public Task {
  public:
@@ -51,17 +65,17 @@ class RouterTask final : public Task {
   }
 
   Result<std::string> Tell(std::string_view command) override {
-    std::string verb = ToUpperAscii(TrimSpaces(command));
-    while (verb.find("  ") != std::string::npos) verb.replace(verb.find("  "), 2, " ");
-    if (verb == "SHOW QUEUES" || verb == "SHOW QUEUE" || verb == "SH Q") return engine_->DescribeQueues();
-    if (verb == "DELIVERY STATS" || verb == "DELIVERY STAT") return engine_->DescribeStats();
-    if (verb == "UPDATE CONFIG" || verb == "UPDATE CONFIGURATION") {
-      std::string summary = UpdateConfig();
-      WakeTransfer();
-      return "Router: " + summary;
+    NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, RouterGrammar()));
+    switch (matched.form->id) {
+      case kShowQueues: return engine_->DescribeQueues();
+      case kDeliveryStats: return engine_->DescribeStats();
+      case kUpdateConfig: {
+        std::string summary = UpdateConfig();
+        WakeTransfer();
+        return "Router: " + summary;
+      }
+      default: return Status::Internal("TELL ROUTER " + FormWords(*matched.form) + " is the server's to answer");
     }
-    return Status::InvalidArgument("Unknown command for Router: '" + std::string(command) +
-                                   "' (try SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG or QUIT)");
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {

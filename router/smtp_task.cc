@@ -14,6 +14,7 @@
 #include <optional>
 #include <thread>
 
+#include "base/command_grammar.h"
 #include "pki/id_file.h"
 #include "pki/tls_context.h"
 #include "router/mail_config.h"
@@ -27,6 +28,18 @@
 namespace notesd {
 
 namespace {
+
+// TELL SMTP commands (base/command_grammar.h): STAT, STATS and SHOW STAT are one.
+constexpr int kSmtpStatistics = 1;
+const CommandGrammar& SmtpGrammar() {
+  static const std::vector<CommandForm> forms = WithTaskQuitForms({
+      {{"STATISTICS"}, kSmtpStatistics, CommandArgument::kNone, "The SMTP statistics"},
+      {{"STATS"}, kSmtpStatistics, CommandArgument::kNone, "The SMTP statistics"},
+      {{"SHOW", "STATISTICS"}, kSmtpStatistics, CommandArgument::kNone, "The SMTP statistics"},
+  });
+  static const CommandGrammar grammar{forms, "SMTP", "(try STAT or QUIT)"};
+  return grammar;
+}
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -233,9 +246,10 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     mail.sender = envelope.sender;
     mail.recipients = envelope.recipients;
     mail.origin = "SMTP from " + envelope.helo + " [" + peer_ + "]";
+    mail.arrival = shared_->context->GetClock().NowMicros();
     std::string with = !envelope.esmtp ? "SMTP" : (envelope.tls ? "ESMTPS" : "ESMTP");
     mail.trace = "Received: from " + envelope.helo + " ([" + peer_ + "])\r\n\tby " + shared_->options.host_name +
-                 " (notesd) with " + with + ";\r\n\t" + FormatRfc5322Date(shared_->context->GetClock().NowMicros());
+                 " (notesd) with " + with + ";\r\n\t" + FormatRfc5322Date(mail.arrival);
     auto self = shared_from_this();
     if (!spool_) spool_.emplace(shared_->store->spool_dir());
     if (Status finished = spool_->Finish(); !finished.ok()) {
@@ -388,14 +402,13 @@ class SmtpTask final : public Task {
   }
 
   Result<std::string> Tell(std::string_view command) override {
-    std::string verb = ToUpperAscii(TrimSpaces(command));
-    if (verb == "SHOW STAT" || verb == "STAT" || verb == "STATS") {
-      std::string out;
-      for (const auto& [name, value] : context_.Stats().Snapshot("SMTP.*")) out += "  " + name + " = " + value + "\n";
-      if (!out.empty()) out.pop_back();
-      return out;
-    }
-    return Status::InvalidArgument("Unknown command for SMTP: '" + std::string(command) + "' (try STAT or QUIT)");
+    NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, SmtpGrammar()));
+    if (matched.form->id != kSmtpStatistics)
+      return Status::Internal("TELL SMTP " + FormWords(*matched.form) + " is the server's to answer");
+    std::string out;
+    for (const auto& [name, value] : context_.Stats().Snapshot("SMTP.*")) out += "  " + name + " = " + value + "\n";
+    if (!out.empty()) out.pop_back();
+    return out;
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {
@@ -431,7 +444,7 @@ class SmtpTask final : public Task {
 
   // STARTTLS with server.id's certificate; without it the listener runs in clear.
   void LoadTls(const NotesIni& ini, SmtpShared& shared) {
-    std::filesystem::path id_path = context_.DataDir() / ini.Get("KeyFileName").value_or("server.id");
+    std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
     auto id = IdFile::Load(id_path, "");
     if (!id.ok()) {
       context_.Log().Log("SMTP Server", "STARTTLS not offered: cannot load " + id_path.string() + ": " + id.status().message());

@@ -2,38 +2,42 @@
 
 #include <algorithm>
 
+#include "base/command_grammar.h"
 #include "base/notes_ini.h"
 
 namespace notesd {
 
 namespace {
 
-// One entry of the grammar: a sequence of keywords and the verb it makes.
-struct Grammar {
-  std::vector<const char*> words;
-  ConsoleVerb verb;
-  bool takes_argument;  // true: the rest of the line is the argument (may be required)
-  bool argument_required;
-  const char* help;
-};
-
-const std::vector<Grammar>& Commands() {
-  static const std::vector<Grammar> commands = {
-      {{"SHOW", "TASKS"}, ConsoleVerb::kShowTasks, false, false, "List the running tasks and what each is doing"},
-      {{"SHOW", "SERVER"}, ConsoleVerb::kShowServer, false, false, "Server name, domain, directory, elapsed time, counts"},
-      {{"SHOW", "CONFIGURATION"}, ConsoleVerb::kShowConfig, true, true, "Show notes.ini settings: SHOW CONFIG name or wildcard (*, ?)"},
-      {{"SHOW", "STATISTICS"}, ConsoleVerb::kShowStat, true, false, "Show statistics: SHOW STAT [name or wildcard]"},
-      {{"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true, "Write a notes.ini setting now: SET CONFIG name=value"},
-      {{"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false, "The server's clock and how far SET CLOCK has moved it"},
-      {{"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true, "Tests only (Test_ClockAdvance=1): move the clock forward: SET CLOCK +n[s|m|h|d]"},
-      {{"LOAD"}, ConsoleVerb::kLoad, true, true, "Start a task: LOAD task [arguments]"},
-      {{"TELL"}, ConsoleVerb::kTell, true, true, "Send a command to a task: TELL task command (TELL task QUIT stops it)"},
-      {{"RESTART", "TASK"}, ConsoleVerb::kRestartTask, true, true, "Stop and start a task again: RESTART TASK task"},
-      {{"RESTART", "SERVER"}, ConsoleVerb::kRestartServer, false, false, "Shut down in order and start again"},
-      {{"HELP"}, ConsoleVerb::kHelp, false, false, "This list"},
-      {{"EXIT"}, ConsoleVerb::kExit, false, false, "Shut the server down in order"},
-      {{"QUIT"}, ConsoleVerb::kExit, false, false, "Same as EXIT"},
+// The console's grammar (base/command_grammar.h): the verb is the form's id.
+std::vector<CommandForm> MakeCommands() {
+  auto form = [](std::vector<const char*> words, ConsoleVerb verb, bool takes_argument, bool argument_required,
+                 const char* help) {
+    CommandArgument argument = !takes_argument     ? CommandArgument::kNone
+                               : argument_required ? CommandArgument::kRequired
+                                                   : CommandArgument::kOptional;
+    return CommandForm{std::move(words), static_cast<int>(verb), argument, help};
   };
+  return {
+      form({"SHOW", "TASKS"}, ConsoleVerb::kShowTasks, false, false, "List the running tasks and what each is doing"),
+      form({"SHOW", "SERVER"}, ConsoleVerb::kShowServer, false, false, "Server name, domain, directory, elapsed time, counts"),
+      form({"SHOW", "CONFIGURATION"}, ConsoleVerb::kShowConfig, true, true, "Show notes.ini settings: SHOW CONFIG name or wildcard (*, ?)"),
+      form({"SHOW", "STATISTICS"}, ConsoleVerb::kShowStat, true, false, "Show statistics: SHOW STAT [name or wildcard]"),
+      form({"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true, "Write a notes.ini setting now: SET CONFIG name=value"),
+      form({"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false, "The server's clock and how far SET CLOCK has moved it"),
+      form({"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true, "Tests only (Test_ClockAdvance=1): move the clock forward: SET CLOCK +n[s|m|h|d]"),
+      form({"LOAD"}, ConsoleVerb::kLoad, true, true, "Start a task: LOAD task [arguments]"),
+      form({"TELL"}, ConsoleVerb::kTell, true, true, "Send a command to a task: TELL task command (TELL task QUIT stops it)"),
+      form({"RESTART", "TASK"}, ConsoleVerb::kRestartTask, true, true, "Stop and start a task again: RESTART TASK task"),
+      form({"RESTART", "SERVER"}, ConsoleVerb::kRestartServer, false, false, "Shut down in order and start again"),
+      form({"HELP"}, ConsoleVerb::kHelp, false, false, "This list"),
+      form({"EXIT"}, ConsoleVerb::kExit, false, false, "Shut the server down in order"),
+      form({"QUIT"}, ConsoleVerb::kExit, false, false, "Same as EXIT"),
+  };
+}
+
+const std::vector<CommandForm>& Commands() {
+  static const std::vector<CommandForm> commands = MakeCommands();
   return commands;
 }
 
@@ -56,42 +60,18 @@ const std::vector<SecretArgument>& SecretArguments() {
   return secrets;
 }
 
-bool IsPrefixOf(std::string_view typed, std::string_view keyword);
-
 // The declared secret argument `line` is an instance of, and where its secret starts
 // (the index of the word), or nullptr.
 const SecretArgument* FindSecretArgument(const std::vector<std::string>& typed, size_t* secret_word) {
   for (const SecretArgument& secret : SecretArguments()) {
     if (typed.size() < secret.words.size()) continue;
     bool matches = true;
-    for (size_t i = 0; i < secret.words.size() && matches; ++i) matches = IsPrefixOf(typed[i], secret.words[i]);
+    for (size_t i = 0; i < secret.words.size() && matches; ++i) matches = IsKeywordPrefix(typed[i], secret.words[i]);
     if (!matches) continue;
     *secret_word = secret.words.size() + secret.first_secret;
     return &secret;
   }
   return nullptr;
-}
-
-bool IsPrefixOf(std::string_view typed, std::string_view keyword) {
-  return !typed.empty() && typed.size() <= keyword.size() &&
-         EqualsIgnoreCase(typed, keyword.substr(0, typed.size()));
-}
-
-std::string JoinAlternatives(const std::vector<std::string>& names) {
-  std::string out;
-  for (size_t i = 0; i < names.size(); ++i) out += (i ? ", " : "") + names[i];
-  return out;
-}
-
-// Position of the first character after `count` words of `line`.
-size_t OffsetAfterWords(std::string_view line, size_t count) {
-  size_t pos = 0;
-  for (size_t i = 0; i < count; ++i) {
-    pos = line.find_first_not_of(" \t", pos);
-    pos = line.find_first_of(" \t", pos);
-    if (pos == std::string_view::npos) return line.size();
-  }
-  return pos;
 }
 
 }  // namespace
@@ -110,20 +90,6 @@ bool ConsoleSecretLeftOut(std::string_view line) {
   return FindSecretArgument(typed, &secret_word) && typed.size() == secret_word;
 }
 
-std::vector<std::string> SplitWords(std::string_view text) {
-  std::vector<std::string> words;
-  size_t pos = 0;
-  while (true) {
-    size_t start = text.find_first_not_of(" \t", pos);
-    if (start == std::string_view::npos) break;
-    size_t end = text.find_first_of(" \t", start);
-    if (end == std::string_view::npos) end = text.size();
-    words.emplace_back(text.substr(start, end - start));
-    pos = end;
-  }
-  return words;
-}
-
 Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
   // A console command is one line. A line break or other control character (possible
   // from the client API's remote console) would otherwise reach SET CONFIG's value and
@@ -133,62 +99,12 @@ Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
     if ((u < 0x20 && c != '\t') || u == 0x7f)
       return Status::InvalidArgument("A console command is one line of text: control characters (such as line breaks) are not allowed.");
   }
-  std::vector<std::string> words = SplitWords(line);
-  if (words.empty()) return Status::InvalidArgument("Empty command. Type HELP for the list of commands.");
-
-  // Narrow the candidates word by word; at each position the typed word must be a prefix
-  // of exactly one distinct keyword among the remaining candidates (an exact match wins).
-  std::vector<const Grammar*> candidates;
-  for (const Grammar& g : Commands()) candidates.push_back(&g);
-  size_t depth = 0;
-  while (true) {
-    std::vector<const Grammar*> still_open;
-    bool any_longer = false;
-    for (const Grammar* g : candidates) any_longer |= g->words.size() > depth;
-    if (!any_longer) break;
-    if (depth >= words.size()) {
-      std::vector<std::string> expected;
-      for (const Grammar* g : candidates)
-        if (g->words.size() > depth) expected.push_back(g->words[depth]);
-      return Status::InvalidArgument("Incomplete command '" + TrimSpaces(line) + "': expected one of " +
-                                     JoinAlternatives(expected) + ".");
-    }
-    const std::string& typed = words[depth];
-    std::vector<std::string> matched_keywords;
-    for (const Grammar* g : candidates) {
-      if (g->words.size() <= depth) continue;
-      if (EqualsIgnoreCase(typed, g->words[depth])) {
-        matched_keywords = {g->words[depth]};
-        break;
-      }
-      if (IsPrefixOf(typed, g->words[depth]) &&
-          std::find(matched_keywords.begin(), matched_keywords.end(), g->words[depth]) == matched_keywords.end())
-        matched_keywords.push_back(g->words[depth]);
-    }
-    if (matched_keywords.empty()) {
-      std::string where = depth == 0 ? "Unknown command '" + typed + "'"
-                                     : "Unknown word '" + typed + "' after " + ToUpperAscii(words[depth - 1]);
-      return Status::InvalidArgument(where + ". Type HELP for the list of commands.");
-    }
-    if (matched_keywords.size() > 1)
-      return Status::InvalidArgument("Ambiguous word '" + typed + "': could be " + JoinAlternatives(matched_keywords) + ".");
-    for (const Grammar* g : candidates)
-      if (g->words.size() > depth && g->words[depth] == matched_keywords.front()) still_open.push_back(g);
-    candidates = std::move(still_open);
-    ++depth;
-  }
-
-  const Grammar& grammar = *candidates.front();
+  NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched,
+                          MatchCommand(line, CommandGrammar{Commands(), "", "Type HELP for the list of commands."}));
   ConsoleCommand command;
-  command.verb = grammar.verb;
-  std::string rest = TrimSpaces(line.substr(OffsetAfterWords(line, depth)));
-  if (!grammar.takes_argument && !rest.empty())
-    return Status::InvalidArgument("Unexpected '" + rest + "' after " + ToUpperAscii(TrimSpaces(line.substr(0, OffsetAfterWords(line, depth)))) + ".");
-  if (grammar.argument_required && rest.empty()) {
-    std::string usage = grammar.help;
-    return Status::InvalidArgument("Missing argument. " + usage + ".");
-  }
-  command.argument = rest;
+  command.verb = static_cast<ConsoleVerb>(matched.form->id);
+  command.argument = matched.rest;
+  const std::string& rest = matched.rest;
   if (command.verb == ConsoleVerb::kTell) {
     std::vector<std::string> parts = SplitWords(rest);
     command.task = parts.front();
@@ -228,10 +144,9 @@ Result<int64_t> ParseClockAdvance(std::string_view text) {
 
 std::string ConsoleHelpText() {
   std::string text = "Console commands (words may be abbreviated, e.g. 'sh ta'):\n";
-  for (const Grammar& g : Commands()) {
-    std::string words;
-    for (const char* w : g.words) words += std::string(words.empty() ? "" : " ") + w;
-    text += "  " + words + std::string(words.size() < 24 ? 24 - words.size() : 1, ' ') + g.help + "\n";
+  for (const CommandForm& form : Commands()) {
+    std::string words = FormWords(form);
+    text += "  " + words + std::string(words.size() < 24 ? 24 - words.size() : 1, ' ') + form.help + "\n";
   }
   text.pop_back();
   return text;

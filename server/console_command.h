@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "base/command_grammar.h"  // SplitWords, for the console's callers
 #include "base/status.h"
 
 namespace notesd {
@@ -70,8 +71,5 @@ std::string MaskConsoleSecrets(std::string_view line);
 // True when `line` is a command that declares a secret and the line ends before it
 // (`tell ca activate 1`): the caller may ask for the secret and append it.
 bool ConsoleSecretLeftOut(std::string_view line);
-
-// Splits on spaces and tabs.
-std::vector<std::string> SplitWords(std::string_view text);
 
 }  // namespace notesd

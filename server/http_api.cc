@@ -35,15 +35,16 @@ std::string OptionalString(const nlohmann::json& body, const char* field) {
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
 }
 
+// Whether a task name names the HTTP task (its name or its alias, as the registry matches).
+bool NamesHttpTask(std::string_view name) { return EqualsIgnoreCase(name, "HTTP") || EqualsIgnoreCase(name, "nhttp"); }
+
 // A console command that would stop the HTTP task from inside one of its own requests.
 bool StopsHttpTask(const std::string& line) {
   auto command = ParseConsoleCommand(line);
   if (!command.ok()) return false;
-  if (command->verb == ConsoleVerb::kRestartTask) return EqualsIgnoreCase(command->argument, "HTTP");
-  if (command->verb == ConsoleVerb::kTell && EqualsIgnoreCase(command->task, "HTTP")) {
-    std::string verb = ToUpperAscii(command->task_command);
-    return verb == "QUIT" || verb == "EXIT";
-  }
+  if (command->verb == ConsoleVerb::kRestartTask) return NamesHttpTask(command->argument);
+  if (command->verb == ConsoleVerb::kTell && NamesHttpTask(command->task))
+    return IsTaskQuitCommand(command->task_command);
   return false;
 }
 
@@ -216,7 +217,8 @@ Result<nlohmann::json> HttpApi::RegisterPerson(const Caller& caller, const httpl
     held.push_back(std::move(parsed).value());
     (IsSelfSigned(held.back().get()) ? roots : intermediates).push_back(held.back().get());
   }
-  Status chained = VerifyChain(certificate.get(), roots, intermediates, std::time(nullptr), CertPurpose::kTlsClient);
+  Status chained = VerifyChain(certificate.get(), roots, intermediates, static_cast<std::time_t>(context_.GetClock().NowSeconds()),
+                                CertPurpose::kTlsClient);
   if (!chained.ok()) return Status::InvalidArgument("the certificate is not from this organisation's certifier: " + chained.message());
 
   Person person;

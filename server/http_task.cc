@@ -23,6 +23,8 @@
 #include "server/http_connection_guard.h"
 #include "server/http_crl_listener.h"
 #include "server/http_thread_pool.h"
+#include "base/command_grammar.h"
+#include "base/identity_keys.h"
 #include "server/server_config.h"
 
 namespace notesd {
@@ -31,8 +33,6 @@ namespace {
 
 constexpr ConfigKey kHttpPort{"HTTP_Port", ConfigType::kInt, "8443", 1, 65535,
                               "TCP port of the HTTPS client API (mutual TLS)", "HTTP", true};
-constexpr ConfigKey kHttpAddress{"HTTP_Address", ConfigType::kText, "0.0.0.0", 0, 0,
-                                 "Address the HTTPS client API listens on (`127.0.0.1` for loopback only)", "HTTP", true};
 constexpr ConfigKey kHttpMaxRequestKb{"HTTP_MaxRequestKB", ConfigType::kInt, "1024", 1, 1048576,
                                       "Largest request body accepted, in KB; larger requests get 413", "HTTP", true};
 constexpr ConfigKey kHttpTimeout{"HTTP_TimeoutSeconds", ConfigType::kInt, "30", 1, 3600,
@@ -58,12 +58,21 @@ constexpr ConfigKey kHttpMaxSessionsPerIp{"HTTP_MaxSessionsPerIP", ConfigType::k
                                           "HTTPS connections at once from one client address; more are closed before "
                                           "their TLS handshake",
                                           "HTTP", true};
-constexpr ConfigKey kKeyFileName{"KeyFileName", ConfigType::kText, "server.id", 0, 0,
-                                 "The server's ID file, relative to the data directory", "Server", true};
 const std::array<ConfigKey, 10> kHttpKeys = {kHttpPort,        kHttpAddress,          kHttpMaxRequestKb,
                                              kHttpTimeout,     kHttpThreads,          kHttpMaxSessions,
                                              kHttpHandshakeTimeout, kHttpRequestHeadTimeout, kHttpMaxSessionsPerIp,
-                                             kKeyFileName};
+                                             identity_keys::kKeyFileName};
+
+// TELL HTTP commands (base/command_grammar.h): STAT and SHOW STAT are one.
+constexpr int kHttpStatistics = 1;
+const CommandGrammar& HttpGrammar() {
+  static const std::vector<CommandForm> forms = WithTaskQuitForms({
+      {{"STATISTICS"}, kHttpStatistics, CommandArgument::kNone, "Requests, refusals and connections"},
+      {{"SHOW", "STATISTICS"}, kHttpStatistics, CommandArgument::kNone, "Requests, refusals and connections"},
+  });
+  static const CommandGrammar grammar{forms, "HTTP", "(try TELL HTTP STAT or QUIT)"};
+  return grammar;
+}
 
 // Requests one keep-alive connection may carry (cpp-httplib's default is 5), and how long
 // it may wait idle for the next one.
@@ -109,7 +118,7 @@ class HttpTask final : public Task {
     guard_ = std::make_unique<HttpConnectionGuard>(GuardLimits(ini));
     Status tls = Status::Ok();
     server_ = std::make_unique<httplib::SSLServer>([this, &tls](SSL_CTX& ctx) {
-      tls = ConfigureServerTls(ctx, server_id_, ClientCertificates::kRequired, "notesd-https");
+      tls = ConfigureServerTls(ctx, server_id_, ClientCertificates::kRequired, "notesd-https", &context_.GetClock());
       guard_->InstallOn(ctx);
       return tls.ok();
     });
@@ -150,14 +159,15 @@ class HttpTask final : public Task {
   }
 
   Result<std::string> Tell(std::string_view command) override {
-    if (EqualsIgnoreCase(TrimSpaces(command), "SHOW STAT") || EqualsIgnoreCase(TrimSpaces(command), "STAT"))
-      return "Requests: " + std::to_string(context_.Stats().Counter("HTTP.Requests").load()) +
+    NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, HttpGrammar()));
+    if (matched.form->id != kHttpStatistics)
+      return Status::Internal("TELL HTTP " + FormWords(*matched.form) + " is the server's to answer");
+    return "Requests: " + std::to_string(context_.Stats().Counter("HTTP.Requests").load()) +
              "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load()) +
              (guard_ ? "; connections: " + std::to_string(guard_->connections()) +
                            "; closed at a deadline: " + std::to_string(guard_->closed_by_deadline()) +
                            "; refused per address: " + std::to_string(guard_->refused_per_address())
                      : std::string());
-    return Status::InvalidArgument("Unknown command for HTTP: '" + std::string(command) + "' (try TELL HTTP STAT or QUIT)");
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {
@@ -212,7 +222,7 @@ class HttpTask final : public Task {
   }
 
   Status LoadServerId(const NotesIni& ini) {
-    std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, kKeyFileName);
+    std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
     auto loaded = IdFile::Load(id_path, "");
     if (!loaded.ok()) return loaded.status().WithContext("cannot load the server ID " + id_path.string());
     server_id_ = std::move(loaded).value();

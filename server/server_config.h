@@ -4,16 +4,16 @@
 #include <span>
 
 #include "base/config_keys.h"
+#include "base/identity_keys.h"
 
 namespace notesd {
 
 namespace server_keys {
 inline constexpr ConfigKey kServerTasks{"ServerTasks", ConfigType::kList, "",
                                         0, 0, "Tasks started with the server, in order; an entry may carry arguments (`Router,CA,HTTP`)", "Server", true};
-inline constexpr ConfigKey kServerName{"ServerName", ConfigType::kText, "",
-                                       0, 0, "This server's hierarchical name (`CN=Acme01/O=Acme`), written by `nserver --setup`", "Server", true};
-inline constexpr ConfigKey kDomain{"Domain", ConfigType::kText, "",
-                                   0, 0, "The Notes domain name, written by `nserver --setup`", "Server", true};
+// Declared in base/identity_keys.h: the tasks read them too.
+using identity_keys::kServerName;
+using identity_keys::kDomain;
 inline constexpr ConfigKey kServerSetup{"ServerSetup", ConfigType::kText, "",
                                         0, 0, "Set by `nserver --setup` once the data directory is configured (its notesd version)", "Server", false};
 inline constexpr ConfigKey kConsoleHistory{"Console_History_Lines", ConfigType::kInt, "500",

@@ -7,7 +7,9 @@
 #include "pki/crypto.h"
 #include "pki/hier_name.h"
 #include "pki/id_file.h"
+#include "base/identity_keys.h"
 #include "base/notes_ini.h"
+#include "server/server_config.h"
 #include "directory/directory.h"
 #include "notes_ini_sample.h"
 
@@ -24,8 +26,8 @@ constexpr std::time_t kYear = 365 * 24 * kHour;
 
 Status RefuseIfSetUp(const std::filesystem::path& data_dir) {
   auto ini = NotesIni::Load(data_dir / "notes.ini", nullptr);
-  if (ini.ok() && ini->Contains("ServerSetup"))
-    return Status::AlreadyExists(data_dir.string() + " is already set up (ServerSetup=" + *ini->Get("ServerSetup") +
+  if (ini.ok() && ini->Contains(server_keys::kServerSetup.name))
+    return Status::AlreadyExists(data_dir.string() + " is already set up (ServerSetup=" + *ini->Get(server_keys::kServerSetup.name) +
                                  " in notes.ini); refusing to overwrite it");
   for (const char* file : {"server.id", "cert.id", "names.nsf"})
     if (std::filesystem::exists(data_dir / file))
@@ -134,13 +136,13 @@ Status WriteNotesIni(const SetupOptions& o, const Identities& ids) {
   NotesIni ini;
   auto existing = NotesIni::Load(o.data_dir / "notes.ini", nullptr);
   ini = existing.ok() ? std::move(existing).value() : NotesIni::Parse(NotesIniSampleText(), nullptr);
-  ini.Set("ServerName", ids.server.name().Canonical());
-  ini.Set("Domain", o.domain);
-  ini.Set("KeyFileName", "server.id");
-  ini.Set("ServerTasks", o.server_tasks);
+  ini.Set(identity_keys::kServerName.name, ids.server.name().Canonical());
+  ini.Set(identity_keys::kDomain.name, o.domain);
+  ini.Set(identity_keys::kKeyFileName.name, identity_keys::kKeyFileName.default_value);
+  ini.Set(server_keys::kServerTasks.name, o.server_tasks);
   ini.Set("HTTP_Port", std::to_string(o.http_port));
   ini.Set("HTTP_Address", o.http_address);
-  ini.Set("ServerSetup", NOTESD_VERSION);  // last: marks the directory as set up
+  ini.Set(server_keys::kServerSetup.name, NOTESD_VERSION);  // last: marks the directory as set up
   return ini.SaveAtomic(o.data_dir / "notes.ini");
 }
 
@@ -148,7 +150,7 @@ Status WriteFiles(const SetupOptions& o, const Identities& ids) {
   std::error_code ec;
   std::filesystem::create_directories(o.admin_id_out.parent_path(), ec);
   NOTESD_RETURN_IF_ERROR(ids.certifier.Save(o.data_dir / "cert.id", o.certifier_password));
-  NOTESD_RETURN_IF_ERROR(ids.server.Save(o.data_dir / "server.id", ""));
+  NOTESD_RETURN_IF_ERROR(ids.server.Save(o.data_dir / identity_keys::kKeyFileName.default_value, ""));
   NOTESD_RETURN_IF_ERROR(ids.admin.Save(o.admin_id_out, o.admin_password));
   NOTESD_RETURN_IF_ERROR(WriteDirectory(o, ids));
   std::filesystem::create_directories(o.data_dir / "mail", ec);

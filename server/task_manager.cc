@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <exception>
 
+#include "base/command_grammar.h"
+
 namespace notesd {
 
 TaskManager::TaskManager(const TaskRegistry& registry, TaskContext& context)
@@ -103,8 +105,7 @@ void TaskManager::Fail(std::string_view name, std::string_view reason) {
 }
 
 Result<std::string> TaskManager::Tell(std::string_view name, std::string_view command) {
-  std::string verb = ToUpperAscii(TrimSpaces(command));
-  if (verb == "QUIT" || verb == "EXIT") {
+  if (IsTaskQuitCommand(command)) {
     NOTESD_RETURN_IF_ERROR(Quit(name));
     return std::string();
   }

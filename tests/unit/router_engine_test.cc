@@ -602,7 +602,7 @@ TEST_CASE("mail: a spool that is not handed on leaves no file", "[router][spool]
 }
 
 TEST_CASE("mail: mail.box stores CRLF-canonical messages", "[router][crlf]") {
-  MailEnvelope envelope{"jane@acme.example", {"friend@outside.example"}, "test", "Received: from test", false};
+  MailEnvelope envelope{"jane@acme.example", {"friend@outside.example"}, "test", "Received: from test", false, 0};
   Note note = MailBoxNote(envelope, "Subject: x\n\nhello\n.\r\nMAIL FROM:<ceo@acme.example>\r\n", 0);
   QueuedMessage queued = QueuedFromNote(note, true);
   CHECK(queued.message == "Subject: x\r\n\r\nhello\r\n.\r\nMAIL FROM:<ceo@acme.example>\r\n");
