@@ -9,6 +9,7 @@
 #include "adminp/adminp_schedule.h"
 #include "base/command_words.h"
 #include "directory/directory.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -9,6 +9,7 @@
 
 #include "base/notes_ini.h"
 #include "base/status.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

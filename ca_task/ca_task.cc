@@ -15,6 +15,7 @@
 #include "pki/id_file.h"
 #include "directory/admin_requests.h"
 #include "directory/directory.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

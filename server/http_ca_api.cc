@@ -11,7 +11,6 @@
 // is stored; they are never logged nor returned. The local certifier ID copy is returned
 // only to the request's author.
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <filesystem>
 
@@ -23,18 +22,12 @@
 #include "directory/admin_requests.h"
 #include "base/json_body.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd {
 
 namespace {
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                               static_cast<int>(bytes.size()));
-  out.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
-  return out;
-}
 
 // The caller first, then the typed names, without repeats.
 std::vector<std::string> WithCaller(const std::string& caller, const std::vector<std::string>& names) {
@@ -208,7 +201,7 @@ Result<nlohmann::json> HttpApi::ShowAdminRequest(const Caller& caller, const htt
     auto copy = it->binary_results.find(kResultLocalCopy);
     if (it->outcome != RequestStatus::kDone || copy == it->binary_results.end()) continue;
     if (author) {
-      reply["local_copy_id_base64"] = Base64(copy->second);
+      reply["local_copy_id_base64"] = Base64Flat(copy->second);
       reply["local_copy_file"] = found.Param("LocalCopyFile");
     } else {
       reply["local_copy_note"] = "the local certifier ID copy is given only to the request's author";

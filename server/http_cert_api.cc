@@ -27,6 +27,7 @@
 #include "directory/admin_requests.h"
 #include "base/json_body.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -10,6 +10,8 @@
 #include "router/mail_message.h"
 #include "router/mail_store.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd {
 
@@ -90,8 +92,8 @@ Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib:
   auto message_it = body.find("message_base64");
   if (message_it == body.end() || !message_it->is_string())
     return Status::InvalidArgument("missing string field 'message_base64' (the RFC 5322 message)");
-  NOTESD_ASSIGN_OR_RETURN(std::string message, Base64Decode(message_it->get<std::string>()));
-  if (message.empty() || HeaderBlock(message).empty())
+  NOTESD_ASSIGN_OR_RETURN(std::string message, Base64DecodeFlat(message_it->get<std::string>()));
+  if (message.empty() || mime::HeaderBlock(message).empty())
     return Status::InvalidArgument("the message has no header (an RFC 5322 message is expected)");
   const Person& person = caller.person;
   envelope.sender = !person.internet_address.empty() ? person.internet_address : person.name.Canonical();
@@ -142,7 +144,7 @@ Result<nlohmann::json> HttpApi::MailRead(const Caller& caller, const httplib::Re
     NOTESD_ASSIGN_OR_RETURN(mail.message, store->ReadMailFileBody(caller.person.mail_file, mail.unid));
   }
   nlohmann::json json = MailJson(Cleaned(mail));
-  json["message_base64"] = Base64Encode(mail.message);
+  json["message_base64"] = Base64Flat(mail.message);
   return json;
 }
 

@@ -20,6 +20,7 @@
 #include "server/http_crl_listener.h"
 #include "server/http_thread_pool.h"
 #include "server/server_config.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

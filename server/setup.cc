@@ -10,6 +10,7 @@
 #include "base/notes_ini.h"
 #include "directory/directory.h"
 #include "notes_ini_sample.h"
+#include "base/ascii.h"
 
 #ifndef NOTESD_VERSION
 #define NOTESD_VERSION "0.0.0"
