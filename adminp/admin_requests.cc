@@ -5,6 +5,7 @@
 #include <ctime>
 
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 
@@ -25,10 +26,6 @@ constexpr char kResultBinPrefix[] = "ResultBin_";
 constexpr TimeMicros kMicrosPerSecond = 1'000'000;
 
 bool IsForm(const Note& note, std::string_view form) { return EqualsIgnoreCase(note.form(), form); }
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
-}
 
 // Oldest first: the created time, zero-padded, then the NoteID (requests posted in one
 // transaction share a time and keep their posting order), then the UNID.

@@ -11,6 +11,7 @@
 #include "base/command_grammar.h"
 #include "base/identity_keys.h"
 #include "directory/directory.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

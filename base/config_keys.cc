@@ -1,4 +1,5 @@
 #include "base/config_keys.h"
+#include "base/ascii.h"
 
 #include <algorithm>
 #include <cctype>
@@ -93,7 +94,7 @@ size_t EditDistanceIgnoreCase(std::string_view a, std::string_view b) {
     row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
       size_t above = row[j];
-      bool same = std::tolower(static_cast<unsigned char>(a[i - 1])) == std::tolower(static_cast<unsigned char>(b[j - 1]));
+      bool same = AsciiToLower(a[i - 1]) == AsciiToLower(b[j - 1]);
       row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (same ? 0 : 1)});
       diagonal = above;
     }

@@ -93,13 +93,8 @@ class NotesIni {
   std::vector<Line> lines_;
 };
 
-// Case-insensitive ASCII comparison, as notes.ini names and console words use.
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 // Glob match with `*` and `?`, case-insensitive (SHOW CONFIG, SHOW STAT).
 bool WildcardMatch(std::string_view pattern, std::string_view text);
-std::string ToUpperAscii(std::string_view text);
-std::string ToLowerAscii(std::string_view text);
-std::string TrimSpaces(std::string_view text);
 
 // Atomically replaces `path` with `contents` (temp file in the same directory, fsync,
 // rename, fsync of the directory). `mode` is applied to the new file (owner-only unless

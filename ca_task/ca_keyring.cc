@@ -1,6 +1,7 @@
 #include "ca_task/ca_keyring.h"
 
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

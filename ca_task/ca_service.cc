@@ -2,6 +2,7 @@
 
 #include <openssl/x509.h>
 
+#include "base/ascii.h"
 #include "ca_task/ca_handlers.h"
 #include "ca_task/person_certificates.h"
 #include "ca_task/server_id_wrap.h"

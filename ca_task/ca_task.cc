@@ -16,6 +16,7 @@
 #include "pki/id_file.h"
 #include "adminp/admin_requests.h"
 #include "directory/directory.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -10,6 +10,7 @@
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "pki/x509_certs.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

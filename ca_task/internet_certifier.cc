@@ -8,6 +8,7 @@
 
 #include "base/notes_ini.h"
 #include "pki/x509_certs.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

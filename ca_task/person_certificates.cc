@@ -21,6 +21,7 @@
 #include "ca_task/crl_publication.h"
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

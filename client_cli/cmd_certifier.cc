@@ -2,7 +2,6 @@
 // client_cli/cmd_certifier.h).
 #include "client_cli/cmd_certifier.h"
 
-#include <openssl/evp.h>
 
 #include <chrono>
 #include <filesystem>
@@ -13,6 +12,8 @@
 #include "client_cli/cli_output.h"
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd::client {
 
@@ -49,11 +50,12 @@ Status SaveLocalCopy(const nlohmann::json& request, const fs::path& path) {
                                  ": the certifier ID copy exists once AdminP has done it (TELL ADMINP PROCESS ALL)");
     return Status::NotFound("request " + JsonText(request, "unid") + " made no local copy of the certifier ID");
   }
-  NOTESD_ASSIGN_OR_RETURN(std::string image, DecodeBase64(encoded));
-  if (image.compare(0, sizeof kIdMagic - 1, kIdMagic) != 0)
+  Result<std::string> image = Base64DecodeFlat(encoded);
+  if (!image.ok()) return image.status().WithContext("the server's copy of the certifier ID");
+  if (image->compare(0, sizeof kIdMagic - 1, kIdMagic) != 0)
     return Status::InvalidArgument("the server sent something that is not a notesd ID file");
   NOTESD_RETURN_IF_ERROR(CheckNewFile(path, "file for the local copy"));
-  return WriteFileAtomic(path, image, 0600);
+  return WriteFileAtomic(path, *image, 0600);
 }
 
 // ---- internet-certifier create ----
@@ -447,19 +449,6 @@ Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& option
   if (!activation_password.empty()) body["activation_password"] = activation_password;
   if (!local_copy_password.empty()) body["local_copy_password"] = local_copy_password;
   return body;
-}
-
-Result<std::string> DecodeBase64(const std::string& text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("bad base64: length is not a multiple of 4");
-  std::string out(text.size() / 4 * 3, '\0');
-  int length = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                               static_cast<int>(text.size()));
-  if (length < 0) return Status::InvalidArgument("bad base64");
-  std::size_t padding = 0;
-  if (!text.empty() && text.back() == '=') ++padding;
-  if (text.size() > 1 && text[text.size() - 2] == '=') ++padding;
-  out.resize(static_cast<std::size_t>(length) - padding);
-  return out;
 }
 
 void AddCertifierCommands(CLI::App* admin, CommandLine& line) {

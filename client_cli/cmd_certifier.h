@@ -53,7 +53,4 @@ struct CertifierCreateOptions {
 Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& options, const std::string& certifier_password,
                                             const std::string& activation_password, const std::string& local_copy_password);
 
-// Decodes standard base64 (no line breaks); InvalidArgument on bad input.
-Result<std::string> DecodeBase64(const std::string& text);
-
 }  // namespace notesd::client

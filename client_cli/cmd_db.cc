@@ -12,6 +12,7 @@
 #include "base/notes_ini.h"
 #include "store/nsf_database.h"
 #include "store/nsf_dump.h"
+#include "base/ascii.h"
 
 namespace notesd::client {
 

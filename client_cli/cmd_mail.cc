@@ -44,7 +44,10 @@
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "pki/x509_certs.h"
-#include "smime/mime_entity.h"
+#include "mime/mail_header.h"
+#include "mime/mime_entity.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd::client {
 
@@ -83,10 +86,19 @@ std::int64_t JsonInt(const nlohmann::json& object, const char* field) {
   return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
 }
 
+// The server lists Subject and From as written; the user reads them with their RFC 2047
+// encoded words decoded ("=?utf-8?b?...?=" -> UTF-8; a damaged word stays as written).
+void DecodeSummary(nlohmann::json& summary) {
+  for (const char* field : {"subject", "from"})
+    if (auto it = summary.find(field); it != summary.end() && it->is_string())
+      *it = mime::DecodeEncodedWords(it->get<std::string>());
+}
+
 Result<nlohmann::json> ListMessages(HomeSession& session) {
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json listing, session.server->Get("/api/v1/mail/messages"));
   auto messages = listing.find("messages");
   if (messages == listing.end() || !messages->is_array()) return Status::Internal("the server sent no message list");
+  for (nlohmann::json& m : *messages) DecodeSummary(m);
   return *messages;
 }
 
@@ -115,7 +127,10 @@ struct FetchedMessage {  // NOLINT(bugprone-exception-escape)
 Result<FetchedMessage> FetchMessage(HomeSession& session, const std::string& unid) {
   FetchedMessage fetched;
   NOTESD_ASSIGN_OR_RETURN(fetched.summary, session.server->Get("/api/v1/mail/messages/" + UrlEncode(unid)));
-  NOTESD_ASSIGN_OR_RETURN(fetched.bytes, Unbase64(JsonText(fetched.summary, "message_base64")));
+  DecodeSummary(fetched.summary);
+  Result<std::string> bytes = Base64DecodeFlat(JsonText(fetched.summary, "message_base64"));
+  if (!bytes.ok()) return bytes.status().WithContext("the server's copy of message " + unid);
+  fetched.bytes = std::move(bytes).value();
   return fetched;
 }
 
@@ -222,7 +237,7 @@ int RunSend(const MailOptions& o) {
   Result<std::string> outgoing = ApplySmime(*message, session->id, certificates, smime_options, now);
   if (!outgoing.ok()) return ReportFailure(outgoing.status());
   Result<nlohmann::json> deposited = session->server->Post(
-      "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64(*outgoing)}});
+      "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64Flat(*outgoing)}});
   if (!deposited.ok()) return ReportFailure(deposited.status());
   if (o.json) {
     nlohmann::json encrypted_for = nlohmann::json::array();
@@ -301,7 +316,7 @@ std::string AskTrust(X509* signer, X509* issuing_ca) {
   std::cerr << "  [n] do not trust\nChoice [n]: ";
   std::string answer;
   if (!std::getline(std::cin, answer) || answer.empty()) return "";
-  char c = static_cast<char>(std::tolower(static_cast<unsigned char>(answer[0])));
+  char c = AsciiToLower(answer[0]);
   if (c == 's') return "sender";
   if (c == 'c' && issuing_ca != nullptr) return "ca";
   return "";
@@ -438,9 +453,9 @@ int RunAddSender(const GlobalOptions& global, const std::string& which, bool inc
   Result<smime::SmimeReport> report =
       smime::ReadMessage(fetched->bytes, KeysOf(session->id), session->id.TrustAnchors(), std::time(nullptr));
   if (!report.ok()) return ReportFailure(report.status());
-  smime::MimeEntity outer = smime::MimeEntity::Parse(fetched->bytes);
+  mime::MimeEntity outer = mime::MimeEntity::Parse(fetched->bytes);
   std::string address = report->from_address;
-  std::string name = DisplayName(outer.Header("From").value_or(""));
+  std::string name = DisplayName(mime::DecodeEncodedWords(outer.Header("From").value_or("")));
   if (address.empty()) return ReportFailure(Status::InvalidArgument("message " + which + " has no From address"));
   if (name.empty()) name = address;
 

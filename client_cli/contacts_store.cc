@@ -9,18 +9,13 @@
 
 #include "pki/crypto.h"
 #include "pki/x509_certs.h"
+#include "base/ascii.h"
 
 namespace notesd::client {
 
 namespace {
 
-std::string Lower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
 
-bool EqualsNoCase(std::string_view a, std::string_view b) { return Lower(a) == Lower(b); }
 
 std::string Fingerprint(X509* cert) {
   Result<std::string> fingerprint = CertificateFingerprint(cert, DigestAlgorithm::kSha256);
@@ -58,7 +53,7 @@ void SetCertificates(Note& note, const std::vector<X509*>& certs) {
     pems.push_back(*pem);
     fingerprints.push_back(Fingerprint(cert));
     for (const std::string& email : SubjectAltEmails(cert)) {
-      if (std::find_if(addresses.begin(), addresses.end(), [&](const std::string& a) { return EqualsNoCase(a, email); }) ==
+      if (std::find_if(addresses.begin(), addresses.end(), [&](const std::string& a) { return EqualsIgnoreCase(a, email); }) ==
           addresses.end())
         addresses.push_back(email);
     }
@@ -104,7 +99,7 @@ CrossCertificateRecord CrossFromNote(const Note& note, EVP_PKEY* verifying_key) 
     record.problem = "its scope '" + note.GetText("Scope") + "' is neither sender nor ca";
   } else if (!record.certificate) {
     record.problem = "its certificate cannot be read";
-  } else if (!EqualsNoCase(Fingerprint(record.certificate.get()), record.fingerprint)) {
+  } else if (!EqualsIgnoreCase(Fingerprint(record.certificate.get()), record.fingerprint)) {
     record.problem = "its certificate does not match its fingerprint";
   } else if (verifying_key == nullptr) {
     record.problem = "no key to check its signature";
@@ -131,7 +126,7 @@ bool IsHexText(std::string_view text) {
 std::string PlainHex(std::string_view text) {
   std::string out;
   for (char c : text)
-    if (c != ':') out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+    if (c != ':') out.push_back(AsciiToLower(c));
   return out;
 }
 
@@ -174,8 +169,8 @@ CrossCertificateRecord& CrossCertificateRecord::operator=(const CrossCertificate
 const char* CrossScopeName(CrossScope scope) { return scope == CrossScope::kCa ? "ca" : "sender"; }
 
 Result<CrossScope> ParseCrossScope(std::string_view text) {
-  if (EqualsNoCase(text, "sender")) return CrossScope::kSender;
-  if (EqualsNoCase(text, "ca")) return CrossScope::kCa;
+  if (EqualsIgnoreCase(text, "sender")) return CrossScope::kSender;
+  if (EqualsIgnoreCase(text, "ca")) return CrossScope::kCa;
   return Status::InvalidArgument("'" + std::string(text) + "' is not a cross-certificate scope (sender or ca)");
 }
 
@@ -264,7 +259,7 @@ Result<Contact> ContactsStore::AddContact(const std::string& full_name, const st
     if (!internet_address.empty()) {
       NOTESD_ASSIGN_OR_RETURN(std::vector<Note> same, txn.Lookup(kContactsByAddressView, internet_address));
       for (const Note& other : same) {
-        if (EqualsNoCase(other.GetText("InternetAddress"), internet_address))
+        if (EqualsIgnoreCase(other.GetText("InternetAddress"), internet_address))
           return Status::AlreadyExists("contact '" + other.GetText("FullName") + "' has the address " +
                                        internet_address + " already");
       }
@@ -297,13 +292,13 @@ Result<std::vector<Contact>> ContactsStore::ListContacts() const {
 }
 
 Result<Note> ContactsStore::FindContactNote(const ReadTxn& txn, std::string_view which) const {
-  if (IsValidUnid(Lower(which)) || (which.size() == 32 && IsHexText(which))) {
+  if (IsValidUnid(ToLowerAscii(which)) || (which.size() == 32 && IsHexText(which))) {
     Result<Note> note = txn.GetByUnid(which);
     if (note.ok() && note->form() == kContactForm) return note;
   }
   NOTESD_ASSIGN_OR_RETURN(std::vector<Note> by_address, txn.Lookup(kContactsByAddressView, which));
   for (const Note& note : by_address)
-    if (EqualsNoCase(note.GetText("InternetAddress"), which)) return note;
+    if (EqualsIgnoreCase(note.GetText("InternetAddress"), which)) return note;
   NOTESD_ASSIGN_OR_RETURN(std::vector<Note> by_name, txn.Lookup(kContactsByNameView, which));
   if (by_name.size() > 1) return Status::InvalidArgument("several contacts are named '" + std::string(which) + "'");
   if (by_name.size() == 1) return by_name.front();
@@ -416,7 +411,7 @@ Result<CrossCertificateRecord> ContactsStore::AddCrossCertificate(X509* certific
   Status written = db_->Write([&](WriteTxn& txn) -> Status {
     NOTESD_ASSIGN_OR_RETURN(std::vector<Note> same, txn.Lookup(kByFingerprintView, fingerprint));
     for (const Note& other : same) {
-      if (other.form() == kCrossCertificateForm && EqualsNoCase(other.GetText("Scope"), CrossScopeName(scope)))
+      if (other.form() == kCrossCertificateForm && EqualsIgnoreCase(other.GetText("Scope"), CrossScopeName(scope)))
         return Status::AlreadyExists("a cross-certificate for " + SubjectText(certificate) + " (" +
                                      CrossScopeName(scope) + ") exists already");
     }
@@ -464,7 +459,7 @@ Result<CrossCertificateRecord> ContactsStore::RemoveCrossCertificate(std::string
                                      "' is neither a number from `notes contacts cross-certs` nor a SHA-256 fingerprint");
     const std::string wanted = PlainHex(which);
     for (const CrossCertificateRecord& record : records) {
-      if (!Lower(record.fingerprint).starts_with(wanted)) continue;
+      if (!ToLowerAscii(record.fingerprint).starts_with(wanted)) continue;
       if (chosen != nullptr)
         return Status::InvalidArgument("several cross-certificates start with " + std::string(which) +
                                        ": give more of the fingerprint or the number");

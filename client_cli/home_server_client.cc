@@ -20,6 +20,7 @@
 #include "pki/openssl_handles.h"
 #include "pki/tls_context.h"
 #include "pki/x509_certs.h"
+#include "base/ascii.h"
 
 namespace notesd::client {
 
@@ -83,7 +84,7 @@ int VerifyServer(int preverify_ok, X509_STORE_CTX* store_ctx) {
 }
 
 std::string LowerFirst(std::string text) {
-  if (!text.empty()) text[0] = static_cast<char>(std::tolower(static_cast<unsigned char>(text[0])));
+  if (!text.empty()) text[0] = AsciiToLower(text[0]);
   return text;
 }
 

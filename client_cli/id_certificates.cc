@@ -11,6 +11,7 @@
 #include "base/notes_ini.h"
 #include "pki/x509_certs.h"
 #include "smime/cert_import.h"
+#include "base/ascii.h"
 
 namespace notesd::client {
 

@@ -1,26 +1,20 @@
 #include "client_cli/mail_compose.h"
 
-#include <openssl/evp.h>
-
 #include <ctime>
+
+#include "mime/mime_writer.h"
 
 namespace notesd::client {
 
+using mime::AttachmentPart;
+using mime::EncodeWord;
+using mime::IsAscii;
+using mime::SafeFileName;
+using mime::TextPartHeaders;
+
 namespace {
 
-bool IsAscii(std::string_view text) {
-  for (char c : text)
-    if (static_cast<unsigned char>(c) & 0x80) return false;
-  return true;
-}
-
 bool HasLineBreak(std::string_view text) { return text.find_first_of("\r\n") != std::string_view::npos; }
-
-// RFC 2047 "=?utf-8?B?...?=" for non-ASCII header text.
-std::string EncodeWord(std::string_view text) {
-  if (IsAscii(text)) return std::string(text);
-  return "=?utf-8?B?" + Base64(text) + "?=";
-}
 
 // A display name, quoted when it holds specials.
 std::string DisplayName(std::string_view name) {
@@ -69,44 +63,13 @@ std::string DateField(std::int64_t seconds) {
   return buffer;
 }
 
-std::string TextPartHeaders(std::string_view body) {
-  return std::string("Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: ") +
-         (IsAscii(body) ? "7bit" : "8bit") + "\r\n";
-}
-
 std::string AttachmentType(std::string_view name) {
   if (name.ends_with(".txt")) return "text/plain";
   if (name.ends_with(".pdf")) return "application/pdf";
   return "application/octet-stream";
 }
 
-// A file name safe inside a quoted parameter.
-std::string SafeFileName(std::string_view name) {
-  std::string out;
-  for (char c : name) out += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 32) ? '_' : c;
-  return out.empty() ? "attachment" : out;
-}
-
 }  // namespace
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()));
-  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
-  return out;
-}
-
-Result<std::string> Unbase64(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("malformed base64 from the server");
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(text.data()), static_cast<int>(text.size()));
-  if (n < 0) return Status::InvalidArgument("malformed base64 from the server");
-  std::size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
-}
 
 Result<std::string> ComposeMessage(const ComposeRequest& r) {
   if (r.to.empty() && r.cc.empty()) return Status::InvalidArgument("a message needs at least one recipient (--to)");
@@ -138,12 +101,7 @@ Result<std::string> ComposeMessage(const ComposeRequest& r) {
   m += "This is a multi-part message in MIME format.\r\n";
   m += "--" + boundary + "\r\n" + TextPartHeaders(r.body) + "\r\n" + body;
   for (const Attachment& a : r.attachments) {
-    std::string name = SafeFileName(a.file_name);
-    m += "--" + boundary + "\r\n";
-    m += "Content-Type: " + AttachmentType(name) + "; name=\"" + name + "\"\r\n";
-    m += "Content-Transfer-Encoding: base64\r\n";
-    m += "Content-Disposition: attachment; filename=\"" + name + "\"\r\n\r\n";
-    m += Base64Lines(a.bytes);
+    m += "--" + boundary + "\r\n" + AttachmentPart(a.file_name, AttachmentType(SafeFileName(a.file_name)), a.bytes);
   }
   m += "--" + boundary + "--\r\n";
   return m;

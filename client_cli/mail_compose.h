@@ -13,7 +13,6 @@
 #include <string_view>
 #include <vector>
 
-#include "pki/base64.h"
 #include "base/status.h"
 
 namespace notesd::client {
@@ -38,11 +37,5 @@ struct ComposeRequest {
 // InvalidArgument when there is no recipient or a field holds a line break.
 Result<std::string> ComposeMessage(const ComposeRequest& request);
 
-// Base64 with CRLF every 76 characters (MIME) lives in pki/base64.h, shared with S/MIME;
-// Base64 is the form without line breaks (JSON).
-using ::notesd::Base64Lines;
-std::string Base64(std::string_view bytes);
-// InvalidArgument for malformed input.
-Result<std::string> Unbase64(std::string_view text);
 
 }  // namespace notesd::client

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd::client {
 

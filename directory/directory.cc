@@ -5,6 +5,7 @@
 #include <mutex>
 
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

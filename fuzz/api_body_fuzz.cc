@@ -23,6 +23,8 @@
 #include "pki/hier_name.h"
 #include "base/json_body.h"
 #include "router/mail_message.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace {
 
@@ -54,8 +56,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)notesd::HierName::Parse(StringOf(*body, "name"));
   (void)notesd::CertificateFromPem(StringOf(*body, "certificate"));
 
-  auto message = notesd::Base64Decode(StringOf(*body, "message_base64"));
-  if (message.ok()) (void)notesd::HeaderBlock(*message);
+  auto message = notesd::Base64DecodeFlat(StringOf(*body, "message_base64"));
+  if (message.ok()) (void)notesd::mime::HeaderBlock(*message);
   if (auto it = body->find("recipients"); it != body->end() && it->is_array())
     for (const auto& r : *it)
       if (r.is_string()) (void)notesd::TrimSpaces(r.get<std::string>());

@@ -1,5 +1,5 @@
 // fuzz_smime_read — feeds the S/MIME and MIME reader behind `notes mail read`
-// (smime/smime.h ReadMessage, ExtractContent; smime/mime_entity.h).
+// (smime/smime.h ReadMessage, ExtractContent; mime/mime_entity.h).
 //
 // Input: a whole mail message as it arrives from outside. The target reads it with a
 // decryption key and a trusted root (a fixed test PKI made once, so encrypted and signed
@@ -17,7 +17,7 @@
 #include "pki/crypto.h"
 #include "pki/hier_name.h"
 #include "fuzz/fuzz_pki.h"
-#include "smime/mime_entity.h"
+#include "mime/mime_entity.h"
 #include "smime/smime.h"
 
 namespace {
@@ -42,7 +42,7 @@ const Pki& TestPki() {
 
 void Walk(std::string_view raw, int depth) {
   if (depth > 8) return;
-  notesd::smime::MimeEntity entity = notesd::smime::MimeEntity::Parse(raw);
+  notesd::mime::MimeEntity entity = notesd::mime::MimeEntity::Parse(raw);
   (void)entity.Header("From");
   (void)entity.TransferEncoding();
   (void)entity.FileName();
@@ -76,7 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)notesd::smime::ExtractContent(message);
   (void)notesd::smime::SplitMessage(message);
   Walk(message, 0);
-  (void)notesd::smime::DecodeQuotedPrintable(message);
-  (void)notesd::smime::ParseMimeType(message);
+  (void)notesd::mime::DecodeQuotedPrintable(message);
+  (void)notesd::mime::ParseMimeType(message);
   return 0;
 }

@@ -12,6 +12,18 @@ bool IsBase64Char(char c) {
   return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '+' || c == '/';
 }
 
+// Decodes whole 4-character quanta whose last `padding` characters are '=' (the caller
+// checked the alphabet and the size).
+Result<std::string> DecodeQuanta(std::string_view quanta, std::size_t padding) {
+  if (quanta.empty()) return std::string();
+  std::string out(quanta.size() / 4 * 3, '\0');
+  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                          reinterpret_cast<const unsigned char*>(quanta.data()), static_cast<int>(quanta.size()));
+  if (n < 0) return Status::InvalidArgument("not base64");
+  out.resize(static_cast<std::size_t>(n) - padding);
+  return out;
+}
+
 }  // namespace
 
 std::string Base64Flat(std::string_view bytes) {
@@ -32,6 +44,16 @@ std::string Base64Lines(std::string_view bytes) {
     out += "\r\n";
   }
   return out;
+}
+
+Result<std::string> Base64DecodeFlat(std::string_view text) {
+  if (text.size() % 4 != 0) return Status::InvalidArgument("not base64: the length is not a multiple of 4");
+  if (text.size() > static_cast<std::size_t>(INT_MAX / 2)) return Status::InvalidArgument("base64 data too large");
+  std::size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
+  // EVP_DecodeBlock would skip white space around the data; canonical input has none.
+  for (std::size_t i = 0; i < text.size() - padding; ++i)
+    if (!IsBase64Char(text[i])) return Status::InvalidArgument("not base64: unexpected character in the data");
+  return DecodeQuanta(text, padding);
 }
 
 Result<std::string> Base64DecodeMime(std::string_view text) {
@@ -55,13 +77,7 @@ Result<std::string> Base64DecodeMime(std::string_view text) {
   if (clean.size() > static_cast<std::size_t>(INT_MAX / 2)) return Status::InvalidArgument("base64 data too large");
   std::size_t padding = rest == 0 ? 0 : 4 - rest;
   clean.append(padding, '=');
-  if (clean.empty()) return std::string();
-  std::string out(clean.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(clean.data()), static_cast<int>(clean.size()));
-  if (n < 0) return Status::InvalidArgument("not base64");
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
+  return DecodeQuanta(clean, padding);
 }
 
 }  // namespace notesd

@@ -1,5 +1,6 @@
 // pki/crypto.cc — OpenSSL 3 codecs, key generation, digests and randomness for notesd.
 #include "pki/crypto.h"
+#include "base/ascii.h"
 
 #include <openssl/crypto.h>
 #include <openssl/err.h>
@@ -164,12 +165,6 @@ Result<std::vector<X509Ptr>> ParseDerCertificates(std::string_view der) {
   return certs;
 }
 
-std::string Lowercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return out;
-}
-
 }  // namespace
 
 std::string OpenSslErrors() {
@@ -193,7 +188,7 @@ std::string OpenSslErrors() {
 // ---- Keys ----------------------------------------------------------------------------
 
 Result<KeySpec> KeySpec::Parse(std::string_view text) {
-  const std::string lower = Lowercase(text);
+  const std::string lower = ToLowerAscii(text);
   if (lower == "rsa2048") return Rsa2048();
   if (lower == "rsa3072") return Rsa3072();
   if (lower == "rsa4096") return Rsa4096();
@@ -237,7 +232,7 @@ Result<KeySpec> KeySpecOf(EVP_PKEY* key) {
     char group[64] = {0};
     std::size_t length = 0;
     if (EVP_PKEY_get_group_name(key, group, sizeof(group), &length) == 1) {
-      const std::string name = Lowercase(group);
+      const std::string name = ToLowerAscii(group);
       if (name == "prime256v1" || name == "p-256" || name == "secp256r1") return KeySpec::EcdsaP256();
     }
     ERR_clear_error();

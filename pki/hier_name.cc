@@ -1,5 +1,6 @@
 // pki/hier_name.cc — parsing, validation and X.509 mapping of Notes hierarchical names.
 #include "pki/hier_name.h"
+#include "base/ascii.h"
 
 #include <openssl/err.h>
 #include <openssl/objects.h>
@@ -10,34 +11,15 @@
 namespace notesd {
 namespace {
 
-std::string_view Trim(std::string_view text) {
-  const std::size_t first = text.find_first_not_of(" \t");
-  if (first == std::string_view::npos) return {};
-  const std::size_t last = text.find_last_not_of(" \t");
-  return text.substr(first, last - first + 1);
-}
-
 std::vector<std::string_view> SplitOnSlash(std::string_view text) {
   std::vector<std::string_view> parts;
   std::size_t start = 0;
   for (;;) {
     const std::size_t slash = text.find('/', start);
-    parts.push_back(Trim(text.substr(start, slash - start)));
+    parts.push_back(TrimBlanks(text.substr(start, slash - start)));
     if (slash == std::string_view::npos) return parts;
     start = slash + 1;
   }
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
-std::string Uppercase(std::string_view text) {
-  std::string out(text);
-  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-  return out;
 }
 
 bool IsTwoLetters(std::string_view text) {
@@ -94,7 +76,7 @@ Status ValidateComponent(std::string_view label, std::string_view value) {
       return Status::InvalidArgument(what + " contains the illegal character '" + std::string(1, c) + "'");
     }
   }
-  if (Trim(value) != value) return Status::InvalidArgument(what + " has leading or trailing spaces");
+  if (TrimBlanks(value) != value) return Status::InvalidArgument(what + " has leading or trailing spaces");
   const long length = Utf8Length(value);
   if (length < 0) return Status::InvalidArgument(std::string(label) + " is not valid UTF-8");
   if (static_cast<std::size_t>(length) > HierName::kMaxComponentChars) {
@@ -131,7 +113,7 @@ Status InNameContext(const Status& status, std::string_view text) {
 enum class Label { kCn = 0, kOu = 1, kO = 2, kC = 3 };
 
 Result<Label> ParseLabel(std::string_view text) {
-  const std::string upper = Uppercase(text);
+  const std::string upper = ToUpperAscii(text);
   if (upper == "CN") return Label::kCn;
   if (upper == "OU") return Label::kOu;
   if (upper == "O") return Label::kO;
@@ -167,11 +149,11 @@ Result<HierName> HierName::Parse(std::string_view text) {
 }
 
 Result<HierName> HierName::ParseCanonical(std::string_view text) {
-  if (Trim(text).empty()) return Status::InvalidArgument("empty name");
+  if (TrimBlanks(text).empty()) return Status::InvalidArgument("empty name");
   std::string common_name, organization, country;
   std::vector<std::string> org_units;
   int previous = -1;
-  for (std::string_view part : SplitOnSlash(Trim(text))) {
+  for (std::string_view part : SplitOnSlash(TrimBlanks(text))) {
     if (part.empty()) return InNameContext(Status::InvalidArgument("empty component"), text);
     const std::size_t equals = part.find('=');
     if (equals == std::string_view::npos) {
@@ -179,13 +161,13 @@ Result<HierName> HierName::ParseCanonical(std::string_view text) {
                                                    "\" has no label (use CN=, OU=, O= or C=)"),
                            text);
     }
-    Result<Label> label = ParseLabel(Trim(part.substr(0, equals)));
+    Result<Label> label = ParseLabel(TrimBlanks(part.substr(0, equals)));
     if (!label.ok()) return InNameContext(label.status(), text);
-    const std::string value(Trim(part.substr(equals + 1)));
+    const std::string value(TrimBlanks(part.substr(equals + 1)));
     const int rank = static_cast<int>(*label);
     if (value.empty()) {
       return InNameContext(
-          Status::InvalidArgument("empty value for " + Uppercase(Trim(part.substr(0, equals)))), text);
+          Status::InvalidArgument("empty value for " + ToUpperAscii(TrimBlanks(part.substr(0, equals)))), text);
     }
     if (rank < previous || (rank == previous && *label != Label::kOu)) {
       return InNameContext(
@@ -215,7 +197,7 @@ Result<HierName> HierName::ParseCanonical(std::string_view text) {
 }
 
 Result<HierName> HierName::ParseAbbreviated(std::string_view text) {
-  std::string_view body = Trim(text);
+  std::string_view body = TrimBlanks(text);
   if (body.empty()) return Status::InvalidArgument("empty name");
   const bool has_common_name = body.front() != '/';
   if (!has_common_name) body.remove_prefix(1);
@@ -258,7 +240,7 @@ Result<HierName> HierName::FromParts(std::string common_name, std::vector<std::s
   name.common_name_ = std::move(common_name);
   name.org_units_ = std::move(org_units);
   name.organization_ = std::move(organization);
-  name.country_ = Uppercase(country);
+  name.country_ = ToUpperAscii(country);
   return name;
 }
 

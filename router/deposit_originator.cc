@@ -6,6 +6,7 @@
 #include "pki/hier_name.h"
 #include "base/notes_ini.h"
 #include "router/mail_message.h"
+#include "base/ascii.h"
 
 namespace notesd {
 
@@ -38,11 +39,11 @@ Status CheckDepositOriginator(std::string_view raw_message, std::string_view own
   // Checked as mail.box will store it: a bare CR or LF there ends a line, so a field
   // hidden behind one ("X-A: b\rFrom: ceo@...") is a field of its own.
   const std::string message = CanonicalCrlf(raw_message);
-  std::vector<std::string> from = HeaderValues(message, "From", 2);
+  std::vector<std::string> from = mime::HeaderValues(message, "From", 2);
   if (from.empty()) return Status::InvalidArgument("the message has no From field");
   if (from.size() > 1) return Status::InvalidArgument("the message has more than one From field");
   NOTESD_RETURN_IF_ERROR(CheckField("From", from.front(), own_address));
-  for (const std::string& sender : HeaderValues(message, "Sender"))
+  for (const std::string& sender : mime::HeaderValues(message, "Sender"))
     NOTESD_RETURN_IF_ERROR(CheckField("Sender", sender, own_address));
   return Status::Ok();
 }

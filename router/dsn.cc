@@ -67,7 +67,7 @@ std::string BuildDsn(const DsnInput& in) {
 
   out += "--" + in.boundary + crlf;
   out += "Content-Type: text/rfc822-headers" + crlf + crlf;
-  out += CrlfHeaders(HeaderBlock(in.original_message));
+  out += CrlfHeaders(mime::HeaderBlock(in.original_message));
   out += crlf + "--" + in.boundary + "--" + crlf;
   return out;
 }

@@ -1,6 +1,7 @@
 #include "router/mail_config.h"
 
 #include "pki/hier_name.h"
+#include "base/ascii.h"
 
 namespace notesd::mail_keys {
 
@@ -10,7 +11,7 @@ namespace {
 std::string HostSafe(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') out += static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') out += AsciiToLower(c);
     else if (c == ' ') out += '-';
   }
   return out;

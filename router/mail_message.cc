@@ -4,23 +4,16 @@
 #include <charconv>
 #include <ctime>
 
-#include <openssl/evp.h>
-
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 
+using mime::HeaderValue;
+
 namespace {
 
-constexpr std::size_t kMaxHeaderValue = 64 * 1024;
-
 bool IsBlank(char c) { return c == ' ' || c == '\t'; }
-
-std::string TrimBlanks(std::string_view text) {
-  while (!text.empty() && (IsBlank(text.front()) || text.front() == '\r' || text.front() == '\n')) text.remove_prefix(1);
-  while (!text.empty() && (IsBlank(text.back()) || text.back() == '\r' || text.back() == '\n')) text.remove_suffix(1);
-  return std::string(text);
-}
 
 // Removes (comments), honouring quoted strings and nesting.
 std::string StripComments(std::string_view text) {
@@ -97,53 +90,6 @@ std::vector<std::string_view> SplitBlanks(std::string_view text) {
 
 }  // namespace
 
-std::string_view HeaderBlock(std::string_view message) {
-  std::size_t crlf = message.find("\r\n\r\n");
-  std::size_t lf = message.find("\n\n");
-  std::size_t end = std::min(crlf == std::string_view::npos ? message.size() : crlf + 2,
-                             lf == std::string_view::npos ? message.size() : lf + 1);
-  if (message.starts_with("\r\n")) return {};
-  if (message.starts_with("\n")) return {};
-  return message.substr(0, end);
-}
-
-std::optional<std::string> HeaderValue(std::string_view message, std::string_view name) {
-  std::vector<std::string> values = HeaderValues(message, name, 1);
-  if (values.empty()) return std::nullopt;
-  return std::move(values.front());
-}
-
-std::vector<std::string> HeaderValues(std::string_view message, std::string_view name, std::size_t max_fields) {
-  std::vector<std::string> values;
-  std::string_view headers = HeaderBlock(message);
-  std::size_t pos = 0;
-  while (pos < headers.size() && values.size() < max_fields) {
-    std::size_t eol = headers.find('\n', pos);
-    if (eol == std::string_view::npos) eol = headers.size();
-    std::string_view line = headers.substr(pos, eol - pos);
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    pos = eol + 1;
-    std::size_t colon = line.find(':');
-    if (IsBlank(line.empty() ? 'x' : line.front()) || colon == std::string_view::npos) continue;
-    if (!EqualsIgnoreCase(TrimSpaces(line.substr(0, colon)), name)) continue;
-    std::string value(line.substr(colon + 1));
-    // Folded continuation lines start with a blank.
-    while (pos < headers.size() && IsBlank(headers[pos]) && value.size() < kMaxHeaderValue) {
-      std::size_t next = headers.find('\n', pos);
-      if (next == std::string_view::npos) next = headers.size();
-      std::string_view more = headers.substr(pos, next - pos);
-      if (!more.empty() && more.back() == '\r') more.remove_suffix(1);
-      value += more;  // unfolding removes the line break only (RFC 5322 2.2.3)
-      pos = next + 1;
-    }
-    for (char& c : value)
-      if (c == '\r' || c == '\n') c = ' ';
-    values.push_back(TrimBlanks(value));
-    if (values.size() >= max_fields) break;
-  }
-  return values;
-}
-
 std::vector<std::string> AddressesIn(std::string_view value) {
   std::string text = StripComments(value);
   std::vector<std::string> entries;
@@ -151,13 +97,13 @@ std::vector<std::string> AddressesIn(std::string_view value) {
   bool quoted = false;
   bool angled = false;
   auto flush = [&] {
-    std::string entry = TrimBlanks(current);
+    std::string entry = std::string(TrimWhitespace(current));
     current.clear();
     if (entry.empty()) return;
     std::size_t open = entry.find('<');
     std::size_t close = entry.rfind('>');
     if (open != std::string::npos && close != std::string::npos && close > open) {
-      entry = TrimBlanks(std::string_view(entry).substr(open + 1, close - open - 1));
+      entry = std::string(TrimWhitespace(std::string_view(entry).substr(open + 1, close - open - 1)));
     } else if (!entry.empty() && entry.back() == ';') {
       return;  // "undisclosed-recipients:;"
     }
@@ -300,29 +246,6 @@ MessageSummary SummariseMessage(std::string_view message) {
   summary.message_id = HeaderValue(message, "Message-ID").value_or("");
   if (auto date = HeaderValue(message, "Date")) summary.date = ParseRfc5322Date(*date);
   return summary;
-}
-
-}  // namespace notesd
-
-namespace notesd {
-
-std::string Base64Encode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(n < 0 ? 0 : static_cast<std::size_t>(n));
-  return out;
-}
-
-Result<std::string> Base64Decode(std::string_view text) {
-  if (text.size() % 4 != 0) return Status::InvalidArgument("not base64: length is not a multiple of 4");
-  std::string out(text.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(text.data()),
-                          static_cast<int>(text.size()));
-  if (n < 0) return Status::InvalidArgument("not base64");
-  std::size_t padding = text.ends_with("==") ? 2 : text.ends_with("=") ? 1 : 0;
-  out.resize(static_cast<std::size_t>(n) - padding);
-  return out;
 }
 
 }  // namespace notesd

@@ -15,22 +15,14 @@
 #include <string_view>
 #include <vector>
 
+#include "mime/mail_header.h"
 #include "store/note.h"
 #include "base/status.h"
 
 namespace notesd {
 
-// The header block of a message: everything before the first empty line (CRLF CRLF or
-// LF LF); the whole message when it has no body.
-std::string_view HeaderBlock(std::string_view message);
-
-// The unfolded value of the first header field called `name` (case-insensitive), its
-// leading and trailing white space removed; nullopt when absent.
-std::optional<std::string> HeaderValue(std::string_view message, std::string_view name);
-// The unfolded values of the header fields called `name`, in order, at most `max` of them
-// (a forged message may carry a field twice; a check must see all of them).
-std::vector<std::string> HeaderValues(std::string_view message, std::string_view name,
-                                      std::size_t max = std::numeric_limits<std::size_t>::max());
+// Header fields are read with mime/mail_header.h (HeaderBlock, HeaderValue, HeaderValues),
+// the one header reader of notesd.
 
 // The addr-specs of an address-list header value: `Jane <j@x.example>, k@y.example,
 // "Roe, John" <r@z>` -> {"j@x.example", "k@y.example", "r@z"}. Group syntax and comments
@@ -75,19 +67,10 @@ struct MessageSummary {
   std::string from;                  // the From field as written
   std::vector<std::string> send_to;  // To addresses
   std::vector<std::string> copy_to;  // Cc addresses
-  std::string subject;               // as written (encoded words not decoded)
+  std::string subject;               // as written (encoded words are decoded for display by the client)
   std::string message_id;
   std::optional<TimeMicros> date;    // the Date field
 };
 MessageSummary SummariseMessage(std::string_view message);
-
-}  // namespace notesd
-
-namespace notesd {
-
-// Base64 (RFC 4648, no line breaks) for carrying raw messages in JSON.
-std::string Base64Encode(std::string_view bytes);
-// InvalidArgument for anything but canonical base64 (padding required, no white space).
-Result<std::string> Base64Decode(std::string_view text);
 
 }  // namespace notesd

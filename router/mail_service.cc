@@ -1,5 +1,6 @@
 #include "router/mail_service.h"
 
+#include "base/ascii.h"
 #include "router/deposit_originator.h"
 #include "base/notes_ini.h"
 #include "router/mail_message.h"
@@ -32,7 +33,7 @@ Result<std::string> MailService::Deposit(const Person& caller, Submission submis
       return Status::InvalidArgument("recipient '" + recipient + "' has characters an address cannot have");
     envelope.recipients.push_back(recipient);
   }
-  if (submission.message.empty() || HeaderBlock(submission.message).empty())
+  if (submission.message.empty() || mime::HeaderBlock(submission.message).empty())
     return Status::InvalidArgument("the message has no header (an RFC 5322 message is expected)");
   envelope.sender = !caller.internet_address.empty() ? caller.internet_address : caller.name.Canonical();
   NOTESD_RETURN_IF_ERROR(CheckDepositOriginator(submission.message, envelope.sender));

@@ -13,6 +13,7 @@
 #include "directory/directory.h"
 #include "router/mail_message.h"
 #include "router/message_spool.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

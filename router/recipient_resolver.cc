@@ -4,6 +4,7 @@
 
 #include "base/clock.h"
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -9,6 +9,7 @@
 #include "router/dsn.h"
 #include "router/mail_message.h"
 #include "router/recipient_resolver.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

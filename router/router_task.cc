@@ -6,6 +6,7 @@
 
 #include "router/mail_config.h"
 #include "router/router_engine.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

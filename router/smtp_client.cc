@@ -10,6 +10,7 @@
 #include "base/notes_ini.h"
 #include "pki/tls_context.h"
 #include "router/mail_message.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -6,6 +6,7 @@
 
 #include "base/notes_ini.h"
 #include "router/mail_message.h"
+#include "base/ascii.h"
 
 namespace notesd::smtp {
 
@@ -75,10 +76,6 @@ void SplitCommand(std::string_view line, std::string* verb, std::string_view* ar
   *args = space == std::string_view::npos ? std::string_view() : line.substr(space + 1);
   while (!args->empty() && args->front() == ' ') args->remove_prefix(1);
   while (!args->empty() && args->back() == ' ') args->remove_suffix(1);
-}
-
-bool StartsWithIgnoreCase(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && EqualsIgnoreCase(text.substr(0, prefix.size()), prefix);
 }
 
 // Reads "<path>" at the start of `args` (after "FROM:" / "TO:"): returns the text inside
@@ -497,7 +494,7 @@ void ServerSession::FinishData() {
 
 std::string ServerSession::CheckAuthors() {
   std::vector<std::string> authors;
-  for (const std::string& value : HeaderValues(header_block_, "From", kMaxAuthors + 1)) {
+  for (const std::string& value : mime::HeaderValues(header_block_, "From", kMaxAuthors + 1)) {
     for (std::string& address : AddressesIn(value)) authors.push_back(std::move(address));
     if (authors.size() > kMaxAuthors) break;
   }

@@ -24,6 +24,7 @@
 #include "router/recipient_resolver.h"
 #include "router/smtp_limits.h"
 #include "router/smtp_protocol.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

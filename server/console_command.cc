@@ -4,6 +4,7 @@
 
 #include "base/command_grammar.h"
 #include "base/notes_ini.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

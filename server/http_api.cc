@@ -6,6 +6,7 @@
 #include "pki/openssl_handles.h"
 #include "pki/x509_certs.h"
 #include "server/console_command.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

@@ -9,25 +9,18 @@
 // SECURITY: the request body holds passwords: it is handed to the service and never
 // logged.
 #include <httplib.h>
-#include <openssl/evp.h>
 
 #include <optional>
 
 #include "ca_task/ca_service.h"
 #include "base/json_body.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd {
 
 namespace {
-
-std::string Base64(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int length = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()), reinterpret_cast<const unsigned char*>(bytes.data()),
-                               static_cast<int>(bytes.size()));
-  out.resize(length > 0 ? static_cast<std::size_t>(length) : 0);
-  return out;
-}
 
 nlohmann::json ResponseJson(const AdminResponse& response) {
   nlohmann::json results = nlohmann::json::object();
@@ -129,7 +122,7 @@ Result<nlohmann::json> HttpApi::ShowAdminRequest(const Caller& caller, const htt
   for (const AdminResponse& response : detail.responses) list.push_back(ResponseJson(response));
   reply["responses"] = list;
   if (detail.local_copy) {
-    reply["local_copy_id_base64"] = Base64(*detail.local_copy);
+    reply["local_copy_id_base64"] = Base64Flat(*detail.local_copy);
     reply["local_copy_file"] = detail.local_copy_file;
   } else if (detail.local_copy_withheld) {
     reply["local_copy_note"] = "the local certifier ID copy is given only to the request's author";

@@ -16,6 +16,7 @@
 #include "ca_task/person_certificates.h"
 #include "base/json_body.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

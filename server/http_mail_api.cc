@@ -9,6 +9,8 @@
 #include "router/mail_message.h"
 #include "router/mail_service.h"
 #include "server/http_api.h"
+#include "base/ascii.h"
+#include "pki/base64.h"
 
 namespace notesd {
 
@@ -70,7 +72,7 @@ Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib:
   auto message_it = body.find("message_base64");
   if (message_it == body.end() || !message_it->is_string())
     return Status::InvalidArgument("missing string field 'message_base64' (the RFC 5322 message)");
-  NOTESD_ASSIGN_OR_RETURN(submission.message, Base64Decode(message_it->get<std::string>()));
+  NOTESD_ASSIGN_OR_RETURN(submission.message, Base64DecodeFlat(message_it->get<std::string>()));
   submission.client = "[" + request.remote_addr + "]";
   submission.protocol = "HTTPS";
   std::size_t count = submission.recipients.size();
@@ -89,7 +91,7 @@ Result<nlohmann::json> HttpApi::MailList(const Caller& caller) {
 Result<nlohmann::json> HttpApi::MailRead(const Caller& caller, const httplib::Request& request) {
   NOTESD_ASSIGN_OR_RETURN(StoredMail mail, mail_.Read(caller.person, request.matches[1].str()));
   nlohmann::json json = MailJson(Cleaned(mail));
-  json["message_base64"] = Base64Encode(mail.message);
+  json["message_base64"] = Base64Flat(mail.message);
   return json;
 }
 

@@ -26,6 +26,7 @@
 #include "base/command_grammar.h"
 #include "base/identity_keys.h"
 #include "server/server_config.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

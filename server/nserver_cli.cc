@@ -23,6 +23,7 @@
 #include "server/server_config.h"
 #include "server/server_core.h"
 #include "server/setup.h"
+#include "base/ascii.h"
 
 namespace notesd {
 

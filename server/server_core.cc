@@ -15,6 +15,7 @@
 #include "adminp/admin_requests.h"
 #include "directory/directory.h"
 #include "server/server_config.h"
+#include "base/ascii.h"
 
 #ifndef NOTESD_VERSION
 #define NOTESD_VERSION "0.0.0"

@@ -12,6 +12,7 @@
 #include "server/server_config.h"
 #include "directory/directory.h"
 #include "notes_ini_sample.h"
+#include "base/ascii.h"
 
 #ifndef NOTESD_VERSION
 #define NOTESD_VERSION "0.0.0"

@@ -1,4 +1,5 @@
 #include "server/task_manager.h"
+#include "base/ascii.h"
 
 #include <algorithm>
 #include <exception>

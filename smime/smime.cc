@@ -10,11 +10,19 @@
 #include <algorithm>
 #include <climits>
 
+#include "base/ascii.h"
+#include "mime/mime_writer.h"
 #include "pki/base64.h"
 #include "pki/crypto.h"
 #include "pki/x509_certs.h"
 
 namespace notesd::smime {
+
+using mime::HeaderField;
+using mime::MimeEntity;
+using mime::MimeType;
+using mime::ToCrlf;
+
 namespace {
 
 // A read-only memory BIO over `bytes` (which must outlive it).
@@ -75,7 +83,7 @@ std::string AddrSpec(std::string_view value) {
   if (lt != std::string_view::npos && gt != std::string_view::npos && gt > lt) value = value.substr(lt + 1, gt - lt - 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
-  return AsciiLower(value);
+  return ToLowerAscii(value);
 }
 
 bool IsRsa(X509* cert) {
@@ -86,7 +94,7 @@ bool IsRsa(X509* cert) {
 bool HasLineBreak(std::string_view s) { return s.find_first_of("\r\n") != std::string_view::npos; }
 
 bool IsContentField(std::string_view name) {
-  std::string lower = AsciiLower(name);
+  std::string lower = ToLowerAscii(name);
   return lower.starts_with("content-") || lower == "mime-version";
 }
 
@@ -99,20 +107,20 @@ EntityKind Classify(const MimeEntity& e) {
   std::string media = ct.MediaType();
   if (media == "multipart/signed") {
     // PGP/MIME (protocol="application/pgp-signature") and other protocols are not ours.
-    std::string protocol = AsciiLower(ct.Param("protocol"));
+    std::string protocol = ToLowerAscii(ct.Param("protocol"));
     bool ours = protocol.empty() || protocol == "application/pkcs7-signature" ||
                 protocol == "application/x-pkcs7-signature";
     return ours ? EntityKind::kMultipartSigned : EntityKind::kPlain;
   }
   if (media == "application/pkcs7-mime" || media == "application/x-pkcs7-mime") return EntityKind::kCms;
-  if (media == "application/octet-stream" && AsciiLower(e.FileName()).ends_with(".p7m")) return EntityKind::kCms;
+  if (media == "application/octet-stream" && ToLowerAscii(e.FileName()).ends_with(".p7m")) return EntityKind::kCms;
   return EntityKind::kPlain;
 }
 
 bool IsSignaturePart(const MimeEntity& e) {
   std::string media = e.content_type().MediaType();
   if (media == "application/pkcs7-signature" || media == "application/x-pkcs7-signature") return true;
-  return media == "application/octet-stream" && AsciiLower(e.FileName()).ends_with(".p7s");
+  return media == "application/octet-stream" && ToLowerAscii(e.FileName()).ends_with(".p7s");
 }
 
 CmsContentInfoPtr ParseCms(std::string_view der) {
@@ -133,7 +141,7 @@ std::string MicalgName(int nid) {
     case NID_md5: return "md5";
     default: {
       const char* sn = OBJ_nid2sn(nid);
-      return sn != nullptr ? AsciiLower(sn) : "unknown";
+      return sn != nullptr ? ToLowerAscii(sn) : "unknown";
     }
   }
 }
@@ -318,12 +326,6 @@ void CollectContent(const MimeEntity& e, std::size_t depth, MessageContent& out)
   }
 }
 
-std::string SafeFileName(std::string_view name) {
-  std::string out;
-  for (char c : name) out += (c == '"' || c == '\\' || static_cast<unsigned char>(c) < 32) ? '_' : c;
-  return out.empty() ? "attachment" : out;
-}
-
 }  // namespace
 
 // ---- Sending ----------------------------------------------------------------------------
@@ -411,8 +413,8 @@ SplitResult SplitMessage(std::string_view message) {
   bool has_type = false;
   for (const HeaderField& h : e.headers()) {
     if (IsContentField(h.name)) {
-      if (AsciiLower(h.name) == "mime-version") continue;
-      has_type = has_type || AsciiLower(h.name) == "content-type";
+      if (ToLowerAscii(h.name) == "mime-version") continue;
+      has_type = has_type || ToLowerAscii(h.name) == "content-type";
       out.entity += h.name + ": " + h.value + "\r\n";
     } else {
       out.outer_headers.push_back(h);
@@ -431,7 +433,7 @@ Result<std::string> WrapAsMessage(std::string_view entity, const std::vector<Hea
     bool bad_name = h.name.empty() || h.name.find_first_of(": \t\r\n") != std::string::npos;
     if (bad_name) return Status::InvalidArgument("bad header field name '" + h.name + "'");
     if (HasLineBreak(h.value)) return Status::InvalidArgument("header field " + h.name + " holds a line break");
-    std::string lower = AsciiLower(h.name);
+    std::string lower = ToLowerAscii(h.name);
     if (lower == "mime-version") {
       has_version = true;
     } else if (lower.starts_with("content-")) {
@@ -453,8 +455,8 @@ Status CheckRecipientCertificate(X509* cert, std::string_view address, std::time
   const std::string subject = "the certificate " + SubjectText(cert);
   if (!IsRsa(cert)) return Status::InvalidArgument(prefix + subject + " has no RSA key");
   std::vector<std::string> emails = CertificateEmails(cert);
-  const std::string wanted = AsciiLower(address);
-  if (std::none_of(emails.begin(), emails.end(), [&](const std::string& e) { return AsciiLower(e) == wanted; })) {
+  const std::string wanted = ToLowerAscii(address);
+  if (std::none_of(emails.begin(), emails.end(), [&](const std::string& e) { return ToLowerAscii(e) == wanted; })) {
     std::string list;
     for (const std::string& e : emails) list += (list.empty() ? "" : ", ") + e;
     return Status::InvalidArgument(prefix + subject +
@@ -579,7 +581,7 @@ Result<SmimeReport> ReadMessage(std::string_view message, const SmimeKeys& keys,
       layer.signature.signer_matches_from =
           !report.from_address.empty() &&
           std::any_of(layer.signature.signer_emails.begin(), layer.signature.signer_emails.end(),
-                      [&](const std::string& m) { return AsciiLower(m) == report.from_address; });
+                      [&](const std::string& m) { return ToLowerAscii(m) == report.from_address; });
       report.layers.push_back(std::move(layer));
       current = std::move(content);
       continue;
@@ -587,7 +589,7 @@ Result<SmimeReport> ReadMessage(std::string_view message, const SmimeKeys& keys,
 
     // application/pkcs7-mime and its variants: enveloped-data or opaque signed-data,
     // told apart by the CMS content type (s-nail omits smime-type).
-    std::string smime_type = AsciiLower(e.content_type().Param("smime-type"));
+    std::string smime_type = ToLowerAscii(e.content_type().Param("smime-type"));
     auto der = e.DecodedBody();
     CmsContentInfoPtr cms = der.ok() ? ParseCms(*der) : CmsContentInfoPtr();
     int type = cms ? OBJ_obj2nid(CMS_get0_type(cms.get())) : NID_undef;
@@ -624,7 +626,7 @@ Result<SmimeReport> ReadMessage(std::string_view message, const SmimeKeys& keys,
       layer.signature.signer_matches_from =
           !report.from_address.empty() &&
           std::any_of(layer.signature.signer_emails.begin(), layer.signature.signer_emails.end(),
-                      [&](const std::string& m) { return AsciiLower(m) == report.from_address; });
+                      [&](const std::string& m) { return ToLowerAscii(m) == report.from_address; });
       report.layers.push_back(std::move(layer));
       if (!content) return report;
       current = std::move(*content);
@@ -645,9 +647,7 @@ MessageContent ExtractContent(std::string_view entity) {
 
 std::string ComposeEntity(std::string_view text, const std::vector<ContentAttachment>& attachments,
                           std::string_view boundary_seed) {
-  bool ascii = std::all_of(text.begin(), text.end(), [](char c) { return static_cast<unsigned char>(c) < 128; });
-  std::string text_part = "Content-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: " +
-                          std::string(ascii ? "7bit" : "8bit") + "\r\n\r\n" + ToCrlf(text);
+  std::string text_part = mime::TextPartHeaders(text) + "\r\n" + ToCrlf(text);
   if (attachments.empty()) return text_part;
   std::string boundary = "----=_notesd_mixed_";
   for (char c : boundary_seed)
@@ -655,13 +655,8 @@ std::string ComposeEntity(std::string_view text, const std::vector<ContentAttach
   std::string out = "Content-Type: multipart/mixed; boundary=\"" + boundary + "\"\r\n\r\n";
   out += "--" + boundary + "\r\n" + text_part + "\r\n";
   for (const ContentAttachment& a : attachments) {
-    std::string name = SafeFileName(a.file_name);
     std::string type = a.content_type.empty() ? "application/octet-stream" : a.content_type;
-    out += "--" + boundary + "\r\n";
-    out += "Content-Type: " + type + "; name=\"" + name + "\"\r\n";
-    out += "Content-Transfer-Encoding: base64\r\n";
-    out += "Content-Disposition: attachment; filename=\"" + name + "\"\r\n\r\n";
-    out += Base64Lines(a.bytes);
+    out += "--" + boundary + "\r\n" + mime::AttachmentPart(a.file_name, type, a.bytes);
   }
   out += "--" + boundary + "--\r\n";
   return out;

@@ -5,7 +5,7 @@
 // send: opaque signed-data, application/x-pkcs7-*, application/octet-stream named
 // .p7m/.p7s, LF line endings, nested layers. It also decides whether a recipient's
 // certificate can be encrypted to. All cryptography and ASN.1 is OpenSSL CMS; this
-// folder only builds and takes apart the MIME around it (smime/mime_entity.h).
+// folder only builds and takes apart the MIME around it (read with mime/mime_entity.h).
 // Delegates: composing the plain message and sending it (client), keeping keys (ID
 // files), revocation data (the caller passes a predicate).
 //
@@ -40,7 +40,7 @@
 
 #include "pki/openssl_handles.h"
 #include "base/status.h"
-#include "smime/mime_entity.h"
+#include "mime/mime_entity.h"
 
 namespace notesd::smime {
 
@@ -74,7 +74,7 @@ Result<std::string> EncryptEntity(std::string_view mime_entity, const std::vecto
 // A message split into the outer header fields (everything but Content-* and
 // MIME-Version) and the inner entity (the Content-* fields, the empty line, the body).
 struct SplitResult {
-  std::vector<HeaderField> outer_headers;
+  std::vector<mime::HeaderField> outer_headers;
   std::string entity;
 };
 // Splits a composed plain message (e.g. client ComposeMessage output). Never fails: a
@@ -85,7 +85,7 @@ SplitResult SplitMessage(std::string_view message);
 // in front of `entity` and adds "MIME-Version: 1.0" unless given. Output is CRLF.
 // InvalidArgument when a name is empty or holds ':' / white space, or a value holds a
 // line break (header injection), or a Content-* field is given as outer header.
-Result<std::string> WrapAsMessage(std::string_view entity, const std::vector<HeaderField>& outer_headers);
+Result<std::string> WrapAsMessage(std::string_view entity, const std::vector<mime::HeaderField>& outer_headers);
 
 // ---- Recipients -------------------------------------------------------------------------
 

@@ -1,4 +1,5 @@
 #include "store/note.h"
+#include "base/ascii.h"
 
 #include <algorithm>
 #include <bit>
@@ -13,8 +14,6 @@ constexpr std::string_view kMagic = "NSFN";
 constexpr std::uint8_t kFormatVersion = 1;
 constexpr std::size_t kUnidBytes = 16;
 constexpr std::uint8_t kMaxItemType = static_cast<std::uint8_t>(ItemType::kBinary);
-
-char AsciiLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Item names and other untrusted text in error messages: printable ASCII kept, the
 // rest as \xNN, cut at 64 bytes, so a log line cannot be forged or flooded.
@@ -37,7 +36,7 @@ std::string Printable(std::string_view text) {
 
 std::string FoldName(std::string_view name) {
   std::string folded(name);
-  std::transform(folded.begin(), folded.end(), folded.begin(), AsciiLower);
+  std::transform(folded.begin(), folded.end(), folded.begin(), AsciiToLower);
   return folded;
 }
 
@@ -332,7 +331,7 @@ std::string ItemFlagsText(ItemFlags flags) {
 
 bool ItemNamesEqual(std::string_view a, std::string_view b) {
   return a.size() == b.size() &&
-         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return AsciiLower(x) == AsciiLower(y); });
+         std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) { return AsciiToLower(x) == AsciiToLower(y); });
 }
 
 bool IsValidUnid(std::string_view unid) {

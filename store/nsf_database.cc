@@ -1,4 +1,5 @@
 #include "store/nsf_database.h"
+#include "base/ascii.h"
 
 #include <openssl/rand.h>
 #include <unistd.h>
@@ -99,14 +100,6 @@ std::string FoldAscii(std::string_view text) {
     if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
   }
   return folded;
-}
-
-std::string UpperAscii(std::string_view text) {
-  std::string upper(text);
-  for (char& c : upper) {
-    if (c >= 'a' && c <= 'z') c = static_cast<char>(c - 'a' + 'A');
-  }
-  return upper;
 }
 
 Result<std::string> RandomHex(std::size_t bytes, const std::string& label) {
@@ -274,7 +267,7 @@ Result<Note> ReadTxn::Get(NoteId id) const {
 }
 
 Result<Note> ReadTxn::GetByUnid(std::string_view unid) const {
-  const std::string upper = UpperAscii(unid);
+  const std::string upper = ToUpperAscii(unid);
   if (!IsValidUnid(upper)) {
     return Status::InvalidArgument(db_.label_ + ": '" + std::string(unid.substr(0, 64)) +
                                    "' is not a UNID (32 hex digits)");

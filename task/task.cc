@@ -1,4 +1,5 @@
 #include "task/task.h"
+#include "base/ascii.h"
 
 #include <sstream>
 

@@ -200,6 +200,45 @@ class MailServerTest(unittest.TestCase):
         self.assertEqual(rc, 1)
         self.assertIn("no message 9999", err)
 
+    def test_encoded_subject_and_rfc2231_file_name_are_shown_decoded(self):
+        """An smtplib message with RFC 2047 words in Subject and From and an RFC 2231
+        attachment name: `notes mail list` and `read` show them decoded; a damaged word
+        stays as written."""
+        boundary = b"b-2231"
+        original = (b"From: =?iso-8859-1?q?J=FCrgen?= Outside <outside@example.org>\r\n"
+                    b"To: jane@acme.example\r\n"
+                    b"Subject: =?utf-8?b?R3LDvMOfZSDigqw=?= =?utf-8?q?_aus_K=C3=B6ln?=\r\n"
+                    b"Message-ID: <encoded-words@example.org>\r\nMIME-Version: 1.0\r\n"
+                    b"Content-Type: multipart/mixed; boundary=\"" + boundary + b"\"\r\n\r\n"
+                    b"--" + boundary + b"\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nsee attached\r\n"
+                    b"--" + boundary + b"\r\nContent-Type: application/pdf\r\n"
+                    b"Content-Disposition: attachment;\r\n filename*0*=utf-8''%E2%82%AC%20rates;\r\n"
+                    b" filename*1=\".pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nJVBERi0xLjQK\r\n"
+                    b"--" + boundary + b"--\r\n")
+        damaged = outside_message("=?utf-8?b?!!!?= kept")
+        with self.smtp() as s:
+            s.sendmail("outside@example.org", ["jane@acme.example"], original)
+            s.sendmail("outside@example.org", ["jane@acme.example"], damaged)
+        self.wait_for_mail(self.jane, lambda r: b"encoded-words@example.org" in r)
+        self.wait_for_mail(self.jane, lambda r: b"=?utf-8?b?!!!?= kept" in r)
+        rc, out, err = self.admin.run("mail", "list", "--json")
+        self.assertEqual(rc, 0, err)
+        listed = json.loads(out)
+        subjects = [m["subject"] for m in listed]
+        self.assertIn("Grüße € aus Köln", subjects)
+        self.assertIn("=?utf-8?b?!!!?= kept", subjects)
+        number = subjects.index("Grüße € aus Köln") + 1
+        self.assertEqual(listed[number - 1]["from"], "Jürgen Outside <outside@example.org>")
+        rc, out, err = self.admin.run("mail", "list")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Grüße € aus Köln", out)
+        rc, out, err = self.admin.run("mail", "read", str(number))
+        self.assertEqual(rc, 0, err)
+        self.assertIn("Grüße € aus Köln", out)
+        self.assertIn("Jürgen Outside", out)
+        self.assertIn("Attachment: € rates.pdf (application/pdf, 9 bytes)", out)
+        self.assertNotIn("(unnamed)", out)
+
     def test_outbound_mail_reaches_the_sink_after_the_relay_was_down(self):
         original = message("outbound-1", to="friend@outside.example",
                            body=b"line\r\n.starts with a dot\r\n8bit \xe2\x82\xac\r\n")

@@ -1,4 +1,5 @@
 #include "tests/support/probe_task.h"
+#include "base/ascii.h"
 
 #include <array>
 #include <chrono>

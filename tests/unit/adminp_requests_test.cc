@@ -9,6 +9,7 @@
 
 #include "base/notes_ini.h"
 #include "adminp/admin_requests.h"
+#include "base/ascii.h"
 
 using namespace notesd;
 

@@ -19,6 +19,7 @@
 #include "pki/x509_certs.h"
 
 #include "tests/unit/unit_test_support.h"
+#include "base/ascii.h"
 
 using namespace notesd;
 

@@ -29,6 +29,7 @@
 #include "directory/directory.h"
 
 #include "tests/unit/unit_test_support.h"
+#include "base/ascii.h"
 
 using namespace notesd;
 

@@ -60,13 +60,5 @@ TEST_CASE("mail compose: refuses header injection and no recipients", "[client][
   CHECK_FALSE(ComposeMessage(r).ok());
 }
 
-TEST_CASE("mail compose: base64 round trip", "[client][mail]") {
-  std::string bytes;
-  for (int i = 0; i < 300; ++i) bytes += static_cast<char>(i);
-  CHECK(*Unbase64(Base64(bytes)) == bytes);
-  CHECK(Base64Lines(bytes).find("\r\n") == 76);
-  CHECK_FALSE(Unbase64("abc").ok());
-}
-
 }  // namespace
 }  // namespace notesd::client

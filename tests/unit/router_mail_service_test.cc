@@ -2,6 +2,7 @@
 // read, delete and flags on their own mail file, without HTTP.
 #include <catch2/catch.hpp>
 
+#include "base/ascii.h"
 #include "base/notes_ini.h"
 #include "router/mail_service.h"
 #include "tests/unit/unit_test_support.h"

@@ -12,7 +12,7 @@
 
 #include "pki/base64.h"
 #include "pki/crypto.h"
-#include "smime/mime_entity.h"
+#include "mime/mime_entity.h"
 #include "smime/smime.h"
 #include "tests/unit/smime_test_pki.h"
 #include "tests/unit/unit_test_support.h"
@@ -21,6 +21,8 @@ namespace notesd::smime {
 namespace {
 
 using testing::SmimePki;
+using mime::MimeEntity;
+using mime::ToCrlf;
 namespace fs = std::filesystem;
 
 const char kEntity[] =

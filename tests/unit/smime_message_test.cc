@@ -1,4 +1,4 @@
-// Unit tests for smime/smime.h and smime/mime_entity.h: sign, encrypt, read back, the
+// Unit tests for smime/smime.h and mime/mime_entity.h: sign, encrypt, read back, the
 // variants other clients produce, tampering, recipient checks, and garbage input.
 #include <algorithm>
 #include <catch2/catch.hpp>
@@ -6,7 +6,7 @@
 #include <random>
 
 #include "pki/base64.h"
-#include "smime/mime_entity.h"
+#include "mime/mime_entity.h"
 #include "smime/smime.h"
 #include "tests/unit/smime_test_pki.h"
 
@@ -14,6 +14,7 @@ namespace notesd::smime {
 namespace {
 
 using testing::SmimePki;
+using mime::MimeEntity;
 
 const char kEntity[] =
     "Content-Type: text/plain; charset=utf-8\r\n"

@@ -1,14 +1,23 @@
-// smime/mime_entity.h — a small, bounded MIME reader for the parts S/MIME needs.
+// mime/mime_entity.h — the one bounded MIME reader (S/MIME, the client's mail reading).
 //
-// Owns: splitting an entity into header fields and body, reading Content-Type (with
-// parameters, quoted or not, RFC 2231 continuations not supported), Content-Transfer-
+// Owns: splitting an entity into header fields (mime/mail_header.h) and body, reading
+// Content-Type and Content-Disposition (parameters quoted or not; RFC 2231 extended and
+// continued parameters, "filename*=utf-8''a%20b", "filename*0*=", decoded), Content-Transfer-
 // Encoding (base64, quoted-printable, 7bit, 8bit, binary) and the file name of a part
 // (Content-Disposition filename, else Content-Type name), and splitting a multipart body
 // into its parts byte for byte (a signed part must be verified over its exact bytes).
 //
+// Why hand-written and not GMime 3 (notmuch's library): S/MIME verifies over the exact
+// bytes of a part, and this reader only ever hands out views into the bytes it was given
+// (Parts() is byte for byte), so nothing is re-serialised between the wire and the
+// signature check; it is a few hundred lines with the same bounds as the rest of the
+// server, where GMime would add GLib and GObject to the server and the client. Charsets
+// are converted with glibc's iconv, which GMime would use too.
+//
 // SECURITY: everything here reads mail from outside. No function throws; work and
-// memory are bounded by the input size; the number of header fields and parts is capped
-// (kMaxHeaderFields, kMaxParts) and callers bound their own recursion. Line endings may be
+// memory are bounded by the input size; the number of header fields, parameters, RFC 2231
+// sections and parts is capped (kMaxHeaderFields, kMaxParams, kMaxParts) and callers
+// bound their own recursion. Line endings may be
 // CRLF or bare LF, and may be mixed.
 //
 // Thread safety: values only; no shared state.
@@ -22,22 +31,20 @@
 #include <vector>
 
 #include "base/status.h"
+#include "mime/mail_header.h"
 
-namespace notesd::smime {
+namespace notesd::mime {
 
-inline constexpr std::size_t kMaxHeaderFields = 1000;
 inline constexpr std::size_t kMaxParts = 1000;
-
-struct HeaderField {
-  std::string name;   // as written
-  std::string value;  // unfolded, leading/trailing white space removed
-};
+inline constexpr std::size_t kMaxParams = 64;
 
 // A parsed Content-Type (or Content-Disposition) value.
 struct MimeType {
   std::string type;     // lower case, "text"; for Content-Disposition the disposition
   std::string subtype;  // lower case, "plain"; empty for Content-Disposition
-  std::map<std::string, std::string> params;  // lower-case names; values unquoted
+  // Lower-case names; values unquoted. An RFC 2231 parameter ("name*", "name*0*", ...)
+  // is stored under its plain name, decoded to UTF-8, and wins over a plain one.
+  std::map<std::string, std::string> params;
 
   // The parameter's value, or "" when absent.
   std::string Param(std::string_view name) const;
@@ -45,7 +52,9 @@ struct MimeType {
   std::string MediaType() const { return subtype.empty() ? type : type + "/" + subtype; }
 };
 
-// Parses "text/plain; charset=utf-8; name=\"a b.txt\"". Never fails: a value it cannot
+// Parses "text/plain; charset=utf-8; name=\"a b.txt\"". Never fails: an RFC 2231 value
+// that cannot be decoded (unknown charset, invalid bytes) is kept as written (its
+// %XX escapes undone); a value it cannot
 // read gives type "text", subtype "plain" (RFC 2045's default) and the parameters it
 // could read. With `is_disposition`, the first token is the disposition ("attachment").
 MimeType ParseMimeType(std::string_view value, bool is_disposition = false);
@@ -65,7 +74,8 @@ class MimeEntity {
   const MimeType& content_type() const { return content_type_; }
   // Content-Transfer-Encoding, lower case; "7bit" when absent.
   std::string TransferEncoding() const;
-  // The file name from Content-Disposition filename, else Content-Type name; "" when
+  // The file name from Content-Disposition filename, else Content-Type name (RFC 2231
+  // and RFC 2047 encoded forms decoded to UTF-8); "" when
   // neither is given. Directory parts are removed ("../a/b.txt" -> "b.txt").
   std::string FileName() const;
   // True for Content-Disposition: attachment.
@@ -101,7 +111,4 @@ std::string DecodeQuotedPrintable(std::string_view text);
 // Every bare LF becomes CRLF; existing CRLF pairs are kept (canonical form, RFC 5751).
 std::string ToCrlf(std::string_view text);
 
-// Lower-cases ASCII letters.
-std::string AsciiLower(std::string_view text);
-
-}  // namespace notesd::smime
+}  // namespace notesd::mime

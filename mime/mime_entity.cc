@@ -1,21 +1,18 @@
-// smime/mime_entity.cc — the bounded MIME reader. Every loop advances through the input
+// mime/mime_entity.cc — the bounded MIME reader. Every loop advances through the input
 // and stops at its end, so garbage costs at most one pass over the bytes.
-#include "smime/mime_entity.h"
+#include "mime/mime_entity.h"
 
+#include <charconv>
+
+#include "base/ascii.h"
 #include "pki/base64.h"
 
-namespace notesd::smime {
+namespace notesd::mime {
 namespace {
 
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && IsSpace(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsSpace(s.back())) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) { return AsciiLower(a) == AsciiLower(b); }
+std::string_view Trim(std::string_view s) { return TrimWhitespace(s); }
 
 // A header line starts with a field name (printable, no colon or space) then ':'.
 bool LooksLikeFieldLine(std::string_view line) {
@@ -56,17 +53,86 @@ std::string ReadValue(std::string_view s, std::size_t& pos) {
   return out;
 }
 
-}  // namespace
-
-std::string AsciiLower(std::string_view text) {
-  std::string out(text);
-  for (char& c : out)
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
+// %XX escapes undone (RFC 2231 extended values); a malformed escape is kept as written.
+std::string PercentDecode(std::string_view text) {
+  auto hex = [](char c) -> int {
+    if (c >= '0' && c <= '9') return c - '0';
+    c = AsciiToLower(c);
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+  };
+  std::string out;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    if (text[i] == '%' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
+      out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
+      i += 2;
+    } else {
+      out += text[i];
+    }
+  }
   return out;
 }
 
+// Splits "filename*0*" into ("filename", 0, extended=true); false for a plain name.
+bool SplitSectionName(std::string_view name, std::string* base, unsigned* section, bool* extended) {
+  std::size_t star = name.find('*');
+  if (star == std::string_view::npos || star == 0) return false;
+  *base = std::string(name.substr(0, star));
+  std::string_view rest = name.substr(star + 1);
+  *section = 0;
+  *extended = true;
+  if (rest.empty()) return true;  // "name*": one extended value
+  *extended = rest.ends_with('*');
+  if (*extended) rest.remove_suffix(1);
+  if (rest.empty() || rest.size() > 3) return false;
+  auto [ptr, ec] = std::from_chars(rest.data(), rest.data() + rest.size(), *section);
+  return ec == std::errc() && ptr == rest.data() + rest.size();
+}
+
+// Joins the sections of each RFC 2231 parameter ("name*" is section 0, extended;
+// "name*N" / "name*N*" section N) into one value under its plain name, decoded to UTF-8
+// when its charset is known; it replaces a plain parameter of that name, as RFC 2231
+// readers prefer. A gap in the numbering ends the value (the sections after it are lost).
+void JoinRfc2231(std::map<std::string, std::string>& params) {
+  std::map<std::string, std::map<unsigned, std::pair<std::string, bool>>> gathered;
+  for (auto it = params.begin(); it != params.end();) {
+    std::string base;
+    unsigned section = 0;
+    bool extended = false;
+    if (!SplitSectionName(it->first, &base, &section, &extended)) {
+      ++it;
+      continue;
+    }
+    gathered[base].emplace(section, std::make_pair(std::move(it->second), extended));
+    it = params.erase(it);
+  }
+  for (auto& [base, sections] : gathered) {
+    std::string charset;
+    std::string value;
+    unsigned expected = 0;
+    for (auto& [number, part] : sections) {
+      if (number != expected++) break;
+      auto& [text, extended] = part;
+      std::string_view piece = text;
+      if (number == 0 && extended) {  // charset'language'bytes
+        std::size_t q1 = piece.find('\'');
+        std::size_t q2 = q1 == std::string_view::npos ? q1 : piece.find('\'', q1 + 1);
+        if (q2 != std::string_view::npos) {
+          charset = std::string(piece.substr(0, q1));
+          piece = piece.substr(q2 + 1);
+        }
+      }
+      value += extended ? PercentDecode(piece) : std::string(piece);
+    }
+    if (!charset.empty())
+      if (std::optional<std::string> utf8 = ToUtf8(value, charset)) value = std::move(*utf8);
+    params[base] = std::move(value);
+  }
+}
+
+}  // namespace
+
 std::string MimeType::Param(std::string_view name) const {
-  auto it = params.find(AsciiLower(name));
+  auto it = params.find(ToLowerAscii(name));
   return it == params.end() ? std::string() : it->second;
 }
 
@@ -75,12 +141,12 @@ MimeType ParseMimeType(std::string_view value, bool is_disposition) {
   std::size_t semicolon = value.find(';');
   std::string_view head = Trim(value.substr(0, semicolon));
   if (is_disposition) {
-    out.type = AsciiLower(head);
+    out.type = ToLowerAscii(head);
   } else {
     std::size_t slash = head.find('/');
     if (slash != std::string_view::npos && slash > 0 && slash + 1 < head.size()) {
-      out.type = AsciiLower(Trim(head.substr(0, slash)));
-      out.subtype = AsciiLower(Trim(head.substr(slash + 1)));
+      out.type = ToLowerAscii(Trim(head.substr(0, slash)));
+      out.subtype = ToLowerAscii(Trim(head.substr(slash + 1)));
     } else {
       out.type = "text";
       out.subtype = "plain";
@@ -88,11 +154,11 @@ MimeType ParseMimeType(std::string_view value, bool is_disposition) {
   }
   if (semicolon == std::string_view::npos) return out;
   std::size_t pos = semicolon + 1;
-  while (pos < value.size() && out.params.size() < 64) {
+  while (pos < value.size() && out.params.size() < kMaxParams) {
     while (pos < value.size() && (IsSpace(value[pos]) || value[pos] == ';')) ++pos;
     std::size_t name_start = pos;
     while (pos < value.size() && value[pos] != '=' && value[pos] != ';') ++pos;
-    std::string name = AsciiLower(Trim(value.substr(name_start, pos - name_start)));
+    std::string name = ToLowerAscii(Trim(value.substr(name_start, pos - name_start)));
     if (pos >= value.size() || value[pos] != '=') continue;  // a stray token: skip it
     ++pos;
     while (pos < value.size() && (value[pos] == ' ' || value[pos] == '\t')) ++pos;
@@ -100,6 +166,7 @@ MimeType ParseMimeType(std::string_view value, bool is_disposition) {
     if (!name.empty() && !out.params.contains(name)) out.params.emplace(std::move(name), std::move(param_value));
     while (pos < value.size() && value[pos] != ';') ++pos;  // skip junk to the next ';'
   }
+  JoinRfc2231(out.params);
   return out;
 }
 
@@ -137,21 +204,7 @@ MimeEntity MimeEntity::Parse(std::string_view raw) {
   e.header_bytes_ = raw.substr(0, header_end);
   e.body_ = raw.substr(body_start);
 
-  // Unfold the header fields.
-  pos = 0;
-  while (NextLine(e.header_bytes_, pos, line) && e.headers_.size() <= kMaxHeaderFields) {
-    if (!line.empty() && (line.front() == ' ' || line.front() == '\t')) {
-      if (!e.headers_.empty()) {
-        e.headers_.back().value += ' ';
-        e.headers_.back().value += Trim(line);
-      }
-      continue;
-    }
-    std::size_t colon = line.find(':');
-    if (colon == std::string_view::npos) continue;
-    e.headers_.push_back({std::string(Trim(line.substr(0, colon))), std::string(Trim(line.substr(colon + 1)))});
-  }
-  for (HeaderField& h : e.headers_) h.value = std::string(Trim(h.value));
+  e.headers_ = ParseHeaderFields(e.header_bytes_);
   if (auto ct = e.Header("Content-Type")) {
     e.content_type_ = ParseMimeType(*ct);
   } else {
@@ -170,13 +223,14 @@ std::optional<std::string> MimeEntity::Header(std::string_view name) const {
 std::string MimeEntity::TransferEncoding() const {
   auto cte = Header("Content-Transfer-Encoding");
   if (!cte) return "7bit";
-  return AsciiLower(Trim(*cte));
+  return ToLowerAscii(Trim(*cte));
 }
 
 std::string MimeEntity::FileName() const {
   std::string name;
   if (auto cd = Header("Content-Disposition")) name = ParseMimeType(*cd, true).Param("filename");
   if (name.empty()) name = content_type_.Param("name");
+  name = DecodeEncodedWords(name);  // what some clients send instead of RFC 2231
   std::size_t slash = name.find_last_of("/\\");
   if (slash != std::string::npos) name = name.substr(slash + 1);
   return name;
@@ -274,4 +328,4 @@ std::string ToCrlf(std::string_view text) {
   return out;
 }
 
-}  // namespace notesd::smime
+}  // namespace notesd::mime
