@@ -44,20 +44,20 @@ bool NoteIsPending(const Note& note) {
 
 std::vector<ViewDefinition> AdminViews() {
   auto requests_only = [](auto keys) {
-    return [keys](const Note& note) {
-      return IsForm(note, kRequestForm) ? keys(note) : std::vector<std::string>{};
-    };
+    return [keys](const Note& note) { return IsForm(note, kRequestForm) ? keys(note) : std::vector<std::string>{}; };
   };
   return {
-      {kRequestsView, requests_only([](const Note& note) { return std::vector<std::string>{OrderKey(note)}; }), true, 2},
+      {kRequestsView, requests_only([](const Note& note) { return std::vector<std::string>{OrderKey(note)}; }), true,
+       2},
       {kPendingView, requests_only([](const Note& note) {
          return NoteIsPending(note) ? std::vector<std::string>{OrderKey(note)} : std::vector<std::string>{};
        }),
        true, 2},
-      {kByStatusView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyStatus")}; }),
-       true, 1},
-      {kByTargetView, requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyNameList")}; }),
-       true, 1},
+      {kByStatusView,
+       requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyStatus")}; }), true, 1},
+      {kByTargetView,
+       requests_only([](const Note& note) { return std::vector<std::string>{note.GetText("ProxyNameList")}; }), true,
+       1},
       {kByBatchView, requests_only([](const Note& note) {
          std::vector<std::string> ids = note.GetTextList(std::string(kParamPrefix) + kParamBatchId);
          if (ids.size() > 1) ids.resize(1);
@@ -66,7 +66,8 @@ std::vector<ViewDefinition> AdminViews() {
        true, 1},
       {kResponsesView,
        [](const Note& note) {
-         return IsForm(note, kResponseForm) ? std::vector<std::string>{note.GetText("$Ref")} : std::vector<std::string>{};
+         return IsForm(note, kResponseForm) ? std::vector<std::string>{note.GetText("$Ref")}
+                                            : std::vector<std::string>{};
        },
        true, 1},
   };
@@ -79,14 +80,16 @@ const std::vector<RequestTypeInfo> kTypes = {
 };
 
 Result<Note> GetRequestNote(const ReadTxn& txn, std::string_view unid) {
-  if (!IsValidUnid(ToUpperAscii(unid))) return Status::InvalidArgument("'" + std::string(unid) + "' is not a request UNID (32 hex digits)");
+  if (!IsValidUnid(ToUpperAscii(unid)))
+    return Status::InvalidArgument("'" + std::string(unid) + "' is not a request UNID (32 hex digits)");
   Result<Note> note = txn.GetByUnid(unid);
   if (!note.ok()) {
     if (note.status().code() == StatusCode::kNotFound)
       return Status::NotFound("no administration request " + ToUpperAscii(unid) + " in admin4.nsf");
     return note.status();
   }
-  if (!IsForm(*note, kRequestForm)) return Status::InvalidArgument(ToUpperAscii(unid) + " is not an administration request");
+  if (!IsForm(*note, kRequestForm))
+    return Status::InvalidArgument(ToUpperAscii(unid) + " is not an administration request");
   return note;
 }
 
@@ -105,9 +108,11 @@ const char* RequestStatusName(RequestStatus status) {
 }
 
 Result<RequestStatus> ParseRequestStatus(std::string_view text) {
-  for (RequestStatus status : {RequestStatus::kNew, RequestStatus::kInProgress, RequestStatus::kDone, RequestStatus::kFailed})
+  for (RequestStatus status :
+       {RequestStatus::kNew, RequestStatus::kInProgress, RequestStatus::kDone, RequestStatus::kFailed})
     if (EqualsIgnoreCase(TrimSpaces(text), RequestStatusName(status))) return status;
-  return Status::InvalidArgument("unknown request status '" + std::string(text) + "' (New, InProgress, Done or Failed)");
+  return Status::InvalidArgument("unknown request status '" + std::string(text) +
+                                 "' (New, InProgress, Done or Failed)");
 }
 
 const char* TimingClassName(TimingClass timing) {
@@ -122,8 +127,8 @@ const char* TimingClassName(TimingClass timing) {
 }
 
 Result<TimingClass> ParseTimingClass(std::string_view text) {
-  for (TimingClass timing : {TimingClass::kImmediate, TimingClass::kInterval, TimingClass::kDaily, TimingClass::kDelayed,
-                             TimingClass::kTimed})
+  for (TimingClass timing : {TimingClass::kImmediate, TimingClass::kInterval, TimingClass::kDaily,
+                             TimingClass::kDelayed, TimingClass::kTimed})
     if (EqualsIgnoreCase(TrimSpaces(text), TimingClassName(timing))) return timing;
   return Status::InvalidArgument("unknown timing class '" + std::string(text) +
                                  "' (Immediate, Interval, Daily, Delayed or Timed)");
@@ -183,7 +188,8 @@ Note AdminRequestToNote(const AdminRequest& request) {
   note.SetText("ErrorText", request.error, kItemSummary);
   note.SetText("$LastResponse", request.last_response_unid);
   for (const auto& [name, values] : request.parameters) note.SetTextList(kParamPrefix + name, values);
-  for (const auto& [name, bytes] : request.secrets) note.SetBinary(kSecretPrefix + name, Bytes(bytes.begin(), bytes.end()));
+  for (const auto& [name, bytes] : request.secrets)
+    note.SetBinary(kSecretPrefix + name, Bytes(bytes.begin(), bytes.end()));
   return note;
 }
 
@@ -252,7 +258,8 @@ Result<AdminResponse> AdminResponseFromNote(const Note& note) {
   response.server = note.GetText("ProxyServerName");
   response.attempt = static_cast<int>(note.GetNumber("AdminPAttempt"));
   auto outcome = ParseRequestStatus(note.GetText("ProxyStatus"));
-  if (!outcome.ok()) return Status::Corruption("admin4.nsf response " + note.unid() + ": " + outcome.status().message());
+  if (!outcome.ok())
+    return Status::Corruption("admin4.nsf response " + note.unid() + ": " + outcome.status().message());
   response.outcome = *outcome;
   response.error = note.GetText("ErrorText");
   response.started = note.GetTime("ActionStartTime");
@@ -277,17 +284,15 @@ bool IsPermanentError(const Status& error) {
     case StatusCode::kAlreadyExists:
     case StatusCode::kNotFound:
     case StatusCode::kPermissionDenied:
-    case StatusCode::kCorruption:
-      return true;
-    default:
-      return false;
+    case StatusCode::kCorruption: return true;
+    default: return false;
   }
 }
 
 FailureDecision DecideAfterFailure(const RetryPolicy& policy, const Status& error, int attempts, TimeMicros now) {
   if (IsPermanentError(error) || attempts >= policy.max_attempts || policy.backoff_seconds.empty()) return {};
-  std::size_t index = std::min<std::size_t>(static_cast<std::size_t>(std::max(attempts, 1)) - 1,
-                                            policy.backoff_seconds.size() - 1);
+  std::size_t index =
+      std::min<std::size_t>(static_cast<std::size_t>(std::max(attempts, 1)) - 1, policy.backoff_seconds.size() - 1);
   return {true, now + policy.backoff_seconds[index] * kMicrosPerSecond};
 }
 
@@ -347,7 +352,7 @@ Result<AdminRequest> AdminRequestsDb::Post(const AdminRequest& request) {
 }
 
 Result<std::vector<AdminRequest>> AdminRequestsDb::PostMany(const std::vector<AdminRequest>& requests,
-                                                           const std::string& batch_id) {
+                                                            const std::string& batch_id) {
   std::vector<AdminRequest> fresh;
   fresh.reserve(requests.size());
   for (const AdminRequest& request : requests) {
@@ -397,7 +402,8 @@ Result<AdminRequest> AdminRequestsDb::Get(std::string_view unid) const {
   return request;
 }
 
-Result<std::vector<AdminRequest>> AdminRequestsDb::Collect(std::string_view view, std::optional<std::string> key) const {
+Result<std::vector<AdminRequest>> AdminRequestsDb::Collect(std::string_view view,
+                                                           std::optional<std::string> key) const {
   std::vector<AdminRequest> requests;
   NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
     std::vector<NoteId> ids;
@@ -619,7 +625,8 @@ Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> AdminRequestsDb::Fin
   return outcomes;
 }
 
-Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases, const std::filesystem::path& data_dir) {
+Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases,
+                                                           const std::filesystem::path& data_dir) {
   return databases.Get<AdminRequestsDb>(data_dir / "admin4.nsf",
                                         [](const std::filesystem::path& path) { return AdminRequestsDb::Open(path); });
 }
@@ -648,7 +655,8 @@ std::shared_ptr<AdminRequestHandler> AdminRequestHandlerRegistry::Find(std::stri
   return nullptr;
 }
 
-std::vector<BatchOutcome> AdminRequestHandler::HandleBatch(std::span<const AdminRequest> requests, HandlerContext& context) {
+std::vector<BatchOutcome> AdminRequestHandler::HandleBatch(std::span<const AdminRequest> requests,
+                                                           HandlerContext& context) {
   std::vector<BatchOutcome> outcomes;
   outcomes.reserve(requests.size());
   for (const AdminRequest& request : requests) {

@@ -123,18 +123,18 @@ const std::vector<RequestTypeInfo>& KnownRequestTypes();
 struct AdminRequest {
   NoteId note_id = 0;
   std::string unid;
-  std::string type;          // ProxyActionName
-  double proxy_action = 0;   // ProxyAction
-  std::string author;        // canonical name
-  std::string server;        // canonical name of the server that carries it out
-  std::string target;        // what it acts on
+  std::string type;         // ProxyActionName
+  double proxy_action = 0;  // ProxyAction
+  std::string author;       // canonical name
+  std::string server;       // canonical name of the server that carries it out
+  std::string target;       // what it acts on
   TimingClass timing = TimingClass::kImmediate;
   RequestStatus status = RequestStatus::kNew;
   int attempts = 0;
   TimeMicros created = 0;
-  TimeMicros started = 0;    // ActionStartTime of the last attempt
-  TimeMicros finished = 0;   // ActionEndTime of the last attempt
-  TimeMicros retry_at = 0;   // Failed and retried after this; 0 = not retried
+  TimeMicros started = 0;   // ActionStartTime of the last attempt
+  TimeMicros finished = 0;  // ActionEndTime of the last attempt
+  TimeMicros retry_at = 0;  // Failed and retried after this; 0 = not retried
   std::string error;
   std::string last_response_unid;
   std::map<std::string, std::vector<std::string>> parameters;
@@ -192,10 +192,10 @@ FailureDecision DecideAfterFailure(const RetryPolicy& policy, const Status& erro
 
 // Whether a request may begin an attempt now. Pure.
 enum class BeginVerdict {
-  kBegin,    // start (or restart an interrupted) attempt
-  kNotDue,   // Failed and waiting for its retry time
-  kGiveUp,   // interrupted too often: mark it finally Failed
-  kClosed,   // Done or finally Failed: nothing to do
+  kBegin,   // start (or restart an interrupted) attempt
+  kNotDue,  // Failed and waiting for its retry time
+  kGiveUp,  // interrupted too often: mark it finally Failed
+  kClosed,  // Done or finally Failed: nothing to do
 };
 BeginVerdict CheckBegin(const AdminRequest& request, const RetryPolicy& policy, TimeMicros now, bool ignore_backoff);
 
@@ -227,13 +227,14 @@ class AdminRequestsDb {
   // Stores many new requests in one transaction (all or none), each as Post would. With
   // a non-empty `batch_id` each gets the parameter kParamBatchId = batch_id, so that
   // BatchProgress can count them. Returns them in input order.
-  Result<std::vector<AdminRequest>> PostMany(const std::vector<AdminRequest>& requests, const std::string& batch_id = "");
+  Result<std::vector<AdminRequest>> PostMany(const std::vector<AdminRequest>& requests,
+                                             const std::string& batch_id = "");
   // How far the requests of a batch have got (one read transaction over ($ByBatch)).
   struct BatchCounts {
     int total = 0;
     int done = 0;
-    int failed = 0;    // finally failed (no retry time)
-    int pending = 0;   // New, InProgress, or Failed and waiting for a retry
+    int failed = 0;   // finally failed (no retry time)
+    int pending = 0;  // New, InProgress, or Failed and waiting for a retry
   };
   Result<BatchCounts> BatchProgress(std::string_view batch_id) const;
   // The requests of a batch, oldest first (one read transaction over ($ByBatch)); empty
@@ -259,8 +260,9 @@ class AdminRequestsDb {
   // commit, one fsync, for a chunk of requests). Element i is what BeginAttempt would
   // return for unids[i]; an unknown or malformed UNID fails only its own element. The
   // outer error (nothing begun) is a storage failure.
-  Result<std::vector<Result<BeginOutcome>>> BeginAttempts(const std::vector<std::string>& unids, const RetryPolicy& policy,
-                                                          TimeMicros now, bool ignore_backoff);
+  Result<std::vector<Result<BeginOutcome>>> BeginAttempts(const std::vector<std::string>& unids,
+                                                          const RetryPolicy& policy, TimeMicros now,
+                                                          bool ignore_backoff);
   // One transaction: records the outcome of the attempt begun last. Ok `outcome`: Done,
   // results stored in a new response note, follow-ups posted, secrets removed. Error:
   // Failed with DecideAfterFailure's retry time, error kept, response note with the
@@ -297,7 +299,8 @@ class AdminRequestsDb {
 // `<data_dir>/admin4.nsf` from the server's open databases (store/database_set.h),
 // shared by AdminP, the CA task and the HTTP API: opened (created if missing) on first
 // use. Errors as AdminRequestsDb::Open. Thread-safe.
-Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases, const std::filesystem::path& data_dir);
+Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases,
+                                                           const std::filesystem::path& data_dir);
 
 // ---- Handlers ---------------------------------------------------------------------------
 
@@ -305,7 +308,7 @@ Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& database
 // the call; `results` is the handler's output.
 struct HandlerContext {
   std::filesystem::path data_dir;
-  std::string server_name;       // canonical name of this server
+  std::string server_name;               // canonical name of this server
   std::filesystem::path server_id_path;  // the server ID file (KeyFileName)
   const Clock* clock = nullptr;
   Logger* log = nullptr;

@@ -26,10 +26,10 @@ namespace notesd {
 
 struct AdminPScheduleConfig {
   int64_t interval_seconds = 3600;
-  int daily_hour = 0;               // 0..23, local time
-  int delayed_weekday = 0;          // 0 = Sunday, as std::tm::tm_wday
+  int daily_hour = 0;       // 0..23, local time
+  int delayed_weekday = 0;  // 0 = Sunday, as std::tm::tm_wday
   int delayed_hour = 0;
-  int64_t immediate_seconds = 60;   // the poll period for immediate requests
+  int64_t immediate_seconds = 60;  // the poll period for immediate requests
 };
 
 class AdminPSchedule {

@@ -22,19 +22,40 @@ constexpr TimeMicros kMicrosPerSecond = 1'000'000;
 // How long the start-up pass waits for the other ServerTasks tasks to load.
 constexpr std::chrono::seconds kStartupWaitLimit{120};
 
-constexpr ConfigKey kAdminPInterval{"AdminPInterval", ConfigType::kInt, "60", 1, 1440,
-                                    "Minutes between AdminP's Interval passes", "AdminP", false};
-constexpr ConfigKey kAdminPDailyAt{"AdminPModifyPersonDocumentsAt", ConfigType::kInt, "0", 0, 23,
-                                   "Hour (local time, 0..23) of AdminP's Daily pass", "AdminP", false};
+constexpr ConfigKey kAdminPInterval{
+    "AdminPInterval", ConfigType::kInt, "60", 1, 1440, "Minutes between AdminP's Interval passes", "AdminP", false};
+constexpr ConfigKey kAdminPDailyAt{"AdminPModifyPersonDocumentsAt",
+                                   ConfigType::kInt,
+                                   "0",
+                                   0,
+                                   23,
+                                   "Hour (local time, 0..23) of AdminP's Daily pass",
+                                   "AdminP",
+                                   false};
 constexpr ConfigKey kAdminPIntervalSeconds{
-    "AdminP_Interval_Seconds", ConfigType::kInt, "0", 0, 86400,
-    "notesd, for tests: when > 0, the Interval period in seconds, overriding `AdminPInterval`", "AdminP", false};
-constexpr ConfigKey kAdminPMaxAttempts{"AdminP_MaxAttempts", ConfigType::kInt, "5", 1, 100,
-                                       "Attempts before AdminP gives up a failing request (retried after 1, 5, 30, 120 minutes)",
-                                       "AdminP", false};
-const std::array<ConfigKey, 6> kAdminPKeys = {kAdminPInterval,         kAdminPDailyAt,
-                                              kAdminPIntervalSeconds,  kAdminPMaxAttempts,
-                                              identity_keys::kServerName, identity_keys::kKeyFileName};
+    "AdminP_Interval_Seconds",
+    ConfigType::kInt,
+    "0",
+    0,
+    86400,
+    "notesd, for tests: when > 0, the Interval period in seconds, overriding `AdminPInterval`",
+    "AdminP",
+    false};
+constexpr ConfigKey kAdminPMaxAttempts{
+    "AdminP_MaxAttempts",
+    ConfigType::kInt,
+    "5",
+    1,
+    100,
+    "Attempts before AdminP gives up a failing request (retried after 1, 5, 30, 120 minutes)",
+    "AdminP",
+    false};
+const std::array<ConfigKey, 6> kAdminPKeys = {kAdminPInterval,
+                                              kAdminPDailyAt,
+                                              kAdminPIntervalSeconds,
+                                              kAdminPMaxAttempts,
+                                              identity_keys::kServerName,
+                                              identity_keys::kKeyFileName};
 
 constexpr char kPauseEnv[] = "NOTESD_TEST_ADMINP_PAUSE_MS";
 
@@ -42,7 +63,9 @@ constexpr char kPauseEnv[] = "NOTESD_TEST_ADMINP_PAUSE_MS";
 enum AdminPCommand { kProcess, kShowDatabases, kShowRequests, kHelp };
 const CommandGrammar& AdminPGrammar() {
   static const std::vector<CommandForm> forms = WithTaskQuitForms({
-      {{"PROCESS"}, kProcess, CommandArgument::kRequired,
+      {{"PROCESS"},
+       kProcess,
+       CommandArgument::kRequired,
        "TELL ADMINP PROCESS needs ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED or TIME"},
       {{"SHOW", "DATABASES"}, kShowDatabases, CommandArgument::kNone, "The databases AdminP works on"},
       {{"SHOW", "REQUESTS"}, kShowRequests, CommandArgument::kOptional, "Requests and their status"},
@@ -80,8 +103,9 @@ RetryPolicy RetryFrom(const NotesIni& ini) {
 // ---- selections and summaries -------------------------------------------------------
 
 Result<PassSelection> ParseProcessSelection(std::string_view word) {
-  NOTESD_ASSIGN_OR_RETURN(std::string choice, MatchKeyword(word, {"ALL", "NEW", "PEOPLE", "INTERVAL", "DAILY", "DELAYED", "TIME"},
-                                                          "PROCESS option"));
+  NOTESD_ASSIGN_OR_RETURN(std::string choice,
+                          MatchKeyword(word, {"ALL", "NEW", "PEOPLE", "INTERVAL", "DAILY", "DELAYED", "TIME"},
+                                       "PROCESS option"));
   PassSelection selection;
   selection.ignore_backoff = true;
   const std::set<TimingClass> scheduled = {TimingClass::kImmediate, TimingClass::kInterval, TimingClass::kDaily,
@@ -200,15 +224,18 @@ struct ChunkWording {
 
 }  // namespace
 
-std::vector<AdminRequest> AdminProcessor::BeginChunk(const std::vector<AdminRequest>& chunk, const PassSelection& selection,
-                                                     TimeMicros now, bool itemised, PassSummary& summary) {
+std::vector<AdminRequest> AdminProcessor::BeginChunk(const std::vector<AdminRequest>& chunk,
+                                                     const PassSelection& selection, TimeMicros now, bool itemised,
+                                                     PassSummary& summary) {
   std::vector<std::string> unids;
   unids.reserve(chunk.size());
   for (const AdminRequest& request : chunk) unids.push_back(request.unid);
   Result<std::vector<Result<BeginOutcome>>> begun_all =
       env_.requests->BeginAttempts(unids, env_.retry, now, selection.ignore_backoff);
   if (!begun_all.ok()) {
-    Log("Cannot begin " + (itemised ? "request " + unids.front() : std::to_string(chunk.size()) + " '" + chunk.front().type + "' requests") +
+    Log("Cannot begin " +
+        (itemised ? "request " + unids.front()
+                  : std::to_string(chunk.size()) + " '" + chunk.front().type + "' requests") +
         ": " + begun_all.status().message());
     return {};
   }
@@ -229,25 +256,30 @@ std::vector<AdminRequest> AdminProcessor::BeginChunk(const std::vector<AdminRequ
   return running;
 }
 
-std::vector<BatchOutcome> AdminProcessor::RunHandler(const std::vector<AdminRequest>& running, AdminRequestHandler* handler) {
+std::vector<BatchOutcome> AdminProcessor::RunHandler(const std::vector<AdminRequest>& running,
+                                                     AdminRequestHandler* handler) {
   if (!handler)
-    return std::vector<BatchOutcome>(
-        running.size(), BatchOutcome{Status::InvalidArgument("no handler for '" + running.front().type + "' requests on this server"), {}});
+    return std::vector<BatchOutcome>(running.size(),
+                                     BatchOutcome{Status::InvalidArgument("no handler for '" + running.front().type +
+                                                                          "' requests on this server"),
+                                                  {}});
   HandlerContext context = env_.handler_context;
   context.results = {};
   std::vector<BatchOutcome> outcomes;
   try {
     outcomes = handler->HandleBatch(running, context);
   } catch (const std::exception& e) {
-    return std::vector<BatchOutcome>(running.size(), BatchOutcome{Status::Internal(std::string("handler error: ") + e.what()), {}});
+    return std::vector<BatchOutcome>(running.size(),
+                                     BatchOutcome{Status::Internal(std::string("handler error: ") + e.what()), {}});
   }
   // One outcome per request is the handler's contract (admin_requests.h): a bug if not.
   // Release builds fail the chunk (retried like any internal error) rather than guess.
   assert(outcomes.size() == running.size() && "HandleBatch must return one outcome per request");
   if (outcomes.size() != running.size())
     return std::vector<BatchOutcome>(running.size(),
-                                     BatchOutcome{Status::Internal("the handler returned " + std::to_string(outcomes.size()) +
-                                                                   " outcomes for " + std::to_string(running.size()) + " requests"),
+                                     BatchOutcome{Status::Internal("the handler returned " +
+                                                                   std::to_string(outcomes.size()) + " outcomes for " +
+                                                                   std::to_string(running.size()) + " requests"),
                                                   {}});
   return outcomes;
 }
@@ -262,8 +294,8 @@ void AdminProcessor::ProcessChunk(const std::vector<AdminRequest>& chunk, AdminR
   if (wording.itemised) {
     const AdminRequest& request = running.front();
     SetActivity("Processing " + Describe(request));
-    Log("Performing " + Describe(request) + " (request " + request.unid + ", attempt " + std::to_string(request.attempts) +
-        ", posted by " + Abbreviate(request.author) + ")");
+    Log("Performing " + Describe(request) + " (request " + request.unid + ", attempt " +
+        std::to_string(request.attempts) + ", posted by " + Abbreviate(request.author) + ")");
   } else {
     SetActivity("Processing " + what);
     Log("Performing " + what + " (requests " + running.front().unid + " .. " + running.back().unid + ")");
@@ -303,7 +335,8 @@ void AdminProcessor::ProcessChunk(const std::vector<AdminRequest>& chunk, AdminR
     bool retry = one->request.retry_at != 0;
     (retry ? summary.retrying : summary.failed) += 1;
     Log(Describe(request) + " failed: " + ends[i].outcome.message() +
-        (retry ? "; will retry after " + IsoTime(one->request.retry_at) : "; not retried") + " (request " + request.unid + ")");
+        (retry ? "; will retry after " + IsoTime(one->request.retry_at) : "; not retried") + " (request " +
+        request.unid + ")");
   }
   if (!wording.itemised)
     Log("Performed " + what + ": " + std::to_string(done) + " done, " + std::to_string(failed) + " failed");
@@ -342,7 +375,8 @@ class AdminPTask final : public Task {
     processor_ = std::make_unique<AdminProcessor>(std::move(env));
 
     startup_give_up_ = std::chrono::steady_clock::now() + kStartupWaitLimit;
-    worker_ = context_.NewWorker({"AdminP", "scheduler", std::chrono::seconds(1), [this] { return ScheduleStep(); }, {}});
+    worker_ =
+        context_.NewWorker({"AdminP", "scheduler", std::chrono::seconds(1), [this] { return ScheduleStep(); }, {}});
     worker_->Start();
     return Status::Ok();
   }
@@ -464,7 +498,8 @@ class AdminPTask final : public Task {
   Result<std::string> ShowRequests(const std::string& filter_word) {
     std::string filter = "OPEN";
     if (!filter_word.empty()) {
-      NOTESD_ASSIGN_OR_RETURN(filter, MatchKeyword(filter_word, {"PENDING", "FAILED", "DONE", "ALL"}, "SHOW REQUESTS option"));
+      NOTESD_ASSIGN_OR_RETURN(filter,
+                              MatchKeyword(filter_word, {"PENDING", "FAILED", "DONE", "ALL"}, "SHOW REQUESTS option"));
     }
     NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> all, requests_->List());
     std::vector<const AdminRequest*> shown;
@@ -480,15 +515,15 @@ class AdminPTask final : public Task {
     std::ostringstream out;
     out << "Admin Process: " << shown.size() << " request(s) (" << label << ")\n";
     char line[512];
-    std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3s  %-9s  %-26s  %s\n", "UNID", "Status", "Try", "Timing", "Request",
-                  "Target / Author");
+    std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3s  %-9s  %-26s  %s\n", "UNID", "Status", "Try", "Timing",
+                  "Request", "Target / Author");
     out << line;
     for (const AdminRequest* request : shown) {
       std::string status = RequestStatusName(request->status);
       if (request->status == RequestStatus::kFailed && request->retry_at != 0) status += "*";
-      std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3d  %-9s  %-26s  %s / %s\n", request->unid.c_str(), status.c_str(),
-                    request->attempts, TimingClassName(request->timing), request->type.c_str(), request->target.c_str(),
-                    Abbreviate(request->author).c_str());
+      std::snprintf(line, sizeof line, "  %-32s  %-10s  %-3d  %-9s  %-26s  %s / %s\n", request->unid.c_str(),
+                    status.c_str(), request->attempts, TimingClassName(request->timing), request->type.c_str(),
+                    request->target.c_str(), Abbreviate(request->author).c_str());
       out << line;
       if (!request->error.empty())
         out << "      Error: " << request->error
@@ -504,10 +539,10 @@ class AdminPTask final : public Task {
   std::shared_ptr<AdminRequestsDb> requests_;
   std::shared_ptr<Directory> directory_;
   std::unique_ptr<AdminProcessor> processor_;
-  AdminPSchedule schedule_;                     // the scheduler worker's own
-  bool startup_pass_done_ = false;              // the scheduler worker's own
+  AdminPSchedule schedule_;         // the scheduler worker's own
+  bool startup_pass_done_ = false;  // the scheduler worker's own
   std::chrono::steady_clock::time_point startup_give_up_;
-  std::unique_ptr<TaskWorker> worker_;          // set in Start before it runs
+  std::unique_ptr<TaskWorker> worker_;  // set in Start before it runs
   int64_t pause_ms_ = 0;
 };
 

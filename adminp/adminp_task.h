@@ -64,10 +64,10 @@ TaskSpec AdminPTaskSpec(std::shared_ptr<AdminRequestHandlerRegistry> handlers);
 // Which requests a pass works on.
 struct PassSelection {
   std::set<TimingClass> classes;
-  bool only_new = false;          // never attempted
-  bool only_people = false;       // types that update Person documents
-  bool ignore_backoff = false;    // retry Failed requests before their retry time
-  bool announce = true;           // log "Searching Administration Requests database"
+  bool only_new = false;        // never attempted
+  bool only_people = false;     // types that update Person documents
+  bool ignore_backoff = false;  // retry Failed requests before their retry time
+  bool announce = true;         // log "Searching Administration Requests database"
 };
 // ALL, NEW, PEOPLE, INTERVAL, DAILY, DELAYED, TIME (abbreviations allowed). InvalidArgument
 // naming the choices otherwise.
@@ -76,8 +76,8 @@ Result<PassSelection> ParseProcessSelection(std::string_view word);
 struct PassSummary {
   int begun = 0;
   int done = 0;
-  int failed = 0;      // finally failed
-  int retrying = 0;    // failed, will be retried
+  int failed = 0;            // finally failed
+  int retrying = 0;          // failed, will be retried
   std::string Text() const;  // "Admin Process: Processed 1 request(s): 1 done, 0 failed, 0 to retry"
 };
 
@@ -116,8 +116,8 @@ class AdminProcessor {
   // them all, the handler runs them (HandleBatch; a handler that does not batch gets a
   // chunk of one), one transaction finishes them all. `handler` null: each fails with
   // "no handler". Updates `summary`.
-  void ProcessChunk(const std::vector<AdminRequest>& chunk, AdminRequestHandler* handler, const PassSelection& selection,
-                    TimeMicros now, PassSummary& summary);
+  void ProcessChunk(const std::vector<AdminRequest>& chunk, AdminRequestHandler* handler,
+                    const PassSelection& selection, TimeMicros now, PassSummary& summary);
   // The requests of `chunk` now InProgress (those given up are counted and logged).
   std::vector<AdminRequest> BeginChunk(const std::vector<AdminRequest>& chunk, const PassSelection& selection,
                                        TimeMicros now, bool itemised, PassSummary& summary);

@@ -34,8 +34,7 @@ class SystemClock final : public Clock {
 
 // Monotonic milliseconds for elapsed-time displays and deadlines.
 inline int64_t MonotonicMillis() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
       .count();
 }
 

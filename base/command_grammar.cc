@@ -18,8 +18,10 @@ std::vector<const CommandForm*> Narrow(const std::vector<const CommandForm*>& ca
   std::vector<const CommandForm*> exact, prefixed;
   for (const CommandForm* form : candidates) {
     if (form->words.size() <= depth) continue;
-    if (SameKeyword(typed, form->words[depth])) exact.push_back(form);
-    else if (IsKeywordPrefix(typed, form->words[depth])) prefixed.push_back(form);
+    if (SameKeyword(typed, form->words[depth]))
+      exact.push_back(form);
+    else if (IsKeywordPrefix(typed, form->words[depth]))
+      prefixed.push_back(form);
   }
   return exact.empty() ? prefixed : exact;
 }
@@ -94,7 +96,8 @@ Result<MatchedCommand> MatchCommand(std::string_view line, const CommandGrammar&
   for (const CommandForm& form : grammar.forms) candidates.push_back(&form);
   std::size_t depth = 0;
   for (; depth < words.size(); ++depth) {
-    bool any_longer = std::any_of(candidates.begin(), candidates.end(), [&](const CommandForm* f) { return f->words.size() > depth; });
+    bool any_longer = std::any_of(candidates.begin(), candidates.end(),
+                                  [&](const CommandForm* f) { return f->words.size() > depth; });
     if (!any_longer) break;
     std::vector<const CommandForm*> matched = Narrow(candidates, depth, words[depth]);
     if (matched.empty()) {
@@ -103,13 +106,15 @@ Result<MatchedCommand> MatchCommand(std::string_view line, const CommandGrammar&
         return f->words.size() == depth && f->argument != CommandArgument::kNone;
       });
       if (argument_here) break;
-      std::string message = depth == 0 ? "Unknown command" + (who.empty() ? "" : who + ":") + " '" + words[0] + "'."
-                                       : "Unknown word '" + words[depth] + "' after " + ToUpperAscii(words[depth - 1]) + ".";
+      std::string message = depth == 0
+                                ? "Unknown command" + (who.empty() ? "" : who + ":") + " '" + words[0] + "'."
+                                : "Unknown word '" + words[depth] + "' after " + ToUpperAscii(words[depth - 1]) + ".";
       return Status::InvalidArgument(WithHint(message, grammar.hint));
     }
     std::vector<std::string> keywords = KeywordsAt(matched, depth);
     if (keywords.size() > 1 && !AllOneId(matched))
-      return Status::InvalidArgument("Ambiguous word '" + words[depth] + "'" + who + ": could be " + JoinKeywords(keywords) + ".");
+      return Status::InvalidArgument("Ambiguous word '" + words[depth] + "'" + who + ": could be " +
+                                     JoinKeywords(keywords) + ".");
     candidates = std::move(matched);
   }
 
@@ -134,7 +139,8 @@ Result<MatchedCommand> MatchCommand(std::string_view line, const CommandGrammar&
   return matched;
 }
 
-Result<std::string> MatchKeyword(std::string_view word, const std::vector<std::string>& choices, std::string_view what) {
+Result<std::string> MatchKeyword(std::string_view word, const std::vector<std::string>& choices,
+                                 std::string_view what) {
   std::vector<std::string> matches;
   for (const std::string& choice : choices) {
     if (SameKeyword(word, choice)) return choice;

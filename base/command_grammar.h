@@ -29,7 +29,7 @@ struct CommandForm {
   std::vector<const char*> words;  // the keywords, upper case
   int id = 0;                      // what the caller dispatches on; aliases share one
   CommandArgument argument = CommandArgument::kNone;
-  const char* help = "";           // one line; the usage in a "Missing argument" answer
+  const char* help = "";  // one line; the usage in a "Missing argument" answer
 };
 
 struct CommandGrammar {

@@ -55,8 +55,7 @@ Status ValidateConfigValue(const ConfigKey& key, std::string_view value) {
       return Status::Ok();
     }
     case ConfigType::kText:
-    case ConfigType::kList:
-      return Status::Ok();
+    case ConfigType::kList: return Status::Ok();
   }
   return Status::Ok();
 }
@@ -112,12 +111,10 @@ std::string ConfigCatalogue::MarkdownTable() const {
   std::string out = "| Key | Read by | Type | Default | Range | Restart | Meaning |\n";
   out += "|---|---|---|---|---|---|---|\n";
   for (const ConfigKey* key : keys_) {
-    std::string range = key->type == ConfigType::kInt
-                            ? std::to_string(key->min) + ".." + std::to_string(key->max)
-                            : "";
+    std::string range = key->type == ConfigType::kInt ? std::to_string(key->min) + ".." + std::to_string(key->max) : "";
     out += "| `" + std::string(key->name) + "` | " + key->owner + " | " + TypeName(key->type) + " | " +
-           (std::string(key->default_value).empty() ? "" : "`" + std::string(key->default_value) + "`") +
-           " | " + range + " | " + (key->needs_restart ? "yes" : "no") + " | " + key->description + " |\n";
+           (std::string(key->default_value).empty() ? "" : "`" + std::string(key->default_value) + "`") + " | " +
+           range + " | " + (key->needs_restart ? "yes" : "no") + " | " + key->description + " |\n";
   }
   return out;
 }

@@ -9,11 +9,26 @@
 
 namespace notesd::identity_keys {
 
-inline constexpr ConfigKey kServerName{"ServerName", ConfigType::kText, "",
-                                       0, 0, "This server's hierarchical name (`CN=Acme01/O=Acme`), written by `nserver --setup`", "Server", true};
-inline constexpr ConfigKey kDomain{"Domain", ConfigType::kText, "",
-                                   0, 0, "The Notes domain name, written by `nserver --setup`", "Server", true};
-inline constexpr ConfigKey kKeyFileName{"KeyFileName", ConfigType::kText, "server.id", 0, 0,
-                                        "The server's ID file, relative to the data directory", "Server", true};
+inline constexpr ConfigKey kServerName{
+    "ServerName",
+    ConfigType::kText,
+    "",
+    0,
+    0,
+    "This server's hierarchical name (`CN=Acme01/O=Acme`), written by `nserver --setup`",
+    "Server",
+    true};
+inline constexpr ConfigKey kDomain{"Domain", ConfigType::kText,
+                                   "",       0,
+                                   0,        "The Notes domain name, written by `nserver --setup`",
+                                   "Server", true};
+inline constexpr ConfigKey kKeyFileName{"KeyFileName",
+                                        ConfigType::kText,
+                                        "server.id",
+                                        0,
+                                        0,
+                                        "The server's ID file, relative to the data directory",
+                                        "Server",
+                                        true};
 
 }  // namespace notesd::identity_keys

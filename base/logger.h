@@ -20,7 +20,7 @@ namespace notesd {
 
 struct LogRecord {
   int64_t time_micros = 0;
-  std::string source;   // "Router", "Server", "" for a bare console line
+  std::string source;  // "Router", "Server", "" for a bare console line
   std::string message;
   // "11/29/2026 01:42:30 AM  Router: message"
   std::string Formatted() const;

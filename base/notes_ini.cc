@@ -58,8 +58,7 @@ bool HasControlCharacters(std::string_view text) {
 
 }  // namespace
 
-NotesIni NotesIni::Parse(std::string_view text, std::vector<IniProblem>* problems,
-                         std::string_view source) {
+NotesIni NotesIni::Parse(std::string_view text, std::vector<IniProblem>* problems, std::string_view source) {
   NotesIni ini;
   size_t pos = 0;
   int line_number = 0;
@@ -84,8 +83,8 @@ NotesIni NotesIni::Parse(std::string_view text, std::vector<IniProblem>* problem
     std::string trimmed = TrimSpaces(body);
     auto report = [&](const std::string& what) {
       if (problems)
-        problems->push_back({line_number, std::string(source) + " line " + std::to_string(line_number) +
-                                              ": " + what + " in '" + Shorten(trimmed) + "'"});
+        problems->push_back({line_number, std::string(source) + " line " + std::to_string(line_number) + ": " + what +
+                                              " in '" + Shorten(trimmed) + "'"});
     };
     if (!IsPassThroughLine(trimmed)) {
       size_t equals = trimmed.find('=');

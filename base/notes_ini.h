@@ -80,8 +80,8 @@ class NotesIni {
 
  private:
   struct Line {
-    std::string raw;         // the text without its line ending
-    std::string ending;      // "\n", "\r\n" or "" for a last line without one
+    std::string raw;     // the text without its line ending
+    std::string ending;  // "\n", "\r\n" or "" for a last line without one
     bool is_setting = false;
     std::string name;
     std::string value;
@@ -99,8 +99,7 @@ bool WildcardMatch(std::string_view pattern, std::string_view text);
 // Atomically replaces `path` with `contents` (temp file in the same directory, fsync,
 // rename, fsync of the directory). `mode` is applied to the new file (owner-only unless
 // the caller says otherwise: most files we write hold names, keys or mail).
-Status WriteFileAtomic(const std::filesystem::path& path, std::string_view contents,
-                       unsigned mode = 0600);
+Status WriteFileAtomic(const std::filesystem::path& path, std::string_view contents, unsigned mode = 0600);
 // Reads a whole file. NotFound or IOError naming the path.
 Result<std::string> ReadWholeFile(const std::filesystem::path& path);
 

@@ -82,9 +82,9 @@ class [[nodiscard]] Result {
 }  // namespace notesd
 
 // Propagates a non-ok Status from an expression.
-#define NOTESD_RETURN_IF_ERROR(expr)            \
-  do {                                          \
-    ::notesd::Status notesd_status_ = (expr);   \
+#define NOTESD_RETURN_IF_ERROR(expr)                 \
+  do {                                               \
+    ::notesd::Status notesd_status_ = (expr);        \
     if (!notesd_status_.ok()) return notesd_status_; \
   } while (0)
 

@@ -26,7 +26,7 @@ Result<std::string> ReadSecretLine();
 
 // The environment variables of notesd that may hold a password.
 inline constexpr const char* kSecretEnvironmentVariables[] = {"NOTESD_CERTIFIER_PASSWORD", "NOTESD_ADMIN_PASSWORD",
-                                                               "NOTESD_PASSWORD"};
+                                                              "NOTESD_PASSWORD"};
 
 // The value of `name` (empty when unset), then the variable is gone: its bytes in the
 // process's original environment block (what /proc/<pid>/environ shows) are overwritten

@@ -219,7 +219,8 @@ X509Ptr MakeRoot(EVP_PKEY* key) {
   X509_gmtime_adj(X509_getm_notAfter(root.get()), 10L * 365 * 86400);
   X509_NAME* name = X509_get_subject_name(root.get());
   X509_NAME_add_entry_by_txt(name, "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Acme"), -1, -1, 0);
-  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Bench-Root"), -1, -1, 0);
+  X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Bench-Root"), -1, -1,
+                             0);
   X509_set_issuer_name(root.get(), name);
   X509_set_pubkey(root.get(), key);
   X509V3_CTX context;
@@ -272,7 +273,8 @@ int Raw(int count) {
     der_bytes += static_cast<std::size_t>(i2d_X509(cert.get(), nullptr));
   }
   double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  std::printf("raw %d certificates in %.2f seconds: %.0f/s (%zu DER bytes)\n", count, seconds, count / seconds, der_bytes);
+  std::printf("raw %d certificates in %.2f seconds: %.0f/s (%zu DER bytes)\n", count, seconds, count / seconds,
+              der_bytes);
   return 0;
 }
 

@@ -65,7 +65,8 @@ class CreateInternetCertifierHandler final : public AdminRequestHandler {
 
     NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, HandlerIcl(context, spec.icl_file, true));
     IdFile certifier;
-    NOTESD_ASSIGN_OR_RETURN(IclConfig config, EnsureConfig(request, spec, context, *icl, server_id, secrets, certifier));
+    NOTESD_ASSIGN_OR_RETURN(IclConfig config,
+                            EnsureConfig(request, spec, context, *icl, server_id, secrets, certifier));
     Step("icl");
     NOTESD_RETURN_IF_ERROR(WriteIdFile(context.data_dir / config.id_file, config.id_image));
     Step("id-file");
@@ -73,8 +74,9 @@ class CreateInternetCertifierHandler final : public AdminRequestHandler {
     Step("document");
     NOTESD_ASSIGN_OR_RETURN(std::optional<CrlRecord> crl, icl->LatestCrl());
     if (!crl) {
-      NOTESD_RETURN_IF_ERROR(IssueCrl(*icl, config, certifier.notes_certificate(), certifier.notes_key(), NowSeconds(context), true)
-                                 .status());
+      NOTESD_RETURN_IF_ERROR(
+          IssueCrl(*icl, config, certifier.notes_certificate(), certifier.notes_key(), NowSeconds(context), true)
+              .status());
     }
     Step("crl");
     return Report(spec, config, certifier, secrets, context);
@@ -107,18 +109,21 @@ class CreateInternetCertifierHandler final : public AdminRequestHandler {
 
   // Step 1: the ICL configuration of this request — made now (with a new key), or found
   // from an earlier run, in which case `certifier` is opened from it.
-  Result<IclConfig> EnsureConfig(const AdminRequest& request, const InternetCertifierSpec& spec, const HandlerContext& context,
-                                 IclDatabase& icl, const IdFile& server_id, const Secrets& secrets, IdFile& certifier) {
+  Result<IclConfig> EnsureConfig(const AdminRequest& request, const InternetCertifierSpec& spec,
+                                 const HandlerContext& context, IclDatabase& icl, const IdFile& server_id,
+                                 const Secrets& secrets, IdFile& certifier) {
     NOTESD_ASSIGN_OR_RETURN(std::optional<IclConfig> existing, icl.LatestConfig());
     if (existing) {
       if (!EqualsIgnoreCase(existing->origin_request_unid, request.unid))
         return Status::AlreadyExists(spec.icl_file + " already belongs to certifier " + existing->certifier_name);
-      NOTESD_ASSIGN_OR_RETURN(certifier, OpenCertifierId(*existing, context.data_dir, &server_id, TypedPassword(spec, secrets)));
+      NOTESD_ASSIGN_OR_RETURN(certifier,
+                              OpenCertifierId(*existing, context.data_dir, &server_id, TypedPassword(spec, secrets)));
       return *existing;
     }
     std::error_code error;
     if (fs::exists(context.data_dir / spec.IdFileName(), error))
-      return Status::AlreadyExists("the certifier ID file " + spec.IdFileName() + " already exists in the data directory");
+      return Status::AlreadyExists("the certifier ID file " + spec.IdFileName() +
+                                   " already exists in the data directory");
     std::string typed = TypedPassword(spec, secrets);
     if (spec.protection == CertifierProtection::kPassword && typed.empty())
       return Status::InvalidArgument("a certifier ID encrypted with a password needs the certifier password");
@@ -187,12 +192,14 @@ class CreateInternetCertifierHandler final : public AdminRequestHandler {
     if (spec.local_copy) {
       if (secrets.local_copy_password.empty())
         return Status::InvalidArgument("the local copy of the certifier ID needs its own password");
-      NOTESD_ASSIGN_OR_RETURN(context.results.binary_results[kResultLocalCopy], certifier.Encode(secrets.local_copy_password));
+      NOTESD_ASSIGN_OR_RETURN(context.results.binary_results[kResultLocalCopy],
+                              certifier.Encode(secrets.local_copy_password));
       results["LocalCopyFile"] = spec.local_copy_file;
     }
     if (context.log)
       context.log->Log("CA Process", "Internet certifier " + config.certifier_name + " created: ICL " + spec.icl_file +
-                                         ", certifier ID " + config.id_file + " (" + CertifierProtectionName(config.protection) +
+                                         ", certifier ID " + config.id_file + " (" +
+                                         CertifierProtectionName(config.protection) +
                                          (config.require_activation ? ", activation password required)" : ")"));
     return Status::Ok();
   }
@@ -208,7 +215,8 @@ class ModifyCaConfigurationHandler final : public AdminRequestHandler {
   Status Handle(const AdminRequest& request, HandlerContext& context) override {
     if (!context.directory) return Status::Internal("no directory for the handler");
     std::string name = request.Param(kParamCertifier);
-    NOTESD_ASSIGN_OR_RETURN(std::optional<InternetCertifierDocument> doc, FindInternetCertifier(*context.directory, name));
+    NOTESD_ASSIGN_OR_RETURN(std::optional<InternetCertifierDocument> doc,
+                            FindInternetCertifier(*context.directory, name));
     if (!doc) return Status::NotFound("no Internet certifier '" + name + "' in names.nsf");
     NOTESD_ASSIGN_OR_RETURN(Person author, context.directory->FindPerson(request.author));
     NOTESD_RETURN_IF_ERROR(RequireCertifierRole(*context.directory, *doc, author, CertifierRole::kCaa));

@@ -44,7 +44,8 @@ Status CaKeyring::WithKey(const std::string& name, const std::function<Status(X5
   // The lock is released here: `entry` keeps the key alive for `use` even if it is
   // removed meanwhile, and other threads may sign in parallel.
   if (!entry)
-    return Status::Unavailable("certifier " + name + " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)");
+    return Status::Unavailable("certifier " + name +
+                               " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)");
   return use(entry->certificate.get(), entry->key.get());
 }
 

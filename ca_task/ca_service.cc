@@ -24,8 +24,8 @@ std::vector<std::string> WithCaller(const std::string& caller, const std::vector
 
 }  // namespace
 
-CaService::CaService(DatabaseSet& databases, std::filesystem::path data_dir, Directory& directory, AdminRequestsDb& requests,
-                     HierName server_name, const Clock& clock)
+CaService::CaService(DatabaseSet& databases, std::filesystem::path data_dir, Directory& directory,
+                     AdminRequestsDb& requests, HierName server_name, const Clock& clock)
     : databases_(databases),
       data_dir_(std::move(data_dir)),
       directory_(directory),
@@ -41,7 +41,8 @@ Result<CaService::PostedCertifier> CaService::RequestCertifier(const Person& cal
   if (std::string server = JsonStringField(order, "server"); !server.empty()) {
     auto named = HierName::Parse(server);
     if (!named.ok() || !(*named == server_name_))
-      return Status::InvalidArgument("the CA process for this request runs on " + server_name_.Abbreviated() + ", not '" + server + "'");
+      return Status::InvalidArgument("the CA process for this request runs on " + server_name_.Abbreviated() +
+                                     ", not '" + server + "'");
   }
   std::string caller_name = caller.name.Canonical();
   NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> caa, ResolveRoleNames(directory_, JsonStringList(order, "caa")));
@@ -62,18 +63,21 @@ Result<CaService::PostedCertifier> CaService::RequestCertifier(const Person& cal
 
   // Refuse now what AdminP would refuse later.
   HierName name = spec.NotesName();
-  NOTESD_ASSIGN_OR_RETURN(std::optional<InternetCertifierDocument> existing, FindInternetCertifier(directory_, name.Canonical()));
+  NOTESD_ASSIGN_OR_RETURN(std::optional<InternetCertifierDocument> existing,
+                          FindInternetCertifier(directory_, name.Canonical()));
   if (existing || directory_.FindCertifier(spec.common_name).ok())
     return Status::AlreadyExists("a certifier named " + name.Abbreviated() + " already exists");
   std::error_code error;
   if (std::filesystem::exists(data_dir_ / spec.icl_file, error))
     return Status::AlreadyExists("the database " + spec.icl_file + " already exists on " + server_name_.Abbreviated());
   if (std::filesystem::exists(data_dir_ / spec.IdFileName(), error))
-    return Status::AlreadyExists("the certifier ID file " + spec.IdFileName() + " already exists on " + server_name_.Abbreviated());
+    return Status::AlreadyExists("the certifier ID file " + spec.IdFileName() + " already exists on " +
+                                 server_name_.Abbreviated());
   NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> earlier, requests_.ForTarget(name.Canonical()));
   for (const AdminRequest& other : earlier)
     if (other.IsPending() && EqualsIgnoreCase(other.type, kRequestCreateInternetCertifier))
-      return Status::AlreadyExists("certifier " + name.Abbreviated() + " is already requested (request " + other.unid + ")");
+      return Status::AlreadyExists("certifier " + name.Abbreviated() + " is already requested (request " + other.unid +
+                                   ")");
 
   AdminRequest posted;
   posted.type = kRequestCreateInternetCertifier;
@@ -83,9 +87,10 @@ Result<CaService::PostedCertifier> CaService::RequestCertifier(const Person& cal
   // Secrets are wrapped at once to the server's certificate: only the wrap is stored.
   NOTESD_ASSIGN_OR_RETURN(ServerDocument server, directory_.FindServer(server_name_.Canonical()));
   NOTESD_ASSIGN_OR_RETURN(X509Ptr server_certificate, CertificateFromPem(server.certificate_pem));
-  for (const auto& [secret_name, value] : {std::pair<const char*, const std::string&>{kSecretCertifierPassword, certifier_password},
-                                          {kSecretActivationPassword, activation_password},
-                                          {kSecretLocalCopyPassword, local_copy_password}}) {
+  for (const auto& [secret_name, value] :
+       {std::pair<const char*, const std::string&>{kSecretCertifierPassword, certifier_password},
+        {kSecretActivationPassword, activation_password},
+        {kSecretLocalCopyPassword, local_copy_password}}) {
     if (value.empty()) continue;
     NOTESD_ASSIGN_OR_RETURN(posted.secrets[secret_name], WrapSecret(value, server_certificate.get()));
   }
@@ -93,7 +98,9 @@ Result<CaService::PostedCertifier> CaService::RequestCertifier(const Person& cal
   return PostedCertifier{std::move(stored), std::move(spec)};
 }
 
-Result<std::vector<InternetCertifierDocument>> CaService::ListCertifiers() { return ListInternetCertifiers(directory_); }
+Result<std::vector<InternetCertifierDocument>> CaService::ListCertifiers() {
+  return ListInternetCertifiers(directory_);
+}
 
 Result<InternetCertifierDocument> CaService::FindCertifier(const std::string& name) {
   NOTESD_ASSIGN_OR_RETURN(std::optional<InternetCertifierDocument> doc, FindInternetCertifier(directory_, name));
@@ -135,7 +142,8 @@ Result<std::vector<AdminRequest>> CaService::ListRequests(const std::string& fil
   if (filter != "all" && filter != "pending") NOTESD_RETURN_IF_ERROR(ParseRequestStatus(filter).status());
   std::vector<AdminRequest> kept;
   for (AdminRequest& item : all) {
-    bool keep = filter == "all" || (filter == "pending" ? item.IsPending() : EqualsIgnoreCase(filter, RequestStatusName(item.status)));
+    bool keep = filter == "all" ||
+                (filter == "pending" ? item.IsPending() : EqualsIgnoreCase(filter, RequestStatusName(item.status)));
     if (keep) kept.push_back(std::move(item));
   }
   return kept;
@@ -163,12 +171,13 @@ Result<CaService::RequestDetail> CaService::ShowRequest(const Person& caller, co
 // ---------------------------------------------------------------- people's certificates
 
 Result<CaService::PostedBatch> CaService::RequestCertificates(const Person& caller, const std::string& certifier_name,
-                                                              const PeopleSelector& selector, std::int64_t validity_years) {
+                                                              const PeopleSelector& selector,
+                                                              std::int64_t validity_years) {
   NOTESD_ASSIGN_OR_RETURN(InternetCertifierDocument certifier, FindCertifier(certifier_name));
   NOTESD_RETURN_IF_ERROR(RequireCertifierRole(directory_, certifier, caller, CertifierRole::kRa));
   if (validity_years < kPersonCertMinYears || validity_years > kPersonCertMaxYears)
-    return Status::InvalidArgument("'validity_years' must be a whole number from " + std::to_string(kPersonCertMinYears) +
-                                   " to " + std::to_string(kPersonCertMaxYears));
+    return Status::InvalidArgument("'validity_years' must be a whole number from " +
+                                   std::to_string(kPersonCertMinYears) + " to " + std::to_string(kPersonCertMaxYears));
   NOTESD_ASSIGN_OR_RETURN(std::vector<Person> chosen, SelectPeople(directory_, selector));
 
   // Every person is checked before anything is posted.
@@ -176,8 +185,9 @@ Result<CaService::PostedBatch> CaService::RequestCertificates(const Person& call
   std::vector<AdminRequest> requests;
   requests.reserve(chosen.size());
   for (const Person& person : chosen) {
-    NOTESD_ASSIGN_OR_RETURN(AdminRequest made, MakeAddInternetCertificateRequest(directory_, certifier, person, caller, ca_server,
-                                                                                 static_cast<int>(validity_years)));
+    NOTESD_ASSIGN_OR_RETURN(AdminRequest made,
+                            MakeAddInternetCertificateRequest(directory_, certifier, person, caller, ca_server,
+                                                              static_cast<int>(validity_years)));
     requests.push_back(std::move(made));
   }
   NOTESD_ASSIGN_OR_RETURN(std::string random, RandomBytes(12));
@@ -187,7 +197,8 @@ Result<CaService::PostedBatch> CaService::RequestCertificates(const Person& call
   return posted;
 }
 
-Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool caller_is_administrator, const std::string& batch) {
+Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool caller_is_administrator,
+                                                    const std::string& batch) {
   // The batch's requests carry their author (ProxyAuthor): no table of authors is kept.
   NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> members, requests_.InBatch(batch));
   if (!caller_is_administrator) {
@@ -198,7 +209,8 @@ Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool c
   }
   BatchReport report;
   NOTESD_ASSIGN_OR_RETURN(report.counts, requests_.BatchProgress(batch));
-  if (report.counts.total == 0) return Status::NotFound("no batch " + batch + " in the Administration Requests database");
+  if (report.counts.total == 0)
+    return Status::NotFound("no batch " + batch + " in the Administration Requests database");
   for (const AdminRequest& item : members)
     if (item.status == RequestStatus::kFailed && item.retry_at == 0)
       report.failures.push_back({item.unid, item.target, item.error});
@@ -206,20 +218,22 @@ Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool c
 }
 
 Result<CaService::Revocation> CaService::Revoke(const Person& caller, const std::string& certifier_name,
-                                                         const RevocationTarget& typed, const std::optional<std::string>& reason_text) {
+                                                const RevocationTarget& typed,
+                                                const std::optional<std::string>& reason_text) {
   NOTESD_ASSIGN_OR_RETURN(InternetCertifierDocument certifier, FindCertifier(certifier_name));
   if (!HasCertifierRole(directory_, certifier, caller, CertifierRole::kRa) &&
       !HasCertifierRole(directory_, certifier, caller, CertifierRole::kCaa))
-    return Status::PermissionDenied(caller.name.Abbreviated() + " is neither a " + CertifierRoleName(CertifierRole::kRa) +
-                                    " nor a " + CertifierRoleName(CertifierRole::kCaa) + " of certifier " +
-                                    certifier.base.name.Abbreviated());
+    return Status::PermissionDenied(
+        caller.name.Abbreviated() + " is neither a " + CertifierRoleName(CertifierRole::kRa) + " nor a " +
+        CertifierRoleName(CertifierRole::kCaa) + " of certifier " + certifier.base.name.Abbreviated());
   if (typed.serial_hex.empty() == typed.person.empty())
     return Status::InvalidArgument("give exactly one of 'serial' and 'person'");
   int reason = 0;
   if (reason_text) {
     NOTESD_ASSIGN_OR_RETURN(reason, ParseRevocationReason(*reason_text));
   }
-  NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl, OpenIcl(databases_, data_dir_ / certifier.base.icl_file, false));
+  NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<IclDatabase> icl,
+                          OpenIcl(databases_, data_dir_ / certifier.base.icl_file, false));
   RevocationTarget target;
   if (!typed.serial_hex.empty()) {
     target.serial_hex = typed.serial_hex;

@@ -125,8 +125,8 @@ class CaService {
     HierName certifier;
     std::vector<IssuedCertificate> revoked;
   };
-  Result<Revocation> Revoke(const Person& caller, const std::string& certifier,
-                                                const RevocationTarget& target, const std::optional<std::string>& reason);
+  Result<Revocation> Revoke(const Person& caller, const std::string& certifier, const RevocationTarget& target,
+                            const std::optional<std::string>& reason);
   struct OwnCertificates {
     std::vector<std::string> certificates;  // the person's, PEM, newest first
     std::vector<std::string> roots;         // the roots of the certifiers that issued them, PEM

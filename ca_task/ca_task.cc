@@ -25,11 +25,18 @@ namespace {
 constexpr char kSource[] = "CA Process";
 constexpr int64_t kCrlCheckSeconds = 60;
 
-constexpr ConfigKey kCaRefreshMinutes{"CA_RefreshMinutes", ConfigType::kInt, "720", 1, 10080,
-                                      "Minutes between the CA task's automatic refreshes of its certifier list (Domino: 12 hours)",
-                                      "CA", false};
-const std::array<ConfigKey, 6> kCaKeys = {kCaRefreshMinutes,         kCaCrlBaseUrl,              kHttpCrlPort,
-                                          identity_keys::kServerName, identity_keys::kKeyFileName, kHttpAddress};
+constexpr ConfigKey kCaRefreshMinutes{
+    "CA_RefreshMinutes",
+    ConfigType::kInt,
+    "720",
+    1,
+    10080,
+    "Minutes between the CA task's automatic refreshes of its certifier list (Domino: 12 hours)",
+    "CA",
+    false};
+const std::array<ConfigKey, 6> kCaKeys = {
+    kCaRefreshMinutes,           kCaCrlBaseUrl, kHttpCrlPort, identity_keys::kServerName,
+    identity_keys::kKeyFileName, kHttpAddress};
 
 // TELL CA commands (base/command_grammar.h: `t ca act 1`, `t ca sh q *`); each verb's
 // own words (IDFILE, QUEUE, ISSUE|INFO) are matched by its command.
@@ -89,7 +96,8 @@ class CaTask final : public Task {
       RefreshLocked();
     }
     last_refresh_ = context_.GetClock().NowSeconds();
-    worker_ = context_.NewWorker({"CA", "maintenance", std::chrono::seconds(1), [this] { return MaintenanceStep(); }, {}});
+    worker_ =
+        context_.NewWorker({"CA", "maintenance", std::chrono::seconds(1), [this] { return MaintenanceStep(); }, {}});
     worker_->Start();
     return Status::Ok();
   }
@@ -109,9 +117,7 @@ class CaTask final : public Task {
     std::lock_guard lock(mutex_);
     switch (matched.form->id) {
       case kStat: return StatText();
-      case kRefresh:
-        RefreshLocked();
-        return StatText();
+      case kRefresh: RefreshLocked(); return StatText();
       case kActivate: return ActivateCommand(args);
       case kDeactivate: return DeactivateCommand(args);
       case kLock: return LockCommand(args);
@@ -205,7 +211,8 @@ class CaTask final : public Task {
       for (const CaCertifier& now : refreshed) kept = kept || EqualsIgnoreCase(now.Name(), old.Name());
       if (!kept) keyring_->Remove(old.Name());
     }
-    std::sort(refreshed.begin(), refreshed.end(), [](const CaCertifier& a, const CaCertifier& b) { return a.number < b.number; });
+    std::sort(refreshed.begin(), refreshed.end(),
+              [](const CaCertifier& a, const CaCertifier& b) { return a.number < b.number; });
     certifiers_ = std::move(refreshed);
     for (CaCertifier& certifier : certifiers_) {
       if (!certifier.problem.empty()) {
@@ -241,7 +248,8 @@ class CaTask final : public Task {
   // A certifier still active after a refresh keeps its key only if the configuration,
   // perhaps a new revision, is still signed by that key.
   void RecheckActiveLocked(CaCertifier& certifier) {
-    Status still = keyring_->WithKey(certifier.Name(), [&](X509*, EVP_PKEY* key) { return VerifyIclConfig(*certifier.config, key); });
+    Status still = keyring_->WithKey(certifier.Name(),
+                                     [&](X509*, EVP_PKEY* key) { return VerifyIclConfig(*certifier.config, key); });
     if (!still.ok()) {
       keyring_->Remove(certifier.Name());
       certifier.problem = still.message();
@@ -277,8 +285,8 @@ class CaTask final : public Task {
       issued = IssueCrl(*certifier.icl, *certifier.config, cert, key, Now(), regular);
       return issued.status();
     }));
-    Log("Issued " + std::string(regular ? "regular" : "non-regular") + " CRL #" + std::to_string(issued->number) + " of " +
-        certifier.Name() + " (next update " + Time(issued->next_update) + ")");
+    Log("Issued " + std::string(regular ? "regular" : "non-regular") + " CRL #" + std::to_string(issued->number) +
+        " of " + certifier.Name() + " (next update " + Time(issued->next_update) + ")");
     return issued;
   }
 
@@ -290,8 +298,8 @@ class CaTask final : public Task {
     out << "CA Process: " << certifiers_.size() << " certifier(s)" << (locked_ ? " (ID files locked)" : "") << "\n";
     for (const CaCertifier& certifier : certifiers_) {
       bool active = keyring_->IsActive(certifier.Name());
-      out << "  " << certifier.number << ". " << certifier.Name() << "  Type=Internet  Active=" << (active ? "Yes" : "No")
-          << "  ICL=" << certifier.doc.base.icl_file;
+      out << "  " << certifier.number << ". " << certifier.Name()
+          << "  Type=Internet  Active=" << (active ? "Yes" : "No") << "  ICL=" << certifier.doc.base.icl_file;
       if (!active) {
         if (!certifier.problem.empty()) {
           out << "  (" << certifier.problem << ")";
@@ -344,7 +352,8 @@ class CaTask final : public Task {
       if (password.empty() && !automatic) {
         last = Status::InvalidArgument(certifier->Name() + " needs its password: TELL CA ACTIVATE " +
                                        std::to_string(certifier->number) + " <password>");
-        if (chosen.size() > 1) out << "CA Process: " << certifier->Name() << " stays inactive: " << last.message() << "\n";
+        if (chosen.size() > 1)
+          out << "CA Process: " << certifier->Name() << " stays inactive: " << last.message() << "\n";
         continue;
       }
       last = ActivateLocked(*certifier, automatic ? "" : password);
@@ -396,7 +405,8 @@ class CaTask final : public Task {
       bool automatic = ActivatesWithoutPassword(*certifier.config);
       if (!automatic && password.empty()) continue;
       Status activated = ActivateLocked(certifier, automatic ? "" : password);
-      out << "\nCA Process: " << certifier.Name() << (activated.ok() ? " is active" : " stays inactive: " + activated.message());
+      out << "\nCA Process: " << certifier.Name()
+          << (activated.ok() ? " is active" : " stays inactive: " + activated.message());
     }
     return out.str();
   }
@@ -410,7 +420,8 @@ class CaTask final : public Task {
       NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> requests, requests_->ForTarget(certifier->Name()));
       std::vector<const AdminRequest*> pending;
       for (const AdminRequest& request : requests)
-        if (request.IsPending() && !EqualsIgnoreCase(request.type, kRequestCreateInternetCertifier)) pending.push_back(&request);
+        if (request.IsPending() && !EqualsIgnoreCase(request.type, kRequestCreateInternetCertifier))
+          pending.push_back(&request);
       out << "CA Process: Certifier " << certifier->number << " (" << certifier->Name() << "): " << pending.size()
           << " pending request(s)\n";
       for (const AdminRequest* request : pending)
@@ -426,7 +437,8 @@ class CaTask final : public Task {
     NOTESD_ASSIGN_OR_RETURN(std::string what, MatchKeyword(args[0], {"ISSUE", "INFO", "PUSH"}, "CRL option"));
     NOTESD_ASSIGN_OR_RETURN(std::vector<CaCertifier*> chosen, Select(args[1]));
     if (what == "PUSH")
-      return Status::InvalidArgument("TELL CA CRL PUSH is not supported: notesd keeps CRLs in the ICL (TELL CA CRL INFO)");
+      return Status::InvalidArgument(
+          "TELL CA CRL PUSH is not supported: notesd keeps CRLs in the ICL (TELL CA CRL INFO)");
     std::ostringstream out;
     for (CaCertifier* certifier : chosen) {
       if (!certifier->icl || !certifier->config) {
@@ -447,8 +459,8 @@ class CaTask final : public Task {
           out << "none\n";
           continue;
         }
-        out << "#" << crl->number << ", issued " << Time(crl->this_update) << ", next update " << Time(crl->next_update) << ", "
-            << crl->revoked_count << " revoked certificate(s)\n";
+        out << "#" << crl->number << ", issued " << Time(crl->this_update) << ", next update " << Time(crl->next_update)
+            << ", " << crl->revoked_count << " revoked certificate(s)\n";
       }
     }
     return WithoutFinalNewline(out.str());
@@ -464,8 +476,8 @@ class CaTask final : public Task {
   std::vector<CaCertifier> certifiers_;
   int next_number_ = 1;
   bool locked_ = false;
-  int64_t last_refresh_ = 0;     // the maintenance worker's own
-  int64_t last_crl_check_ = 0;   // the maintenance worker's own
+  int64_t last_refresh_ = 0;    // the maintenance worker's own
+  int64_t last_crl_check_ = 0;  // the maintenance worker's own
   std::unique_ptr<TaskWorker> worker_;
 };
 

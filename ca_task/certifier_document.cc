@@ -37,7 +37,9 @@ Note ToNote(const InternetCertifierDocument& doc) {
 Result<InternetCertifierDocument> FromNote(const Note& note) {
   InternetCertifierDocument doc;
   auto name = HierName::Parse(note.GetText("CertifierName"));
-  if (!name.ok()) return Status::Corruption("names.nsf Certifier NoteID " + std::to_string(note.id()) + ": " + name.status().message());
+  if (!name.ok())
+    return Status::Corruption("names.nsf Certifier NoteID " + std::to_string(note.id()) + ": " +
+                              name.status().message());
   doc.base.note_id = note.id();
   doc.base.name = *name;
   doc.base.type = note.GetText("CertificateType");
@@ -118,7 +120,8 @@ Result<InternetCertifierDocument> PutInternetCertifier(Directory& directory, con
                           EqualsIgnoreCase(existing->GetText("AdminPRequestUNID"), document.request_unid) &&
                           EqualsIgnoreCase(existing->GetText("CertificateType"), "Internet");
       if (!same_request && !allow_update)
-        return Status::AlreadyExists("a certifier named " + existing->GetText("CertifierName") + " already exists in names.nsf");
+        return Status::AlreadyExists("a certifier named " + existing->GetText("CertifierName") +
+                                     " already exists in names.nsf");
       note.set_id(existing->id());
       NOTESD_ASSIGN_OR_RETURN(note, txn.Update(note));
     } else {
@@ -143,8 +146,8 @@ bool HasCertifierRole(Directory& directory, const InternetCertifierDocument& cer
 Status RequireCertifierRole(Directory& directory, const InternetCertifierDocument& certifier, const Person& person,
                             CertifierRole role) {
   if (HasCertifierRole(directory, certifier, person, role)) return Status::Ok();
-  return Status::PermissionDenied(person.name.Abbreviated() + " is not a " + CertifierRoleName(role) + " of certifier " +
-                                  certifier.base.name.Abbreviated());
+  return Status::PermissionDenied(person.name.Abbreviated() + " is not a " + CertifierRoleName(role) +
+                                  " of certifier " + certifier.base.name.Abbreviated());
 }
 
 Result<std::vector<std::string>> ResolveRoleNames(Directory& directory, const std::vector<std::string>& typed) {
@@ -162,7 +165,8 @@ Result<std::vector<std::string>> ResolveRoleNames(Directory& directory, const st
                  ? Status::NotFound("'" + name + "' is neither a person nor a group in the directory")
                  : person.status();
     }
-    bool seen = std::any_of(names.begin(), names.end(), [&](const std::string& n) { return EqualsIgnoreCase(n, resolved); });
+    bool seen =
+        std::any_of(names.begin(), names.end(), [&](const std::string& n) { return EqualsIgnoreCase(n, resolved); });
     if (!seen) names.push_back(resolved);
   }
   return names;

@@ -14,8 +14,8 @@
 //   AdminPRequestUNID        the Create Internet Certifier request that made it
 // Roles are enforced by the server (client API, AdminP handlers): only CAAs may change
 // a certifier's configuration or roles; only RAs may ask for (and revoke) people's
-// Internet certificates (person_certificates.h). Refusals are PermissionDenied naming the person, the role and the certifier.
-// Thread safety: functions over a Directory, which is thread-safe.
+// Internet certificates (person_certificates.h). Refusals are PermissionDenied naming the person, the role and the
+// certifier. Thread safety: functions over a Directory, which is thread-safe.
 #pragma once
 
 #include <optional>

@@ -12,8 +12,10 @@ bool ActivatesWithoutPassword(const IclConfig& config) {
 
 Result<std::string> UnwrapCertifierRandom(const IclConfig& config, const IdFile& server_id) {
   if (config.protection != CertifierProtection::kServerId)
-    return Status::InvalidArgument("certifier " + config.certifier_name + " is protected by a password, not the server ID");
-  Result<std::string> random = UnwrapSecret(config.wrapped_id_password, server_id.notes_key(), server_id.notes_certificate());
+    return Status::InvalidArgument("certifier " + config.certifier_name +
+                                   " is protected by a password, not the server ID");
+  Result<std::string> random =
+      UnwrapSecret(config.wrapped_id_password, server_id.notes_key(), server_id.notes_certificate());
   if (!random.ok())
     return random.status().WithContext("cannot open certifier " + config.certifier_name + " with the server ID");
   return random;
@@ -23,7 +25,8 @@ Result<IdFile> OpenCertifierId(const IclConfig& config, const std::filesystem::p
                                const std::string& typed_password) {
   std::string password = typed_password;
   if (config.protection == CertifierProtection::kServerId) {
-    if (server_id == nullptr) return Status::InvalidArgument("the server ID is needed to open certifier " + config.certifier_name);
+    if (server_id == nullptr)
+      return Status::InvalidArgument("the server ID is needed to open certifier " + config.certifier_name);
     NOTESD_ASSIGN_OR_RETURN(std::string random, UnwrapCertifierRandom(config, *server_id));
     password = CertifierIdPassword(config.protection, random, "", typed_password, config.require_activation);
   }

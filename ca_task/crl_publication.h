@@ -21,16 +21,33 @@
 
 namespace notesd {
 
-inline constexpr ConfigKey kCaCrlBaseUrl{"CA_CRLBaseURL", ConfigType::kText, "", 0, 0,
+inline constexpr ConfigKey kCaCrlBaseUrl{"CA_CRLBaseURL",
+                                         ConfigType::kText,
+                                         "",
+                                         0,
+                                         0,
                                          "URL prefix of the CRL distribution point put in certificates; empty: "
                                          "http://<HTTP_Address>:<HTTP_CRLPort>/crl",
-                                         "CA", false};
+                                         "CA",
+                                         false};
 // The HTTP task's listening address (read here for the default distribution point).
-inline constexpr ConfigKey kHttpAddress{"HTTP_Address", ConfigType::kText, "0.0.0.0", 0, 0,
-                                        "Address the HTTPS client API listens on (`127.0.0.1` for loopback only)", "HTTP", true};
-inline constexpr ConfigKey kHttpCrlPort{"HTTP_CRLPort", ConfigType::kInt, "0", 0, 65535,
-                                        "Plain-HTTP port on which the HTTP task serves CRLs at /crl/<certifier>.crl; 0: none",
-                                        "HTTP", true};
+inline constexpr ConfigKey kHttpAddress{"HTTP_Address",
+                                        ConfigType::kText,
+                                        "0.0.0.0",
+                                        0,
+                                        0,
+                                        "Address the HTTPS client API listens on (`127.0.0.1` for loopback only)",
+                                        "HTTP",
+                                        true};
+inline constexpr ConfigKey kHttpCrlPort{
+    "HTTP_CRLPort",
+    ConfigType::kInt,
+    "0",
+    0,
+    65535,
+    "Plain-HTTP port on which the HTTP task serves CRLs at /crl/<certifier>.crl; 0: none",
+    "HTTP",
+    true};
 
 // "<CN>.crl" with characters other than letters, digits, '.', '_' and '-' made '_'
 // (as InternetCertifierSpec::IdFileName).

@@ -40,29 +40,34 @@ std::vector<ViewDefinition> IclViews() {
   return {
       {kConfigView,
        [](const Note& note) {
-         return IsForm(note, kConfigForm) ? std::vector<std::string>{Padded(static_cast<int64_t>(note.GetNumber("ConfigRevision")), 10)}
-                                          : std::vector<std::string>{};
+         return IsForm(note, kConfigForm)
+                    ? std::vector<std::string>{Padded(static_cast<int64_t>(note.GetNumber("ConfigRevision")), 10)}
+                    : std::vector<std::string>{};
        },
        true, 1},
       {kSerialsView,
        [](const Note& note) {
-         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("SerialNumber")} : std::vector<std::string>{};
+         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("SerialNumber")}
+                                          : std::vector<std::string>{};
        },
        true, 1},
       {kCrlView,
        [](const Note& note) {
-         return IsForm(note, kCrlForm) ? std::vector<std::string>{Padded(static_cast<int64_t>(note.GetNumber("CRLNumber")), 20)}
-                                       : std::vector<std::string>{};
+         return IsForm(note, kCrlForm)
+                    ? std::vector<std::string>{Padded(static_cast<int64_t>(note.GetNumber("CRLNumber")), 20)}
+                    : std::vector<std::string>{};
        },
        true, 1},
       {kByRequestView,
        [](const Note& note) {
-         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("AdminPRequestUNID")} : std::vector<std::string>{};
+         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("AdminPRequestUNID")}
+                                          : std::vector<std::string>{};
        },
        true, 1},
       {kByPersonView,
        [](const Note& note) {
-         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("PersonName")} : std::vector<std::string>{};
+         return IsForm(note, kIssuedForm) ? std::vector<std::string>{note.GetText("PersonName")}
+                                          : std::vector<std::string>{};
        },
        true, 1},
   };
@@ -261,7 +266,8 @@ Status SignIclConfig(IclConfig& config, EVP_PKEY* key) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t length = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+      EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1)
     return Status::Internal("cannot sign the CA configuration: " + OpenSslErrors());
   std::string signature(length, '\0');
   if (EVP_DigestSign(ctx.get(), reinterpret_cast<unsigned char*>(signature.data()), &length,
@@ -275,10 +281,11 @@ Status SignIclConfig(IclConfig& config, EVP_PKEY* key) {
 Status VerifyIclConfig(const IclConfig& config, EVP_PKEY* public_key) {
   std::string data = config.SignedBytes();
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
-  bool good = ctx && !config.signature.empty() &&
-              EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
-              EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(config.signature.data()),
-                               config.signature.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
+  bool good =
+      ctx && !config.signature.empty() &&
+      EVP_DigestVerifyInit(ctx.get(), nullptr, EVP_sha256(), nullptr, public_key) == 1 &&
+      EVP_DigestVerify(ctx.get(), reinterpret_cast<const unsigned char*>(config.signature.data()),
+                       config.signature.size(), reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   ERR_clear_error();
   if (!good)
     return Status::PermissionDenied("the CA configuration of " + config.certifier_name +
@@ -302,7 +309,8 @@ Result<std::unique_ptr<IclDatabase>> IclDatabase::Open(const std::filesystem::pa
   return std::unique_ptr<IclDatabase>(new IclDatabase(std::move(db)));
 }
 
-Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file, bool create) {
+Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file,
+                                                bool create) {
   if (!context.databases) return Status::Internal("no database set to open " + icl_file + " from");
   return OpenIcl(*context.databases, context.data_dir / icl_file, create);
 }
@@ -333,7 +341,8 @@ Result<IclConfig> IclDatabase::AddConfig(const IclConfig& config) {
     int expected = latest ? static_cast<int>(latest->GetNumber("ConfigRevision")) + 1 : 1;
     if (config.revision != expected)
       return Status::AlreadyExists(path().filename().string() + " already holds CA configuration revision " +
-                                   std::to_string(expected - 1) + "; cannot store revision " + std::to_string(config.revision));
+                                   std::to_string(expected - 1) + "; cannot store revision " +
+                                   std::to_string(config.revision));
     IclConfig fresh = config;
     fresh.note_id = 0;
     fresh.unid.clear();
@@ -345,7 +354,8 @@ Result<IclConfig> IclDatabase::AddConfig(const IclConfig& config) {
 }
 
 Result<std::string> IclDatabase::ReserveSerial(const std::string& request_unid, const std::string& person_name) {
-  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> serials, ReserveSerials({SerialReservation{request_unid, person_name}}));
+  NOTESD_ASSIGN_OR_RETURN(std::vector<std::string> serials,
+                          ReserveSerials({SerialReservation{request_unid, person_name}}));
   return std::move(serials.front());
 }
 
@@ -425,7 +435,8 @@ Result<std::vector<Status>> IclDatabase::RecordIssuedMany(const std::vector<X509
       }
       NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, one.serial));
       if (!note) {
-        outcomes.push_back(Status::NotFound("serial " + one.serial + " was not reserved in " + path().filename().string()));
+        outcomes.push_back(
+            Status::NotFound("serial " + one.serial + " was not reserved in " + path().filename().string()));
         continue;
       }
       IssuedCertificate issued = IssuedFromNote(*note);
@@ -453,10 +464,12 @@ Result<std::vector<IssuedCertificate>> IclDatabase::RevokeMany(const std::vector
     revoked.clear();  // the body may run again after the map grew
     for (const std::string& serial_hex : serials) {
       NOTESD_ASSIGN_OR_RETURN(std::optional<Note> note, FindSerialNote(txn, ToUpperAscii(serial_hex)));
-      if (!note) return Status::NotFound("no certificate with serial " + serial_hex + " in " + path().filename().string());
+      if (!note)
+        return Status::NotFound("no certificate with serial " + serial_hex + " in " + path().filename().string());
       IssuedCertificate issued = IssuedFromNote(*note);
       if (issued.status != CertStatus::kValid)
-        return Status::InvalidArgument("certificate " + serial_hex + " is " + CertStatusName(issued.status) + ", not Valid");
+        return Status::InvalidArgument("certificate " + serial_hex + " is " + CertStatusName(issued.status) +
+                                       ", not Valid");
       issued.status = CertStatus::kRevoked;
       issued.revoked_at = at;
       issued.revocation_reason = reason;
@@ -468,7 +481,8 @@ Result<std::vector<IssuedCertificate>> IclDatabase::RevokeMany(const std::vector
   return revoked;
 }
 
-Result<std::vector<std::vector<IssuedCertificate>>> IclDatabase::ForRequests(const std::vector<std::string>& request_unids) const {
+Result<std::vector<std::vector<IssuedCertificate>>> IclDatabase::ForRequests(
+    const std::vector<std::string>& request_unids) const {
   std::vector<std::vector<IssuedCertificate>> found;
   NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
     for (const std::string& unid : request_unids) {
@@ -553,7 +567,8 @@ Result<CrlRecord> IclDatabase::AddCrl(const CrlRecord& crl) {
 
 Result<X509CrlPtr> BuildCrl(X509* issuer, EVP_PKEY* issuer_key, int64_t number, std::time_t this_update,
                             std::time_t next_update, const std::vector<IssuedCertificate>& revoked) {
-  if (issuer == nullptr || issuer_key == nullptr) return Status::InvalidArgument("a CRL needs its issuer's certificate and key");
+  if (issuer == nullptr || issuer_key == nullptr)
+    return Status::InvalidArgument("a CRL needs its issuer's certificate and key");
   X509CrlPtr crl(X509_CRL_new());
   Asn1TimePtr last(ASN1_TIME_set(nullptr, this_update));
   Asn1TimePtr next(ASN1_TIME_set(nullptr, next_update));
@@ -563,15 +578,18 @@ Result<X509CrlPtr> BuildCrl(X509* issuer, EVP_PKEY* issuer_key, int64_t number, 
     return Status::Internal("cannot start a CRL: " + OpenSslErrors());
   for (const IssuedCertificate& entry : revoked) {
     BIGNUM* parsed = nullptr;
-    if (BN_hex2bn(&parsed, entry.serial_hex.c_str()) == 0) return Status::Corruption("bad serial " + entry.serial_hex + " in the ICL");
+    if (BN_hex2bn(&parsed, entry.serial_hex.c_str()) == 0)
+      return Status::Corruption("bad serial " + entry.serial_hex + " in the ICL");
     BignumPtr serial_number(parsed);
     Asn1IntegerPtr serial(BN_to_ASN1_INTEGER(serial_number.get(), nullptr));
     Asn1TimePtr when(ASN1_TIME_set(nullptr, entry.revoked_at));
     X509_REVOKED* item = X509_REVOKED_new();
     std::unique_ptr<ASN1_ENUMERATED, OpenSslFree<&ASN1_ENUMERATED_free>> reason(ASN1_ENUMERATED_new());
     if (item == nullptr || !serial || !when || !reason || X509_REVOKED_set_serialNumber(item, serial.get()) != 1 ||
-        X509_REVOKED_set_revocationDate(item, when.get()) != 1 || ASN1_ENUMERATED_set(reason.get(), entry.revocation_reason) != 1 ||
-        X509_REVOKED_add1_ext_i2d(item, NID_crl_reason, reason.get(), 0, 0) != 1 || X509_CRL_add0_revoked(crl.get(), item) != 1) {
+        X509_REVOKED_set_revocationDate(item, when.get()) != 1 ||
+        ASN1_ENUMERATED_set(reason.get(), entry.revocation_reason) != 1 ||
+        X509_REVOKED_add1_ext_i2d(item, NID_crl_reason, reason.get(), 0, 0) != 1 ||
+        X509_CRL_add0_revoked(crl.get(), item) != 1) {
       X509_REVOKED_free(item);
       return Status::Internal("cannot add a revoked certificate to the CRL: " + OpenSslErrors());
     }
@@ -584,13 +602,15 @@ Result<X509CrlPtr> BuildCrl(X509* issuer, EVP_PKEY* issuer_key, int64_t number, 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer, nullptr, nullptr, crl.get(), 0);
   X509ExtensionPtr aki(X509V3_EXT_conf_nid(nullptr, &ctx, NID_authority_key_identifier, "keyid:always"));
-  if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1) return Status::Internal("cannot add the CRL's authority key id: " + OpenSslErrors());
-  if (X509_CRL_sign(crl.get(), issuer_key, EVP_sha256()) <= 0) return Status::Internal("cannot sign the CRL: " + OpenSslErrors());
+  if (!aki || X509_CRL_add_ext(crl.get(), aki.get(), -1) != 1)
+    return Status::Internal("cannot add the CRL's authority key id: " + OpenSslErrors());
+  if (X509_CRL_sign(crl.get(), issuer_key, EVP_sha256()) <= 0)
+    return Status::Internal("cannot sign the CRL: " + OpenSslErrors());
   return crl;
 }
 
-Result<CrlRecord> IssueCrl(IclDatabase& icl, const IclConfig& config, X509* issuer, EVP_PKEY* issuer_key, std::time_t now,
-                           bool regular) {
+Result<CrlRecord> IssueCrl(IclDatabase& icl, const IclConfig& config, X509* issuer, EVP_PKEY* issuer_key,
+                           std::time_t now, bool regular) {
   NOTESD_ASSIGN_OR_RETURN(std::vector<IssuedCertificate> issued, icl.Issued());
   std::vector<IssuedCertificate> revoked;
   for (IssuedCertificate& entry : issued)
@@ -602,7 +622,8 @@ Result<CrlRecord> IssueCrl(IclDatabase& icl, const IclConfig& config, X509* issu
   record.this_update = now;
   record.next_update = now + static_cast<std::time_t>(config.crl_duration_days) * 24 * 3600;
   record.revoked_count = static_cast<int>(revoked.size());
-  NOTESD_ASSIGN_OR_RETURN(X509CrlPtr crl, BuildCrl(issuer, issuer_key, record.number, record.this_update, record.next_update, revoked));
+  NOTESD_ASSIGN_OR_RETURN(X509CrlPtr crl,
+                          BuildCrl(issuer, issuer_key, record.number, record.this_update, record.next_update, revoked));
   unsigned char* der = nullptr;
   int length = i2d_X509_CRL(crl.get(), &der);
   if (length <= 0) return Status::Internal("cannot encode the CRL: " + OpenSslErrors());

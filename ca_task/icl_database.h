@@ -64,8 +64,8 @@ struct IclConfig {
   int validity_years = 0;
   int crl_duration_days = 0;
   int crl_interval_hours = 0;
-  std::string id_file;         // relative to the data directory
-  std::string id_image;        // the encrypted certifier ID
+  std::string id_file;   // relative to the data directory
+  std::string id_image;  // the encrypted certifier ID
   CertifierProtection protection = CertifierProtection::kServerId;
   bool require_activation = false;
   std::string wrapped_id_password;  // CMS DER of the random password (ServerID only)
@@ -154,7 +154,8 @@ class IclDatabase {
   Status Revoke(const std::string& serial_hex, std::time_t at, int reason);
   // Revokes several in ONE transaction, all or none (errors as Revoke, naming the
   // serial). Returns them as stored.
-  Result<std::vector<IssuedCertificate>> RevokeMany(const std::vector<std::string>& serials, std::time_t at, int reason);
+  Result<std::vector<IssuedCertificate>> RevokeMany(const std::vector<std::string>& serials, std::time_t at,
+                                                    int reason);
   Result<std::optional<IssuedCertificate>> FindSerial(const std::string& serial_hex) const;
   Result<std::vector<IssuedCertificate>> Issued() const;  // in serial order
   // Every entry (any status) whose AdminPRequestUNID is request_unids[i], for each i,
@@ -183,7 +184,8 @@ Result<std::shared_ptr<IclDatabase>> OpenIcl(DatabaseSet& databases, const std::
 // For an AdminP handler: the ICL `icl_file` (relative to context.data_dir) through
 // context.databases. Internal when the context has no database set.
 struct HandlerContext;
-Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file, bool create);
+Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, const std::string& icl_file,
+                                                bool create);
 
 // A CRL (v2) of `issuer`: every revoked certificate in `revoked`, CRL number and
 // authorityKeyIdentifier extensions, SHA-256 signature. Caller owns the result.

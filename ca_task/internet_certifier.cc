@@ -20,18 +20,20 @@ constexpr std::time_t kDay = 24 * kHour;
 constexpr std::size_t kRandomPasswordBytes = 32;
 
 bool HasControlOrSlash(const std::string& text) {
-  return std::any_of(text.begin(), text.end(), [](char c) {
-    return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '=';
-  });
+  return std::any_of(text.begin(), text.end(),
+                     [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == '/' || c == '='; });
 }
 
 Status CheckPart(const std::string& value, const char* field, bool required) {
   if (value.empty()) return required ? Status::InvalidArgument(std::string(field) + " is required") : Status::Ok();
-  if (value != TrimSpaces(value)) return Status::InvalidArgument(std::string(field) + " '" + value + "' has spaces around it");
+  if (value != TrimSpaces(value))
+    return Status::InvalidArgument(std::string(field) + " '" + value + "' has spaces around it");
   if (value.size() > kMaxPartChars)
-    return Status::InvalidArgument(std::string(field) + " is longer than " + std::to_string(kMaxPartChars) + " characters");
+    return Status::InvalidArgument(std::string(field) + " is longer than " + std::to_string(kMaxPartChars) +
+                                   " characters");
   if (HasControlOrSlash(value))
-    return Status::InvalidArgument(std::string(field) + " '" + value + "' may not contain '/', '=' or control characters");
+    return Status::InvalidArgument(std::string(field) + " '" + value +
+                                   "' may not contain '/', '=' or control characters");
   return Status::Ok();
 }
 
@@ -71,7 +73,9 @@ int ToInt(const std::string& text, int fallback) {
   return ec == std::errc() && ptr == end ? value : -1;
 }
 
-bool YesNo(const std::string& text) { return EqualsIgnoreCase(text, "yes") || text == "1" || EqualsIgnoreCase(text, "true"); }
+bool YesNo(const std::string& text) {
+  return EqualsIgnoreCase(text, "yes") || text == "1" || EqualsIgnoreCase(text, "true");
+}
 
 // A string field of a JSON body: "" when absent; InvalidArgument when of another type.
 Result<std::string> JsonString(const nlohmann::json& body, const char* field) {
@@ -88,7 +92,8 @@ Result<std::vector<std::string>> JsonStrings(const nlohmann::json& body, const c
   if (!it->is_array()) return Status::InvalidArgument(std::string("field '") + field + "' must be a list of strings");
   std::vector<std::string> values;
   for (const auto& value : *it) {
-    if (!value.is_string()) return Status::InvalidArgument(std::string("field '") + field + "' must be a list of strings");
+    if (!value.is_string())
+      return Status::InvalidArgument(std::string("field '") + field + "' must be a list of strings");
     values.push_back(value.get<std::string>());
   }
   return values;
@@ -97,7 +102,8 @@ Result<std::vector<std::string>> JsonStrings(const nlohmann::json& body, const c
 Result<int> JsonInt(const nlohmann::json& body, const char* field, int fallback) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return fallback;
-  if (!it->is_number_integer()) return Status::InvalidArgument(std::string("field '") + field + "' must be a whole number");
+  if (!it->is_number_integer())
+    return Status::InvalidArgument(std::string("field '") + field + "' must be a whole number");
   // get<int>() would wrap 4294967306 to 10 and let it pass the range checks in Validate.
   bool fits = it->is_number_unsigned()
                   ? it->get<std::uint64_t>() <= static_cast<std::uint64_t>(std::numeric_limits<int>::max())
@@ -127,15 +133,19 @@ const char* CertifierProtectionName(CertifierProtection protection) {
 
 Result<CertifierProtection> ParseCertifierProtection(std::string_view text) {
   std::string word = ToLowerAscii(TrimSpaces(text));
-  if (word == "serverid" || word == "server-id" || word == "server id" || word == "server") return CertifierProtection::kServerId;
+  if (word == "serverid" || word == "server-id" || word == "server id" || word == "server")
+    return CertifierProtection::kServerId;
   if (word == "password") return CertifierProtection::kPassword;
-  return Status::InvalidArgument("encrypt the certifier ID with 'server-id' or 'password', not '" + std::string(text) + "'");
+  return Status::InvalidArgument("encrypt the certifier ID with 'server-id' or 'password', not '" + std::string(text) +
+                                 "'");
 }
 
 Status ValidateIclFileName(const std::string& icl_file) {
-  if (icl_file.empty()) return Status::InvalidArgument("the ICL database file name is required (e.g. ICL_Acme-Corp-Email.nsf)");
+  if (icl_file.empty())
+    return Status::InvalidArgument("the ICL database file name is required (e.g. ICL_Acme-Corp-Email.nsf)");
   if (icl_file.size() > 200) return Status::InvalidArgument("the ICL file name is too long");
-  if (icl_file.front() == '/') return Status::InvalidArgument("the ICL file '" + icl_file + "' must be relative to the data directory");
+  if (icl_file.front() == '/')
+    return Status::InvalidArgument("the ICL file '" + icl_file + "' must be relative to the data directory");
   std::size_t start = 0;
   while (start <= icl_file.size()) {
     std::size_t slash = icl_file.find('/', start);
@@ -144,7 +154,8 @@ Status ValidateIclFileName(const std::string& icl_file) {
       return Status::InvalidArgument("the ICL file '" + icl_file + "' has an empty, '.' or '..' path part");
     for (char c : part)
       if (!std::isalnum(static_cast<unsigned char>(c)) && c != '.' && c != '_' && c != '-')
-        return Status::InvalidArgument("the ICL file '" + icl_file + "' may use only letters, digits, '.', '_', '-' and '/'");
+        return Status::InvalidArgument("the ICL file '" + icl_file +
+                                       "' may use only letters, digits, '.', '_', '-' and '/'");
     if (slash == std::string::npos) break;
     start = slash + 1;
   }
@@ -152,7 +163,8 @@ Status ValidateIclFileName(const std::string& icl_file) {
   if (lower.size() < 5 || lower.substr(lower.size() - 4) != ".nsf")
     return Status::InvalidArgument("the ICL file '" + icl_file + "' must end in .nsf");
   for (const char* reserved : {"names.nsf", "admin4.nsf", "log.nsf", "mail.box"})
-    if (lower == reserved) return Status::InvalidArgument("'" + icl_file + "' is the server's own database, not an ICL");
+    if (lower == reserved)
+      return Status::InvalidArgument("'" + icl_file + "' is the server's own database, not an ICL");
   return Status::Ok();
 }
 
@@ -173,9 +185,9 @@ Status InternetCertifierSpec::Validate() const {
   NOTESD_RETURN_IF_ERROR(CheckRange(crl_duration_days, 1, 365, "the CRL duration in days"));
   NOTESD_RETURN_IF_ERROR(CheckRange(crl_interval_hours, 1, 8760, "the CRL interval in hours"));
   if (static_cast<int64_t>(crl_interval_hours) >= static_cast<int64_t>(crl_duration_days) * 24)
-    return Status::InvalidArgument("the CRL interval (" + std::to_string(crl_interval_hours) +
-                                   " hours) must be shorter than the CRL duration (" + std::to_string(crl_duration_days) +
-                                   " days), so a new CRL comes before the last one expires");
+    return Status::InvalidArgument(
+        "the CRL interval (" + std::to_string(crl_interval_hours) + " hours) must be shorter than the CRL duration (" +
+        std::to_string(crl_duration_days) + " days), so a new CRL comes before the last one expires");
   if (caa.empty() || ra.empty()) return Status::InvalidArgument("a certifier needs at least one CAA and one RA");
   if (local_copy_file.find_first_of("\r\n") != std::string::npos)
     return Status::InvalidArgument("the local copy file name has a line break");
@@ -198,7 +210,8 @@ Result<X509NamePtr> InternetCertifierSpec::SubjectName() const {
   NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "ST", state));
   NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "L", locality));
   NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "O", organization));
-  for (auto unit = org_units.rbegin(); unit != org_units.rend(); ++unit) NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "OU", *unit));
+  for (auto unit = org_units.rbegin(); unit != org_units.rend(); ++unit)
+    NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "OU", *unit));
   NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "CN", common_name));
   NOTESD_RETURN_IF_ERROR(AddEntry(name.get(), "emailAddress", email, MBSTRING_ASC));
   return name;
@@ -326,7 +339,8 @@ Result<NewInternetCertifier> MakeInternetCertifier(const InternetCertifierSpec& 
   request.subject = std::move(subject);
   request.public_key = key.get();
   request.not_before = now - kHour;
-  request.not_after = now + static_cast<std::time_t>(spec.validity_years) * 365 * kDay + (spec.validity_years / 4 + 1) * kDay;
+  request.not_after =
+      now + static_cast<std::time_t>(spec.validity_years) * 365 * kDay + (spec.validity_years / 4 + 1) * kDay;
   request.is_ca = true;
   request.key_usage = kKeyUsageKeyCertSign | kKeyUsageCrlSign;
   NOTESD_ASSIGN_OR_RETURN(X509Ptr root, IssueCertificate(request, key.get(), nullptr));

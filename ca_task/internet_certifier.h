@@ -59,19 +59,19 @@ struct InternetCertifierSpec {
   std::string organization;
   std::string locality;
   std::string state;
-  std::string country;                 // two letters
+  std::string country;  // two letters
   std::string email;
-  std::string icl_file;                // relative to the data directory, "*.nsf"
+  std::string icl_file;  // relative to the data directory, "*.nsf"
   CertifierProtection protection = CertifierProtection::kServerId;
   bool require_activation = false;
   KeySpec key = KeySpec::Rsa2048();
-  int validity_years = 10;             // 1..50
-  int crl_duration_days = 7;           // how long each CRL is valid, 1..365
-  int crl_interval_hours = 24;         // between regular CRLs, 1..8760, less than the duration
-  std::vector<std::string> caa;        // canonical names (people or groups)
+  int validity_years = 10;       // 1..50
+  int crl_duration_days = 7;     // how long each CRL is valid, 1..365
+  int crl_interval_hours = 24;   // between regular CRLs, 1..8760, less than the duration
+  std::vector<std::string> caa;  // canonical names (people or groups)
   std::vector<std::string> ra;
   bool local_copy = false;
-  std::string local_copy_file;         // the client's file name, recorded only
+  std::string local_copy_file;  // the client's file name, recorded only
 
   // Checks every field (InvalidArgument naming the field and the rule).
   Status Validate() const;

@@ -43,8 +43,9 @@ std::time_t AddYears(std::time_t now, int years) {
 }
 
 std::string NoInternetAddress(const Person& person) {
-  return person.name.Abbreviated() + " has no Internet address; set one in the Person document before adding an Internet "
-                                     "certificate";
+  return person.name.Abbreviated() +
+         " has no Internet address; set one in the Person document before adding an Internet "
+         "certificate";
 }
 
 Status CheckValidityYears(int years) {
@@ -95,15 +96,16 @@ Result<X509NamePtr> PersonSubject(const X509_NAME* base, const Person& person) {
   if (!subject || X509_NAME_add_entry_by_NID(subject.get(), NID_commonName, MBSTRING_UTF8,
                                              reinterpret_cast<const unsigned char*>(common_name.data()),
                                              static_cast<int>(common_name.size()), -1, 0) != 1)
-    return Status::InvalidArgument("cannot put the common name '" + common_name + "' in a certificate subject: " +
-                                   OpenSslErrors());
+    return Status::InvalidArgument("cannot put the common name '" + common_name +
+                                   "' in a certificate subject: " + OpenSslErrors());
   return subject;
 }
 
 Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person& person, EVP_PKEY* person_key,
                                  const std::string& serial_hex, std::time_t now, int validity_years,
                                  const std::string& crl_url) {
-  if (root == nullptr || person_key == nullptr) return Status::InvalidArgument("a person certificate needs a root and a key");
+  if (root == nullptr || person_key == nullptr)
+    return Status::InvalidArgument("a person certificate needs a root and a key");
   NOTESD_RETURN_IF_ERROR(CheckValidityYears(validity_years));
   std::string address = TrimSpaces(person.internet_address);
   if (address.empty()) return Status::InvalidArgument(NoInternetAddress(person));
@@ -119,8 +121,8 @@ Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person
                                    ") expires before a certificate could start; renew the certifier");
   request.is_ca = false;
   bool ec = EVP_PKEY_get_base_id(person_key) == EVP_PKEY_EC;
-  request.key_usage = kKeyUsageDigitalSignature | kKeyUsageNonRepudiation |
-                      (ec ? kKeyUsageKeyAgreement : kKeyUsageKeyEncipherment);
+  request.key_usage =
+      kKeyUsageDigitalSignature | kKeyUsageNonRepudiation | (ec ? kKeyUsageKeyAgreement : kKeyUsageKeyEncipherment);
   request.extended_key_usage = kExtKeyUsageEmailProtection;
   request.emails = {address};
   request.crl_distribution_point = crl_url;
@@ -155,16 +157,16 @@ Result<EvpPkeyPtr> ReadPublicKey(const std::string& pem) {
 // One request of a chunk as it goes through the steps.
 struct Work {
   const AdminRequest* request = nullptr;
-  Status status;           // the request's outcome so far
+  Status status;  // the request's outcome so far
   int validity_years = 0;
-  std::string certifier;   // canonical name, as typed in the request until resolved
+  std::string certifier;  // canonical name, as typed in the request until resolved
   Person person;
   EvpPkeyPtr person_key;
-  std::string serial;      // reserved, reused or re-signed
-  std::string pem;         // the certificate to put in the Person document
+  std::string serial;  // reserved, reused or re-signed
+  std::string pem;     // the certificate to put in the Person document
   bool needs_signing = false;
   bool revoked_earlier = false;
-  X509Ptr certificate;     // signed in this run
+  X509Ptr certificate;  // signed in this run
 };
 
 // A certifier used by the chunk, looked up once.
@@ -251,8 +253,8 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
       return {};
     }
 
-    std::map<std::string, CertifierInfo> certifiers;  // by the name as typed, lower-cased
-    std::map<std::string, CertifierInfo> resolved;    // by canonical name, lower-cased
+    std::map<std::string, CertifierInfo> certifiers;              // by the name as typed, lower-cased
+    std::map<std::string, CertifierInfo> resolved;                // by canonical name, lower-cased
     std::map<std::pair<std::string, std::string>, Status> roles;  // (author, certifier) -> RA check
     for (std::size_t i = 0; i < work.size(); ++i) {
       Work& one = work[i];
@@ -285,8 +287,9 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
       }
       auto role = roles.find({ToLowerAscii(author->name.Canonical()), ToLowerAscii(one.certifier)});
       if (role == roles.end()) {
-        role = roles.emplace(std::make_pair(ToLowerAscii(author->name.Canonical()), ToLowerAscii(one.certifier)),
-                             RequireCertifierRole(directory, info.document, *author, CertifierRole::kRa))
+        role = roles
+                   .emplace(std::make_pair(ToLowerAscii(author->name.Canonical()), ToLowerAscii(one.certifier)),
+                            RequireCertifierRole(directory, info.document, *author, CertifierRole::kRa))
                    .first;
       }
       if (!role->second.ok()) {
@@ -343,7 +346,9 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
       Work& one = *mine[i];
       const IssuedCertificate* best = nullptr;
       for (const IssuedCertificate& entry : (*earlier)[i]) {
-        auto rank = [](CertStatus status) { return status == CertStatus::kValid ? 3 : status == CertStatus::kRevoked ? 2 : 1; };
+        auto rank = [](CertStatus status) {
+          return status == CertStatus::kValid ? 3 : status == CertStatus::kRevoked ? 2 : 1;
+        };
         if (best == nullptr || rank(entry.status) > rank(best->status)) best = &entry;
       }
       if (best == nullptr) {
@@ -365,8 +370,9 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
     if (!any_signing) return;
     // Nothing is reserved for a certifier whose key is not here (the request is retried).
     if (!keyring_->IsActive(certifier))
-      return fail_all(Status::Unavailable("certifier " + info.document.base.name.Abbreviated() +
-                                          " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)"),
+      return fail_all(Status::Unavailable(
+                          "certifier " + info.document.base.name.Abbreviated() +
+                          " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)"),
                       true);
 
     // 2. Serials for the requests that have none yet.
@@ -381,7 +387,8 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
     std::vector<Work*> signing;
     for (Work* one : mine)
       if (one->status.ok() && one->needs_signing) signing.push_back(one);
-    std::string crl_url = context.config ? CrlDistributionUrl(context.config(), info.document.base.name.CommonName()) : "";
+    std::string crl_url =
+        context.config ? CrlDistributionUrl(context.config(), info.document.base.name.CommonName()) : "";
     std::time_t now = NowSeconds(context);
     Status signed_all = keyring_->WithKey(certifier, [&](X509* root, EVP_PKEY* key) -> Status {
       Result<std::string> root_pem = CertificateToPem(root);
@@ -419,8 +426,8 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
   // Signs each request's certificate on up to kMaxSigningThreads threads. `root`, `key`
   // and `base` are only read, which OpenSSL 3 allows from several threads at once; each
   // thread builds its own certificates.
-  static void SignInParallel(std::vector<Work*>& signing, X509* root, EVP_PKEY* key, const X509_NAME* base, std::time_t now,
-                             const std::string& crl_url) {
+  static void SignInParallel(std::vector<Work*>& signing, X509* root, EVP_PKEY* key, const X509_NAME* base,
+                             std::time_t now, const std::string& crl_url) {
     auto sign_one = [&](Work& one) {
       try {
         Result<EvpPkeyPtr> person_key = ReadPublicKey(one.person.public_key_pem);
@@ -430,8 +437,8 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
           return;
         }
         one.person_key = std::move(*person_key);
-        Result<CertRequest> request = BuildRequest(root, base, one.person, one.person_key.get(), one.serial, now,
-                                                   one.validity_years, crl_url);
+        Result<CertRequest> request =
+            BuildRequest(root, base, one.person, one.person_key.get(), one.serial, now, one.validity_years, crl_url);
         if (!request.ok()) {
           one.status = request.status();
           return;
@@ -560,7 +567,8 @@ Result<CertRequest> PersonCertificateRequest(X509* root, const Person& person, E
   return BuildRequest(root, base.get(), person, person_key, serial_hex, now, validity_years, crl_url);
 }
 
-std::shared_ptr<AdminRequestHandler> MakeAddInternetCertificateHandler(std::shared_ptr<CaKeyring> keyring, CaStepHook hook) {
+std::shared_ptr<AdminRequestHandler> MakeAddInternetCertificateHandler(std::shared_ptr<CaKeyring> keyring,
+                                                                       CaStepHook hook) {
   return std::make_shared<AddInternetCertificateHandler>(std::move(keyring), std::move(hook));
 }
 
@@ -569,7 +577,8 @@ Result<std::vector<IssuedCertificate>> RevokeCertificates(Directory& directory, 
                                                           const RevocationTarget& target, int reason, std::time_t now) {
   const bool by_serial = !TrimSpaces(target.serial_hex).empty();
   const bool by_person = !TrimSpaces(target.person).empty();
-  if (by_serial == by_person) return Status::InvalidArgument("name either a serial number or a person to revoke, not both");
+  if (by_serial == by_person)
+    return Status::InvalidArgument("name either a serial number or a person to revoke, not both");
   if (std::none_of(kReasons.begin(), kReasons.end(), [&](const ReasonName& r) { return r.number == reason; }))
     return Status::InvalidArgument("revocation reason " + std::to_string(reason) + " is not one notesd uses");
   const std::string certifier_name = certifier.base.name.Abbreviated();
@@ -596,7 +605,8 @@ Result<std::vector<IssuedCertificate>> RevokeCertificates(Directory& directory, 
     NOTESD_ASSIGN_OR_RETURN(std::vector<IssuedCertificate> issued, icl.ForPerson(canonical));
     for (IssuedCertificate& entry : issued)
       if (entry.status == CertStatus::kValid) matches.push_back(std::move(entry));
-    if (matches.empty()) return Status::NotFound("certifier " + certifier_name + " has no valid certificate for " + shown);
+    if (matches.empty())
+      return Status::NotFound("certifier " + certifier_name + " has no valid certificate for " + shown);
   }
 
   // The Person documents first (one transaction), so a crash before the ICL change

@@ -31,7 +31,8 @@ Result<std::string> WrapSecret(std::string_view secret, X509* recipient) {
   CmsContentInfoPtr cms(CMS_encrypt(recipients.get(), in.get(), EVP_aes_256_cbc(), CMS_BINARY));
   if (!cms) return Status::Internal("cannot encrypt the secret for the server ID: " + OpenSslErrors());
   BioPtr out(BIO_new(BIO_s_mem()));
-  if (!out || i2d_CMS_bio(out.get(), cms.get()) != 1) return Status::Internal("cannot encode the wrapped secret: " + OpenSslErrors());
+  if (!out || i2d_CMS_bio(out.get(), cms.get()) != 1)
+    return Status::Internal("cannot encode the wrapped secret: " + OpenSslErrors());
   return BioBytes(out.get());
 }
 

@@ -97,15 +97,15 @@ Fields PersonFields(const nlohmann::json& person) {
   std::size_t internet = 0;
   if (auto it = person.find("internet_certificates"); it != person.end() && it->is_array()) internet = it->size();
   return {{"Name", JsonText(person, "name")},
-                    {"Abbreviated", JsonText(person, "abbreviated")},
-                    {"First name", JsonText(person, "first_name")},
-                    {"Last name", JsonText(person, "last_name")},
-                    {"Short name", JsonText(person, "short_name")},
-                    {"Internet address", JsonText(person, "internet_address")},
-                    {"Mail server", JsonText(person, "mail_server")},
-                    {"Mail file", JsonText(person, "mail_file")},
-                    {"Notes certificate", NotesCertificateText(JsonText(person, "certificate"))},
-                    {"Internet certificates", std::to_string(internet)}};
+          {"Abbreviated", JsonText(person, "abbreviated")},
+          {"First name", JsonText(person, "first_name")},
+          {"Last name", JsonText(person, "last_name")},
+          {"Short name", JsonText(person, "short_name")},
+          {"Internet address", JsonText(person, "internet_address")},
+          {"Mail server", JsonText(person, "mail_server")},
+          {"Mail file", JsonText(person, "mail_file")},
+          {"Notes certificate", NotesCertificateText(JsonText(person, "certificate"))},
+          {"Internet certificates", std::to_string(internet)}};
 }
 
 void PrintPerson(std::ostream& out, const nlohmann::json& person) { PrintFields(out, PersonFields(person)); }

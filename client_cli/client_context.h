@@ -47,14 +47,25 @@ inline constexpr int kExitUnreachable = 3;
 
 // The client notes.ini keys (owner "Client"). None needs a restart: every command
 // reads the file afresh.
-inline constexpr ConfigKey kClientKeyFileName{"KeyFileName", ConfigType::kText, "user.id", 0, 0,
+inline constexpr ConfigKey kClientKeyFileName{"KeyFileName",
+                                              ConfigType::kText,
+                                              "user.id",
+                                              0,
+                                              0,
                                               "The user's ID file, relative to the client data directory or absolute",
-                                              "Client", false};
+                                              "Client",
+                                              false};
 inline constexpr ConfigKey kClientHomeServer{
-    "HomeServer", ConfigType::kText, "", 0, 0,
-    "Canonical name of the home server (CN=Acme01/O=Acme), learned from its certificate by `notes setup`", "Client", false};
-inline constexpr ConfigKey kClientHomeServerAddress{"HomeServerAddress", ConfigType::kText, "", 0, 0,
-                                                    "host:port of the home server's HTTPS API", "Client", false};
+    "HomeServer",
+    ConfigType::kText,
+    "",
+    0,
+    0,
+    "Canonical name of the home server (CN=Acme01/O=Acme), learned from its certificate by `notes setup`",
+    "Client",
+    false};
+inline constexpr ConfigKey kClientHomeServerAddress{
+    "HomeServerAddress", ConfigType::kText, "", 0, 0, "host:port of the home server's HTTPS API", "Client", false};
 inline constexpr std::array<ConfigKey, 3> kClientConfigKeys = {kClientKeyFileName, kClientHomeServer,
                                                                kClientHomeServerAddress};
 
@@ -62,18 +73,18 @@ inline constexpr std::array<ConfigKey, 3> kClientConfigKeys = {kClientKeyFileNam
 
 // Names one password for messages: what it unlocks and where it may come from.
 struct PasswordKind {
-  std::string what = "password";            // "password", "certifier password"
-  std::string option = "--password";         // the command-line option
+  std::string what = "password";      // "password", "certifier password"
+  std::string option = "--password";  // the command-line option
   std::string environment = "NOTESD_PASSWORD";
-  std::string prompt = "Password: ";         // shown on the terminal
+  std::string prompt = "Password: ";  // shown on the terminal
 };
 
 // The sources of one password, in precedence order.
 struct PasswordInputs {
-  std::optional<std::string> option;           // --password
-  std::optional<std::string> environment;      // the environment variable, if set
-  std::optional<std::filesystem::path> file;   // --password-file: its first line
-  bool terminal = false;                       // stdin is a terminal: prompt
+  std::optional<std::string> option;          // --password
+  std::optional<std::string> environment;     // the environment variable, if set
+  std::optional<std::filesystem::path> file;  // --password-file: its first line
+  bool terminal = false;                      // stdin is a terminal: prompt
 };
 
 // Asks for a password on the terminal; returns what was typed (no line ending).
@@ -98,8 +109,8 @@ std::optional<std::string> EnvValue(const char* name);
 
 struct ClientSettings {
   std::string key_file_name = kClientKeyFileName.default_value;
-  HierName home_server;            // empty until `notes setup`
-  std::string home_server_address; // "host:port"; empty until `notes setup`
+  HierName home_server;             // empty until `notes setup`
+  std::string home_server_address;  // "host:port"; empty until `notes setup`
 };
 
 // Reads the client keys from an ini. Missing keys keep their defaults; a HomeServer that

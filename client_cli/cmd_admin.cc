@@ -104,8 +104,8 @@ Result<IdFile> LoadCertifier(const ClientContext& context, const RegisterOptions
   NOTESD_ASSIGN_OR_RETURN(std::string password, context.OtherPassword(options.certifier_password, kind));
   NOTESD_ASSIGN_OR_RETURN(IdFile certifier, IdFile::Load(options.certifier_id, password));
   if (certifier.kind() != IdKind::kCertifier)
-    return Status::InvalidArgument(options.certifier_id + " is the ID of " + certifier.name().Abbreviated() +
-                                   ", a " + IdKindName(certifier.kind()) + ", not a certifier");
+    return Status::InvalidArgument(options.certifier_id + " is the ID of " + certifier.name().Abbreviated() + ", a " +
+                                   IdKindName(certifier.kind()) + ", not a certifier");
   return certifier;
 }
 
@@ -125,9 +125,9 @@ RegistrationRequest MakeRequest(const RegisterOptions& options, HierName name) {
 // request's certificate.
 Result<std::string> MakeIdImage(Registration& registration) {
   std::time_t now = std::time(nullptr);
-  NOTESD_ASSIGN_OR_RETURN(IdFile identity, CreateIdentity(registration.request.name, IdKind::kPerson,
-                                                          registration.key_spec, &registration.certifier,
-                                                          now - kHour, now + kTenYears));
+  NOTESD_ASSIGN_OR_RETURN(IdFile identity,
+                          CreateIdentity(registration.request.name, IdKind::kPerson, registration.key_spec,
+                                         &registration.certifier, now - kHour, now + kTenYears));
   NOTESD_ASSIGN_OR_RETURN(registration.request.certificate_pem, CertificateToPem(identity.notes_certificate()));
   return identity.Encode(registration.id_password);
 }

@@ -2,7 +2,6 @@
 // client_cli/cmd_certifier.h).
 #include "client_cli/cmd_certifier.h"
 
-
 #include <chrono>
 #include <filesystem>
 #include <iostream>
@@ -33,7 +32,8 @@ Result<bool> ParseYesNo(const std::string& text, const char* option) {
 // A file this command will create: it must not exist, its directory must.
 Status CheckNewFile(const fs::path& path, const char* option) {
   std::error_code error;
-  if (fs::exists(path, error)) return Status::AlreadyExists(path.string() + " already exists; choose another " + option);
+  if (fs::exists(path, error))
+    return Status::AlreadyExists(path.string() + " already exists; choose another " + option);
   fs::path parent = path.parent_path().empty() ? fs::path(".") : path.parent_path();
   if (!fs::is_directory(parent, error)) return Status::NotFound("no directory " + parent.string() + " for " + option);
   return Status::Ok();
@@ -120,18 +120,21 @@ int RunCreate(const CreateCommand& command) {
   ClientContext context(*command.global);
   Result<std::string> certifier_password =
       PasswordIf(context, password_protected, options.certifier_password,
-                 {"certifier ID password", "--certifier-password", "NOTESD_CERTIFIER_ID_PASSWORD", "Password for the certifier ID: "});
+                 {"certifier ID password", "--certifier-password", "NOTESD_CERTIFIER_ID_PASSWORD",
+                  "Password for the certifier ID: "});
   if (!certifier_password.ok()) return ReportFailure(certifier_password.status());
   Result<std::string> activation_password =
       PasswordIf(context, !password_protected && *activation, options.activation_password,
-                 {"activation password", "--activation-password", "NOTESD_ACTIVATION_PASSWORD", "Activation password: "});
+                 {"activation password", "--activation-password", "NOTESD_ACTIVATION_PASSWORD",
+                  "Activation password: "});
   if (!activation_password.ok()) return ReportFailure(activation_password.status());
   Result<std::string> local_copy_password =
       PasswordIf(context, options.local_copy.has_value(), options.local_copy_password,
                  {"local copy password", "--local-copy-password", "NOTESD_LOCAL_COPY_PASSWORD",
                   "Password for the local copy of the certifier ID: "});
   if (!local_copy_password.ok()) return ReportFailure(local_copy_password.status());
-  Result<nlohmann::json> body = CertifierRequestJson(options, *certifier_password, *activation_password, *local_copy_password);
+  Result<nlohmann::json> body =
+      CertifierRequestJson(options, *certifier_password, *activation_password, *local_copy_password);
   if (!body.ok()) return ReportUsage(body.status().message());
 
   Result<HomeSession> session = OpenHomeSession(context);
@@ -179,7 +182,8 @@ void AddCreate(CLI::App* group, CommandLine& line) {
   auto command = std::make_shared<CreateCommand>();
   command->global = &line.global;
   CertifierCreateOptions& o = command->options;
-  CLI::App* sub = group->add_subcommand("create", "Ask AdminP to create an Internet certifier that uses the CA process");
+  CLI::App* sub =
+      group->add_subcommand("create", "Ask AdminP to create an Internet certifier that uses the CA process");
   sub->add_option("--cn", o.cn, "Common name, e.g. Acme-Corp-Email")->required();
   sub->add_option("--o", o.o, "Organisation");
   sub->add_option("--ou", o.ou, "Organisational unit (repeatable, most specific first)");
@@ -188,19 +192,25 @@ void AddCreate(CLI::App* group, CommandLine& line) {
   sub->add_option("--c", o.c, "Two-letter country code");
   sub->add_option("--email", o.email, "E-mail address in the certifier's name");
   sub->add_option("--icl", o.icl, "ICL database file on the server, e.g. ICL_Acme-Corp-Email.nsf")->required();
-  sub->add_option("--encrypt-with", o.encrypt_with, "Encrypt the certifier ID with: server-id or password")->capture_default_str();
-  AddOptional(sub, "--certifier-password", o.certifier_password, "The certifier ID's password (--encrypt-with password)");
+  sub->add_option("--encrypt-with", o.encrypt_with, "Encrypt the certifier ID with: server-id or password")
+      ->capture_default_str();
+  AddOptional(sub, "--certifier-password", o.certifier_password,
+              "The certifier ID's password (--encrypt-with password)");
   sub->add_option("--require-activation-password", o.require_activation,
                   "yes: the CA keeps the certifier inactive until TELL CA ACTIVATE")
       ->capture_default_str();
-  AddOptional(sub, "--activation-password", o.activation_password, "The activation password (with --require-activation-password yes)");
+  AddOptional(sub, "--activation-password", o.activation_password,
+              "The activation password (with --require-activation-password yes)");
   sub->add_option("--caa", o.caa, "Another CA administrator (repeatable; you are one anyway)");
   sub->add_option("--ra", o.ra, "Another registration authority (repeatable; you are one anyway)");
   sub->add_option("--key", o.key, "Key: rsa2048, rsa3072, rsa4096 or ecdsa-p256")->capture_default_str();
-  sub->add_option("--validity-years", o.validity_years, "Validity of the root certificate in years")->capture_default_str();
-  sub->add_option("--crl-duration-days", o.crl_duration_days, "How long each CRL is valid, in days")->capture_default_str();
+  sub->add_option("--validity-years", o.validity_years, "Validity of the root certificate in years")
+      ->capture_default_str();
+  sub->add_option("--crl-duration-days", o.crl_duration_days, "How long each CRL is valid, in days")
+      ->capture_default_str();
   sub->add_option("--crl-interval-hours", o.crl_interval_hours, "Hours between regular CRLs")->capture_default_str();
-  AddOptional(sub, "--local-copy", o.local_copy, "Create a local copy of the certifier ID in FILE (saved once AdminP made it)");
+  AddOptional(sub, "--local-copy", o.local_copy,
+              "Create a local copy of the certifier ID in FILE (saved once AdminP made it)");
   AddOptional(sub, "--local-copy-password", o.local_copy_password, "The local copy's own password");
   sub->add_flag("--wait", command->wait, "Wait until AdminP has created the certifier, then save the local copy");
   sub->add_option("--wait-seconds", command->wait_seconds, "How long --wait waits")->capture_default_str();
@@ -385,8 +395,8 @@ int RunRequestsShow(const RequestsCommand& command) {
   PrintRequestFields(*request);
   if (auto responses = request->find("responses"); responses != request->end() && responses->is_array()) {
     for (const auto& response : *responses) {
-      std::cout << "Response (attempt " << (response.contains("attempt") ? response["attempt"].dump() : "?") << "): "
-                << Sanitize(JsonText(response, "outcome"));
+      std::cout << "Response (attempt " << (response.contains("attempt") ? response["attempt"].dump() : "?")
+                << "): " << Sanitize(JsonText(response, "outcome"));
       if (!JsonText(response, "error").empty()) std::cout << ": " << Sanitize(JsonText(response, "error"));
       std::cout << "\n";
       if (auto results = response.find("results"); results != response.end() && results->is_object()) {
@@ -397,7 +407,8 @@ int RunRequestsShow(const RequestsCommand& command) {
       }
     }
   }
-  if (command.save_local_copy) std::cout << "Local copy of the certifier ID saved to " << *command.save_local_copy << "\n";
+  if (command.save_local_copy)
+    std::cout << "Local copy of the certifier ID saved to " << *command.save_local_copy << "\n";
   return kExitOk;
 }
 
@@ -420,8 +431,10 @@ void AddRequestsGroup(CLI::App* admin, CommandLine& line) {
 
 }  // namespace
 
-Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& options, const std::string& certifier_password,
-                                            const std::string& activation_password, const std::string& local_copy_password) {
+Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& options,
+                                            const std::string& certifier_password,
+                                            const std::string& activation_password,
+                                            const std::string& local_copy_password) {
   NOTESD_ASSIGN_OR_RETURN(bool activation, ParseYesNo(options.require_activation, "--require-activation-password"));
   std::string encrypt_with = ToLowerAscii(options.encrypt_with);
   if (encrypt_with != "server-id" && encrypt_with != "password")

@@ -50,7 +50,9 @@ struct CertifierCreateOptions {
   std::optional<std::string> local_copy, local_copy_password;
 };
 // InvalidArgument for a bad yes/no or encrypt-with word.
-Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& options, const std::string& certifier_password,
-                                            const std::string& activation_password, const std::string& local_copy_password);
+Result<nlohmann::json> CertifierRequestJson(const CertifierCreateOptions& options,
+                                            const std::string& certifier_password,
+                                            const std::string& activation_password,
+                                            const std::string& local_copy_password);
 
 }  // namespace notesd::client

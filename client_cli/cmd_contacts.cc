@@ -142,8 +142,8 @@ int RunImportCert(const ContactsOptions& o) {
     return kExitOk;
   }
   for (const X509Ptr& cert : *certificates)
-    std::cout << "Certificate " << Sanitize(SubjectText(cert.get())) << " (issued by "
-              << Sanitize(IssuedBy(cert.get())) << ")\n";
+    std::cout << "Certificate " << Sanitize(SubjectText(cert.get())) << " (issued by " << Sanitize(IssuedBy(cert.get()))
+              << ")\n";
   std::cout << "Imported " << *added << " new certificate(s) into contact " << Sanitize(contact->full_name) << " ("
             << certificates->size() - static_cast<std::size_t>(*added) << " already present)\n";
   for (const X509Ptr& cert : *certificates) {
@@ -188,7 +188,8 @@ int RunCrossCerts(const ContactsOptions& o) {
     if (number > 0) std::cout << "\n";
     ++number;
     std::cout << "Cross-certificate " << number << "\n";
-    Fields fields = {{"For", record.scope == CrossScope::kCa ? "every certificate issued by this CA" : "this sender only"},
+    Fields fields = {{"For",
+                      record.scope == CrossScope::kCa ? "every certificate issued by this CA" : "this sender only"},
                      {"Subject", record.subject}};
     if (!record.emails.empty()) {
       std::string emails;
@@ -197,7 +198,8 @@ int RunCrossCerts(const ContactsOptions& o) {
     }
     fields.push_back({"SHA-256", record.fingerprint});
     fields.push_back({"Created", DateOf(record.created_at) + " by " + AbbreviatedName(record.created_by)});
-    fields.push_back({"Signature", record.valid ? "valid (your Notes key)" : "INVALID: " + record.problem + " — ignored"});
+    fields.push_back(
+        {"Signature", record.valid ? "valid (your Notes key)" : "INVALID: " + record.problem + " — ignored"});
     PrintFields(std::cout, fields, "  ");
   }
   for (const CrossCertificateRecord& record : *records)
@@ -265,9 +267,8 @@ void AddContactsCommands(CLI::App& app, CommandLine& line) {
   sender->add_flag("--include-x509", options->include_x509,
                    "Include X.509 certificates: store the certificate of the sender's S/MIME signature");
   sender->add_flag("--json", options->json, "Print JSON");
-  OnRun(sender, line, [options] {
-    return RunAddSender(*options->global, options->which, options->include_x509, options->json);
-  });
+  OnRun(sender, line,
+        [options] { return RunAddSender(*options->global, options->which, options->include_x509, options->json); });
 
   CLI::App* cross = contacts->add_subcommand("cross-certs", "List your cross-certificates (checked with your ID)");
   cross->add_flag("--json", options->json, "Print JSON");

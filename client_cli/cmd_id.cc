@@ -136,14 +136,16 @@ int RunCertificates(const IdOptions& options) {
     return kExitOk;
   }
   std::cout << "Your Internet Certificates (" << id->internet_certificates().size() << ")\n";
-  if (id->internet_certificates().empty()) std::cout << "  none (run `notes id sync` after your certificate is issued)\n";
+  if (id->internet_certificates().empty())
+    std::cout << "  none (run `notes id sync` after your certificate is issued)\n";
   bool first = true;
   for (const InternetCertificate& entry : id->internet_certificates()) {
     if (!first) std::cout << "\n";
     first = false;
     Fields fields = CertificateFields(entry.certificate.get());
     std::string emails;
-    for (const std::string& email : SubjectAltEmails(entry.certificate.get())) emails += (emails.empty() ? "" : ", ") + email;
+    for (const std::string& email : SubjectAltEmails(entry.certificate.get()))
+      emails += (emails.empty() ? "" : ", ") + email;
     fields.push_back({"E-mail", emails.empty() ? "none" : emails});
     fields.push_back({"Default", YesNo(&entry == default_cert)});
     for (auto& field : fields) field.second = Sanitize(field.second);
@@ -182,7 +184,8 @@ int RunExportPkcs12(const IdOptions& options) {
   if (!id.ok()) return ReportFailure(id.status());
   Result<const InternetCertificate*> entry = PickInternetCertificate(*id, options.serial);
   if (!entry.ok()) return ReportFailure(entry.status());
-  PasswordKind kind{"export password", "--export-password", "NOTESD_EXPORT_PASSWORD", "Password for the PKCS#12 file: "};
+  PasswordKind kind{"export password", "--export-password", "NOTESD_EXPORT_PASSWORD",
+                    "Password for the PKCS#12 file: "};
   Result<std::string> password = context.NewPassword(options.export_password, kind);
   if (!password.ok()) return ReportFailure(password.status());
   X509* cert = (*entry)->certificate.get();
@@ -215,8 +218,9 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   auto options = std::make_shared<IdOptions>();
   options->global = &line.global;
 
-  CLI::App* show = id->add_subcommand(
-      "show", "Names, key, Notes certificate, trusted roots, cross-certificates and Internet certificates");
+  CLI::App* show =
+      id->add_subcommand("show",
+                         "Names, key, Notes certificate, trusted roots, cross-certificates and Internet certificates");
   AddOptional(show, "--id", options->id_file, "The ID file (default: the client directory's user.id)");
   show->add_flag("--json", options->json, "Print JSON");
   OnRun(show, line, [options] { return RunShow(*options); });
@@ -228,8 +232,9 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   password->add_flag("--json", options->json, "Print JSON");
   OnRun(password, line, [options] { return RunPassword(*options); });
 
-  CLI::App* sync = id->add_subcommand(
-      "sync", "Add the Internet certificates the server holds for you (and their roots) to your ID file");
+  CLI::App* sync =
+      id->add_subcommand("sync",
+                         "Add the Internet certificates the server holds for you (and their roots) to your ID file");
   sync->add_flag("--json", options->json, "Print JSON");
   OnRun(sync, line, [options] { return RunSync(*options); });
 
@@ -238,8 +243,9 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
   certificates->add_flag("--json", options->json, "Print JSON");
   OnRun(certificates, line, [options] { return RunCertificates(*options); });
 
-  CLI::App* export_cert = id->add_subcommand(
-      "export-cert", "Write your default (or --serial) Internet certificate to FILE, to send to others");
+  CLI::App* export_cert =
+      id->add_subcommand("export-cert",
+                         "Write your default (or --serial) Internet certificate to FILE, to send to others");
   export_cert->add_option("FILE", options->out_file, "The file to write (must not exist)")->required();
   export_cert->add_flag("--der", options->der, "DER (.cer)");
   export_cert->add_flag("--pem", options->pem, "PEM");
@@ -250,7 +256,8 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
 
   CLI::App* export_all = id->add_subcommand(
       "export", "Write your Notes key, an Internet certificate and its issuers as a password-protected PKCS#12 file");
-  export_all->add_option("--pkcs12", options->out_file, "The .p12 file to write (must not exist; mode 0600)")->required();
+  export_all->add_option("--pkcs12", options->out_file, "The .p12 file to write (must not exist; mode 0600)")
+      ->required();
   export_all->add_option("--serial", options->serial, "The certificate's serial number (hex; default: your default)");
   AddOptional(export_all, "--export-password", options->export_password,
               "Password of the PKCS#12 file (default: $NOTESD_EXPORT_PASSWORD, else asked twice on the terminal)");

@@ -217,9 +217,10 @@ int RunSend(const MailOptions& o) {
       return entry;
     };
     Result<std::vector<RecipientCertificate>> resolved = ResolveRecipientCertificates(recipients, **store, lookup, now);
-    if (!resolved.ok()) return ReportFailure(resolved.status().code() == StatusCode::kInvalidArgument
-                                                 ? Status(StatusCode::kNotFound, resolved.status().message())
-                                                 : resolved.status());
+    if (!resolved.ok())
+      return ReportFailure(resolved.status().code() == StatusCode::kInvalidArgument
+                               ? Status(StatusCode::kNotFound, resolved.status().message())
+                               : resolved.status());
     certificates = std::move(resolved).value();
   }
 
@@ -236,13 +237,15 @@ int RunSend(const MailOptions& o) {
   if (!message.ok()) return ReportUsage(message.status().message());
   Result<std::string> outgoing = ApplySmime(*message, session->id, certificates, smime_options, now);
   if (!outgoing.ok()) return ReportFailure(outgoing.status());
-  Result<nlohmann::json> deposited = session->server->Post(
-      "/api/v1/mail/deposit", nlohmann::json{{"recipients", recipients}, {"message_base64", Base64Flat(*outgoing)}});
+  Result<nlohmann::json> deposited =
+      session->server->Post("/api/v1/mail/deposit",
+                            nlohmann::json{{"recipients", recipients}, {"message_base64", Base64Flat(*outgoing)}});
   if (!deposited.ok()) return ReportFailure(deposited.status());
   if (o.json) {
     nlohmann::json encrypted_for = nlohmann::json::array();
     for (const RecipientCertificate& r : certificates)
-      encrypted_for.push_back({{"address", r.address}, {"certificate", SubjectText(r.certificate.get())}, {"source", r.source}});
+      encrypted_for.push_back(
+          {{"address", r.address}, {"certificate", SubjectText(r.certificate.get())}, {"source", r.source}});
     PrintJson(std::cout, {{"unid", JsonText(*deposited, "unid")},
                           {"server", session->server->ServerLabel()},
                           {"recipients", recipients},
@@ -251,9 +254,10 @@ int RunSend(const MailOptions& o) {
                           {"encrypted_for", encrypted_for}});
     return kExitOk;
   }
-  std::string how = o.sign && o.encrypt ? "Signed and encrypted message " : o.sign ? "Signed message "
-                                                                        : o.encrypt ? "Encrypted message "
-                                                                                    : "Message ";
+  std::string how = o.sign && o.encrypt ? "Signed and encrypted message "
+                    : o.sign            ? "Signed message "
+                    : o.encrypt         ? "Encrypted message "
+                                        : "Message ";
   std::cout << how << JsonText(*deposited, "unid") << " deposited in mail.box on " << session->server->ServerLabel()
             << " for " << recipients.size() << " recipient(s)\n";
   for (const RecipientCertificate& r : certificates)
@@ -309,7 +313,8 @@ int RunList(const MailOptions& o) {
 // Asks on the terminal whether to cross-certify; returns "sender", "ca" or "".
 std::string AskTrust(X509* signer, X509* issuing_ca) {
   std::cerr << "You and signer have no certificates in common; signer cannot be assumed to be trustworthy.\n"
-            << "Create a cross-certificate for\n  [s] the sender's certificate " << Sanitize(SubjectText(signer)) << "\n";
+            << "Create a cross-certificate for\n  [s] the sender's certificate " << Sanitize(SubjectText(signer))
+            << "\n";
   if (issuing_ca != nullptr)
     std::cerr << "  [c] its issuing CA " << Sanitize(SubjectText(issuing_ca))
               << " (trusts every certificate it issued)\n";
@@ -371,22 +376,24 @@ int RunRead(const MailOptions& o) {
     if (answer) {
       X509* subject = *answer == CrossScope::kCa ? verdict->issuing_ca.get() : signature->signer.get();
       if (subject == nullptr)
-        return ReportFailure(Status::NotFound(
-            "the message does not carry the certificate of the signer's CA (" + IssuerText(signature->signer.get()) +
-            "): cross-certify the sender with --trust sender"));
+        return ReportFailure(Status::NotFound("the message does not carry the certificate of the signer's CA (" +
+                                              IssuerText(signature->signer.get()) +
+                                              "): cross-certify the sender with --trust sender"));
       Result<CrossCertificateRecord> made =
           trust->store->AddCrossCertificate(subject, *answer, session->id, TimeMicros{now} * 1'000'000);
       if (!made.ok()) return ReportFailure(made.status());
-      trust_note = "Created a cross-certificate for " + std::string(*answer == CrossScope::kCa ? "the CA " : "the sender ") +
-                   SubjectText(subject) + " in names.nsf";
+      trust_note = "Created a cross-certificate for " +
+                   std::string(*answer == CrossScope::kCa ? "the CA " : "the sender ") + SubjectText(subject) +
+                   " in names.nsf";
       if (Status reloaded = ReloadTrust(*trust, session->id); !reloaded.ok()) return ReportFailure(reloaded);
       judged = JudgeMessage(bytes, session->id, trust->sources, now);
       if (!judged.ok()) return ReportFailure(judged.status());
     } else if (o.no_trust) {
       trust_note = "Not trusted: you chose not to create a cross-certificate.";
     } else {
-      trust_note = "To trust this signer, read the message again with --trust sender (this certificate only) or "
-                   "--trust ca (every certificate its CA issued); `notes contacts cross-certs` lists what you trust.";
+      trust_note =
+          "To trust this signer, read the message again with --trust sender (this certificate only) or "
+          "--trust ca (every certificate its CA issued); `notes contacts cross-certs` lists what you trust.";
     }
   }
 
@@ -469,10 +476,11 @@ int RunAddSender(const GlobalOptions& global, const std::string& which, bool inc
                                             " is not signed, so it carries no X.509 certificate (a contact without "
                                             "one: drop --include-x509)"));
     if (signature->status == smime::SignatureStatus::kTampered)
-      return ReportFailure(Status::PermissionDenied("message " + which +
-                                                    " has been tampered with: its certificate is not stored"));
+      return ReportFailure(
+          Status::PermissionDenied("message " + which + " has been tampered with: its certificate is not stored"));
     if (!signature->signer)
-      return ReportFailure(Status::NotFound("message " + which + "'s signature does not include the signer's certificate"));
+      return ReportFailure(
+          Status::NotFound("message " + which + "'s signature does not include the signer's certificate"));
     certificates.push_back(signature->signer.get());
     if (!signature->signer_matches_from)
       std::cerr << "notes: warning: the signer's certificate does not name the From address " << Sanitize(address)

@@ -82,8 +82,8 @@ int RunAddInternetCert(const AddCertOptions& options) {
   if (!posted.ok()) return ReportFailure(posted.status());
   std::string batch = JsonText(*posted, "batch");
   if (!options.json)
-    std::cout << "Posted " << JsonInt(*posted, "count") << " 'Add Internet Certificate to Person Record' requests (batch "
-              << Sanitize(batch) << ")" << std::endl;
+    std::cout << "Posted " << JsonInt(*posted, "count")
+              << " 'Add Internet Certificate to Person Record' requests (batch " << Sanitize(batch) << ")" << std::endl;
   if (options.no_wait) {
     if (options.json) PrintJson(std::cout, *posted);
     return kExitOk;
@@ -202,8 +202,9 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   add->global = &line.global;
   CLI::App* people = admin->add_subcommand("people", "People in the directory: Internet certificates");
   people->require_subcommand(1);
-  CLI::App* sub = people->add_subcommand(
-      "add-internet-cert", "Ask AdminP to issue Internet certificates to people (RAs of the certifier only)");
+  CLI::App* sub =
+      people->add_subcommand("add-internet-cert",
+                             "Ask AdminP to issue Internet certificates to people (RAs of the certifier only)");
   sub->add_option("NAME", add->names, "People by name, short name or Internet address");
   sub->add_option("--group", add->groups, "Everyone in a group (nested groups included); repeat for more")
       ->allow_extra_args(false);
@@ -213,7 +214,8 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   sub->add_option("--validity-years", add->validity_years, "Years the certificates are valid, 1-10 (default 2)")
       ->check(CLI::Range(1, 10));
   sub->add_flag("--no-wait", add->no_wait, "Do not wait for AdminP");
-  sub->add_option("--timeout", add->timeout, "Stop waiting after SECONDS (default 0: no limit)")->check(CLI::NonNegativeNumber);
+  sub->add_option("--timeout", add->timeout, "Stop waiting after SECONDS (default 0: no limit)")
+      ->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", add->json, "Print JSON");
   OnRun(sub, line, [add] { return RunAddInternetCert(*add); });
 
@@ -235,8 +237,8 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   revoke_sub->add_option("--ca", revoke->ca, "The Internet certifier")->required();
   revoke_sub->add_option("--serial", revoke->serial, "Serial number (hex) of the certificate");
   revoke_sub->add_option("--person", revoke->person, "Every valid certificate of this person");
-  revoke_sub->add_option("--reason", revoke->reason,
-                         "RFC 5280 reason, as a name (keyCompromise, superseded, ...) or number")
+  revoke_sub
+      ->add_option("--reason", revoke->reason, "RFC 5280 reason, as a name (keyCompromise, superseded, ...) or number")
       ->capture_default_str();
   revoke_sub->add_flag("--json", revoke->json, "Print JSON");
   OnRun(revoke_sub, line, [revoke] { return RunRevoke(*revoke); });

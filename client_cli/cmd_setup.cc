@@ -125,8 +125,7 @@ void AddSetupCommands(CLI::App& app, CommandLine& line) {
       "setup",
       "Connect this client to its home server: copy your ID in as user.id, verify the server, write notes.ini");
   setup->add_option("--id", options->id_file, "Your ID file")->required();
-  setup->add_option("--server-address", options->server_address, "The home server's HTTPS API, HOST:PORT")
-      ->required();
+  setup->add_option("--server-address", options->server_address, "The home server's HTTPS API, HOST:PORT")->required();
   setup->add_flag("--replace", options->replace, "Overwrite a different user.id already in the client directory");
   setup->add_flag("--json", options->json, "Print JSON");
   OnRun(setup, line, [options] { return RunSetup(*options); });

@@ -15,27 +15,28 @@ namespace notesd::client {
 
 namespace {
 
-
-
 std::string Fingerprint(X509* cert) {
   Result<std::string> fingerprint = CertificateFingerprint(cert, DigestAlgorithm::kSha256);
   return fingerprint.ok() ? *fingerprint : std::string();
 }
 
 std::vector<ViewDefinition> Views() {
-  ViewDefinition by_name{kContactsByNameView, [](const Note& note) -> std::vector<std::string> {
+  ViewDefinition by_name{kContactsByNameView,
+                         [](const Note& note) -> std::vector<std::string> {
                            if (note.form() != kContactForm) return {};
                            return {note.GetText("FullName")};
                          },
                          true, 1};
-  ViewDefinition by_address{kContactsByAddressView, [](const Note& note) -> std::vector<std::string> {
+  ViewDefinition by_address{kContactsByAddressView,
+                            [](const Note& note) -> std::vector<std::string> {
                               if (note.form() != kContactForm) return {};
                               std::vector<std::string> keys = note.GetTextList("CertificateAddresses");
                               keys.push_back(note.GetText("InternetAddress"));
                               return keys;
                             },
                             true, 1};
-  ViewDefinition by_fingerprint{kByFingerprintView, [](const Note& note) -> std::vector<std::string> {
+  ViewDefinition by_fingerprint{kByFingerprintView,
+                                [](const Note& note) -> std::vector<std::string> {
                                   if (note.form() == kContactForm) return note.GetTextList("CertificateFingerprints");
                                   if (note.form() == kCrossCertificateForm) return {note.GetText("Fingerprint")};
                                   return {};
@@ -53,8 +54,8 @@ void SetCertificates(Note& note, const std::vector<X509*>& certs) {
     pems.push_back(*pem);
     fingerprints.push_back(Fingerprint(cert));
     for (const std::string& email : SubjectAltEmails(cert)) {
-      if (std::find_if(addresses.begin(), addresses.end(), [&](const std::string& a) { return EqualsIgnoreCase(a, email); }) ==
-          addresses.end())
+      if (std::find_if(addresses.begin(), addresses.end(),
+                       [&](const std::string& a) { return EqualsIgnoreCase(a, email); }) == addresses.end())
         addresses.push_back(email);
     }
   }
@@ -195,7 +196,8 @@ Result<Bytes> SignCrossCertificate(const Note& note, EVP_PKEY* key) {
   EvpMdCtxPtr ctx(EVP_MD_CTX_new());
   std::size_t length = 0;
   if (!ctx || EVP_DigestSignInit(ctx.get(), nullptr, EVP_sha256(), nullptr, key) != 1 ||
-      EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(data.data()), data.size()) != 1)
+      EVP_DigestSign(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(data.data()), data.size()) !=
+          1)
     return Status::Internal("cannot sign the cross-certificate");
   Bytes signature(length);
   if (EVP_DigestSign(ctx.get(), signature.data(), &length, reinterpret_cast<const unsigned char*>(data.data()),
@@ -215,8 +217,9 @@ Status VerifyCrossCertificate(const Note& note, EVP_PKEY* key) {
                                reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1;
   ERR_clear_error();
   if (!good)
-    return Status::PermissionDenied("its signature does not verify with your Notes key (it was changed, or made "
-                                    "by another ID)");
+    return Status::PermissionDenied(
+        "its signature does not verify with your Notes key (it was changed, or made "
+        "by another ID)");
   return Status::Ok();
 }
 
@@ -370,8 +373,8 @@ Result<ContactsStore::SenderResult> ContactsStore::AddSender(const std::string& 
   if (existing.ok()) {
     which = existing->unid;
   } else {
-    NOTESD_ASSIGN_OR_RETURN(Contact made, AddContact(full_name.empty() ? internet_address : full_name,
-                                                     internet_address));
+    NOTESD_ASSIGN_OR_RETURN(Contact made,
+                            AddContact(full_name.empty() ? internet_address : full_name, internet_address));
     which = made.unid;
     result.created = true;
   }
@@ -394,7 +397,8 @@ Result<CrossCertificateRecord> ContactsStore::AddCrossCertificate(X509* certific
   if (certificate == nullptr) return Status::InvalidArgument("no certificate to cross-certify");
   if (signer.notes_key() == nullptr) return Status::InvalidArgument("the ID has no Notes key to sign with");
   if (scope == CrossScope::kCa && !IsCa(certificate))
-    return Status::InvalidArgument("'" + SubjectText(certificate) + "' is not a CA certificate: cross-certify the sender");
+    return Status::InvalidArgument("'" + SubjectText(certificate) +
+                                   "' is not a CA certificate: cross-certify the sender");
   NOTESD_ASSIGN_OR_RETURN(std::string pem, CertificateToPem(certificate));
   const std::string fingerprint = Fingerprint(certificate);
   Note note(kCrossCertificateForm);
@@ -445,8 +449,9 @@ Result<std::vector<CrossCertificateRecord>> ContactsStore::ReadCrossCertificates
 Result<CrossCertificateRecord> ContactsStore::RemoveCrossCertificate(std::string_view which) {
   NOTESD_ASSIGN_OR_RETURN(std::vector<CrossCertificateRecord> records, ReadCrossCertificates(nullptr));
   const CrossCertificateRecord* chosen = nullptr;
-  bool numeric = !which.empty() && which.size() < 8 &&
-                 std::all_of(which.begin(), which.end(), [](char c) { return std::isdigit(static_cast<unsigned char>(c)); });
+  bool numeric = !which.empty() && which.size() < 8 && std::all_of(which.begin(), which.end(), [](char c) {
+    return std::isdigit(static_cast<unsigned char>(c));
+  });
   if (numeric) {
     std::size_t index = std::stoul(std::string(which));
     if (index < 1 || index > records.size())
@@ -455,8 +460,9 @@ Result<CrossCertificateRecord> ContactsStore::RemoveCrossCertificate(std::string
     chosen = &records[index - 1];
   } else {
     if (!IsHexText(which) || PlainHex(which).size() < 8)
-      return Status::InvalidArgument("'" + std::string(which) +
-                                     "' is neither a number from `notes contacts cross-certs` nor a SHA-256 fingerprint");
+      return Status::InvalidArgument(
+          "'" + std::string(which) +
+          "' is neither a number from `notes contacts cross-certs` nor a SHA-256 fingerprint");
     const std::string wanted = PlainHex(which);
     for (const CrossCertificateRecord& record : records) {
       if (!ToLowerAscii(record.fingerprint).starts_with(wanted)) continue;

@@ -42,10 +42,8 @@ bool IsTrustFailure(int error) {
     case X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN:
     case X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT:
     case X509_V_ERR_CERT_UNTRUSTED:
-    case X509_V_ERR_CERT_SIGNATURE_FAILURE:
-      return true;
-    default:
-      return false;
+    case X509_V_ERR_CERT_SIGNATURE_FAILURE: return true;
+    default: return false;
   }
 }
 
@@ -205,8 +203,8 @@ Result<std::unique_ptr<HomeServerClient>> HomeServerClient::Create(const IdFile&
   if (anchors.empty())
     return Status::InvalidArgument("the ID of " + id.name().Abbreviated() +
                                    " holds no trusted root certificate to check the server with");
-  auto http = std::make_unique<httplib::SSLClient>(options.address.host, options.address.port,
-                                                   id.notes_certificate(), id.notes_key());
+  auto http = std::make_unique<httplib::SSLClient>(options.address.host, options.address.port, id.notes_certificate(),
+                                                   id.notes_key());
   if (!http->is_valid()) return Status::Internal("cannot use the ID's certificate and key for TLS: " + OpenSslErrors());
   SSL_CTX* ctx = http->ssl_context();
   for (X509* intermediate : id.Intermediates()) SSL_CTX_add1_chain_cert(ctx, intermediate);
@@ -264,8 +262,8 @@ Result<nlohmann::json> HomeServerClient::Finish(httplib::Result& result, int exp
   if (result->status != expected_status) return StatusFromHttpError(result->status, result->body);
   nlohmann::json body = nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded())
-    return Status::Internal(ServerLabel() + " sent an answer that is not JSON (HTTP " +
-                            std::to_string(result->status) + ")");
+    return Status::Internal(ServerLabel() + " sent an answer that is not JSON (HTTP " + std::to_string(result->status) +
+                            ")");
   return body;
 }
 
@@ -276,8 +274,7 @@ Status HomeServerClient::TransportFailure(int error) const {
   switch (static_cast<httplib::Error>(error)) {
     case httplib::Error::Connection:
       return Status::Unavailable(prefix + ConnectFailureReason(options_.address, options_.connect_timeout));
-    case httplib::Error::ConnectionTimeout:
-      return Status::Unavailable(prefix + "connection timed out");
+    case httplib::Error::ConnectionTimeout: return Status::Unavailable(prefix + "connection timed out");
     case httplib::Error::SSLConnection: {
       std::string reason = LastTlsReason();
       return Status::Unavailable(prefix + "the TLS handshake failed" + (reason.empty() ? "" : " (" + reason + ")"));
@@ -286,10 +283,8 @@ Status HomeServerClient::TransportFailure(int error) const {
       return Status::Unavailable(prefix +
                                  "no answer (the connection closed or timed out; the server may have refused "
                                  "your ID's certificate)");
-    case httplib::Error::Write:
-      return Status::Unavailable(prefix + "sending the request failed");
-    default:
-      return Status::Unavailable(prefix + httplib::to_string(static_cast<httplib::Error>(error)));
+    case httplib::Error::Write: return Status::Unavailable(prefix + "sending the request failed");
+    default: return Status::Unavailable(prefix + httplib::to_string(static_cast<httplib::Error>(error)));
   }
 }
 

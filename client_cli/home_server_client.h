@@ -34,7 +34,7 @@
 namespace httplib {
 class SSLClient;
 class Result;
-}
+}  // namespace httplib
 
 namespace notesd::client {
 

@@ -91,7 +91,8 @@ CertificateMerge MergeInternetCertificates(IdFile& id, const std::vector<std::st
 }
 
 Result<const InternetCertificate*> PickInternetCertificate(const IdFile& id, const std::string& serial_hex) {
-  if (id.internet_certificates().empty()) return Status::NotFound("your ID holds no Internet certificate (run `notes id sync`)");
+  if (id.internet_certificates().empty())
+    return Status::NotFound("your ID holds no Internet certificate (run `notes id sync`)");
   if (serial_hex.empty()) return id.DefaultInternetCertificate();
   for (const InternetCertificate& entry : id.internet_certificates())
     if (EqualsIgnoreCase(SerialHex(entry.certificate.get()), serial_hex)) return &entry;
@@ -116,7 +117,7 @@ std::vector<X509Ptr> IssuerChain(const IdFile& id, X509* cert) {
 namespace {
 
 // One PKCS#12 file: the key, its certificate and `ca`, encrypted with `password`.
-Result<std::string> MakePkcs12(const IdFile& id, const InternetCertificate& entry, STACK_OF(X509)& ca,
+Result<std::string> MakePkcs12(const IdFile& id, const InternetCertificate& entry, STACK_OF(X509) & ca,
                                const std::string& password, bool legacy) {
   int nid = legacy ? NID_pbe_WithSHA1And3_Key_TripleDES_CBC : NID_aes_256_cbc;
   std::string friendly = SubjectCommonName(entry.certificate.get());
@@ -157,6 +158,5 @@ Result<std::string> ExportPkcs12(const IdFile& id, const InternetCertificate& en
     if (!legacy || !smime::HasGpgsmUnreadableSalt(bytes) || attempt == kLegacyTries) return bytes;
   }
 }
-
 
 }  // namespace notesd::client

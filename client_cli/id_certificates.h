@@ -24,11 +24,11 @@ namespace notesd::client {
 
 // What MergeInternetCertificates did.
 struct CertificateMerge {
-  std::vector<std::string> added;       // one line per certificate added (AddedLine)
-  std::vector<std::string> ignored;     // one line per certificate not over the Notes key, or unreadable
-  std::vector<std::string> roots_added; // subjects of roots added to the trusted certificates
-  int already_present = 0;              // certificates the ID already held
-  bool default_set = false;             // the newest added became the default
+  std::vector<std::string> added;        // one line per certificate added (AddedLine)
+  std::vector<std::string> ignored;      // one line per certificate not over the Notes key, or unreadable
+  std::vector<std::string> roots_added;  // subjects of roots added to the trusted certificates
+  int already_present = 0;               // certificates the ID already held
+  bool default_set = false;              // the newest added became the default
   bool Changed() const { return !added.empty() || !roots_added.empty() || default_set; }
 };
 

@@ -30,7 +30,8 @@ std::string DisplayName(std::string_view name) {
 
 std::string AddressList(const std::vector<std::string>& addresses) {
   std::string out;
-  for (const std::string& a : addresses) out += (out.empty() ? "" : ", ") + (a.find('@') != std::string::npos ? a : DisplayName(a));
+  for (const std::string& a : addresses)
+    out += (out.empty() ? "" : ", ") + (a.find('@') != std::string::npos ? a : DisplayName(a));
   return out;
 }
 
@@ -81,9 +82,10 @@ Result<std::string> ComposeMessage(const ComposeRequest& r) {
   std::string host = r.from_address.find('@') != std::string::npos ? r.from_address.substr(r.from_address.find('@') + 1)
                                                                    : std::string("notesd.invalid");
   std::string m;
-  std::string from = r.from_address.find('@') != std::string::npos
-                         ? (r.from_name.empty() ? r.from_address : DisplayName(r.from_name) + " <" + r.from_address + ">")
-                         : DisplayName(r.from_address);
+  std::string from =
+      r.from_address.find('@') != std::string::npos
+          ? (r.from_name.empty() ? r.from_address : DisplayName(r.from_name) + " <" + r.from_address + ">")
+          : DisplayName(r.from_address);
   m += "From: " + from + "\r\n";
   if (!r.to.empty()) m += "To: " + AddressList(r.to) + "\r\n";
   if (!r.cc.empty()) m += "Cc: " + AddressList(r.cc) + "\r\n";

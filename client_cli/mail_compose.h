@@ -28,7 +28,7 @@ struct ComposeRequest {
   std::vector<std::string> to;
   std::vector<std::string> cc;
   std::string subject;
-  std::string body;          // UTF-8 text
+  std::string body;  // UTF-8 text
   std::vector<Attachment> attachments;
   std::int64_t date_seconds = 0;  // the Date field (seconds since the epoch)
   std::string unique;             // random text for Message-ID and the MIME boundary
@@ -36,6 +36,5 @@ struct ComposeRequest {
 
 // InvalidArgument when there is no recipient or a field holds a line break.
 Result<std::string> ComposeMessage(const ComposeRequest& request);
-
 
 }  // namespace notesd::client

@@ -39,9 +39,8 @@ std::string Joined(const std::vector<std::string>& items, const char* separator 
 }  // namespace
 
 Result<std::vector<RecipientCertificate>> ResolveRecipientCertificates(const std::vector<std::string>& recipients,
-                                                                        const ContactsStore& contacts,
-                                                                        const DirectoryLookup& lookup,
-                                                                        std::time_t now) {
+                                                                       const ContactsStore& contacts,
+                                                                       const DirectoryLookup& lookup, std::time_t now) {
   std::vector<RecipientCertificate> resolved;
   std::vector<std::string> failures;
   for (const std::string& recipient : recipients) {
@@ -96,13 +95,11 @@ Result<std::vector<RecipientCertificate>> ResolveRecipientCertificates(const std
       }
     }
     if (!found) {
-      if (failure.empty())
-        failure = "no certificate for " + recipient + " (not in your contacts or the directory)";
+      if (failure.empty()) failure = "no certificate for " + recipient + " (not in your contacts or the directory)";
       failures.push_back(failure);
     }
   }
-  if (!failures.empty())
-    return Status::InvalidArgument("cannot encrypt, nothing was sent: " + Joined(failures, "; "));
+  if (!failures.empty()) return Status::InvalidArgument("cannot encrypt, nothing was sent: " + Joined(failures, "; "));
   return resolved;
 }
 
@@ -117,8 +114,8 @@ Result<std::string> ApplySmime(const std::string& message, const IdFile& id,
         "certifier, then `notes id sync`)");
   Result<std::time_t> until = NotAfter(own->certificate.get());
   if (until.ok() && *until < now)
-    return Status::InvalidArgument("your Internet certificate " + SubjectText(own->certificate.get()) +
-                                   " expired on " + FormatTime(*until));
+    return Status::InvalidArgument("your Internet certificate " + SubjectText(own->certificate.get()) + " expired on " +
+                                   FormatTime(*until));
   smime::SplitResult split = smime::SplitMessage(message);
   std::string entity = split.entity;
   if (options.sign) {
@@ -227,11 +224,10 @@ std::vector<std::pair<std::string, std::string>> DescribeSmime(const JudgedMessa
     if (s.signer) lines.push_back({"Signer issued by", IssuedBy(s.signer.get())});
     if (s.signing_time) lines.push_back({"Signed at", FormatTime(*s.signing_time)});
     switch (s.status) {
-      case smime::SignatureStatus::kValid:
-        lines.push_back({"Signature", "valid"});
-        break;
+      case smime::SignatureStatus::kValid: lines.push_back({"Signature", "valid"}); break;
       case smime::SignatureStatus::kTampered:
-        lines.push_back({"Signature", "TAMPERED: the message was changed after it was signed (" + s.status_detail + ")"});
+        lines.push_back(
+            {"Signature", "TAMPERED: the message was changed after it was signed (" + s.status_detail + ")"});
         break;
       case smime::SignatureStatus::kUnverifiable:
         lines.push_back({"Signature", "cannot be verified: " + s.status_detail});

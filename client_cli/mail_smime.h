@@ -42,7 +42,7 @@ struct RecipientCertificate {
   std::string recipient;  // as given (--to / --cc)
   std::string address;    // the Internet address the certificate is for
   X509Ptr certificate;
-  std::string source;     // "contacts" or "directory"
+  std::string source;  // "contacts" or "directory"
 };
 
 // Resolves a usable certificate for every recipient at `now`. InvalidArgument when any
@@ -50,9 +50,8 @@ struct RecipientCertificate {
 // your contacts or the directory); carol@y.example: the certificate ... expired on ..."
 // (every failing recipient named). `lookup` may be empty (contacts only).
 Result<std::vector<RecipientCertificate>> ResolveRecipientCertificates(const std::vector<std::string>& recipients,
-                                                                        const ContactsStore& contacts,
-                                                                        const DirectoryLookup& lookup,
-                                                                        std::time_t now);
+                                                                       const ContactsStore& contacts,
+                                                                       const DirectoryLookup& lookup, std::time_t now);
 
 struct SmimeSendOptions {
   bool sign = false;

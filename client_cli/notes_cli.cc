@@ -96,8 +96,10 @@ Result<HomeSession> OpenHomeSession(const ClientContext& context, bool sync, std
   NOTESD_ASSIGN_OR_RETURN(ServerAddress address, ParseServerAddress(session.settings.home_server_address));
   NOTESD_ASSIGN_OR_RETURN(session.id_path, context.IdPath(std::nullopt));
   std::error_code error;
-  if (!std::filesystem::exists(session.id_path, error)) return Status::NotFound("no ID file " + session.id_path.string());
-  NOTESD_ASSIGN_OR_RETURN(std::string password, context.UserPassword("Password for " + session.id_path.string() + ": "));
+  if (!std::filesystem::exists(session.id_path, error))
+    return Status::NotFound("no ID file " + session.id_path.string());
+  NOTESD_ASSIGN_OR_RETURN(std::string password,
+                          context.UserPassword("Password for " + session.id_path.string() + ": "));
   NOTESD_ASSIGN_OR_RETURN(session.id, IdFile::Load(session.id_path, password));
   if (password_out) *password_out = password;
   HomeServerOptions options;

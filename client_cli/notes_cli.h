@@ -26,12 +26,12 @@ struct CommandLine {
 int RunNotes(int argc, char** argv);
 
 // One registration function per command group (cmd_*.cc).
-void AddDbCommands(CLI::App& app, CommandLine& line);      // notes db info|list|show
-void AddIdCommands(CLI::App& app, CommandLine& line);      // notes id show|password|sync|certificates|export-cert|export
-void AddSetupCommands(CLI::App& app, CommandLine& line);   // notes setup, notes whoami
-void AddPeopleCommands(CLI::App& app, CommandLine& line);  // notes people show
-void AddAdminCommands(CLI::App& app, CommandLine& line);   // notes admin console|register|...
-void AddMailCommands(CLI::App& app, CommandLine& line);    // notes mail send|list|read
+void AddDbCommands(CLI::App& app, CommandLine& line);     // notes db info|list|show
+void AddIdCommands(CLI::App& app, CommandLine& line);     // notes id show|password|sync|certificates|export-cert|export
+void AddSetupCommands(CLI::App& app, CommandLine& line);  // notes setup, notes whoami
+void AddPeopleCommands(CLI::App& app, CommandLine& line);    // notes people show
+void AddAdminCommands(CLI::App& app, CommandLine& line);     // notes admin console|register|...
+void AddMailCommands(CLI::App& app, CommandLine& line);      // notes mail send|list|read
 void AddContactsCommands(CLI::App& app, CommandLine& line);  // notes contacts ... (local names.nsf)
 
 // Makes `sub` the selected command's action when it is parsed.
@@ -61,7 +61,8 @@ struct HomeSession {
   std::unique_ptr<HomeServerClient> server;
 };
 // `password_out`, when given, receives the ID's password (for a command that saves the ID).
-Result<HomeSession> OpenHomeSession(const ClientContext& context, bool sync = true, std::string* password_out = nullptr);
+Result<HomeSession> OpenHomeSession(const ClientContext& context, bool sync = true,
+                                    std::string* password_out = nullptr);
 
 // Fetches GET /api/v1/me/certificates and merges it into `session.id`
 // (MergeInternetCertificates); when anything changed, saves the ID atomically at

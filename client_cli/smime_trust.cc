@@ -126,16 +126,14 @@ TrustVerdict DecideTrust(X509* signer, const std::vector<X509*>& message_certifi
     }
     return verdict;
   }
-  const bool no_anchor = chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
-                         chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT ||
-                         chain.code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
-                         chain.code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT ||
-                         chain.code == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
+  const bool no_anchor =
+      chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT_LOCALLY ||
+      chain.code == X509_V_ERR_UNABLE_TO_GET_ISSUER_CERT || chain.code == X509_V_ERR_SELF_SIGNED_CERT_IN_CHAIN ||
+      chain.code == X509_V_ERR_DEPTH_ZERO_SELF_SIGNED_CERT || chain.code == X509_V_ERR_UNABLE_TO_VERIFY_LEAF_SIGNATURE;
   if (!no_anchor) {
     verdict.reason = "the signer's certificate chain is not valid: " + chain.error;
   } else {
-    verdict.reason =
-        "You and signer have no certificates in common; signer cannot be assumed to be trustworthy.";
+    verdict.reason = "You and signer have no certificates in common; signer cannot be assumed to be trustworthy.";
   }
   return verdict;
 }

@@ -53,7 +53,9 @@ std::vector<ViewDefinition> DirectoryViews() {
        },
        true, 1},
       {kServersView,
-       [](const Note& note) { return IsForm(note, "Server") ? NameKeys(note.GetText("ServerName")) : std::vector<std::string>{}; },
+       [](const Note& note) {
+         return IsForm(note, "Server") ? NameKeys(note.GetText("ServerName")) : std::vector<std::string>{};
+       },
        true, 1},
       {kCertifiersView,
        [](const Note& note) {
@@ -79,7 +81,9 @@ std::vector<ViewDefinition> DirectoryViews() {
 Result<HierName> ParseStoredName(const Note& note, const char* item) {
   std::string text = note.GetText(item);  // the first value of a list (FullName)
   auto name = HierName::Parse(text);
-  if (!name.ok()) return Status::Corruption("names.nsf NoteID " + std::to_string(note.id()) + ": bad " + item + ": " + name.status().message());
+  if (!name.ok())
+    return Status::Corruption("names.nsf NoteID " + std::to_string(note.id()) + ": bad " + item + ": " +
+                              name.status().message());
   return name;
 }
 
@@ -111,8 +115,12 @@ Note ServerToNote(const ServerDocument& server) {
 
 Result<ServerDocument> ServerFromNote(const Note& note) {
   NOTESD_ASSIGN_OR_RETURN(HierName name, ParseStoredName(note, "ServerName"));
-  return ServerDocument{note.id(), name, note.GetText("Domain"), note.GetTextList("FullAdmin"),
-                        note.GetText("Certificate"), note.GetText("NetAddresses")};
+  return ServerDocument{note.id(),
+                        name,
+                        note.GetText("Domain"),
+                        note.GetTextList("FullAdmin"),
+                        note.GetText("Certificate"),
+                        note.GetText("NetAddresses")};
 }
 
 Note CertifierToNote(const CertifierDocument& certifier) {
@@ -128,8 +136,12 @@ Note CertifierToNote(const CertifierDocument& certifier) {
 
 Result<CertifierDocument> CertifierFromNote(const Note& note) {
   NOTESD_ASSIGN_OR_RETURN(HierName name, ParseStoredName(note, "CertifierName"));
-  return CertifierDocument{note.id(), name, note.GetText("CertificateType"), note.GetText("Certificate"),
-                           note.GetText("IssuedBy"), note.GetText("ICLFile")};
+  return CertifierDocument{note.id(),
+                           name,
+                           note.GetText("CertificateType"),
+                           note.GetText("Certificate"),
+                           note.GetText("IssuedBy"),
+                           note.GetText("ICLFile")};
 }
 
 // Finds the single note of `form` under `key` in `view`.
@@ -238,7 +250,8 @@ Note PersonToNote(const Person& person) {
 }
 
 Result<Person> PersonFromNote(const Note& note) {
-  if (!IsForm(note, "Person")) return Status::InvalidArgument("NoteID " + std::to_string(note.id()) + " is not a Person document");
+  if (!IsForm(note, "Person"))
+    return Status::InvalidArgument("NoteID " + std::to_string(note.id()) + " is not a Person document");
   Person person;
   person.note_id = note.id();
   person.unid = note.unid();
@@ -449,7 +462,8 @@ Result<ServerDocument> Directory::PutServer(const ServerDocument& server) {
 
 Result<ServerDocument> Directory::FindServer(std::string_view name) const {
   auto parsed = HierName::Parse(name);
-  NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kServersView, parsed.ok() ? parsed->Canonical() : std::string(name), "Server"));
+  NOTESD_ASSIGN_OR_RETURN(Note note,
+                          FindOne(*db_, kServersView, parsed.ok() ? parsed->Canonical() : std::string(name), "Server"));
   return ServerFromNote(note);
 }
 
@@ -458,7 +472,8 @@ bool Directory::IsAdministrator(const ServerDocument& server, const Person& pers
 }
 
 Result<CertifierDocument> Directory::PutCertifier(const CertifierDocument& certifier) {
-  NOTESD_ASSIGN_OR_RETURN(Note note, Upsert(*db_, kCertifiersView, certifier.name.Canonical(), CertifierToNote(certifier)));
+  NOTESD_ASSIGN_OR_RETURN(Note note,
+                          Upsert(*db_, kCertifiersView, certifier.name.Canonical(), CertifierToNote(certifier)));
   return CertifierFromNote(note);
 }
 
@@ -492,7 +507,8 @@ Result<std::vector<CertifierDocument>> Directory::ListCertifiers() const {
 namespace notesd {
 
 Result<std::shared_ptr<Directory>> OpenDirectory(DatabaseSet& databases, const std::filesystem::path& data_dir) {
-  return databases.Get<Directory>(data_dir / "names.nsf", [](const std::filesystem::path& path) { return Directory::Open(path); });
+  return databases.Get<Directory>(data_dir / "names.nsf",
+                                  [](const std::filesystem::path& path) { return Directory::Open(path); });
 }
 
 }  // namespace notesd

@@ -19,8 +19,9 @@ std::string PersonOuPath(const Person& person) {
 
 bool UnderOu(const Person& person, const std::string& ou_path) {
   std::string path = PersonOuPath(person);
-  return path == ou_path || (path.size() > ou_path.size() && path.compare(path.size() - ou_path.size(), ou_path.size(), ou_path) == 0 &&
-                             path[path.size() - ou_path.size() - 1] == '/');
+  return path == ou_path ||
+         (path.size() > ou_path.size() && path.compare(path.size() - ou_path.size(), ou_path.size(), ou_path) == 0 &&
+          path[path.size() - ou_path.size() - 1] == '/');
 }
 
 // The people chosen so far, each once, in the order first chosen.

@@ -46,8 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     (void)spec->SubjectName();
     (void)spec->IdFileName();
     // A number is taken only as given: never wrapped into range (4294967306 is not 10).
-    if (auto it = body->find("validity_years"); it != body->end() && it->is_number_integer() &&
-                                                 it->get<std::int64_t>() != spec->validity_years)
+    if (auto it = body->find("validity_years");
+        it != body->end() && it->is_number_integer() && it->get<std::int64_t>() != spec->validity_years)
       std::abort();
     auto again = notesd::InternetCertifierSpec::FromJson(spec->ToJson());
     if (!again.ok()) std::abort();  // what FromJson accepted, ToJson must give back valid

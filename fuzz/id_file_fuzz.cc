@@ -58,7 +58,8 @@ const std::array<unsigned char, 64>& FixedKeys() {
   static const std::array<unsigned char, 64> keys = [] {
     std::array<unsigned char, 64> out{};
     const unsigned char salt[16] = {'f', 'u', 'z', 'z', 's', 'a', 'l', 't', 0, 1, 2, 3, 4, 5, 6, 7};
-    if (EVP_PBE_scrypt(kPassword.data(), kPassword.size(), salt, sizeof salt, 1024, 8, 1, 0, out.data(), out.size()) != 1)
+    if (EVP_PBE_scrypt(kPassword.data(), kPassword.size(), salt, sizeof salt, 1024, 8, 1, 0, out.data(), out.size()) !=
+        1)
       std::abort();
     return out;
   }();
@@ -85,12 +86,13 @@ std::string Wrap(std::string_view payload) {
   EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
   int len = 0;
   auto* out = reinterpret_cast<unsigned char*>(image.data() + kHeaderSize);
-  bool ok = EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, FixedKeys().data(), nonce) == 1 &&
-            EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(image.data()), kHeaderSize) == 1 &&
-            EVP_EncryptUpdate(ctx, out, &len, reinterpret_cast<const unsigned char*>(payload.data()),
-                              static_cast<int>(payload.size())) == 1 &&
-            EVP_EncryptFinal_ex(ctx, out + len, &len) == 1 &&
-            EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, out + payload.size()) == 1;
+  bool ok =
+      EVP_EncryptInit_ex(ctx, EVP_aes_256_gcm(), nullptr, FixedKeys().data(), nonce) == 1 &&
+      EVP_EncryptUpdate(ctx, nullptr, &len, reinterpret_cast<const unsigned char*>(image.data()), kHeaderSize) == 1 &&
+      EVP_EncryptUpdate(ctx, out, &len, reinterpret_cast<const unsigned char*>(payload.data()),
+                        static_cast<int>(payload.size())) == 1 &&
+      EVP_EncryptFinal_ex(ctx, out + len, &len) == 1 &&
+      EVP_CIPHER_CTX_ctrl(ctx, EVP_CTRL_GCM_GET_TAG, kTagSize, out + payload.size()) == 1;
   EVP_CIPHER_CTX_free(ctx);
   if (!ok) std::abort();
   FixChecksum(image);

@@ -251,7 +251,8 @@ Result<std::string> MimeEntity::DecodedBody() const {
 Result<std::vector<std::string_view>> MimeEntity::Parts() const {
   if (content_type_.type != "multipart") return Status::InvalidArgument("not a multipart entity");
   std::string boundary = content_type_.Param("boundary");
-  if (boundary.empty() || boundary.size() > 200) return Status::InvalidArgument("multipart entity without a usable boundary");
+  if (boundary.empty() || boundary.size() > 200)
+    return Status::InvalidArgument("multipart entity without a usable boundary");
   const std::string delimiter = "--" + boundary;
   std::vector<std::string_view> parts;
   std::size_t pos = 0;

@@ -50,9 +50,7 @@ Result<std::string> WriteToString(const char* what, Writer&& writer) {
   return BioContents(bio.get());
 }
 
-const unsigned char* Bytes(std::string_view data) {
-  return reinterpret_cast<const unsigned char*>(data.data());
-}
+const unsigned char* Bytes(std::string_view data) { return reinterpret_cast<const unsigned char*>(data.data()); }
 
 // Runs a d2i_* decoder over all of `der`; refuses trailing bytes so that a DER value
 // with something glued behind it is not silently half-read.
@@ -153,8 +151,7 @@ Result<std::vector<X509Ptr>> ParseDerCertificates(std::string_view der) {
       continue;
     }
     ERR_clear_error();
-    if (!certs.empty())
-      return Status::InvalidArgument("data after the DER certificates is not a certificate");
+    if (!certs.empty()) return Status::InvalidArgument("data after the DER certificates is not a certificate");
     cursor = start;
     Pkcs7Ptr p7(d2i_PKCS7(nullptr, &cursor, end - start));
     ERR_clear_error();
@@ -211,8 +208,8 @@ Result<EvpPkeyPtr> GenerateKey(const KeySpec& spec) {
   if (!ctx || EVP_PKEY_keygen_init(ctx.get()) <= 0) {
     return Status::Internal("cannot start key generation: " + OpenSslErrors());
   }
-  const int configured = rsa ? EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), spec.bits)
-                             : EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256");
+  const int configured =
+      rsa ? EVP_PKEY_CTX_set_rsa_keygen_bits(ctx.get(), spec.bits) : EVP_PKEY_CTX_set_group_name(ctx.get(), "P-256");
   if (configured <= 0) return Status::Internal("cannot configure key generation: " + OpenSslErrors());
   EVP_PKEY* raw = nullptr;
   if (EVP_PKEY_generate(ctx.get(), &raw) <= 0) {
@@ -335,10 +332,8 @@ Result<X509Ptr> CertificateFromDer(std::string_view der) {
 
 Result<std::vector<X509Ptr>> ParseCertificates(std::string_view bytes) {
   if (bytes.empty()) return Status::InvalidArgument("no certificate found: the data is empty");
-  if (bytes.size() > static_cast<std::size_t>(INT_MAX))
-    return Status::InvalidArgument("certificate data too large");
-  Result<std::vector<X509Ptr>> certs =
-      IsPemText(bytes) ? ParsePemCertificates(bytes) : ParseDerCertificates(bytes);
+  if (bytes.size() > static_cast<std::size_t>(INT_MAX)) return Status::InvalidArgument("certificate data too large");
+  Result<std::vector<X509Ptr>> certs = IsPemText(bytes) ? ParsePemCertificates(bytes) : ParseDerCertificates(bytes);
   if (!certs.ok()) return certs.status();
   if (certs->empty()) return Status::InvalidArgument("no certificate found in the data");
   return certs;
@@ -388,8 +383,7 @@ Result<std::string> HexDecode(std::string_view hex) {
     }
     digits += c;
   }
-  if (digits.size() % 2 != 0)
-    return Status::InvalidArgument("odd number of hex digits: \"" + std::string(hex) + "\"");
+  if (digits.size() % 2 != 0) return Status::InvalidArgument("odd number of hex digits: \"" + std::string(hex) + "\"");
   std::string out;
   out.reserve(digits.size() / 2);
   for (std::size_t i = 0; i < digits.size(); i += 2) {
@@ -399,8 +393,7 @@ Result<std::string> HexDecode(std::string_view hex) {
 }
 
 Result<std::string> RandomBytes(std::size_t count) {
-  if (count > static_cast<std::size_t>(INT_MAX))
-    return Status::InvalidArgument("too many random bytes requested");
+  if (count > static_cast<std::size_t>(INT_MAX)) return Status::InvalidArgument("too many random bytes requested");
   std::string out(count, '\0');
   if (count > 0 && RAND_bytes(reinterpret_cast<unsigned char*>(out.data()), static_cast<int>(count)) != 1) {
     return Status::Internal("random generator failed: " + OpenSslErrors());

@@ -104,8 +104,7 @@ enum class HexStyle {
 // The raw digest (20 or 32 bytes) of `data`. Internal only if OpenSSL fails.
 Result<std::string> Digest(DigestAlgorithm algorithm, std::string_view data);
 // The digest of the certificate's DER encoding, hex encoded.
-Result<std::string> CertificateFingerprint(X509* cert, DigestAlgorithm algorithm,
-                                           HexStyle style = HexStyle::kPlain);
+Result<std::string> CertificateFingerprint(X509* cert, DigestAlgorithm algorithm, HexStyle style = HexStyle::kPlain);
 
 std::string HexEncode(std::string_view bytes, HexStyle style = HexStyle::kPlain);
 // Accepts either style (and upper or lower case); InvalidArgument on anything else.

@@ -56,8 +56,7 @@ long Utf8Length(std::string_view text) {
       code_point = (code_point << 6) | (next & 0x3F);
     }
     static constexpr unsigned long kMinimum[] = {0, 0x80, 0x800, 0x10000};
-    if (code_point < kMinimum[extra] || code_point > 0x10FFFF ||
-        (code_point >= 0xD800 && code_point <= 0xDFFF)) {
+    if (code_point < kMinimum[extra] || code_point > 0x10FFFF || (code_point >= 0xD800 && code_point <= 0xDFFF)) {
       return -1;
     }
     i += extra + 1;
@@ -88,8 +87,7 @@ Status ValidateComponent(std::string_view label, std::string_view value) {
 Status ValidateParts(const std::string& common_name, const std::vector<std::string>& org_units,
                      const std::string& organization, const std::string& country) {
   if (common_name.empty() && organization.empty()) {
-    return Status::InvalidArgument(org_units.empty() && country.empty() ? "empty name"
-                                                                        : "OU and C need an O");
+    return Status::InvalidArgument(org_units.empty() && country.empty() ? "empty name" : "OU and C need an O");
   }
   if (org_units.size() > HierName::kMaxOrgUnits) {
     return Status::InvalidArgument("more than four OUs (" + std::to_string(org_units.size()) + " given)");
@@ -118,8 +116,7 @@ Result<Label> ParseLabel(std::string_view text) {
   if (upper == "OU") return Label::kOu;
   if (upper == "O") return Label::kO;
   if (upper == "C") return Label::kC;
-  return Status::InvalidArgument("unknown component label \"" + std::string(text) +
-                                 "=\" (use CN=, OU=, O= or C=)");
+  return Status::InvalidArgument("unknown component label \"" + std::string(text) + "=\" (use CN=, OU=, O= or C=)");
 }
 
 // The X.509 attribute name for a message: "emailAddress", or the dotted OID.
@@ -132,11 +129,9 @@ std::string AttributeName(const ASN1_OBJECT* object) {
 }
 
 Status AddX509Entry(X509_NAME* name, int nid, const std::string& value) {
-  if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8,
-                                 reinterpret_cast<const unsigned char*>(value.data()),
+  if (X509_NAME_add_entry_by_NID(name, nid, MBSTRING_UTF8, reinterpret_cast<const unsigned char*>(value.data()),
                                  static_cast<int>(value.size()), -1, 0) != 1) {
-    return Status::Internal(std::string("cannot add ") + OBJ_nid2sn(nid) +
-                            " to an X.509 name: " + OpenSslErrors());
+    return Status::Internal(std::string("cannot add ") + OBJ_nid2sn(nid) + " to an X.509 name: " + OpenSslErrors());
   }
   return Status::Ok();
 }
@@ -166,28 +161,21 @@ Result<HierName> HierName::ParseCanonical(std::string_view text) {
     const std::string value(TrimBlanks(part.substr(equals + 1)));
     const int rank = static_cast<int>(*label);
     if (value.empty()) {
-      return InNameContext(
-          Status::InvalidArgument("empty value for " + ToUpperAscii(TrimBlanks(part.substr(0, equals)))), text);
+      return InNameContext(Status::InvalidArgument("empty value for " +
+                                                   ToUpperAscii(TrimBlanks(part.substr(0, equals)))),
+                           text);
     }
     if (rank < previous || (rank == previous && *label != Label::kOu)) {
-      return InNameContext(
-          Status::InvalidArgument("components out of order or repeated (the order is CN, OU..., O, C)"),
-          text);
+      return InNameContext(Status::InvalidArgument(
+                               "components out of order or repeated (the order is CN, OU..., O, C)"),
+                           text);
     }
     previous = rank;
     switch (*label) {
-      case Label::kCn:
-        common_name = value;
-        break;
-      case Label::kOu:
-        org_units.push_back(value);
-        break;
-      case Label::kO:
-        organization = value;
-        break;
-      case Label::kC:
-        country = value;
-        break;
+      case Label::kCn: common_name = value; break;
+      case Label::kOu: org_units.push_back(value); break;
+      case Label::kO: organization = value; break;
+      case Label::kC: country = value; break;
     }
   }
   Result<HierName> name =
@@ -205,10 +193,9 @@ Result<HierName> HierName::ParseAbbreviated(std::string_view text) {
   for (std::string_view part : parts) {
     if (part.empty()) return InNameContext(Status::InvalidArgument("empty component"), text);
     if (part.find('=') != std::string_view::npos) {
-      return InNameContext(
-          Status::InvalidArgument("illegal character '=' in abbreviated part \"" + std::string(part) +
-                                  "\" (write the whole name in canonical form)"),
-          text);
+      return InNameContext(Status::InvalidArgument("illegal character '=' in abbreviated part \"" + std::string(part) +
+                                                   "\" (write the whole name in canonical form)"),
+                           text);
     }
   }
   std::string common_name;
@@ -257,8 +244,7 @@ Result<HierName> HierName::FromX509Name(const X509_NAME* x509_name) {
     const int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
     if (length < 0) {
       ERR_clear_error();
-      return Status::InvalidArgument("X.509 name attribute " + AttributeName(object) +
-                                     " is not a readable string");
+      return Status::InvalidArgument("X.509 name attribute " + AttributeName(object) + " is not a readable string");
     }
     std::string value(reinterpret_cast<const char*>(utf8), static_cast<std::size_t>(length));
     OPENSSL_free(utf8);
@@ -287,8 +273,7 @@ Result<X509NamePtr> HierName::ToX509Name() const {
   X509NamePtr name(X509_NAME_new());
   if (!name) return Status::Internal("X509_NAME_new failed: " + OpenSslErrors());
   if (!country_.empty()) NOTESD_RETURN_IF_ERROR(AddX509Entry(name.get(), NID_countryName, country_));
-  if (!organization_.empty())
-    NOTESD_RETURN_IF_ERROR(AddX509Entry(name.get(), NID_organizationName, organization_));
+  if (!organization_.empty()) NOTESD_RETURN_IF_ERROR(AddX509Entry(name.get(), NID_organizationName, organization_));
   for (auto unit = org_units_.rbegin(); unit != org_units_.rend(); ++unit) {
     NOTESD_RETURN_IF_ERROR(AddX509Entry(name.get(), NID_organizationalUnitName, *unit));
   }
@@ -333,8 +318,7 @@ HierName HierName::Certifier() const {
 
 bool HierName::IsUnder(const HierName& certifier) const {
   if (certifier.organization_.empty() || organization_.empty()) return false;
-  if (!EqualsIgnoreCase(organization_, certifier.organization_) ||
-      !EqualsIgnoreCase(country_, certifier.country_)) {
+  if (!EqualsIgnoreCase(organization_, certifier.organization_) || !EqualsIgnoreCase(country_, certifier.country_)) {
     return false;
   }
   const std::vector<std::string>& theirs = certifier.org_units_;
@@ -351,8 +335,8 @@ bool operator==(const HierName& a, const HierName& b) {
   for (std::size_t i = 0; i < a.org_units_.size(); ++i) {
     if (!EqualsIgnoreCase(a.org_units_[i], b.org_units_[i])) return false;
   }
-  return EqualsIgnoreCase(a.common_name_, b.common_name_) &&
-         EqualsIgnoreCase(a.organization_, b.organization_) && EqualsIgnoreCase(a.country_, b.country_);
+  return EqualsIgnoreCase(a.common_name_, b.common_name_) && EqualsIgnoreCase(a.organization_, b.organization_) &&
+         EqualsIgnoreCase(a.country_, b.country_);
 }
 
 }  // namespace notesd

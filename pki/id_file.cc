@@ -80,7 +80,6 @@ void WipeJsonStrings(Json& value) {
   }
 }
 
-
 // Removes a temporary file unless Keep() was called.
 class TempFileGuard {
  public:
@@ -107,9 +106,7 @@ std::uint64_t GetBigEndian(std::string_view data, std::size_t offset, int bytes)
   return value;
 }
 
-const unsigned char* Bytes(std::string_view data) {
-  return reinterpret_cast<const unsigned char*>(data.data());
-}
+const unsigned char* Bytes(std::string_view data) { return reinterpret_cast<const unsigned char*>(data.data()); }
 unsigned char* MutableBytes(std::string& data) { return reinterpret_cast<unsigned char*>(data.data()); }
 
 std::string Quoted(std::string_view source_name) { return "ID file " + std::string(source_name); }
@@ -153,14 +150,12 @@ Result<std::unique_ptr<DerivedKeys>> DeriveKeys(std::string_view password, std::
   return keys;
 }
 
-Result<EvpCipherCtxPtr> StartGcm(bool encrypt, const std::string& key, std::string_view nonce,
-                                 std::string_view aad) {
+Result<EvpCipherCtxPtr> StartGcm(bool encrypt, const std::string& key, std::string_view nonce, std::string_view aad) {
   EvpCipherCtxPtr ctx(EVP_CIPHER_CTX_new());
   int length = 0;
-  const bool started = ctx && EVP_CipherInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key), Bytes(nonce),
-                                                 encrypt ? 1 : 0, nullptr) == 1;
-  if (!started ||
-      EVP_CipherUpdate(ctx.get(), nullptr, &length, Bytes(aad), static_cast<int>(aad.size())) != 1) {
+  const bool started =
+      ctx && EVP_CipherInit_ex2(ctx.get(), EVP_aes_256_gcm(), Bytes(key), Bytes(nonce), encrypt ? 1 : 0, nullptr) == 1;
+  if (!started || EVP_CipherUpdate(ctx.get(), nullptr, &length, Bytes(aad), static_cast<int>(aad.size())) != 1) {
     return Status::Internal("cannot start AES-256-GCM: " + OpenSslErrors());
   }
   return ctx;
@@ -173,8 +168,8 @@ Result<std::string> GcmEncrypt(const std::string& key, std::string_view nonce, s
   std::string out(plaintext.size() + kTagSize, '\0');
   int length = 0;
   int final_length = 0;
-  if (EVP_CipherUpdate(ctx.get(), MutableBytes(out), &length, Bytes(plaintext),
-                       static_cast<int>(plaintext.size())) != 1 ||
+  if (EVP_CipherUpdate(ctx.get(), MutableBytes(out), &length, Bytes(plaintext), static_cast<int>(plaintext.size())) !=
+          1 ||
       EVP_CipherFinal_ex(ctx.get(), MutableBytes(out) + length, &final_length) != 1 ||
       EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_GET_TAG, static_cast<int>(kTagSize),
                           MutableBytes(out) + plaintext.size()) != 1) {
@@ -184,9 +179,9 @@ Result<std::string> GcmEncrypt(const std::string& key, std::string_view nonce, s
 }
 
 // Decrypts; Corruption "tampered" when the tag does not verify.
-Result<std::unique_ptr<SecretBytes>> GcmDecrypt(const std::string& key, std::string_view nonce,
-                                                std::string_view aad, std::string_view ciphertext,
-                                                std::string_view tag, std::string_view source_name) {
+Result<std::unique_ptr<SecretBytes>> GcmDecrypt(const std::string& key, std::string_view nonce, std::string_view aad,
+                                                std::string_view ciphertext, std::string_view tag,
+                                                std::string_view source_name) {
   NOTESD_ASSIGN_OR_RETURN(EvpCipherCtxPtr ctx, StartGcm(false, key, nonce, aad));
   auto plaintext = std::make_unique<SecretBytes>(std::string(ciphertext.size(), '\0'));
   int length = 0;
@@ -194,8 +189,7 @@ Result<std::unique_ptr<SecretBytes>> GcmDecrypt(const std::string& key, std::str
   std::string tag_copy(tag);
   if (EVP_CipherUpdate(ctx.get(), MutableBytes(plaintext->bytes), &length, Bytes(ciphertext),
                        static_cast<int>(ciphertext.size())) != 1 ||
-      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize), tag_copy.data()) !=
-          1) {
+      EVP_CIPHER_CTX_ctrl(ctx.get(), EVP_CTRL_AEAD_SET_TAG, static_cast<int>(kTagSize), tag_copy.data()) != 1) {
     return Status::Internal("AES-256-GCM decryption failed: " + OpenSslErrors());
   }
   if (EVP_CipherFinal_ex(ctx.get(), MutableBytes(plaintext->bytes) + length, &final_length) != 1) {
@@ -208,8 +202,8 @@ Result<std::unique_ptr<SecretBytes>> GcmDecrypt(const std::string& key, std::str
 // ---- Header ----------------------------------------------------------------------
 
 // The 92-byte header (the GCM AAD) for a file of `total_size` bytes.
-std::string MakeHeader(std::size_t total_size, const KdfParams& kdf, std::string_view salt,
-                       std::string_view verifier, std::string_view nonce) {
+std::string MakeHeader(std::size_t total_size, const KdfParams& kdf, std::string_view salt, std::string_view verifier,
+                       std::string_view nonce) {
   std::string header(kMagic);
   PutBigEndian(header, kFormatVersion, 2);
   PutBigEndian(header, total_size, 4);
@@ -228,8 +222,7 @@ std::string MakeHeader(std::size_t total_size, const KdfParams& kdf, std::string
 // KDF so damage is reported fast and a damaged file never costs a key derivation.
 Status CheckFraming(std::string_view bytes, std::string_view source_name) {
   if (bytes.size() < kMagic.size()) {
-    if (kMagic.substr(0, bytes.size()) == bytes)
-      return Status::Corruption(Quoted(source_name) + " is truncated");
+    if (kMagic.substr(0, bytes.size()) == bytes) return Status::Corruption(Quoted(source_name) + " is truncated");
     return Status::InvalidArgument(std::string(source_name) + " is not a notesd ID file");
   }
   if (bytes.substr(0, kMagic.size()) != kMagic) {
@@ -329,8 +322,7 @@ Status FillFromPayload(const Json& payload, IdFile& id) {
   NOTESD_ASSIGN_OR_RETURN(HierName name, HierName::ParseCanonical(payload.at("name").get<std::string>()));
   NOTESD_ASSIGN_OR_RETURN(IdKind kind, ParseIdKind(payload.at("kind").get<std::string>()));
   NOTESD_ASSIGN_OR_RETURN(EvpPkeyPtr key, PrivateKeyFromPem(payload.at("notes_key").get<std::string>()));
-  NOTESD_ASSIGN_OR_RETURN(X509Ptr cert,
-                          CertificateFromPem(payload.at("notes_certificate").get<std::string>()));
+  NOTESD_ASSIGN_OR_RETURN(X509Ptr cert, CertificateFromPem(payload.at("notes_certificate").get<std::string>()));
   id.set_name(std::move(name));
   id.set_kind(kind);
   id.set_notes_key(std::move(key));
@@ -351,8 +343,7 @@ Status FillFromPayload(const Json& payload, IdFile& id) {
       NOTESD_ASSIGN_OR_RETURN(own_key, PrivateKeyFromPem(entry.at("private_key").get<std::string>()));
     }
     if (entry.at("default").get<bool>()) {
-      NOTESD_ASSIGN_OR_RETURN(default_fingerprint,
-                              CertificateFingerprint(internet.get(), DigestAlgorithm::kSha256));
+      NOTESD_ASSIGN_OR_RETURN(default_fingerprint, CertificateFingerprint(internet.get(), DigestAlgorithm::kSha256));
     }
     NOTESD_RETURN_IF_ERROR(id.AddInternetCertificate(std::move(internet), std::move(own_key)));
   }
@@ -386,8 +377,7 @@ Result<IdFile> DecodePayload(std::string_view plaintext, std::string_view source
   }
   WipeJsonStrings(payload);
   if (filled.ok()) filled = CheckComplete(id);
-  if (!filled.ok())
-    return Status::Corruption(Quoted(source_name) + " has an invalid payload: " + filled.message());
+  if (!filled.ok()) return Status::Corruption(Quoted(source_name) + " has an invalid payload: " + filled.message());
   return id;
 }
 
@@ -405,11 +395,9 @@ Status WriteAll(int fd, std::string_view bytes) {
 
 // Replaces `path` with `bytes` so that a crash leaves either the old or the new file.
 Status WriteFileAtomically(const std::filesystem::path& path, std::string_view bytes) {
-  const std::filesystem::path directory =
-      path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
+  const std::filesystem::path directory = path.has_parent_path() ? path.parent_path() : std::filesystem::path(".");
   NOTESD_ASSIGN_OR_RETURN(std::string suffix, RandomBytes(8));
-  const std::filesystem::path temp =
-      directory / ("." + path.filename().string() + ".tmp-" + HexEncode(suffix));
+  const std::filesystem::path temp = directory / ("." + path.filename().string() + ".tmp-" + HexEncode(suffix));
   const std::string where = "cannot write ID file " + path.string() + ": ";
   ScopedFd fd(::open(temp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600));
   if (fd.get() < 0) return Status::IOError(where + ErrnoText());
@@ -485,8 +473,7 @@ bool AllowsSigning(X509* cert) {
 Status CheckCreateArguments(const HierName& name, IdKind kind, const IdFile* certifier) {
   if (name.empty()) return Status::InvalidArgument("a new identity needs a name");
   if (kind != IdKind::kCertifier && name.CommonName().empty()) {
-    return Status::InvalidArgument("a " + std::string(IdKindName(kind)) +
-                                   " name needs a CN: " + name.Canonical());
+    return Status::InvalidArgument("a " + std::string(IdKindName(kind)) + " name needs a CN: " + name.Canonical());
   }
   if (certifier == nullptr) {
     if (kind == IdKind::kCertifier) return Status::Ok();
@@ -497,8 +484,7 @@ Status CheckCreateArguments(const HierName& name, IdKind kind, const IdFile* cer
     return Status::InvalidArgument(certifier->name().Canonical() + " is not a usable certifier ID");
   }
   if (!name.IsUnder(certifier->name())) {
-    return Status::InvalidArgument(name.Canonical() + " is not under the certifier " +
-                                   certifier->name().Canonical());
+    return Status::InvalidArgument(name.Canonical() + " is not under the certifier " + certifier->name().Canonical());
   }
   return Status::Ok();
 }
@@ -516,11 +502,9 @@ CertRequest NotesCertificateRequest(const HierName& name, IdKind kind, const Key
     return request;
   }
   // An EC key cannot encipher a key; it agrees on one instead.
-  request.key_usage =
-      kKeyUsageDigitalSignature |
-      (key_spec.algorithm == KeyAlgorithm::kRsa ? kKeyUsageKeyEncipherment : kKeyUsageKeyAgreement);
-  request.extended_key_usage =
-      kExtKeyUsageClientAuth | (kind == IdKind::kServer ? kExtKeyUsageServerAuth : 0u);
+  request.key_usage = kKeyUsageDigitalSignature |
+                      (key_spec.algorithm == KeyAlgorithm::kRsa ? kKeyUsageKeyEncipherment : kKeyUsageKeyAgreement);
+  request.extended_key_usage = kExtKeyUsageClientAuth | (kind == IdKind::kServer ? kExtKeyUsageServerAuth : 0u);
   return request;
 }
 
@@ -530,12 +514,9 @@ CertRequest NotesCertificateRequest(const HierName& name, IdKind kind, const Key
 
 const char* IdKindName(IdKind kind) {
   switch (kind) {
-    case IdKind::kPerson:
-      return "person";
-    case IdKind::kServer:
-      return "server";
-    case IdKind::kCertifier:
-      return "certifier";
+    case IdKind::kPerson: return "person";
+    case IdKind::kServer: return "server";
+    case IdKind::kCertifier: return "certifier";
   }
   return "person";
 }
@@ -544,8 +525,7 @@ Result<IdKind> ParseIdKind(std::string_view text) {
   if (text == "person") return IdKind::kPerson;
   if (text == "server") return IdKind::kServer;
   if (text == "certifier") return IdKind::kCertifier;
-  return Status::InvalidArgument("unknown ID kind \"" + std::string(text) +
-                                 "\" (person, server or certifier)");
+  return Status::InvalidArgument("unknown ID kind \"" + std::string(text) + "\" (person, server or certifier)");
 }
 
 KdfParams KdfParams::Default() {
@@ -554,9 +534,10 @@ KdfParams KdfParams::Default() {
   // Loud, once per process: an ID made now is cheap to brute-force.
   static std::once_flag warned;
   std::call_once(warned, [] {
-    std::fputs("notesd: WARNING: NOTESD_ID_KDF=fast: new ID files get weak password protection "
-               "(scrypt N=2^10); for tests only, never for real IDs\n",
-               stderr);
+    std::fputs(
+        "notesd: WARNING: NOTESD_ID_KDF=fast: new ID files get weak password protection "
+        "(scrypt N=2^10); for tests only, never for real IDs\n",
+        stderr);
   });
   return ForTests();
 }
@@ -566,13 +547,10 @@ KdfParams KdfParams::ForTests() { return KdfParams{kMinScryptN, 8, 1}; }
 
 Status KdfParams::Validate() const {
   if (n < kMinScryptN || n > kMaxScryptN || (n & (n - 1)) != 0) {
-    return Status::InvalidArgument("scrypt N=" + std::to_string(n) +
-                                   " must be a power of two from 2^10 to 2^22");
+    return Status::InvalidArgument("scrypt N=" + std::to_string(n) + " must be a power of two from 2^10 to 2^22");
   }
-  if (r < 1 || r > kMaxScryptR)
-    return Status::InvalidArgument("scrypt r=" + std::to_string(r) + " must be 1 to 32");
-  if (p < 1 || p > kMaxScryptP)
-    return Status::InvalidArgument("scrypt p=" + std::to_string(p) + " must be 1 to 16");
+  if (r < 1 || r > kMaxScryptR) return Status::InvalidArgument("scrypt r=" + std::to_string(r) + " must be 1 to 32");
+  if (p < 1 || p > kMaxScryptP) return Status::InvalidArgument("scrypt p=" + std::to_string(p) + " must be 1 to 16");
   if (128 * n * r > kMaxScryptMemory) {
     return Status::InvalidArgument("scrypt N=" + std::to_string(n) + ", r=" + std::to_string(r) +
                                    " would need more than 1 GiB of memory");
@@ -617,8 +595,7 @@ IdFile& IdFile::operator=(const IdFile& other) {
 
 // ---- Encoding and decoding ----------------------------------------------------------
 
-Result<IdFile> IdFile::Decode(std::string_view bytes, std::string_view password,
-                              std::string_view source_name) {
+Result<IdFile> IdFile::Decode(std::string_view bytes, std::string_view password, std::string_view source_name) {
   if (bytes.size() > kMaxFileSize) {
     return Status::InvalidArgument(std::string(source_name) + " is too large to be a notesd ID file");
   }
@@ -669,8 +646,7 @@ Result<IdFile> IdFile::Load(const std::filesystem::path& path, std::string_view 
   return Decode(bytes, password, path.string());
 }
 
-Status IdFile::Save(const std::filesystem::path& path, std::string_view password,
-                    const KdfParams& kdf) const {
+Status IdFile::Save(const std::filesystem::path& path, std::string_view password, const KdfParams& kdf) const {
   NOTESD_ASSIGN_OR_RETURN(std::string bytes, Encode(password, kdf));
   return WriteFileAtomically(path, bytes);
 }
@@ -737,8 +713,7 @@ Status IdFile::AddInternetCertificate(X509Ptr cert, EvpPkeyPtr own_key) {
   }
   for (const InternetCertificate& present : internet_certificates_) {
     if (SameCertificate(present.certificate.get(), cert.get())) {
-      return Status::AlreadyExists("Internet certificate " + SubjectText(cert.get()) +
-                                   " is already in the ID");
+      return Status::AlreadyExists("Internet certificate " + SubjectText(cert.get()) + " is already in the ID");
     }
   }
   InternetCertificate entry;
@@ -799,8 +774,7 @@ Result<IdFile> CreateIdentity(HierName name, IdKind kind, KeySpec key_spec, cons
     id.AddTrustedCertificate(UpRef(cert.get()));
   } else {
     id.AddTrustedCertificate(UpRef(certifier->notes_certificate()));
-    for (const X509Ptr& trusted : certifier->trusted_certificates())
-      id.AddTrustedCertificate(UpRef(trusted.get()));
+    for (const X509Ptr& trusted : certifier->trusted_certificates()) id.AddTrustedCertificate(UpRef(trusted.get()));
   }
   id.set_notes_key(std::move(key));
   id.set_notes_certificate(std::move(cert));

@@ -139,8 +139,7 @@ class IdFile {
   static Result<IdFile> Load(const std::filesystem::path& path, std::string_view password);
   // Decrypts an ID file image. `source_name` names it in messages (usually the path).
   // Errors as listed at the top of this file.
-  static Result<IdFile> Decode(std::string_view bytes, std::string_view password,
-                               std::string_view source_name);
+  static Result<IdFile> Decode(std::string_view bytes, std::string_view password, std::string_view source_name);
 
   // Encrypts this ID with `password` (may be empty, as for an unattended server.id)
   // under fresh salt and nonce. InvalidArgument if the ID is incomplete (no name, key or

@@ -27,8 +27,8 @@ bool IsPrintableAscii(std::string_view text) {
 bool IsHostName(std::string_view name, bool allow_wildcard) {
   bool valid = !name.empty() && name.size() <= 253;
   for (char c : name) {
-    valid = valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' ||
-                      (allow_wildcard && c == '*'));
+    valid =
+        valid && (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || (allow_wildcard && c == '*'));
   }
   return valid;
 }
@@ -37,15 +37,13 @@ bool IsHostName(std::string_view name, bool allow_wildcard) {
 // S/MIME clients match against. Quoted local parts are refused.
 Status ValidateEmail(const std::string& email) {
   const std::size_t at = email.find('@');
-  bool valid =
-      email.size() <= 254 && at != std::string::npos && at > 0 && IsHostName(email.substr(at + 1), false);
+  bool valid = email.size() <= 254 && at != std::string::npos && at > 0 && IsHostName(email.substr(at + 1), false);
   for (std::size_t i = 0; valid && i < at; ++i) {
     const char c = email[i];
     valid = std::isalnum(static_cast<unsigned char>(c)) ||
             std::string_view("!#$%&'*+-/=?^_`{|}~.").find(c) != std::string_view::npos;
   }
-  if (!valid)
-    return Status::InvalidArgument("\"" + email + "\" is not a valid email address for a certificate");
+  if (!valid) return Status::InvalidArgument("\"" + email + "\" is not a valid email address for a certificate");
   return Status::Ok();
 }
 
@@ -79,8 +77,8 @@ Result<Asn1IntegerPtr> MakeSerial(const std::string& serial_hex) {
   if (serial_hex.empty()) {
     NOTESD_ASSIGN_OR_RETURN(std::string bytes, RandomBytes(kRandomSerialBytes));
     bytes[0] = static_cast<char>((bytes[0] & 0x7F) | 0x01);  // Positive, and never zero.
-    number.reset(BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()),
-                           static_cast<int>(bytes.size()), nullptr));
+    number.reset(
+        BN_bin2bn(reinterpret_cast<const unsigned char*>(bytes.data()), static_cast<int>(bytes.size()), nullptr));
   } else {
     bool hex = serial_hex.size() <= kMaxSerialHexDigits;
     for (char c : serial_hex) hex = hex && std::isxdigit(static_cast<unsigned char>(c));
@@ -127,8 +125,7 @@ Status AddEncodedExtension(X509* cert, int nid, void* value, bool critical) {
   return Status::Ok();
 }
 
-std::string JoinFlagNames(std::uint32_t flags,
-                          std::initializer_list<std::pair<std::uint32_t, const char*>> names) {
+std::string JoinFlagNames(std::uint32_t flags, std::initializer_list<std::pair<std::uint32_t, const char*>> names) {
   std::string out;
   for (const auto& [flag, name] : names) {
     if ((flags & flag) == 0) continue;
@@ -174,8 +171,7 @@ Result<GeneralNamePtr> MakeIa5GeneralName(int type, const std::string& value) {
 
 Status PushGeneralName(GENERAL_NAMES* names, int type, const std::string& value) {
   NOTESD_ASSIGN_OR_RETURN(GeneralNamePtr name, MakeIa5GeneralName(type, value));
-  if (sk_GENERAL_NAME_push(names, name.get()) <= 0)
-    return Status::Internal("cannot grow a GENERAL_NAMES list");
+  if (sk_GENERAL_NAME_push(names, name.get()) <= 0) return Status::Internal("cannot grow a GENERAL_NAMES list");
   name.release();  // Owned by `names` now.
   return Status::Ok();
 }
@@ -186,8 +182,7 @@ Status AddSubjectAltNames(X509* cert, const CertRequest& request) {
   if (!names) return Status::Internal("GENERAL_NAMES_new failed");
   for (const std::string& email : request.emails)
     NOTESD_RETURN_IF_ERROR(PushGeneralName(names.get(), GEN_EMAIL, email));
-  for (const std::string& dns : request.dns_names)
-    NOTESD_RETURN_IF_ERROR(PushGeneralName(names.get(), GEN_DNS, dns));
+  for (const std::string& dns : request.dns_names) NOTESD_RETURN_IF_ERROR(PushGeneralName(names.get(), GEN_DNS, dns));
   return AddEncodedExtension(cert, NID_subject_alt_name, names.get(), false);
 }
 
@@ -202,8 +197,7 @@ Status AddCrlDistributionPoint(X509* cert, const std::string& url) {
   if (point->distpoint == nullptr) return Status::Internal("DIST_POINT_NAME_new failed");
   point->distpoint->type = 0;  // fullName
   point->distpoint->name.fullname = full_name.release();
-  if (sk_DIST_POINT_push(points.get(), point.get()) <= 0)
-    return Status::Internal("cannot grow CRL_DIST_POINTS");
+  if (sk_DIST_POINT_push(points.get(), point.get()) <= 0) return Status::Internal("cannot grow CRL_DIST_POINTS");
   point.release();
   return AddEncodedExtension(cert, NID_crl_distribution_points, points.get(), false);
 }
@@ -212,8 +206,7 @@ Status AddExtensions(X509* cert, X509* issuer_cert, EVP_PKEY* issuer_key, const 
   X509V3_CTX ctx;
   X509V3_set_ctx(&ctx, issuer_cert != nullptr ? issuer_cert : cert, cert, nullptr, nullptr, 0);
   X509V3_set_issuer_pkey(&ctx, issuer_key);
-  NOTESD_RETURN_IF_ERROR(
-      AddConfigExtension(cert, &ctx, NID_basic_constraints, BasicConstraintsConfig(request)));
+  NOTESD_RETURN_IF_ERROR(AddConfigExtension(cert, &ctx, NID_basic_constraints, BasicConstraintsConfig(request)));
   if (request.key_usage != 0) {
     NOTESD_RETURN_IF_ERROR(AddConfigExtension(cert, &ctx, NID_key_usage, KeyUsageConfig(request.key_usage)));
   }
@@ -288,8 +281,7 @@ Result<std::time_t> TimeOf(const ASN1_TIME* time, const char* which) {
 std::vector<std::string> SubjectAltValues(X509* cert, int type) {
   std::vector<std::string> values;
   if (cert == nullptr) return values;
-  GeneralNamesPtr names(
-      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
+  GeneralNamesPtr names(static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr)));
   for (int i = 0; names && i < sk_GENERAL_NAME_num(names.get()); ++i) {
     const GENERAL_NAME* name = sk_GENERAL_NAME_value(names.get(), i);
     int actual_type = 0;
@@ -304,14 +296,10 @@ std::vector<std::string> SubjectAltValues(X509* cert, int type) {
 
 int OpenSslPurpose(CertPurpose purpose) {
   switch (purpose) {
-    case CertPurpose::kSmimeSign:
-      return X509_PURPOSE_SMIME_SIGN;
-    case CertPurpose::kSmimeEncrypt:
-      return X509_PURPOSE_SMIME_ENCRYPT;
-    case CertPurpose::kTlsClient:
-      return X509_PURPOSE_SSL_CLIENT;
-    case CertPurpose::kTlsServer:
-      return X509_PURPOSE_SSL_SERVER;
+    case CertPurpose::kSmimeSign: return X509_PURPOSE_SMIME_SIGN;
+    case CertPurpose::kSmimeEncrypt: return X509_PURPOSE_SMIME_ENCRYPT;
+    case CertPurpose::kTlsClient: return X509_PURPOSE_SSL_CLIENT;
+    case CertPurpose::kTlsServer: return X509_PURPOSE_SSL_SERVER;
   }
   return X509_PURPOSE_ANY;
 }
@@ -327,10 +315,8 @@ Result<X509Ptr> IssueCertificate(const CertRequest& request, EVP_PKEY* issuer_ke
   X509Ptr cert(X509_new());
   if (!cert) return Status::Internal("X509_new failed: " + OpenSslErrors());
   const X509_NAME* issuer_name = issuer_cert != nullptr ? X509_get_subject_name(issuer_cert) : subject.get();
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 ||
-      X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
-      X509_set_subject_name(cert.get(), subject.get()) != 1 ||
-      X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
+      X509_set_subject_name(cert.get(), subject.get()) != 1 || X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
       X509_set_pubkey(cert.get(), request.public_key) != 1) {
     return Status::Internal("cannot fill in the certificate: " + OpenSslErrors());
   }
@@ -355,12 +341,8 @@ std::string NameText(const X509_NAME* name) {
 
 std::string SubjectText(X509* cert) { return cert ? NameText(X509_get_subject_name(cert)) : std::string(); }
 std::string IssuerText(X509* cert) { return cert ? NameText(X509_get_issuer_name(cert)) : std::string(); }
-std::string SubjectCommonName(X509* cert) {
-  return cert ? LastCommonName(X509_get_subject_name(cert)) : std::string();
-}
-std::string IssuerCommonName(X509* cert) {
-  return cert ? LastCommonName(X509_get_issuer_name(cert)) : std::string();
-}
+std::string SubjectCommonName(X509* cert) { return cert ? LastCommonName(X509_get_subject_name(cert)) : std::string(); }
+std::string IssuerCommonName(X509* cert) { return cert ? LastCommonName(X509_get_issuer_name(cert)) : std::string(); }
 
 std::string SerialHex(X509* cert) {
   if (cert == nullptr) return std::string();
@@ -427,9 +409,8 @@ bool IsSelfSigned(X509* cert) {
   return self_signed;
 }
 
-Status VerifyChain(X509* leaf, const std::vector<X509*>& trusted_roots,
-                   const std::vector<X509*>& intermediates, std::time_t at,
-                   std::optional<CertPurpose> purpose) {
+Status VerifyChain(X509* leaf, const std::vector<X509*>& trusted_roots, const std::vector<X509*>& intermediates,
+                   std::time_t at, std::optional<CertPurpose> purpose) {
   if (leaf == nullptr) return Status::InvalidArgument("no certificate to verify");
   X509StorePtr store(X509_STORE_new());
   X509StackPtr untrusted(sk_X509_new_null());

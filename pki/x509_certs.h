@@ -119,8 +119,7 @@ enum class CertPurpose { kSmimeSign, kSmimeEncrypt, kTlsClient, kTlsServer };
 // otherwise, with a readable reason from X509_verify_cert_error_string and the subject
 // of the certificate it failed on, e.g. "certificate CN=Jane Doe,O=Acme is not trusted:
 // certificate has expired (at CN=Jane Doe,O=Acme)". InvalidArgument for a null leaf.
-Status VerifyChain(X509* leaf, const std::vector<X509*>& trusted_roots,
-                   const std::vector<X509*>& intermediates, std::time_t at,
-                   std::optional<CertPurpose> purpose = std::nullopt);
+Status VerifyChain(X509* leaf, const std::vector<X509*>& trusted_roots, const std::vector<X509*>& intermediates,
+                   std::time_t at, std::optional<CertPurpose> purpose = std::nullopt);
 
 }  // namespace notesd

@@ -17,7 +17,8 @@ namespace {
 bool IsOwnMailbox(std::string mailbox, std::string_view own_address) {
   if (EqualsIgnoreCase(mailbox, own_address)) return true;
   if (own_address.find('@') != std::string_view::npos || mailbox.find('@') != std::string::npos) return false;
-  if (mailbox.size() >= 2 && mailbox.front() == '"' && mailbox.back() == '"') mailbox = mailbox.substr(1, mailbox.size() - 2);
+  if (mailbox.size() >= 2 && mailbox.front() == '"' && mailbox.back() == '"')
+    mailbox = mailbox.substr(1, mailbox.size() - 2);
   auto written = HierName::Parse(mailbox);
   auto own = HierName::Parse(own_address);
   return written.ok() && own.ok() && *written == *own;

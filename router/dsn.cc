@@ -48,8 +48,7 @@ std::string BuildDsn(const DsnInput& in) {
   out += "Content-Type: text/plain; charset=us-ascii" + crlf + crlf;
   out += "Your message could not be delivered to the following recipients" +
          std::string(temporary_only ? " before it expired:" : ":") + crlf + crlf;
-  for (const FailedRecipient& f : in.failed)
-    out += "  " + OneLine(f.recipient) + ": " + OneLine(f.diagnostic) + crlf;
+  for (const FailedRecipient& f : in.failed) out += "  " + OneLine(f.recipient) + ": " + OneLine(f.diagnostic) + crlf;
   out += crlf + "The header of your message follows this report." + crlf + crlf;
 
   out += "--" + in.boundary + crlf;

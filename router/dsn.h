@@ -17,19 +17,19 @@
 namespace notesd {
 
 struct FailedRecipient {
-  std::string recipient;    // as written in the envelope
-  std::string status;       // "5.1.1", "4.4.7"
-  std::string diagnostic;   // "smtp; 550 5.1.1 unknown user" or "X-Notes; no such person"
+  std::string recipient;   // as written in the envelope
+  std::string status;      // "5.1.1", "4.4.7"
+  std::string diagnostic;  // "smtp; 550 5.1.1 unknown user" or "X-Notes; no such person"
 };
 
 struct DsnInput {
-  std::string reporting_host;        // Reporting-MTA: dns; <host>
-  std::string original_sender;       // the report's To
-  std::string original_message;      // its header is quoted
+  std::string reporting_host;    // Reporting-MTA: dns; <host>
+  std::string original_sender;   // the report's To
+  std::string original_message;  // its header is quoted
   TimeMicros arrival = 0;
   TimeMicros now = 0;
   std::vector<FailedRecipient> failed;
-  std::string boundary;              // unique per report (the caller passes a random one)
+  std::string boundary;  // unique per report (the caller passes a random one)
 };
 
 // The complete report, CRLF line endings.

@@ -11,8 +11,10 @@ namespace {
 std::string HostSafe(std::string_view text) {
   std::string out;
   for (char c : text) {
-    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.') out += AsciiToLower(c);
-    else if (c == ' ') out += '-';
+    if (std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.')
+      out += AsciiToLower(c);
+    else if (c == ' ')
+      out += '-';
   }
   return out;
 }

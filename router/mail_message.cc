@@ -68,9 +68,9 @@ std::optional<int> ZoneMinutes(std::string_view zone) {
     const char* name;
     int minutes;
   };
-  static const Named kZones[] = {{"UT", 0},         {"GMT", 0},        {"Z", 0},          {"EST", -5 * 60},
-                                 {"EDT", -4 * 60},  {"CST", -6 * 60},  {"CDT", -5 * 60},  {"MST", -7 * 60},
-                                 {"MDT", -6 * 60},  {"PST", -8 * 60},  {"PDT", -7 * 60}};
+  static const Named kZones[] = {{"UT", 0},        {"GMT", 0},       {"Z", 0},         {"EST", -5 * 60},
+                                 {"EDT", -4 * 60}, {"CST", -6 * 60}, {"CDT", -5 * 60}, {"MST", -7 * 60},
+                                 {"MDT", -6 * 60}, {"PST", -8 * 60}, {"PDT", -7 * 60}};
   for (const Named& named : kZones)
     if (EqualsIgnoreCase(zone, named.name)) return named.minutes;
   return 0;  // RFC 5322 4.3: an unknown zone is taken as UTC
@@ -141,8 +141,10 @@ std::optional<TimeMicros> ParseRfc5322Date(std::string_view text) {
   if (!ParseNumber(words[i], &day)) return std::nullopt;
   int month = MonthIndex(words[i + 1]);
   if (month < 0 || !ParseNumber(words[i + 2], &year)) return std::nullopt;
-  if (year < 50 && words[i + 2].size() <= 2) year += 2000;
-  else if (year < 1000) year += 1900;
+  if (year < 50 && words[i + 2].size() <= 2)
+    year += 2000;
+  else if (year < 1000)
+    year += 1900;
   std::string_view clock = words[i + 3];
   int hour = 0, minute = 0, second = 0;
   std::size_t c1 = clock.find(':');

@@ -69,7 +69,7 @@ struct MessageSummary {
   std::vector<std::string> copy_to;  // Cc addresses
   std::string subject;               // as written (encoded words are decoded for display by the client)
   std::string message_id;
-  std::optional<TimeMicros> date;    // the Date field
+  std::optional<TimeMicros> date;  // the Date field
 };
 MessageSummary SummariseMessage(std::string_view message);
 

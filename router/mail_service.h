@@ -45,7 +45,7 @@ class MailService {
   Result<std::string> Deposit(const Person& caller, Submission submission);
 
   struct Mailbox {
-    std::string mail_file;            // "mail/jdoe.nsf"
+    std::string mail_file;             // "mail/jdoe.nsf"
     std::vector<StoredMail> messages;  // in delivery order, without bodies
   };
   // The caller's inbox; empty when the mail file does not exist yet. NotFound when the

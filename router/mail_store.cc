@@ -43,8 +43,7 @@ constexpr std::int64_t kSweepIntervalMicros = 10'000'000;
 // Removes every file of `dir` (spool files a crash left behind).
 void RemoveFilesIn(const std::filesystem::path& dir) {
   std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec))
-    std::filesystem::remove(entry.path(), ec);
+  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) std::filesystem::remove(entry.path(), ec);
 }
 
 }  // namespace
@@ -123,8 +122,10 @@ Note MailFileNote(const QueuedMessage& message, TimeMicros delivered) {
   note.SetText("SMTPOriginator", message.sender, kItemSummary);
   note.SetTextList("Recipients", message.recipients, kItemSummary);
   note.SetText("$Origin", message.origin);
-  if (message.body_in_file) note.SetNumber("$MessageFile", 1);
-  else note.SetBinary("$Message", ToBytes(message.message));
+  if (message.body_in_file)
+    note.SetNumber("$MessageFile", 1);
+  else
+    note.SetBinary("$Message", ToBytes(message.message));
   return note;
 }
 
@@ -162,8 +163,9 @@ ViewDefinition RoutingViewDefinition() {
 }
 
 ViewDefinition InboxViewDefinition() {
-  return {kInboxView, [](const Note& note) { return std::vector<std::string>{PaddedTime(note.GetTime("DeliveredDate"))}; },
-          false, 1};
+  return {kInboxView,
+          [](const Note& note) { return std::vector<std::string>{PaddedTime(note.GetTime("DeliveredDate"))}; }, false,
+          1};
 }
 
 Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir, MailStoreOptions options) {
@@ -390,7 +392,8 @@ Result<std::shared_ptr<NsfDatabase>> MailStore::MailFile(std::string_view relati
   std::lock_guard lock(files_mutex_);
   if (auto it = mail_files_.find(key); it != mail_files_.end()) return it->second;
   std::filesystem::path full = data_dir_ / relative;
-  if (!create && !std::filesystem::exists(full)) return Status::NotFound("mail file " + relative.string() + " does not exist");
+  if (!create && !std::filesystem::exists(full))
+    return Status::NotFound("mail file " + relative.string() + " does not exist");
   std::error_code ec;
   std::filesystem::create_directories(full.parent_path(), ec);
   NsfOptions nsf;

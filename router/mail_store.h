@@ -130,7 +130,7 @@ struct QueuedMessage {
   bool is_report = false;
   std::uint64_t size = 0;     // Size
   bool body_in_file = false;  // $MessageFile: `message` is empty, MailStore::ReadBody reads it
-  std::string message;  // $Message (empty when read without the body)
+  std::string message;        // $Message (empty when read without the body)
 };
 
 // A mail file note, read back.
@@ -144,9 +144,9 @@ struct StoredMail {
   TimeMicros delivered = 0;
   std::int64_t size = 0;
   std::string sender;
-  bool body_in_file = false;  // $MessageFile: MailStore::ReadMailFileBody reads it
+  bool body_in_file = false;       // $MessageFile: MailStore::ReadMailFileBody reads it
   std::vector<std::string> flags;  // $Flags
-  std::string message;  // $Message (empty when read without the body)
+  std::string message;             // $Message (empty when read without the body)
 };
 inline constexpr char kMailFlagsItem[] = "$Flags";
 
@@ -174,15 +174,14 @@ struct MessageBody {
 };
 
 struct MailStoreOptions {
-  bool no_sync = false;  // benchmarks of the protocol only: loses durability
+  bool no_sync = false;         // benchmarks of the protocol only: loses durability
   std::size_t max_batch = 512;  // pieces of work per mail.box transaction
 };
 
 class MailStore {
  public:
   // Opens (creating if missing) `<data_dir>/mail.box` and starts the committer thread.
-  static Result<std::unique_ptr<MailStore>> Open(const std::filesystem::path& data_dir,
-                                                 MailStoreOptions options = {});
+  static Result<std::unique_ptr<MailStore>> Open(const std::filesystem::path& data_dir, MailStoreOptions options = {});
   // Stops the committer (work already queued is finished first).
   ~MailStore();
   MailStore(const MailStore&) = delete;
@@ -201,8 +200,7 @@ class MailStore {
 
   // Accepts a message into mail.box: durable when `done` gets Ok with the note's UNID.
   // InvalidArgument for no recipients.
-  void DepositAsync(MailEnvelope envelope, std::string message,
-                    std::function<void(const Result<std::string>&)> done);
+  void DepositAsync(MailEnvelope envelope, std::string message, std::function<void(const Result<std::string>&)> done);
   void DepositAsync(MailEnvelope envelope, MessageBody body, std::function<void(const Result<std::string>&)> done);
   Result<std::string> Deposit(MailEnvelope envelope, std::string message);
 

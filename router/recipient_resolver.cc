@@ -68,14 +68,14 @@ std::vector<RouteTarget> RecipientResolver::Resolve(std::string_view recipient) 
   std::vector<std::string> seen;
   ResolveInto(trimmed, trimmed, 0, seen, out);
   if (out.empty()) out.push_back(Failed(trimmed, "5.1.1", "the group " + trimmed + " has no members"));
-  bool temporary = std::any_of(out.begin(), out.end(), [](const RouteTarget& t) { return t.kind == RouteTarget::Kind::kRetry; });
+  bool temporary =
+      std::any_of(out.begin(), out.end(), [](const RouteTarget& t) { return t.kind == RouteTarget::Kind::kRetry; });
   if (cache_ && !temporary) cache_->Put(trimmed, out);
   return out;
 }
 
 RouteTarget RecipientResolver::LocalTarget(const Person& person, std::string_view top) const {
-  if (person.mail_file.empty())
-    return Failed(top, "5.1.1", person.name.Abbreviated() + " has no mail file");
+  if (person.mail_file.empty()) return Failed(top, "5.1.1", person.name.Abbreviated() + " has no mail file");
   RouteTarget target;
   target.kind = RouteTarget::Kind::kLocal;
   target.recipient = std::string(top);

@@ -49,8 +49,10 @@ std::string EnhancedStatus(const SmtpReply& reply) {
   int dots = 0;
   bool ok = !first.empty() && (first[0] == '2' || first[0] == '4' || first[0] == '5');
   for (char c : first) {
-    if (c == '.') ++dots;
-    else if (c < '0' || c > '9') ok = false;
+    if (c == '.')
+      ++dots;
+    else if (c < '0' || c > '9')
+      ok = false;
   }
   if (ok && dots == 2) return std::string(first);
   return reply.permanent() ? "5.0.0" : "4.0.0";
@@ -59,7 +61,8 @@ std::string EnhancedStatus(const SmtpReply& reply) {
 // The failure report of a recipient that waited longer than RouterMessageExpireMinutes.
 FailedRecipient ExpiredRecipient(const std::string& recipient, const std::string& last_error) {
   return {recipient, "4.4.7",
-          "X-Notes; delivery time expired" + (last_error.empty() ? std::string() : " (last error: " + last_error + ")")};
+          "X-Notes; delivery time expired" +
+              (last_error.empty() ? std::string() : " (last error: " + last_error + ")")};
 }
 
 std::string Joined(const std::vector<std::string>& items) {
@@ -80,7 +83,7 @@ std::string RandomToken() {
 // then (so the routing and transfer threads never overwrite each other's items).
 struct NoteChange {
   NoteId id = 0;
-  std::set<std::string> pending_done;   // remove from $Pending
+  std::set<std::string> pending_done;  // remove from $Pending
   std::vector<std::string> outbound_add;
   std::set<std::string> outbound_done;  // remove from $Outbound
   std::vector<std::string> dead_add;
@@ -347,8 +350,7 @@ Result<std::size_t> RouterEngine::RoutePending() {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
-        if (messages[i].body_in_file)
-          NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
+        if (messages[i].body_in_file) NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
         NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
       }
       return Status::Ok();
@@ -365,8 +367,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
     NoteChange change;
     change.id = m.note_id;
     std::vector<FailedRecipient> failed;
-    std::vector<std::string> waiting;   // recipients that stay pending
-    std::string wait_reason;            // why the first of them waits
+    std::vector<std::string> waiting;  // recipients that stay pending
+    std::string wait_reason;           // why the first of them waits
     std::set<std::string> done_files, waiting_files;
     const bool expired = m.arrival + cfg.expire_minutes * 60 * kMicros <= now;
     for (const std::string& recipient : m.pending) {
@@ -404,8 +406,8 @@ Result<std::size_t> RouterEngine::RoutePending() {
       change.next_delivery = now + delay * kMicros;
       change.delivery_error = wait_reason;
       tally.log_lines.push_back("Unable to deliver message " + m.unid + " to " + Joined(waiting) + ": " + wait_reason +
-                          " (attempt " + std::to_string(m.delivery_attempts + 1) + ", next attempt in " +
-                          std::to_string(delay) + " s)");
+                                " (attempt " + std::to_string(m.delivery_attempts + 1) + ", next attempt in " +
+                                std::to_string(delay) + " s)");
     }
     ReportFailures(m, failed, cfg, now, "deliver", change, tally);
     change.finished = change.pending_done.size() == m.pending.size() && change.outbound_add.empty() &&
@@ -552,7 +554,9 @@ std::string RouterEngine::DescribeQueues() const {
   out += "  Local delivery queue:     " + std::to_string(counts->pending) + " message(s), " +
          std::to_string(counts->deferred) + " waiting to be retried\n";
   const TimeMicros now = clock_.NowMicros();
-  auto seconds_until = [now](TimeMicros when) { return std::to_string(std::max<std::int64_t>(0, (when - now) / kMicros)); };
+  auto seconds_until = [now](TimeMicros when) {
+    return std::to_string(std::max<std::int64_t>(0, (when - now) / kMicros));
+  };
   auto deferred = ReadQueue(kDeferredKeyPrefix, std::string(kDeferredKeyPrefix) + "~", false);
   if (deferred.ok()) {
     std::size_t shown = 0;
@@ -580,7 +584,8 @@ std::string RouterEngine::DescribeQueues() const {
              (m.last_error.empty() ? std::string() : ", last error: " + m.last_error) + "\n";
     }
   }
-  out += "  Dead mail:                " + std::to_string(counts->dead) + " message(s) (kept in mail.box for the administrator)";
+  out += "  Dead mail:                " + std::to_string(counts->dead) +
+         " message(s) (kept in mail.box for the administrator)";
   return out;
 }
 

@@ -36,7 +36,7 @@ struct RouterConfig {
   std::int64_t retry_interval_seconds = 60;
   std::int64_t retry_max_seconds = 3600;
   std::int64_t expire_minutes = 1440;
-  std::size_t batch = 500;                        // messages per pass
+  std::size_t batch = 500;                          // messages per pass
   std::size_t batch_bytes = std::size_t{64} << 20;  // message bytes per pass
 };
 

@@ -44,8 +44,8 @@ class RouterTask final : public Task {
     // The routing step waits on mail.box itself (a deposit wakes it): stopping wakes it
     // there. Stopping the transfer cancels a transfer in progress: never wait for a hung
     // relay host.
-    routing_ = context_.NewWorker({"Router", "routing", kPollInterval, [this] { return RoutingStep(); },
-                                   [this] { store_->NotifyWork(); }});
+    routing_ = context_.NewWorker(
+        {"Router", "routing", kPollInterval, [this] { return RoutingStep(); }, [this] { store_->NotifyWork(); }});
     transfer_ = context_.NewWorker({"Router", "transfer", kPollInterval,
                                     [this, transports = SmtpTransportFactory()] { return TransferStep(transports); },
                                     [this] { engine_->CancelTransfers(); }});
@@ -165,7 +165,8 @@ class RouterTask final : public Task {
   // What the Router's threads and statistics gauges use, kept alive by whoever holds it.
   struct State {
     State(std::shared_ptr<Directory> d, std::shared_ptr<MailStore> s, TaskContext& context)
-        : directory(std::move(d)), store(std::move(s)),
+        : directory(std::move(d)),
+          store(std::move(s)),
           engine(*store, *directory, context.GetClock(), &context.Log(), context.Stats()) {}
     std::shared_ptr<Directory> directory;
     std::shared_ptr<MailStore> store;
@@ -174,8 +175,8 @@ class RouterTask final : public Task {
 
   TaskContext& context_;
   std::shared_ptr<State> state_;
-  RouterEngine* engine_ = nullptr;  // in state_
-  MailStore* store_ = nullptr;      // in state_
+  RouterEngine* engine_ = nullptr;        // in state_
+  MailStore* store_ = nullptr;            // in state_
   std::unique_ptr<TaskWorker> routing_;   // set in Start before it runs
   std::unique_ptr<TaskWorker> transfer_;  // set in Start before it runs
   std::atomic<bool> busy_routing_{false};
@@ -186,8 +187,9 @@ class RouterTask final : public Task {
 }  // namespace
 
 TaskSpec RouterTaskSpec() {
-  return {"Router", "Router", {"nrouter"}, mail_keys::kRouterKeys,
-          [](TaskContext& context) { return std::make_unique<RouterTask>(context); }};
+  return {"Router", "Router", {"nrouter"}, mail_keys::kRouterKeys, [](TaskContext& context) {
+            return std::make_unique<RouterTask>(context);
+          }};
 }
 
 }  // namespace notesd

@@ -108,7 +108,8 @@ Status SmtpClient::Fail(const std::string& what) {
     connection_->socket.close(ignored);
   }
   connection_.reset();
-  return Status::Unavailable("relay " + Label() + ": " + (cancelled_ ? std::string("cancelled (the Router is stopping)") : what));
+  return Status::Unavailable("relay " + Label() + ": " +
+                             (cancelled_ ? std::string("cancelled (the Router is stopping)") : what));
 }
 
 void SmtpClient::Cancel() {
@@ -128,9 +129,12 @@ Status SmtpClient::Connect() {
   boost::system::error_code ec;
   auto endpoints = resolver.resolve(options_.host, std::to_string(options_.port), ec);
   if (ec) return Fail("cannot resolve host: " + ec.message());
-  ec = c.Run([&](auto handler) {
-    asio::async_connect(c.socket, endpoints, [handler](const boost::system::error_code& e, const tcp::endpoint&) { handler(e); });
-  }, options_.timeout);
+  ec = c.Run(
+      [&](auto handler) {
+        asio::async_connect(c.socket, endpoints,
+                            [handler](const boost::system::error_code& e, const tcp::endpoint&) { handler(e); });
+      },
+      options_.timeout);
   if (ec) return Fail("cannot connect: " + ec.message());
   NOTESD_ASSIGN_OR_RETURN(SmtpReply greeting, ReadReply());
   if (greeting.code != 220) return Fail("greeting refused: " + greeting.ToString());
@@ -160,7 +164,8 @@ Status SmtpClient::Ehlo() {
   std::size_t pos = text.find(" / ");
   while (pos != std::string_view::npos) {
     std::size_t next = text.find(" / ", pos + 3);
-    std::string line = ToUpperAscii(text.substr(pos + 3, next == std::string_view::npos ? std::string_view::npos : next - pos - 3));
+    std::string line =
+        ToUpperAscii(text.substr(pos + 3, next == std::string_view::npos ? std::string_view::npos : next - pos - 3));
     extensions_.push_back(line);
     if (line.starts_with("SIZE ")) {
       std::uint64_t limit = 0;
@@ -193,9 +198,12 @@ Status SmtpClient::StartTls() {
   c.buffer.clear();  // nothing read before the handshake may be used
   c.tls.emplace(c.socket, c.tls_context);
   SSL_set_tlsext_host_name(c.tls->native_handle(), options_.host.c_str());
-  boost::system::error_code ec = c.Run([&](auto handler) {
-    c.tls->async_handshake(asio::ssl::stream_base::client, [handler](const boost::system::error_code& e) { handler(e); });
-  }, options_.timeout);
+  boost::system::error_code ec = c.Run(
+      [&](auto handler) {
+        c.tls->async_handshake(asio::ssl::stream_base::client,
+                               [handler](const boost::system::error_code& e) { handler(e); });
+      },
+      options_.timeout);
   if (ec) return Fail("TLS handshake failed: " + ec.message());
   return Status::Ok();
 }
@@ -203,11 +211,15 @@ Status SmtpClient::StartTls() {
 Status SmtpClient::WriteAll(const std::string& bytes) {
   if (!connected()) return Status::Unavailable("relay " + Label() + ": not connected");
   Connection& c = *connection_;
-  boost::system::error_code ec = c.Run([&](auto handler) {
-    auto done = [handler](const boost::system::error_code& e, std::size_t n) { handler(e, n); };
-    if (c.tls) asio::async_write(*c.tls, asio::buffer(bytes), done);
-    else asio::async_write(c.socket, asio::buffer(bytes), done);
-  }, options_.timeout);
+  boost::system::error_code ec = c.Run(
+      [&](auto handler) {
+        auto done = [handler](const boost::system::error_code& e, std::size_t n) { handler(e, n); };
+        if (c.tls)
+          asio::async_write(*c.tls, asio::buffer(bytes), done);
+        else
+          asio::async_write(c.socket, asio::buffer(bytes), done);
+      },
+      options_.timeout);
   if (ec) return Fail("write failed: " + ec.message());
   return Status::Ok();
 }
@@ -222,11 +234,15 @@ Result<SmtpReply> SmtpClient::ReadReply() {
       if (c.buffer.size() > kMaxReplyBytes) return Fail("reply too long");
       char chunk[4096];
       std::size_t n = 0;
-      boost::system::error_code ec = c.Run([&](auto handler) {
-        auto done = [handler](const boost::system::error_code& e, std::size_t count) { handler(e, count); };
-        if (c.tls) c.tls->async_read_some(asio::buffer(chunk), done);
-        else c.socket.async_read_some(asio::buffer(chunk), done);
-      }, options_.timeout, &n);
+      boost::system::error_code ec = c.Run(
+          [&](auto handler) {
+            auto done = [handler](const boost::system::error_code& e, std::size_t count) { handler(e, count); };
+            if (c.tls)
+              c.tls->async_read_some(asio::buffer(chunk), done);
+            else
+              c.socket.async_read_some(asio::buffer(chunk), done);
+          },
+          options_.timeout, &n);
       if (ec) return Fail("read failed: " + ec.message());
       c.buffer.append(chunk, n);
       continue;

@@ -49,8 +49,8 @@ struct OutboundMessage {
 };
 
 struct SmtpReply {
-  int code = 0;        // 0 when nothing could be read
-  std::string text;    // all lines joined with " / "
+  int code = 0;      // 0 when nothing could be read
+  std::string text;  // all lines joined with " / "
   bool permanent() const { return code >= 500 && code < 600; }
   bool positive() const { return code >= 200 && code < 400; }
   std::string ToString() const { return std::to_string(code) + " " + text; }
@@ -86,9 +86,9 @@ class SmtpClient {
 
   bool connected() const;
   bool tls_active() const;
-  bool Offers(const std::string& extension) const;  // from the last EHLO, upper case
+  bool Offers(const std::string& extension) const;          // from the last EHLO, upper case
   std::uint64_t size_limit() const { return size_limit_; }  // 0 = none advertised
-  std::string Label() const;  // "relay.example:25"
+  std::string Label() const;                                // "relay.example:25"
 
  private:
   struct Connection;

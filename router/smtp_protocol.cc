@@ -52,9 +52,8 @@ bool IsDomain(std::string_view domain) {
   if (domain.empty() || domain.size() > kMaxDomain) return false;
   if (domain.front() == '[') {  // an address literal: printable, no brackets inside
     if (domain.back() != ']' || domain.size() < 3) return false;
-    return std::all_of(domain.begin() + 1, domain.end() - 1, [](char c) {
-      return c > 32 && c < 127 && c != '[' && c != ']' && c != '\\';
-    });
+    return std::all_of(domain.begin() + 1, domain.end() - 1,
+                       [](char c) { return c > 32 && c < 127 && c != '[' && c != ']' && c != '\\'; });
   }
   std::size_t start = 0;
   while (start <= domain.size()) {
@@ -356,9 +355,7 @@ void ServerSession::HandleRcpt(std::string_view args) {
   std::string address = mailbox->ToString();
   RecipientCheck check = policy_.CheckRecipient(*mailbox);
   switch (check.verdict) {
-    case RecipientVerdict::kAccept:
-      envelope_.recipients.push_back(address);
-      return Reply("250 2.1.5 Ok");
+    case RecipientVerdict::kAccept: envelope_.recipients.push_back(address); return Reply("250 2.1.5 Ok");
     case RecipientVerdict::kUnknownUser:
       last_error_ = "<" + address + "> unknown: " + check.detail;
       return Reply("550 5.1.1 <" + address + ">: Recipient address rejected: User unknown");
@@ -592,8 +589,7 @@ std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, 
         session.Receive("");
         continue;
       case Action::kClose:
-      case Action::kNone:
-        return out;
+      case Action::kNone: return out;
     }
   }
 }

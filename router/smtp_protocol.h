@@ -56,11 +56,11 @@ inline constexpr std::size_t kMaxAuthors = 50;
 inline constexpr std::size_t kMaxHeaderBlockBytes = 256 * 1024;
 
 struct ServerLimits {
-  std::size_t max_line_bytes = 1000;     // a command line, CRLF included (RFC 5321 text lines)
-  std::uint64_t max_message_bytes = 0;   // 0 = no configured limit (kHardMessageCap applies)
-  std::size_t max_recipients = 100;      // per message; more get 452 4.5.3
-  std::size_t max_commands = 10000;      // per session; then 421 4.7.0 and close
-  std::size_t max_errors = 20;           // bad commands per session; then 421 4.7.0 and close
+  std::size_t max_line_bytes = 1000;    // a command line, CRLF included (RFC 5321 text lines)
+  std::uint64_t max_message_bytes = 0;  // 0 = no configured limit (kHardMessageCap applies)
+  std::size_t max_recipients = 100;     // per message; more get 452 4.5.3
+  std::size_t max_commands = 10000;     // per session; then 421 4.7.0 and close
+  std::size_t max_errors = 20;          // bad commands per session; then 421 4.7.0 and close
 };
 
 struct ServerOptions {

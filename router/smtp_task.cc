@@ -200,8 +200,10 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
       self->protocol_.Receive(std::string_view(self->buffer_.data(), n));
       self->Drive();
     };
-    if (tls_) tls_->async_read_some(asio::buffer(buffer_), on_read);
-    else socket_.async_read_some(asio::buffer(buffer_), on_read);
+    if (tls_)
+      tls_->async_read_some(asio::buffer(buffer_), on_read);
+    else
+      socket_.async_read_some(asio::buffer(buffer_), on_read);
   }
 
   // Moves the message bytes the protocol received into the spool (memory while small,
@@ -262,14 +264,18 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     }
     MessageBody body;
     body.size = spool_->size();
-    if (spool_->in_file()) body.spool_file = spool_->TakeFile();
-    else body.bytes = spool_->TakeBytes();
+    if (spool_->in_file())
+      body.spool_file = spool_->TakeFile();
+    else
+      body.bytes = spool_->TakeBytes();
     spool_.reset();
     shared_->store->DepositAsync(std::move(mail), std::move(body), [self](const Result<std::string>& unid) {
       // On the committer thread: hop back to the session's strand.
       asio::post(self->socket_.get_executor(), [self, unid] {
-        if (unid.ok()) ++*self->shared_->received;
-        else ++*self->shared_->messages_refused;
+        if (unid.ok())
+          ++*self->shared_->received;
+        else
+          ++*self->shared_->messages_refused;
         self->protocol_.CompleteDelivery(unid.ok() ? Status::Ok() : unid.status(), unid.ok() ? *unid : "");
         self->protocol_.Receive("");
         self->Drive();
@@ -281,13 +287,14 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     if (!shared_->tls) return Close();
     tls_.emplace(socket_, *shared_->tls);
     ArmDeadline(shared_->idle_timeout);
-    tls_->async_handshake(asio::ssl::stream_base::server, [self = shared_from_this()](const boost::system::error_code& ec) {
-      self->timer_.cancel();
-      if (ec) return self->Close();
-      self->protocol_.CompleteStartTls();
-      self->protocol_.Receive("");
-      self->Drive();
-    });
+    tls_->async_handshake(asio::ssl::stream_base::server,
+                          [self = shared_from_this()](const boost::system::error_code& ec) {
+                            self->timer_.cancel();
+                            if (ec) return self->Close();
+                            self->protocol_.CompleteStartTls();
+                            self->protocol_.Receive("");
+                            self->Drive();
+                          });
   }
 
   template <typename Next>
@@ -299,8 +306,10 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
       if (ec || self->closed_) return self->Close();
       next();
     };
-    if (tls_) asio::async_write(*tls_, asio::buffer(*data), on_write);
-    else asio::async_write(socket_, asio::buffer(*data), on_write);
+    if (tls_)
+      asio::async_write(*tls_, asio::buffer(*data), on_write);
+    else
+      asio::async_write(socket_, asio::buffer(*data), on_write);
   }
 
   void Close() {
@@ -321,7 +330,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
   std::size_t commands_seen_ = 0;
   std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   std::array<char, 16384> buffer_{};
-  std::optional<MessageSpool> spool_;  // the message in DATA
+  std::optional<MessageSpool> spool_;    // the message in DATA
   std::uint64_t spool_transaction_ = 0;  // protocol_.data_transaction() that spool_ holds
   std::string peer_;
   smtp::PeerSessionCounter::Slot slot_;
@@ -396,7 +405,8 @@ class SmtpTask final : public Task {
       sessions_.clear();
     }
     // Let the sessions see their sockets closed; they keep `shared_` alive meanwhile.
-    for (int i = 0; i < 100 && shared_->current.load() > 0; ++i) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    for (int i = 0; i < 100 && shared_->current.load() > 0; ++i)
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
     acceptor_.reset();
     retry_timer_.reset();
     shared_.reset();
@@ -448,7 +458,8 @@ class SmtpTask final : public Task {
     std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
     auto id = IdFile::Load(id_path, "");
     if (!id.ok()) {
-      context_.Log().Log("SMTP Server", "STARTTLS not offered: cannot load " + id_path.string() + ": " + id.status().message());
+      context_.Log().Log("SMTP Server",
+                         "STARTTLS not offered: cannot load " + id_path.string() + ": " + id.status().message());
       return;
     }
     asio::ssl::context tls(asio::ssl::context::tls_server);
@@ -462,20 +473,21 @@ class SmtpTask final : public Task {
   }
 
   void Accept() {
-    acceptor_->async_accept(asio::make_strand(context_.Io()), [this](const boost::system::error_code& ec, tcp::socket socket) {
-      if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-      if (ec) {
-        // Out of descriptors or similar: wait a little instead of spinning.
-        context_.Log().Log("SMTP Server", "Accept failed: " + ec.message());
-        retry_timer_->expires_after(std::chrono::milliseconds(200));
-        retry_timer_->async_wait([this](const boost::system::error_code& wait) {
-          if (!wait) Accept();
-        });
-        return;
-      }
-      OnAccepted(std::move(socket));
-      Accept();
-    });
+    acceptor_->async_accept(asio::make_strand(context_.Io()),
+                            [this](const boost::system::error_code& ec, tcp::socket socket) {
+                              if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
+                              if (ec) {
+                                // Out of descriptors or similar: wait a little instead of spinning.
+                                context_.Log().Log("SMTP Server", "Accept failed: " + ec.message());
+                                retry_timer_->expires_after(std::chrono::milliseconds(200));
+                                retry_timer_->async_wait([this](const boost::system::error_code& wait) {
+                                  if (!wait) Accept();
+                                });
+                                return;
+                              }
+                              OnAccepted(std::move(socket));
+                              Accept();
+                            });
   }
 
   void OnAccepted(tcp::socket socket) {
@@ -493,8 +505,8 @@ class SmtpTask final : public Task {
       ++*shared_->refused_per_peer;
       return Refuse(std::move(socket), "too many connections from your address, try again later");
     }
-    auto session = std::make_shared<SmtpSession>(std::move(socket), endpoint.address().to_string(), std::move(*slot),
-                                                 shared_);
+    auto session =
+        std::make_shared<SmtpSession>(std::move(socket), endpoint.address().to_string(), std::move(*slot), shared_);
     {
       std::lock_guard lock(sessions_mutex_);
       std::erase_if(sessions_, [](const std::weak_ptr<SmtpSession>& w) { return w.expired(); });
@@ -505,8 +517,8 @@ class SmtpTask final : public Task {
 
   // 421 4.7.0 naming `reason`, then close; the write is bounded by the idle timeout.
   void Refuse(tcp::socket socket, std::string_view reason) {
-    auto reply = std::make_shared<std::string>("421 4.7.0 " + shared_->options.host_name + " Error: " +
-                                               std::string(reason) + "\r\n");
+    auto reply = std::make_shared<std::string>("421 4.7.0 " + shared_->options.host_name +
+                                               " Error: " + std::string(reason) + "\r\n");
     auto sock = std::make_shared<tcp::socket>(std::move(socket));
     auto timer = std::make_shared<asio::steady_timer>(sock->get_executor(), shared_->idle_timeout);
     timer->async_wait([sock](const boost::system::error_code& ec) {
@@ -535,8 +547,9 @@ class SmtpTask final : public Task {
 }  // namespace
 
 TaskSpec SmtpTaskSpec() {
-  return {"SMTP", "SMTP Server", {"nsmtp"}, mail_keys::kSmtpKeys,
-          [](TaskContext& context) { return std::make_unique<SmtpTask>(context); }};
+  return {"SMTP", "SMTP Server", {"nsmtp"}, mail_keys::kSmtpKeys, [](TaskContext& context) {
+            return std::make_unique<SmtpTask>(context);
+          }};
 }
 
 }  // namespace notesd

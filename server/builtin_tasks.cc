@@ -20,7 +20,8 @@ void RegisterBuiltinTasks(TaskRegistry& registry) {
   // AdminP carries out the CA's requests with the CA's handlers; they share the CA's keyring.
   auto ca_keyring = std::make_shared<CaKeyring>();
   auto admin_handlers = std::make_shared<AdminRequestHandlerRegistry>();
-  if (Status wired = RegisterCaAdminHandlers(*admin_handlers, ca_keyring); !wired.ok()) throw std::logic_error(wired.message());
+  if (Status wired = RegisterCaAdminHandlers(*admin_handlers, ca_keyring); !wired.ok())
+    throw std::logic_error(wired.message());
   for (TaskSpec spec : {CaTaskSpec(ca_keyring), AdminPTaskSpec(admin_handlers)}) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());

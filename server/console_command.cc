@@ -21,15 +21,23 @@ std::vector<CommandForm> MakeCommands() {
   };
   return {
       form({"SHOW", "TASKS"}, ConsoleVerb::kShowTasks, false, false, "List the running tasks and what each is doing"),
-      form({"SHOW", "SERVER"}, ConsoleVerb::kShowServer, false, false, "Server name, domain, directory, elapsed time, counts"),
-      form({"SHOW", "CONFIGURATION"}, ConsoleVerb::kShowConfig, true, true, "Show notes.ini settings: SHOW CONFIG name or wildcard (*, ?)"),
-      form({"SHOW", "STATISTICS"}, ConsoleVerb::kShowStat, true, false, "Show statistics: SHOW STAT [name or wildcard]"),
-      form({"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true, "Write a notes.ini setting now: SET CONFIG name=value"),
-      form({"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false, "The server's clock and how far SET CLOCK has moved it"),
-      form({"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true, "Tests only (Test_ClockAdvance=1): move the clock forward: SET CLOCK +n[s|m|h|d]"),
+      form({"SHOW", "SERVER"}, ConsoleVerb::kShowServer, false, false,
+           "Server name, domain, directory, elapsed time, counts"),
+      form({"SHOW", "CONFIGURATION"}, ConsoleVerb::kShowConfig, true, true,
+           "Show notes.ini settings: SHOW CONFIG name or wildcard (*, ?)"),
+      form({"SHOW", "STATISTICS"}, ConsoleVerb::kShowStat, true, false,
+           "Show statistics: SHOW STAT [name or wildcard]"),
+      form({"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true,
+           "Write a notes.ini setting now: SET CONFIG name=value"),
+      form({"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false,
+           "The server's clock and how far SET CLOCK has moved it"),
+      form({"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true,
+           "Tests only (Test_ClockAdvance=1): move the clock forward: SET CLOCK +n[s|m|h|d]"),
       form({"LOAD"}, ConsoleVerb::kLoad, true, true, "Start a task: LOAD task [arguments]"),
-      form({"TELL"}, ConsoleVerb::kTell, true, true, "Send a command to a task: TELL task command (TELL task QUIT stops it)"),
-      form({"RESTART", "TASK"}, ConsoleVerb::kRestartTask, true, true, "Stop and start a task again: RESTART TASK task"),
+      form({"TELL"}, ConsoleVerb::kTell, true, true,
+           "Send a command to a task: TELL task command (TELL task QUIT stops it)"),
+      form({"RESTART", "TASK"}, ConsoleVerb::kRestartTask, true, true,
+           "Stop and start a task again: RESTART TASK task"),
       form({"RESTART", "SERVER"}, ConsoleVerb::kRestartServer, false, false, "Shut down in order and start again"),
       form({"HELP"}, ConsoleVerb::kHelp, false, false, "This list"),
       form({"EXIT"}, ConsoleVerb::kExit, false, false, "Shut the server down in order"),
@@ -98,7 +106,8 @@ Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
   for (char c : line) {
     auto u = static_cast<unsigned char>(c);
     if ((u < 0x20 && c != '\t') || u == 0x7f)
-      return Status::InvalidArgument("A console command is one line of text: control characters (such as line breaks) are not allowed.");
+      return Status::InvalidArgument(
+          "A console command is one line of text: control characters (such as line breaks) are not allowed.");
   }
   NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched,
                           MatchCommand(line, CommandGrammar{Commands(), "", "Type HELP for the list of commands."}));
@@ -127,10 +136,22 @@ Result<int64_t> ParseClockAdvance(std::string_view text) {
   int64_t unit = 1;
   if (!rest.empty()) {
     switch (rest.back() | 0x20) {  // ASCII lower case
-      case 's': unit = 1; rest.remove_suffix(1); break;
-      case 'm': unit = 60; rest.remove_suffix(1); break;
-      case 'h': unit = 3600; rest.remove_suffix(1); break;
-      case 'd': unit = 86400; rest.remove_suffix(1); break;
+      case 's':
+        unit = 1;
+        rest.remove_suffix(1);
+        break;
+      case 'm':
+        unit = 60;
+        rest.remove_suffix(1);
+        break;
+      case 'h':
+        unit = 3600;
+        rest.remove_suffix(1);
+        break;
+      case 'd':
+        unit = 86400;
+        rest.remove_suffix(1);
+        break;
       default: break;
     }
   }
@@ -138,8 +159,8 @@ Result<int64_t> ParseClockAdvance(std::string_view text) {
   int64_t amount = std::stoll(std::string(rest));
   if (amount == 0) return bad();
   if (amount > kMaxClockAdvanceSeconds / unit)
-    return Status::InvalidArgument("SET CLOCK moves the clock at most " + std::to_string(kMaxClockAdvanceSeconds / 86400) +
-                                   " days in one step");
+    return Status::InvalidArgument("SET CLOCK moves the clock at most " +
+                                   std::to_string(kMaxClockAdvanceSeconds / 86400) + " days in one step");
   return amount * unit;
 }
 

@@ -65,7 +65,8 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
     }
     if (ec && ec != boost::asio::error::eof) return;  // timed out or closed: nothing to answer
     std::string line(boost::asio::buffers_begin(buffer_.data()),
-                     boost::asio::buffers_begin(buffer_.data()) + static_cast<std::ptrdiff_t>(length ? length : buffer_.size()));
+                     boost::asio::buffers_begin(buffer_.data()) +
+                         static_cast<std::ptrdiff_t>(length ? length : buffer_.size()));
     while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) line.pop_back();
     boost::asio::post(pool_, [self = shared_from_this(), line] {
       CommandReply reply = self->handler_(line);
@@ -96,8 +97,7 @@ class ControlSession : public std::enable_shared_from_this<ControlSession> {
 }  // namespace
 
 ControlSocketServer::ControlSocketServer(boost::asio::io_context& io, boost::asio::thread_pool& command_pool,
-                                         std::filesystem::path socket_path, Handler handler,
-                                         int read_timeout_seconds)
+                                         std::filesystem::path socket_path, Handler handler, int read_timeout_seconds)
     : io_(io),
       command_pool_(command_pool),
       socket_path_(std::move(socket_path)),

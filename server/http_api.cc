@@ -68,7 +68,8 @@ HttpApi::HttpApi(TaskContext& context, Directory& directory, CaService& ca, Mail
     : context_(context), directory_(directory), ca_(ca), mail_(mail), server_name_(std::move(server_name)) {}
 
 void HttpApi::Install(httplib::Server& server) {
-  server.Get("/api/v1/whoami", Guarded([this](const Caller& c, const httplib::Request&, int*) { return WhoAmI(c); }, false));
+  server.Get("/api/v1/whoami",
+             Guarded([this](const Caller& c, const httplib::Request&, int*) { return WhoAmI(c); }, false));
   server.Get("/api/v1/people/lookup",
              Guarded([this](const Caller&, const httplib::Request& r, int*) { return LookupPerson(r); }, false));
   server.Post("/api/v1/admin/console",
@@ -84,18 +85,19 @@ void HttpApi::Install(httplib::Server& server) {
   InstallMailEndpoints(server);
   InstallCaEndpoints(server);
   InstallCertEndpoints(server);
-  server.set_exception_handler([this](const httplib::Request& request, httplib::Response& response, const std::exception_ptr& ep) {
-    std::string what = "unknown error";
-    try {
-      if (ep) std::rethrow_exception(ep);
-    } catch (const std::exception& e) {
-      what = e.what();
-    } catch (...) {
-    }
-    context_.Log().Log("HTTP Server", "500 " + request.method + " " + request.path + ": " + what);
-    response.status = 500;
-    response.set_content(nlohmann::json{{"error", "internal error"}}.dump(), "application/json");
-  });
+  server.set_exception_handler(
+      [this](const httplib::Request& request, httplib::Response& response, const std::exception_ptr& ep) {
+        std::string what = "unknown error";
+        try {
+          if (ep) std::rethrow_exception(ep);
+        } catch (const std::exception& e) {
+          what = e.what();
+        } catch (...) {
+        }
+        context_.Log().Log("HTTP Server", "500 " + request.method + " " + request.path + ": " + what);
+        response.status = 500;
+        response.set_content(nlohmann::json{{"error", "internal error"}}.dump(), "application/json");
+      });
   server.set_error_handler([](const httplib::Request&, httplib::Response& response) {
     if (!response.body.empty()) return;
     std::string message = response.status == 404   ? "no such endpoint"
@@ -106,24 +108,25 @@ void HttpApi::Install(httplib::Server& server) {
 }
 
 httplib::Server::Handler HttpApi::Guarded(Handler handler, bool admin_only) {
-  return [this, handler = std::move(handler), admin_only](const httplib::Request& request, httplib::Response& response) {
-    context_.Stats().Counter("HTTP.Requests")++;
-    Result<Caller> caller = Authenticate(request);
-    if (!caller.ok()) {
-      Reply(request, response, nullptr, caller.status(), 200);
-      return;
-    }
-    if (admin_only && !caller->administrator) {
-      Reply(request, response, &*caller,
-            Status::PermissionDenied(caller->person.name.Abbreviated() + " is not an administrator of " +
-                                     server_name_.Abbreviated()),
-            200);
-      return;
-    }
-    int success_status = 200;
-    Result<nlohmann::json> result = handler(*caller, request, &success_status);
-    Reply(request, response, &*caller, result, success_status);
-  };
+  return
+      [this, handler = std::move(handler), admin_only](const httplib::Request& request, httplib::Response& response) {
+        context_.Stats().Counter("HTTP.Requests")++;
+        Result<Caller> caller = Authenticate(request);
+        if (!caller.ok()) {
+          Reply(request, response, nullptr, caller.status(), 200);
+          return;
+        }
+        if (admin_only && !caller->administrator) {
+          Reply(request, response, &*caller,
+                Status::PermissionDenied(caller->person.name.Abbreviated() + " is not an administrator of " +
+                                         server_name_.Abbreviated()),
+                200);
+          return;
+        }
+        int success_status = 200;
+        Result<nlohmann::json> result = handler(*caller, request, &success_status);
+        Reply(request, response, &*caller, result, success_status);
+      };
 }
 
 Result<HttpApi::Caller> HttpApi::Authenticate(const httplib::Request& request) {
@@ -157,16 +160,14 @@ void HttpApi::Reply(const httplib::Request& request, httplib::Response& response
   response.set_content(nlohmann::json{{"error", result.status().message()}}.dump(), "application/json");
   std::string who = caller ? caller->person.name.Abbreviated() : std::string("unauthenticated client");
   context_.Log().Log("HTTP Server", std::to_string(response.status) + " " + request.method + " " + request.path +
-                                        " from " + who + " (" + request.remote_addr + "): " + result.status().message());
+                                        " from " + who + " (" + request.remote_addr +
+                                        "): " + result.status().message());
 }
 
 Result<nlohmann::json> HttpApi::WhoAmI(const Caller& caller) {
-  return nlohmann::json{{"name", caller.person.name.Canonical()},
-                        {"abbreviated", caller.person.name.Abbreviated()},
-                        {"short_name", caller.person.short_name},
-                        {"internet_address", caller.person.internet_address},
-                        {"administrator", caller.administrator},
-                        {"server", server_name_.Canonical()}};
+  return nlohmann::json{{"name", caller.person.name.Canonical()}, {"abbreviated", caller.person.name.Abbreviated()},
+                        {"short_name", caller.person.short_name}, {"internet_address", caller.person.internet_address},
+                        {"administrator", caller.administrator},  {"server", server_name_.Canonical()}};
 }
 
 Result<nlohmann::json> HttpApi::LookupPerson(const httplib::Request& request) {
@@ -179,10 +180,13 @@ Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httpli
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
   NOTESD_ASSIGN_OR_RETURN(std::string command, RequiredString(body, "command"));
   if (StopsHttpTask(command))
-    return Status::InvalidArgument("'" + command + "' would stop the HTTP task serving this remote console; use the server console or nserver -c");
-  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " + MaskConsoleSecrets(command));
+    return Status::InvalidArgument(
+        "'" + command + "' would stop the HTTP task serving this remote console; use the server console or nserver -c");
+  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " +
+                                        MaskConsoleSecrets(command));
   bool ok = false;
-  std::string output = context_.ExecuteConsoleCommand(command, "remote console: " + caller.person.name.Abbreviated(), &ok);
+  std::string output =
+      context_.ExecuteConsoleCommand(command, "remote console: " + caller.person.name.Abbreviated(), &ok);
   return nlohmann::json{{"ok", ok}, {"output", output}};
 }
 
@@ -191,7 +195,8 @@ Result<nlohmann::json> HttpApi::DeletePerson(const Caller& caller, const httplib
   NOTESD_ASSIGN_OR_RETURN(Person person, directory_.FindPerson(request.get_param_value("name")));
   if (person.name == caller.person.name) return Status::InvalidArgument("you cannot delete your own Person document");
   NOTESD_RETURN_IF_ERROR(directory_.DeletePerson(person.name.Canonical()));
-  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " deleted the Person document of " + person.name.Abbreviated());
+  context_.Log().Log("HTTP Server",
+                     caller.person.name.Abbreviated() + " deleted the Person document of " + person.name.Abbreviated());
   return nlohmann::json{{"deleted", person.name.Canonical()}};
 }
 
@@ -218,9 +223,10 @@ Result<nlohmann::json> HttpApi::RegisterPerson(const Caller& caller, const httpl
     held.push_back(std::move(parsed).value());
     (IsSelfSigned(held.back().get()) ? roots : intermediates).push_back(held.back().get());
   }
-  Status chained = VerifyChain(certificate.get(), roots, intermediates, static_cast<std::time_t>(context_.GetClock().NowSeconds()),
-                                CertPurpose::kTlsClient);
-  if (!chained.ok()) return Status::InvalidArgument("the certificate is not from this organisation's certifier: " + chained.message());
+  Status chained = VerifyChain(certificate.get(), roots, intermediates,
+                               static_cast<std::time_t>(context_.GetClock().NowSeconds()), CertPurpose::kTlsClient);
+  if (!chained.ok())
+    return Status::InvalidArgument("the certificate is not from this organisation's certifier: " + chained.message());
 
   Person person;
   person.name = name;

@@ -75,33 +75,37 @@ nlohmann::json CertifierJson(const InternetCertifierDocument& doc) {
 }  // namespace
 
 void HttpApi::InstallCaEndpoints(httplib::Server& server) {
-  server.Post("/api/v1/admin/requests/internet-certifier", Guarded(
-                                                               [this](const Caller& c, const httplib::Request& r, int* status) {
-                                                                 *status = 202;
-                                                                 return PostInternetCertifier(c, r);
-                                                               },
-                                                               true));
+  server.Post("/api/v1/admin/requests/internet-certifier",
+              Guarded(
+                  [this](const Caller& c, const httplib::Request& r, int* status) {
+                    *status = 202;
+                    return PostInternetCertifier(c, r);
+                  },
+                  true));
   server.Get("/api/v1/admin/requests",
              Guarded([this](const Caller&, const httplib::Request& r, int*) { return ListAdminRequests(r); }, true));
   server.Get(R"(/api/v1/admin/requests/([0-9A-Fa-f]{32}))",
-             Guarded([this](const Caller& c, const httplib::Request& r, int*) { return ShowAdminRequest(c, r); }, true));
-  server.Get("/api/v1/certifiers", Guarded([this](const Caller&, const httplib::Request&, int*) { return ListCertifiers(); }, false));
+             Guarded([this](const Caller& c, const httplib::Request& r, int*) { return ShowAdminRequest(c, r); },
+                     true));
+  server.Get("/api/v1/certifiers",
+             Guarded([this](const Caller&, const httplib::Request&, int*) { return ListCertifiers(); }, false));
   server.Get(R"(/api/v1/certifiers/(.+))",
              Guarded([this](const Caller&, const httplib::Request& r, int*) { return ShowCertifier(r); }, false));
-  server.Post(R"(/api/v1/admin/certifiers/(.+)/roles)", Guarded(
-                                                            [this](const Caller& c, const httplib::Request& r, int* status) {
-                                                              *status = 202;
-                                                              return ChangeCertifierRoles(c, r);
-                                                            },
-                                                            false));
+  server.Post(R"(/api/v1/admin/certifiers/(.+)/roles)",
+              Guarded(
+                  [this](const Caller& c, const httplib::Request& r, int* status) {
+                    *status = 202;
+                    return ChangeCertifierRoles(c, r);
+                  },
+                  false));
 }
 
 Result<nlohmann::json> HttpApi::PostInternetCertifier(const Caller& caller, const httplib::Request& request) {
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
   NOTESD_ASSIGN_OR_RETURN(CaService::PostedCertifier posted, ca_.RequestCertifier(caller.person, std::move(body)));
   const AdminRequest& stored = posted.request;
-  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted '" + stored.type + "' for " + stored.target +
-                                        " (request " + stored.unid + ")");
+  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted '" + stored.type + "' for " +
+                                        stored.target + " (request " + stored.unid + ")");
   nlohmann::json reply = RequestJson(stored);
   reply["certifier"] = posted.spec.ToJson();
   return reply;
@@ -148,8 +152,8 @@ Result<nlohmann::json> HttpApi::ChangeCertifierRoles(const Caller& caller, const
   if (body.contains("caa")) caa = JsonStringList(body, "caa");
   if (body.contains("ra")) ra = JsonStringList(body, "ra");
   NOTESD_ASSIGN_OR_RETURN(AdminRequest stored, ca_.ChangeRoles(caller.person, request.matches[1], caa, ra));
-  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted '" + stored.type + "' for " + stored.target +
-                                        " (request " + stored.unid + ")");
+  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted '" + stored.type + "' for " +
+                                        stored.target + " (request " + stored.unid + ")");
   return RequestJson(stored);
 }
 

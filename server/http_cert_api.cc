@@ -21,16 +21,18 @@
 namespace notesd {
 
 void HttpApi::InstallCertEndpoints(httplib::Server& server) {
-  server.Post(R"(/api/v1/admin/certifiers/(.+)/certificates)", Guarded(
-                                                                   [this](const Caller& c, const httplib::Request& r, int* status) {
-                                                                     *status = 202;
-                                                                     return AddInternetCertificates(c, r);
-                                                                   },
-                                                                   false));
+  server.Post(R"(/api/v1/admin/certifiers/(.+)/certificates)",
+              Guarded(
+                  [this](const Caller& c, const httplib::Request& r, int* status) {
+                    *status = 202;
+                    return AddInternetCertificates(c, r);
+                  },
+                  false));
   server.Get(R"(/api/v1/admin/requests/batches/([0-9A-Za-z_-]+))",
              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return ShowBatch(c, r); }, false));
   server.Post(R"(/api/v1/admin/certifiers/(.+)/revoke)",
-              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return RevokeCertificate(c, r); }, false));
+              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return RevokeCertificate(c, r); },
+                      false));
   server.Get("/api/v1/me/certificates",
              Guarded([this](const Caller& c, const httplib::Request&, int*) { return MyCertificates(c); }, false));
 }
@@ -50,8 +52,8 @@ Result<nlohmann::json> HttpApi::AddInternetCertificates(const Caller& caller, co
   selector.ou = body.contains("ou") && body["ou"].is_string() ? body["ou"].get<std::string>() : std::string();
   NOTESD_ASSIGN_OR_RETURN(CaService::PostedBatch posted,
                           ca_.RequestCertificates(caller.person, request.matches[1], selector, validity_years));
-  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted " + std::to_string(posted.count) + " '" +
-                                        kRequestAddInternetCertificate + "' requests for certifier " +
+  context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " posted " + std::to_string(posted.count) +
+                                        " '" + kRequestAddInternetCertificate + "' requests for certifier " +
                                         posted.certifier.Abbreviated() + " (batch " + posted.batch + ")");
   return nlohmann::json{{"batch", posted.batch}, {"count", posted.count}, {"certifier", posted.certifier.Canonical()}};
 }
@@ -60,8 +62,11 @@ Result<nlohmann::json> HttpApi::ShowBatch(const Caller& caller, const httplib::R
   std::string batch = request.matches[1];
   NOTESD_ASSIGN_OR_RETURN(CaService::BatchReport report, ca_.ShowBatch(caller.person, caller.administrator, batch));
   const AdminRequestsDb::BatchCounts& counts = report.counts;
-  nlohmann::json reply = {
-      {"batch", batch}, {"total", counts.total}, {"done", counts.done}, {"failed", counts.failed}, {"pending", counts.pending}};
+  nlohmann::json reply = {{"batch", batch},
+                          {"total", counts.total},
+                          {"done", counts.done},
+                          {"failed", counts.failed},
+                          {"pending", counts.pending}};
   nlohmann::json failures = nlohmann::json::array();
   for (const CaService::BatchFailure& failure : report.failures)
     failures.push_back({{"unid", failure.unid}, {"target", failure.target}, {"error", failure.error}});
@@ -88,15 +93,17 @@ Result<nlohmann::json> HttpApi::RevokeCertificate(const Caller& caller, const ht
   nlohmann::json list = nlohmann::json::array();
   for (const IssuedCertificate& item : done.revoked) {
     list.push_back({{"serial", item.serial_hex}, {"subject", item.subject}});
-    context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " revoked certificate " + item.serial_hex + " (" +
-                                          item.subject + ") of certifier " + done.certifier.Abbreviated());
+    context_.Log().Log("HTTP Server", caller.person.name.Abbreviated() + " revoked certificate " + item.serial_hex +
+                                          " (" + item.subject + ") of certifier " + done.certifier.Abbreviated());
   }
   return nlohmann::json{{"revoked", list}, {"certifier", done.certifier.Canonical()}};
 }
 
 Result<nlohmann::json> HttpApi::MyCertificates(const Caller& caller) {
   NOTESD_ASSIGN_OR_RETURN(CaService::OwnCertificates own, ca_.CertificatesOf(caller.person));
-  return nlohmann::json{{"name", caller.person.name.Canonical()}, {"certificates", own.certificates}, {"roots", own.roots}};
+  return nlohmann::json{{"name", caller.person.name.Canonical()},
+                        {"certificates", own.certificates},
+                        {"roots", own.roots}};
 }
 
 }  // namespace notesd

@@ -38,8 +38,9 @@ std::string PeerAddress(int fd) {
   socklen_t length = sizeof(peer);
   if (::getpeername(fd, reinterpret_cast<sockaddr*>(&peer), &length) != 0) return "";
   char text[INET6_ADDRSTRLEN] = {};
-  const void* raw = peer.ss_family == AF_INET6 ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
-                                               : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
+  const void* raw = peer.ss_family == AF_INET6
+                        ? static_cast<const void*>(&reinterpret_cast<sockaddr_in6*>(&peer)->sin6_addr)
+                        : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
   if (!::inet_ntop(peer.ss_family, raw, text, sizeof(text))) return "";
   return text;
 }

@@ -53,7 +53,8 @@ CrlReply PlainReply(int status, std::string text) { return {status, "text/plain"
 CrlRequest ParseCrlRequestHead(std::string_view head) {
   CrlRequest request;
   std::size_t line_end = head.find("\r\n");
-  if (line_end == std::string_view::npos || head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n") return request;
+  if (line_end == std::string_view::npos || head.size() < 4 || head.substr(head.size() - 4) != "\r\n\r\n")
+    return request;
   std::string_view line = head.substr(0, line_end);
   std::size_t first_space = line.find(' ');
   std::size_t last_space = line.rfind(' ');
@@ -123,7 +124,10 @@ struct CrlListener::Shared {
 // One connection: read the head under one deadline, answer, close.
 struct CrlListener::Session : std::enable_shared_from_this<Session> {
   Session(std::shared_ptr<Shared> shared, tcp::socket socket, std::string address)
-      : shared_(std::move(shared)), socket_(std::move(socket)), timer_(socket_.get_executor()), address_(std::move(address)) {}
+      : shared_(std::move(shared)),
+        socket_(std::move(socket)),
+        timer_(socket_.get_executor()),
+        address_(std::move(address)) {}
   ~Session() { shared_->Release(address_); }
 
   void Start() {
@@ -150,9 +154,8 @@ struct CrlListener::Session : std::enable_shared_from_this<Session> {
     CrlRequest request = ec ? CrlRequest{} : ParseCrlRequestHead(std::string_view(head_).substr(0, length));
     reply_ = FormatReply(shared_->Answer(request));
     ArmDeadline(shared_->limits.write);
-    asio::async_write(socket_, asio::buffer(reply_), [self = shared_from_this()](const boost::system::error_code&, std::size_t) {
-      self->Close();
-    });
+    asio::async_write(socket_, asio::buffer(reply_),
+                      [self = shared_from_this()](const boost::system::error_code&, std::size_t) { self->Close(); });
   }
 
   void Close() {
@@ -195,7 +198,8 @@ Status CrlListener::Listen(const std::string& address, int port) {
   if (!ec) acceptor.bind(endpoint, ec);
   if (!ec) acceptor.listen(kListenBacklog, ec);
   if (ec)
-    return Status::Unavailable("cannot listen for CRLs on " + address + ":" + std::to_string(port) + ": " + ec.message());
+    return Status::Unavailable("cannot listen for CRLs on " + address + ":" + std::to_string(port) + ": " +
+                               ec.message());
   Accept(io_, acceptor_, shared_);
   return Status::Ok();
 }

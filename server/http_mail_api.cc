@@ -17,9 +17,8 @@ namespace notesd {
 namespace {
 
 nlohmann::json MailJson(const StoredMail& mail) {
-  return {{"unid", mail.unid},     {"from", mail.from},         {"send_to", mail.send_to},
-          {"subject", mail.subject}, {"posted", mail.posted},   {"delivered", mail.delivered},
-          {"size", mail.size},     {"sender", mail.sender}};
+  return {{"unid", mail.unid},     {"from", mail.from},           {"send_to", mail.send_to}, {"subject", mail.subject},
+          {"posted", mail.posted}, {"delivered", mail.delivered}, {"size", mail.size},       {"sender", mail.sender}};
 }
 
 // JSON text must be UTF-8: header text from outside may not be, so it is cleaned.
@@ -30,8 +29,7 @@ std::string Utf8Safe(std::string_view text) {
     unsigned char c = static_cast<unsigned char>(text[i]);
     std::size_t length = c < 0x80 ? 1 : (c >> 5) == 0x6 ? 2 : (c >> 4) == 0xE ? 3 : (c >> 3) == 0x1E ? 4 : 0;
     bool valid = length > 0 && i + length <= text.size();
-    for (std::size_t k = 1; valid && k < length; ++k)
-      valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    for (std::size_t k = 1; valid && k < length; ++k) valid = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
     if (!valid) {
       out += '?';
       ++i;

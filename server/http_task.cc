@@ -32,36 +32,82 @@ namespace notesd {
 
 namespace {
 
-constexpr ConfigKey kHttpPort{"HTTP_Port", ConfigType::kInt, "8443", 1, 65535,
-                              "TCP port of the HTTPS client API (mutual TLS)", "HTTP", true};
-constexpr ConfigKey kHttpMaxRequestKb{"HTTP_MaxRequestKB", ConfigType::kInt, "1024", 1, 1048576,
-                                      "Largest request body accepted, in KB; larger requests get 413", "HTTP", true};
-constexpr ConfigKey kHttpTimeout{"HTTP_TimeoutSeconds", ConfigType::kInt, "30", 1, 3600,
-                                 "Seconds a client may take to send a request or read a reply", "HTTP", true};
-constexpr ConfigKey kHttpThreads{"HTTP_Threads", ConfigType::kInt, "8", 1, 256,
+constexpr ConfigKey kHttpPort{"HTTP_Port", ConfigType::kInt,
+                              "8443",      1,
+                              65535,       "TCP port of the HTTPS client API (mutual TLS)",
+                              "HTTP",      true};
+constexpr ConfigKey kHttpMaxRequestKb{"HTTP_MaxRequestKB",
+                                      ConfigType::kInt,
+                                      "1024",
+                                      1,
+                                      1048576,
+                                      "Largest request body accepted, in KB; larger requests get 413",
+                                      "HTTP",
+                                      true};
+constexpr ConfigKey kHttpTimeout{"HTTP_TimeoutSeconds",
+                                 ConfigType::kInt,
+                                 "30",
+                                 1,
+                                 3600,
+                                 "Seconds a client may take to send a request or read a reply",
+                                 "HTTP",
+                                 true};
+constexpr ConfigKey kHttpThreads{"HTTP_Threads",
+                                 ConfigType::kInt,
+                                 "8",
+                                 1,
+                                 256,
                                  "Threads kept ready to serve HTTPS connections (more are started on demand, up to "
                                  "HTTP_MaxSessions)",
-                                 "HTTP", true};
+                                 "HTTP",
+                                 true};
 constexpr ConfigKey kHttpMaxSessions{
-    "HTTP_MaxSessions", ConfigType::kInt, "1024", 1, 10000,
+    "HTTP_MaxSessions",
+    ConfigType::kInt,
+    "1024",
+    1,
+    10000,
     "HTTPS connections served at once, one thread each; more wait for a free thread (so do idle ones: each is "
     "closed after HTTP_TimeoutSeconds)",
-    "HTTP", true};
-constexpr ConfigKey kHttpHandshakeTimeout{"HTTP_HandshakeTimeoutSeconds", ConfigType::kInt, "10", 1, 3600,
-                                          "Seconds a client has for its whole TLS handshake (then the connection is closed)",
-                                          "HTTP", true};
+    "HTTP",
+    true};
+constexpr ConfigKey kHttpHandshakeTimeout{
+    "HTTP_HandshakeTimeoutSeconds",
+    ConfigType::kInt,
+    "10",
+    1,
+    3600,
+    "Seconds a client has for its whole TLS handshake (then the connection is closed)",
+    "HTTP",
+    true};
 constexpr ConfigKey kHttpRequestHeadTimeout{
-    "HTTP_RequestHeadTimeoutSeconds", ConfigType::kInt, "10", 1, 3600,
+    "HTTP_RequestHeadTimeoutSeconds",
+    ConfigType::kInt,
+    "10",
+    1,
+    3600,
     "Seconds a client has to send a whole request line and headers, on the HTTPS and the CRL port (then the "
     "connection is closed)",
-    "HTTP", true};
-constexpr ConfigKey kHttpMaxSessionsPerIp{"HTTP_MaxSessionsPerIP", ConfigType::kInt, "64", 1, 10000,
+    "HTTP",
+    true};
+constexpr ConfigKey kHttpMaxSessionsPerIp{"HTTP_MaxSessionsPerIP",
+                                          ConfigType::kInt,
+                                          "64",
+                                          1,
+                                          10000,
                                           "HTTPS connections at once from one client address; more are closed before "
                                           "their TLS handshake",
-                                          "HTTP", true};
-const std::array<ConfigKey, 10> kHttpKeys = {kHttpPort,        kHttpAddress,          kHttpMaxRequestKb,
-                                             kHttpTimeout,     kHttpThreads,          kHttpMaxSessions,
-                                             kHttpHandshakeTimeout, kHttpRequestHeadTimeout, kHttpMaxSessionsPerIp,
+                                          "HTTP",
+                                          true};
+const std::array<ConfigKey, 10> kHttpKeys = {kHttpPort,
+                                             kHttpAddress,
+                                             kHttpMaxRequestKb,
+                                             kHttpTimeout,
+                                             kHttpThreads,
+                                             kHttpMaxSessions,
+                                             kHttpHandshakeTimeout,
+                                             kHttpRequestHeadTimeout,
+                                             kHttpMaxSessionsPerIp,
                                              identity_keys::kKeyFileName};
 
 // TELL HTTP commands (base/command_grammar.h): STAT and SHOW STAT are one.
@@ -138,10 +184,12 @@ class HttpTask final : public Task {
     ListenBacklog backlog;
     backlog.Capture(*server_);
     if (!server_->bind_to_port(address_.c_str(), port_))
-      return Status::Unavailable("cannot listen on " + address_ + ":" + std::to_string(port_) + " (in use or not allowed)");
+      return Status::Unavailable("cannot listen on " + address_ + ":" + std::to_string(port_) +
+                                 " (in use or not allowed)");
     backlog.Raise();
     listener_ = std::thread([this] { server_->listen_after_bind(); });
-    context_.Log().Log("HTTP Server", "Listening for the client API on https://" + address_ + ":" + std::to_string(port_));
+    context_.Log().Log("HTTP Server",
+                       "Listening for the client API on https://" + address_ + ":" + std::to_string(port_));
     return StartCrlListener(ini);
   }
 
@@ -164,18 +212,19 @@ class HttpTask final : public Task {
     if (matched.form->id != kHttpStatistics)
       return Status::Internal("TELL HTTP " + FormWords(*matched.form) + " is the server's to answer");
     return "Requests: " + std::to_string(context_.Stats().Counter("HTTP.Requests").load()) +
-             "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load()) +
-             (guard_ ? "; connections: " + std::to_string(guard_->connections()) +
-                           "; closed at a deadline: " + std::to_string(guard_->closed_by_deadline()) +
-                           "; refused per address: " + std::to_string(guard_->refused_per_address())
-                     : std::string());
+           "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load()) +
+           (guard_ ? "; connections: " + std::to_string(guard_->connections()) +
+                         "; closed at a deadline: " + std::to_string(guard_->closed_by_deadline()) +
+                         "; refused per address: " + std::to_string(guard_->refused_per_address())
+                   : std::string());
   }
 
   std::vector<TaskStatusRow> StatusRows() const override {
     std::vector<TaskStatusRow> rows = {
         {"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port_) + " (HTTPS client API)"}};
     if (crl_port_ > 0)
-      rows.push_back({"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(crl_port_) + " (CRLs, plain HTTP)"});
+      rows.push_back({"HTTP Server", "Listening for connect requests on TCP Port:" + std::to_string(crl_port_) +
+                                         " (CRLs, plain HTTP)"});
     return rows;
   }
 
@@ -190,7 +239,8 @@ class HttpTask final : public Task {
     limits.write = std::chrono::seconds(ConfigInt(ini, kHttpTimeout));
     limits.max_sessions = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessions));
     limits.max_per_address = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessionsPerIp));
-    crl_listener_ = std::make_unique<CrlListener>(context_.Io(), limits, [this](const std::string& file) { return ServeCrl(file); });
+    crl_listener_ = std::make_unique<CrlListener>(context_.Io(), limits,
+                                                  [this](const std::string& file) { return ServeCrl(file); });
     if (Status listening = crl_listener_->Listen(address_, crl_port_); !listening.ok()) {
       Stop();
       return listening.WithContext("HTTP_CRLPort");
@@ -251,7 +301,8 @@ class HttpTask final : public Task {
     // each connection ended in the guard when its thread is done with it.
     HttpConnectionGuard* guard = guard_.get();
     server_->new_task_queue = [threads, max_sessions, guard] {
-      return new ElasticThreadPool(threads, max_sessions, std::chrono::seconds(10), [guard] { guard->ConnectionEnded(); });
+      return new ElasticThreadPool(threads, max_sessions, std::chrono::seconds(10),
+                                   [guard] { guard->ConnectionEnded(); });
     };
   }
 
@@ -286,7 +337,9 @@ class HttpTask final : public Task {
 std::span<const ConfigKey> HttpConfigKeys() { return kHttpKeys; }
 
 TaskSpec HttpTaskSpec() {
-  return {"HTTP", "HTTP Server", {"nhttp"}, kHttpKeys, [](TaskContext& context) { return std::make_unique<HttpTask>(context); }};
+  return {"HTTP", "HTTP Server", {"nhttp"}, kHttpKeys, [](TaskContext& context) {
+            return std::make_unique<HttpTask>(context);
+          }};
 }
 
 }  // namespace notesd

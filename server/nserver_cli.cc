@@ -67,7 +67,8 @@ void MaskSecretsInArgv(int argc, char** argv) {
     }
     for (std::string_view option : {"--admin-password", "--certifier-password"}) {
       if (arg == option && i + 1 < argc) overwrite(argv[i + 1], kMaskedSecret);
-      if (arg.starts_with(std::string(option) + "=")) overwrite(argv[i], std::string(option) + "=" + std::string(kMaskedSecret));
+      if (arg.starts_with(std::string(option) + "="))
+        overwrite(argv[i], std::string(option) + "=" + std::string(kMaskedSecret));
     }
   }
 }
@@ -104,13 +105,22 @@ void AddSetupOptions(CLI::App& app, bool& setup, SetupOptions& o) {
   app.add_option("--country", o.country, "Two-letter country of the organisation certifier (optional)")->group(group);
   app.add_option("--server-name", o.server_name, "This server's common name, e.g. Acme01")->group(group);
   app.add_option("--domain", o.domain, "Notes domain (default: the organisation)")->group(group);
-  app.add_option("--admin-name", o.admin_name, "First administrator, e.g. \"Jane Admin\" (OUs may follow: \"Jane Admin/IT\")")->group(group);
-  app.add_option("--admin-short-name", o.admin_short_name, "Administrator's short name (default: jadmin)")->group(group);
+  app.add_option("--admin-name", o.admin_name,
+                 "First administrator, e.g. \"Jane Admin\" (OUs may follow: \"Jane Admin/IT\")")
+      ->group(group);
+  app.add_option("--admin-short-name", o.admin_short_name, "Administrator's short name (default: jadmin)")
+      ->group(group);
   app.add_option("--admin-email", o.admin_email, "Administrator's Internet address")->group(group);
   app.add_option("--internet-domain", o.internet_domain, "The organisation's Internet mail domain")->group(group);
-  app.add_option("--admin-password", o.admin_password, "Administrator's ID password (or NOTESD_ADMIN_PASSWORD, or a prompt)")->group(group);
-  app.add_option("--certifier-password", o.certifier_password, "cert.id password (or NOTESD_CERTIFIER_PASSWORD, or a prompt)")->group(group);
-  app.add_option("--admin-id-out", o.admin_id_out, "Where to write the administrator's ID file (default DATA/ids/SHORT.id)")->group(group);
+  app.add_option("--admin-password", o.admin_password,
+                 "Administrator's ID password (or NOTESD_ADMIN_PASSWORD, or a prompt)")
+      ->group(group);
+  app.add_option("--certifier-password", o.certifier_password,
+                 "cert.id password (or NOTESD_CERTIFIER_PASSWORD, or a prompt)")
+      ->group(group);
+  app.add_option("--admin-id-out", o.admin_id_out,
+                 "Where to write the administrator's ID file (default DATA/ids/SHORT.id)")
+      ->group(group);
   app.add_option("--key", o.key_spec, "Key type: rsa2048 (default), rsa3072, rsa4096, ecdsa-p256")->group(group);
   app.add_option("--http-port", o.http_port, "HTTPS client API port (default 8443)")->group(group);
   app.add_option("--http-address", o.http_address, "HTTPS client API address (default 0.0.0.0)")->group(group);
@@ -123,10 +133,11 @@ void AskForMissingNames(SetupOptions& options) {
     std::string* value;
     const char* prompt;
   };
-  for (const Question& q : {Question{&options.organization, "Organisation (the certifier O=, e.g. Acme): "},
-                            Question{&options.server_name, "Server name (e.g. Acme01): "},
-                            Question{&options.admin_name, "First administrator (e.g. Jane Admin): "},
-                            Question{&options.admin_email, "Administrator's Internet address (e.g. jane@acme.example): "}}) {
+  for (const Question& q :
+       {Question{&options.organization, "Organisation (the certifier O=, e.g. Acme): "},
+        Question{&options.server_name, "Server name (e.g. Acme01): "},
+        Question{&options.admin_name, "First administrator (e.g. Jane Admin): "},
+        Question{&options.admin_email, "Administrator's Internet address (e.g. jane@acme.example): "}}) {
     if (!q.value->empty()) continue;
     auto answer = PromptLine(q.prompt);
     if (answer.ok()) *q.value = TrimSpaces(*answer);
@@ -155,10 +166,11 @@ int RunSetup(SetupOptions options) {
     std::fprintf(stderr, "nserver: set-up failed: %s\n", result.status().message().c_str());
     return kExitCommandFailed;
   }
-  std::printf("Server set up in %s\n  Server:        %s\n  Administrator: %s\n  Admin ID file: %s\n"
-              "Start it with: nserver --data %s\n",
-              options.data_dir.c_str(), result->server_name.c_str(), result->admin_name.c_str(),
-              result->admin_id_path.c_str(), options.data_dir.c_str());
+  std::printf(
+      "Server set up in %s\n  Server:        %s\n  Administrator: %s\n  Admin ID file: %s\n"
+      "Start it with: nserver --data %s\n",
+      options.data_dir.c_str(), result->server_name.c_str(), result->admin_name.c_str(), result->admin_id_path.c_str(),
+      options.data_dir.c_str());
   return 0;
 }
 
@@ -183,7 +195,9 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   bool no_console = false;
   bool config_keys = false;
   app.add_option("--data,-d", data_dir, "Server data directory (default: $NOTESD_DATA or the current directory)");
-  app.add_option("-c,--command", command, "Send one console command to the running server of the data directory and print its answer (exit 0 done, 1 failed, 3 no server, 4 still starting after 30 s)");
+  app.add_option("-c,--command", command,
+                 "Send one console command to the running server of the data directory and print its answer (exit 0 "
+                 "done, 1 failed, 3 no server, 4 still starting after 30 s)");
   app.add_flag("--no-console", no_console, "Do not read console commands from stdin");
   app.add_flag("--config-keys", config_keys, "Print every notes.ini key the server reads, as a Markdown table");
   bool setup = false;

@@ -144,7 +144,8 @@ void ServerCore::OnSignal(const boost::system::error_code& ec, int number) {
   if (ec) return;  // cancelled at shutdown
   if (number == SIGHUP) {
     Status reread = LoadConfig();
-    logger_.Log("Server", reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
+    logger_.Log("Server",
+                reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
   } else {
     logger_.Log("Server", std::string("Received ") + (number == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     RequestShutdown(false);
@@ -164,7 +165,8 @@ Status ServerCore::CheckSystemDatabases() {
   const std::filesystem::path& dir = options_.data_dir;
   const SystemDatabase databases[] = {
       {"names.nsf", "the Domino Directory", [&] { return OpenDirectory(*databases_, dir).status(); }},
-      {"admin4.nsf", "the Administration Requests database", [&] { return OpenAdminRequests(*databases_, dir).status(); }},
+      {"admin4.nsf", "the Administration Requests database",
+       [&] { return OpenAdminRequests(*databases_, dir).status(); }},
   };
   for (const SystemDatabase& database : databases) {
     std::filesystem::path path = dir / database.file;
@@ -385,7 +387,7 @@ CommandReply ServerCore::Execute(const std::string& line, const std::string& ori
   t_capture = &captured;
   Result<ConsoleCommand> parsed = ParseConsoleCommand(line);
   bool refused = parsed.ok() && NeedsTasks(parsed->verb) && state_.load() == State::kStarting;
-  Result<std::string> answer = refused      ? Result<std::string>(Status::Unavailable(kStartingAnswer))
+  Result<std::string> answer = refused       ? Result<std::string>(Status::Unavailable(kStartingAnswer))
                                : parsed.ok() ? Dispatch(*parsed)
                                              : Result<std::string>(parsed.status());
   t_capture = nullptr;
@@ -422,13 +424,9 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
       NOTESD_RETURN_IF_ERROR(tasks_->Restart(command.argument));
       return std::string();
     }
-    case ConsoleVerb::kRestartServer:
-      RequestShutdown(true);
-      return std::string("Server restart in progress");
+    case ConsoleVerb::kRestartServer: RequestShutdown(true); return std::string("Server restart in progress");
     case ConsoleVerb::kHelp: return ConsoleHelpText();
-    case ConsoleVerb::kExit:
-      RequestShutdown(false);
-      return std::string("Server shutdown in progress");
+    case ConsoleVerb::kExit: RequestShutdown(false); return std::string("Server shutdown in progress");
   }
   return Status::Internal("unhandled console verb");
 }
@@ -438,7 +436,7 @@ std::string ServerCore::ShowClock() {
   return Field("Server time", DominoTimestamp(clock_.NowMicros())) +
          Field("Clock offset", "+" + std::to_string(offset) + " s (moved forward by SET CLOCK)") +
          Field("SET CLOCK", ConfigBool(Config(), server_keys::kTestClockAdvance) ? "allowed (Test_ClockAdvance=1)"
-                                                                                  : "refused (Test_ClockAdvance=0)");
+                                                                                 : "refused (Test_ClockAdvance=0)");
 }
 
 Result<std::string> ServerCore::SetClock(const std::string& argument) {

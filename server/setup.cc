@@ -28,7 +28,8 @@ constexpr std::time_t kYear = 365 * 24 * kHour;
 Status RefuseIfSetUp(const std::filesystem::path& data_dir) {
   auto ini = NotesIni::Load(data_dir / "notes.ini", nullptr);
   if (ini.ok() && ini->Contains(server_keys::kServerSetup.name))
-    return Status::AlreadyExists(data_dir.string() + " is already set up (ServerSetup=" + *ini->Get(server_keys::kServerSetup.name) +
+    return Status::AlreadyExists(data_dir.string() +
+                                 " is already set up (ServerSetup=" + *ini->Get(server_keys::kServerSetup.name) +
                                  " in notes.ini); refusing to overwrite it");
   for (const char* file : {"server.id", "cert.id", "names.nsf"})
     if (std::filesystem::exists(data_dir / file))
@@ -55,7 +56,8 @@ Status FillDefaults(SetupOptions& o) {
                                                     : LowerNoSpaces(common.substr(0, 1) + common.substr(space + 1));
   if (o.internet_domain.empty()) {
     size_t at = o.admin_email.find('@');
-    o.internet_domain = at != std::string::npos ? o.admin_email.substr(at + 1) : LowerNoSpaces(o.organization) + ".example";
+    o.internet_domain =
+        at != std::string::npos ? o.admin_email.substr(at + 1) : LowerNoSpaces(o.organization) + ".example";
   }
   if (o.admin_email.empty()) o.admin_email = o.admin_short_name + "@" + o.internet_domain;
   if (o.admin_email.find('@') == std::string::npos)
@@ -94,9 +96,12 @@ Result<Identities> MakeIdentities(const SetupOptions& o) {
   NOTESD_ASSIGN_OR_RETURN(HierName server_name, NameUnder(org, o.server_name));
   NOTESD_ASSIGN_OR_RETURN(HierName admin_name, NameUnder(org, o.admin_name));
   Identities ids;
-  NOTESD_ASSIGN_OR_RETURN(ids.certifier, CreateIdentity(org, IdKind::kCertifier, spec, nullptr, now - kHour, now + 30 * kYear));
-  NOTESD_ASSIGN_OR_RETURN(ids.server, CreateIdentity(server_name, IdKind::kServer, spec, &ids.certifier, now - kHour, now + 20 * kYear));
-  NOTESD_ASSIGN_OR_RETURN(ids.admin, CreateIdentity(admin_name, IdKind::kPerson, spec, &ids.certifier, now - kHour, now + 10 * kYear));
+  NOTESD_ASSIGN_OR_RETURN(ids.certifier,
+                          CreateIdentity(org, IdKind::kCertifier, spec, nullptr, now - kHour, now + 30 * kYear));
+  NOTESD_ASSIGN_OR_RETURN(ids.server, CreateIdentity(server_name, IdKind::kServer, spec, &ids.certifier, now - kHour,
+                                                     now + 20 * kYear));
+  NOTESD_ASSIGN_OR_RETURN(ids.admin, CreateIdentity(admin_name, IdKind::kPerson, spec, &ids.certifier, now - kHour,
+                                                    now + 10 * kYear));
   return ids;
 }
 

@@ -17,14 +17,14 @@ namespace notesd {
 
 struct SetupOptions {
   std::filesystem::path data_dir;
-  std::string organization;        // "Acme"
-  std::string country;             // optional, two letters
-  std::string server_name;         // common name: "Acme01"
-  std::string domain;              // default: the organisation
-  std::string admin_name;          // common name, may carry OUs: "Jane Admin"
-  std::string admin_short_name;    // default: first letter of first name + last name
-  std::string admin_email;         // default: short name @ internet domain
-  std::string internet_domain;     // default: the admin e-mail's domain, else <org>.example
+  std::string organization;      // "Acme"
+  std::string country;           // optional, two letters
+  std::string server_name;       // common name: "Acme01"
+  std::string domain;            // default: the organisation
+  std::string admin_name;        // common name, may carry OUs: "Jane Admin"
+  std::string admin_short_name;  // default: first letter of first name + last name
+  std::string admin_email;       // default: short name @ internet domain
+  std::string internet_domain;   // default: the admin e-mail's domain, else <org>.example
   std::string admin_password;
   std::string certifier_password;
   std::filesystem::path admin_id_out;  // default: <data>/ids/<short>.id

@@ -8,8 +8,7 @@
 
 namespace notesd {
 
-TaskManager::TaskManager(const TaskRegistry& registry, TaskContext& context)
-    : registry_(registry), context_(context) {}
+TaskManager::TaskManager(const TaskRegistry& registry, TaskContext& context) : registry_(registry), context_(context) {}
 
 TaskManager::~TaskManager() { StopAll(); }
 
@@ -26,8 +25,7 @@ Status TaskManager::Load(std::string_view name, const std::vector<std::string>& 
   }
   {
     std::lock_guard lock(mutex_);
-    if (FindRunning(name) != running_.end())
-      return Status::AlreadyExists(spec->display_name + " is already running");
+    if (FindRunning(name) != running_.end()) return Status::AlreadyExists(spec->display_name + " is already running");
   }
   std::shared_ptr<Task> task;
   Status started;
@@ -52,7 +50,8 @@ Status TaskManager::Load(std::string_view name, const std::vector<std::string>& 
 void TaskManager::LoadAll(const std::vector<TaskEntry>& entries) {
   for (const TaskEntry& entry : entries) {
     Status loaded = Load(entry.name, entry.args);
-    if (!loaded.ok()) context_.Log().Log("Server", loaded.message() + " (ServerTasks entry skipped; the server goes on)");
+    if (!loaded.ok())
+      context_.Log().Log("Server", loaded.message() + " (ServerTasks entry skipped; the server goes on)");
   }
 }
 
@@ -99,9 +98,9 @@ void TaskManager::Fail(std::string_view name, std::string_view reason) {
   std::lock_guard lifecycle(lifecycle_mutex_);
   Running taken;
   if (!TakeRunning(name, &taken)) return;
-  context_.Log().Log(taken.spec->display_name,
-                     "task stopped: " + std::string(reason) + " (the server and its other tasks go on; LOAD " +
-                         taken.spec->name + " starts it again)");
+  context_.Log().Log(taken.spec->display_name, "task stopped: " + std::string(reason) +
+                                                   " (the server and its other tasks go on; LOAD " + taken.spec->name +
+                                                   " starts it again)");
   StopTask(taken, "Task shut down after failure");
 }
 
@@ -115,9 +114,9 @@ Result<std::string> TaskManager::Tell(std::string_view name, std::string_view co
     std::lock_guard lock(mutex_);
     auto it = FindRunning(name);
     if (it == running_.end()) {
-      if (!registry_.Find(name))
-        return Status::NotFound("Unknown task '" + std::string(name) + "'");
-      return Status::NotFound("Task '" + std::string(name) + "' is not running; start it with LOAD " + std::string(name));
+      if (!registry_.Find(name)) return Status::NotFound("Unknown task '" + std::string(name) + "'");
+      return Status::NotFound("Task '" + std::string(name) + "' is not running; start it with LOAD " +
+                              std::string(name));
     }
     task = it->task;
   }

@@ -80,7 +80,8 @@ std::vector<std::string> CertificateEmails(X509* cert) {
 std::string AddrSpec(std::string_view value) {
   std::size_t lt = value.rfind('<');
   std::size_t gt = value.rfind('>');
-  if (lt != std::string_view::npos && gt != std::string_view::npos && gt > lt) value = value.substr(lt + 1, gt - lt - 1);
+  if (lt != std::string_view::npos && gt != std::string_view::npos && gt > lt)
+    value = value.substr(lt + 1, gt - lt - 1);
   while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
   while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
   return ToLowerAscii(value);
@@ -108,8 +109,8 @@ EntityKind Classify(const MimeEntity& e) {
   if (media == "multipart/signed") {
     // PGP/MIME (protocol="application/pgp-signature") and other protocols are not ours.
     std::string protocol = ToLowerAscii(ct.Param("protocol"));
-    bool ours = protocol.empty() || protocol == "application/pkcs7-signature" ||
-                protocol == "application/x-pkcs7-signature";
+    bool ours =
+        protocol.empty() || protocol == "application/pkcs7-signature" || protocol == "application/x-pkcs7-signature";
     return ours ? EntityKind::kMultipartSigned : EntityKind::kPlain;
   }
   if (media == "application/pkcs7-mime" || media == "application/x-pkcs7-mime") return EntityKind::kCms;
@@ -470,12 +471,12 @@ Status CheckRecipientCertificate(X509* cert, std::string_view address, std::time
   if (now < *not_before)
     return Status::InvalidArgument(prefix + subject + " is not valid before " + FormatDay(*not_before));
   if (auto ku = KeyUsageFlags(cert); ku && (*ku & kKeyUsageKeyEncipherment) == 0)
-    return Status::InvalidArgument(prefix + subject + " does not allow encryption (its key usage lacks keyEncipherment)");
+    return Status::InvalidArgument(prefix + subject +
+                                   " does not allow encryption (its key usage lacks keyEncipherment)");
   if (auto eku = ExtendedKeyUsageFlags(cert); eku && (*eku & kExtKeyUsageEmailProtection) == 0)
     return Status::InvalidArgument(prefix + subject +
                                    " is not for e-mail (its extended key usage lacks emailProtection)");
-  if (options.is_revoked && options.is_revoked(cert))
-    return Status::PermissionDenied(prefix + subject + " is revoked");
+  if (options.is_revoked && options.is_revoked(cert)) return Status::PermissionDenied(prefix + subject + " is revoked");
   if (!options.trusted_roots.empty()) {
     Status chain = VerifyChain(cert, options.trusted_roots, options.intermediates, now, CertPurpose::kSmimeEncrypt);
     if (!chain.ok()) return Status::PermissionDenied(prefix + chain.message());
@@ -493,8 +494,8 @@ Result<X509*> ChooseRecipientCertificate(std::string_view address, const std::ve
     if (last.ok()) return c;
   }
   if (candidates.size() > 1)
-    return Status(last.code(), last.message() + " (none of its " + std::to_string(candidates.size()) +
-                                   " certificates is usable)");
+    return Status(last.code(),
+                  last.message() + " (none of its " + std::to_string(candidates.size()) + " certificates is usable)");
   return last;
 }
 

@@ -129,11 +129,11 @@ struct SmimeKeys {
 
 // Who a RecipientInfo of an enveloped message names.
 struct RecipientId {
-  std::string issuer;          // RFC 2253 text, for issuerAndSerialNumber
-  std::string serial_hex;      // upper-case hex
-  std::string key_id_hex;      // for subjectKeyIdentifier (issuer/serial empty then)
-  std::string kind;            // "key transport", "key agreement", "other"
-  bool is_mine = false;        // matches a certificate in SmimeKeys
+  std::string issuer;      // RFC 2253 text, for issuerAndSerialNumber
+  std::string serial_hex;  // upper-case hex
+  std::string key_id_hex;  // for subjectKeyIdentifier (issuer/serial empty then)
+  std::string kind;        // "key transport", "key agreement", "other"
+  bool is_mine = false;    // matches a certificate in SmimeKeys
   // "serial 0A1B issued by CN=Acme CA" or "subject key id 3f2a...".
   std::string Describe() const;
 };
@@ -154,15 +154,15 @@ const char* SignatureStatusName(SignatureStatus status);  // "valid", "tampered"
 struct SignedLayer {
   bool opaque = false;  // signed-data carrying its content (vs multipart/signed)
   SignatureStatus status = SignatureStatus::kTampered;
-  std::string status_detail;  // why tampered / unverifiable (plain text)
-  X509Ptr signer;             // the signer's certificate, when found (owned)
+  std::string status_detail;          // why tampered / unverifiable (plain text)
+  X509Ptr signer;                     // the signer's certificate, when found (owned)
   std::vector<X509Ptr> certificates;  // every certificate carried in the signature (owned)
-  bool trusted = false;       // signer chains to one of trusted_roots (S/MIME signing purpose)
-  std::string trust_detail;   // why not trusted ("" when trusted)
+  bool trusted = false;               // signer chains to one of trusted_roots (S/MIME signing purpose)
+  std::string trust_detail;           // why not trusted ("" when trusted)
   std::optional<std::time_t> signing_time;
   std::vector<std::string> signer_emails;  // SAN rfc822Names (else subject emailAddress)
   bool signer_matches_from = false;        // the From address is among signer_emails
-  std::string micalg;                       // the digest named by the signer, e.g. "sha-256"
+  std::string micalg;                      // the digest named by the signer, e.g. "sha-256"
 };
 
 enum class LayerKind { kEncrypted, kSigned };

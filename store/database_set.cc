@@ -27,7 +27,8 @@ Result<std::shared_ptr<void>> DatabaseSet::GetErased(const std::filesystem::path
   Result<std::shared_ptr<void>> opened = open(canonical);
   if (!opened.ok()) {
     const std::string& message = opened.status().message();
-    bool named = message.find(canonical.string()) != std::string::npos || message.find(path.string()) != std::string::npos;
+    bool named =
+        message.find(canonical.string()) != std::string::npos || message.find(path.string()) != std::string::npos;
     return named ? opened.status() : opened.status().WithContext(canonical.string());
   }
   entries_.push_back({canonical, type, *opened});

@@ -86,13 +86,9 @@ class MdbCursor {
 
 // A borrowed view of bytes as an MDB_val. LMDB never writes through mv_data on
 // mdb_put/mdb_get keys, so the const_cast is safe.
-inline MDB_val ToMdbVal(std::string_view bytes) {
-  return MDB_val{bytes.size(), const_cast<char*>(bytes.data())};
-}
+inline MDB_val ToMdbVal(std::string_view bytes) { return MDB_val{bytes.size(), const_cast<char*>(bytes.data())}; }
 // Borrowed: valid only until the transaction ends or the next write in it.
-inline std::string_view FromMdbVal(const MDB_val& val) {
-  return {static_cast<const char*>(val.mv_data), val.mv_size};
-}
+inline std::string_view FromMdbVal(const MDB_val& val) { return {static_cast<const char*>(val.mv_data), val.mv_size}; }
 
 // Maps an LMDB or errno code to a Status whose message names the file and the call:
 // "names.nsf: mdb_put: MDB_KEYEXIST: Key/data pair already exists".

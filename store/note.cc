@@ -160,8 +160,8 @@ class ByteReader {
 };
 
 Status Truncated(const ByteReader& reader, std::string_view what) {
-  return Status::Corruption("note: truncated at byte " + std::to_string(reader.offset()) +
-                            " reading " + std::string(what));
+  return Status::Corruption("note: truncated at byte " + std::to_string(reader.offset()) + " reading " +
+                            std::string(what));
 }
 
 // Decodes one item value of `type` that occupies exactly `raw`.
@@ -173,8 +173,7 @@ class ValueDecoder {
     Result<ItemValue> value = DecodeByType(type);
     if (!value.ok()) return value;
     if (reader_.remaining() != 0) {
-      return Status::Corruption(context_ + ": " + std::to_string(reader_.remaining()) +
-                                " unused bytes in value");
+      return Status::Corruption(context_ + ": " + std::to_string(reader_.remaining()) + " unused bytes in value");
     }
     return value;
   }
@@ -217,9 +216,8 @@ class ValueDecoder {
     auto count = Count();
     if (!count) return Status::Corruption(context_ + ": list count missing");
     if (reader_.remaining() / 8 < *count) {
-      return Status::Corruption(context_ + ": list of " + std::to_string(*count) +
-                                " needs more than the " + std::to_string(reader_.remaining()) +
-                                " bytes present");
+      return Status::Corruption(context_ + ": list of " + std::to_string(*count) + " needs more than the " +
+                                std::to_string(reader_.remaining()) + " bytes present");
     }
     std::vector<T> values;
     values.reserve(*count);  // bounded by the bytes present, checked above
@@ -235,8 +233,8 @@ class ValueDecoder {
       auto length = reader_.Unsigned<std::uint32_t>();
       auto text = length ? reader_.Take(*length) : std::nullopt;
       if (!text) {
-        return Status::Corruption(context_ + ": text list element " + std::to_string(i) +
-                                  " of " + std::to_string(*count) + " truncated");
+        return Status::Corruption(context_ + ": text list element " + std::to_string(i) + " of " +
+                                  std::to_string(*count) + " truncated");
       }
       values.emplace_back(*text);
     }
@@ -278,8 +276,8 @@ Result<Item> ParseItem(ByteReader& reader, std::uint32_t index) {
   auto name = reader.Take(*name_length);
   if (!name) return Truncated(reader, what + " name");
   if (name->empty() || name->size() > kMaxItemNameBytes) {
-    return Status::Corruption("note: " + what + ": name length " + std::to_string(name->size()) +
-                              " outside 1.." + std::to_string(kMaxItemNameBytes));
+    return Status::Corruption("note: " + what + ": name length " + std::to_string(name->size()) + " outside 1.." +
+                              std::to_string(kMaxItemNameBytes));
   }
   const std::string context = "note: " + what + " '" + Printable(*name) + "'";
   auto type = reader.Unsigned<std::uint8_t>();
@@ -295,8 +293,7 @@ Result<Item> ParseItem(ByteReader& reader, std::uint32_t index) {
   if (!value_length) return Truncated(reader, what + " value length");
   auto raw = reader.Take(*value_length);
   if (!raw) return Truncated(reader, what + " value");
-  NOTESD_ASSIGN_OR_RETURN(ItemValue value,
-                          ValueDecoder(*raw, context).Decode(static_cast<ItemType>(*type)));
+  NOTESD_ASSIGN_OR_RETURN(ItemValue value, ValueDecoder(*raw, context).Decode(static_cast<ItemType>(*type)));
   return Item{std::string(*name), *flags, std::move(value)};
 }
 
@@ -318,8 +315,10 @@ std::string_view ItemTypeName(ItemType type) {
 }
 
 std::string ItemFlagsText(ItemFlags flags) {
-  static constexpr std::pair<ItemFlags, std::string_view> kNames[] = {
-      {kItemSummary, "summary"}, {kItemNames, "names"}, {kItemReaders, "readers"}, {kItemAuthors, "authors"}};
+  static constexpr std::pair<ItemFlags, std::string_view> kNames[] = {{kItemSummary, "summary"},
+                                                                      {kItemNames, "names"},
+                                                                      {kItemReaders, "readers"},
+                                                                      {kItemAuthors, "authors"}};
   std::string out;
   for (const auto& [bit, name] : kNames) {
     if ((flags & bit) == 0) continue;
@@ -344,14 +343,12 @@ bool IsValidUnid(std::string_view unid) {
 Note::Note(std::string_view form) { set_form(form); }
 
 const Item* Note::FindItem(std::string_view name) const {
-  auto it = std::find_if(items_.begin(), items_.end(),
-                         [&](const Item& item) { return ItemNamesEqual(item.name, name); });
+  auto it =
+      std::find_if(items_.begin(), items_.end(), [&](const Item& item) { return ItemNamesEqual(item.name, name); });
   return it == items_.end() ? nullptr : &*it;
 }
 
-Item* Note::FindMutableItem(std::string_view name) {
-  return const_cast<Item*>(std::as_const(*this).FindItem(name));
-}
+Item* Note::FindMutableItem(std::string_view name) { return const_cast<Item*>(std::as_const(*this).FindItem(name)); }
 
 ItemFlags Note::GetFlags(std::string_view name) const {
   const Item* item = FindItem(name);
@@ -451,8 +448,8 @@ bool Note::SetFlags(std::string_view name, ItemFlags flags) {
 }
 
 bool Note::RemoveItem(std::string_view name) {
-  auto it = std::find_if(items_.begin(), items_.end(),
-                         [&](const Item& item) { return ItemNamesEqual(item.name, name); });
+  auto it =
+      std::find_if(items_.begin(), items_.end(), [&](const Item& item) { return ItemNamesEqual(item.name, name); });
   if (it == items_.end()) return false;
   items_.erase(it);
   return true;
@@ -515,14 +512,12 @@ Result<Note> ParseNote(std::string_view bytes) {
   for (std::uint32_t i = 0; i < *count; ++i) {
     NOTESD_ASSIGN_OR_RETURN(Item item, ParseItem(reader, i));
     if (!folded_names.insert(FoldName(item.name)).second) {
-      return Status::Corruption("note: item " + std::to_string(i) + ": duplicate name '" +
-                                Printable(item.name) + "'");
+      return Status::Corruption("note: item " + std::to_string(i) + ": duplicate name '" + Printable(item.name) + "'");
     }
     note.items_.push_back(std::move(item));
   }
   if (reader.remaining() != 0) {
-    return Status::Corruption("note: " + std::to_string(reader.remaining()) +
-                              " trailing bytes after the last item");
+    return Status::Corruption("note: " + std::to_string(reader.remaining()) + " trailing bytes after the last item");
   }
   return note;
 }

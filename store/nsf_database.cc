@@ -138,10 +138,9 @@ Status ValidateViews(const std::vector<ViewDefinition>& views, const std::string
   std::set<std::string> folded_names;
   for (const ViewDefinition& view : views) {
     const std::string what = label + ": view '" + view.name + "'";
-    if (view.name.empty() || view.name.size() > kMaxViewNameBytes ||
-        view.name.find('\0') != std::string::npos) {
-      return Status::InvalidArgument(label + ": view names must be 1.." +
-                                     std::to_string(kMaxViewNameBytes) + " bytes without NUL");
+    if (view.name.empty() || view.name.size() > kMaxViewNameBytes || view.name.find('\0') != std::string::npos) {
+      return Status::InvalidArgument(label + ": view names must be 1.." + std::to_string(kMaxViewNameBytes) +
+                                     " bytes without NUL");
     }
     if (!view.keys) return Status::InvalidArgument(what + " has no key function");
     if (!folded_names.insert(FoldAscii(view.name)).second) {
@@ -192,17 +191,15 @@ Status CheckNotTruncated(MDB_env* env, const fs::path& path, const std::string& 
   return Status::Ok();
 }
 
-Result<MdbEnvPtr> OpenEnvironment(const fs::path& path, const NsfOptions& options,
-                                  const std::string& label) {
+Result<MdbEnvPtr> OpenEnvironment(const fs::path& path, const NsfOptions& options, const std::string& label) {
   MDB_env* raw = nullptr;
   NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_create(&raw), label, "mdb_env_create"));
   MdbEnvPtr env(raw);
   const auto max_dbs = static_cast<MDB_dbi>(kFixedSubDatabases + options.views.size() + kSpareSubDatabases);
   NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_set_maxdbs(raw, max_dbs), label, "mdb_env_set_maxdbs"));
-  NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_set_mapsize(raw, RoundUpToPage(options.initial_map_size)),
-                                   label, "mdb_env_set_mapsize"));
   NOTESD_RETURN_IF_ERROR(
-      MdbStatus(mdb_env_set_maxreaders(raw, options.max_readers), label, "mdb_env_set_maxreaders"));
+      MdbStatus(mdb_env_set_mapsize(raw, RoundUpToPage(options.initial_map_size)), label, "mdb_env_set_mapsize"));
+  NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_env_set_maxreaders(raw, options.max_readers), label, "mdb_env_set_maxreaders"));
   // MDB_NOTLS: read transactions belong to the NsfDatabase, not to a thread.
   unsigned flags = MDB_NOSUBDIR | MDB_NOTLS;
   if (options.no_sync) flags |= MDB_NOSYNC;
@@ -374,8 +371,7 @@ Result<bool> ReadTxn::HasSupportedFormat() const {
   if (!version) return Status::Corruption(db_.label_ + ": meta format_version is not a u32");
   if (*version > kFormatVersion) {
     return Status::InvalidArgument(db_.label_ + ": format version " + std::to_string(*version) +
-                                   " is newer than this build supports (" +
-                                   std::to_string(kFormatVersion) + ")");
+                                   " is newer than this build supports (" + std::to_string(kFormatVersion) + ")");
   }
   return true;
 }
@@ -476,10 +472,8 @@ Status WriteTxn::MoveViewEntries(std::size_t view_index, NoteId id, const Note* 
   const std::vector<std::string> new_keys = after ? db_.KeysOf(view, *after) : std::vector<std::string>{};
   std::vector<std::string> removed;
   std::vector<std::string> added;
-  std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(),
-                      std::back_inserter(removed));
-  std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(),
-                      std::back_inserter(added));
+  std::set_difference(old_keys.begin(), old_keys.end(), new_keys.begin(), new_keys.end(), std::back_inserter(removed));
+  std::set_difference(new_keys.begin(), new_keys.end(), old_keys.begin(), old_keys.end(), std::back_inserter(added));
   const std::string id_value = NoteIdKey(id);
   for (const std::string& key : removed) {
     MDB_val k = ToMdbVal(key);
@@ -520,8 +514,8 @@ Result<Note> WriteTxn::Update(const Note& note) {
   if (note.id() == 0) return Status::InvalidArgument(db_.label_ + ": Update of a note never created (NoteID 0)");
   NOTESD_ASSIGN_OR_RETURN(Note old, Get(note.id()));
   if (!note.unid().empty() && note.unid() != old.unid()) {
-    return Status::InvalidArgument(db_.label_ + ": NoteID " + std::to_string(note.id()) + " has UNID " +
-                                   old.unid() + ", not " + note.unid());
+    return Status::InvalidArgument(db_.label_ + ": NoteID " + std::to_string(note.id()) + " has UNID " + old.unid() +
+                                   ", not " + note.unid());
   }
   Note stored = note;
   stored.set_unid(old.unid());
@@ -546,8 +540,8 @@ Status WriteTxn::SetTitle(std::string_view title) { return Put(db_.meta_dbi_, "t
 
 Status WriteTxn::SetInfo(std::string_view key, std::string_view value) {
   if (key.empty() || key.size() > db_.max_key_size_) {
-    return Status::InvalidArgument(db_.label_ + ": info keys must be 1.." +
-                                   std::to_string(db_.max_key_size_) + " bytes");
+    return Status::InvalidArgument(db_.label_ + ": info keys must be 1.." + std::to_string(db_.max_key_size_) +
+                                   " bytes");
   }
   return Put(db_.info_dbi_, key, value);
 }
@@ -686,8 +680,7 @@ Status NsfDatabase::GrowMap(std::size_t observed_size) const {
 
 Status NsfDatabase::AdoptMapSize() const {
   // Another process grew the map; 0 means "take the size now recorded in the file".
-  return gate_.Exclusive(
-      [&] { return MdbStatus(mdb_env_set_mapsize(env_.get(), 0), label_, "mdb_env_set_mapsize"); });
+  return gate_.Exclusive([&] { return MdbStatus(mdb_env_set_mapsize(env_.get(), 0), label_, "mdb_env_set_mapsize"); });
 }
 
 Status NsfDatabase::RunTxn(unsigned flags, const TxnBody& body) const {
@@ -789,8 +782,8 @@ Status NsfDatabase::OpenSubDatabases(MDB_txn* txn, const RcCheck& check) {
 Status NsfDatabase::InitSchema() {
   if (options_.read_only) {
     return RunTxn(MDB_RDONLY, [&](MDB_txn* txn, bool&) -> Status {
-      NOTESD_RETURN_IF_ERROR(OpenSubDatabases(
-          txn, [&](int rc, std::string_view op) { return MdbStatus(rc, label_, op); }));
+      NOTESD_RETURN_IF_ERROR(
+          OpenSubDatabases(txn, [&](int rc, std::string_view op) { return MdbStatus(rc, label_, op); }));
       const ReadTxn read_txn(*this, txn);
       NOTESD_ASSIGN_OR_RETURN(bool initialised, read_txn.HasSupportedFormat());
       if (!initialised) return Status::Corruption(label_ + ": not a notesd database (no metadata)");
@@ -798,8 +791,7 @@ Status NsfDatabase::InitSchema() {
     });
   }
   return Write([&](WriteTxn& txn) -> Status {
-    NOTESD_RETURN_IF_ERROR(
-        OpenSubDatabases(txn.txn_, [&](int rc, std::string_view op) { return txn.Check(rc, op); }));
+    NOTESD_RETURN_IF_ERROR(OpenSubDatabases(txn.txn_, [&](int rc, std::string_view op) { return txn.Check(rc, op); }));
     NOTESD_RETURN_IF_ERROR(txn.InitMeta());
     return txn.ReconcileViews();
   });
@@ -808,8 +800,7 @@ Status NsfDatabase::InitSchema() {
 TimeMicros NsfDatabase::Now() const { return options_.clock ? options_.clock() : SystemMicros(); }
 
 const NsfDatabase::View* NsfDatabase::FindView(std::string_view name) const {
-  auto it = std::find_if(views_.begin(), views_.end(),
-                         [&](const View& view) { return view.definition.name == name; });
+  auto it = std::find_if(views_.begin(), views_.end(), [&](const View& view) { return view.definition.name == name; });
   return it == views_.end() ? nullptr : &*it;
 }
 
@@ -865,8 +856,7 @@ Result<std::vector<Note>> NsfDatabase::Lookup(std::string_view view, std::string
 }
 
 Result<std::vector<ViewEntry>> NsfDatabase::Scan(std::string_view view, const ScanOptions& options) const {
-  return ReadValue<std::vector<ViewEntry>>(*this,
-                                           [&](const ReadTxn& txn) { return txn.Scan(view, options); });
+  return ReadValue<std::vector<ViewEntry>>(*this, [&](const ReadTxn& txn) { return txn.Scan(view, options); });
 }
 
 Result<NsfInfo> NsfDatabase::Info() const {

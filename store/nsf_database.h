@@ -80,16 +80,16 @@ struct ViewDefinition {
 };
 
 struct NsfOptions {
-  std::string title;               // stored when the file is created; later ignored
+  std::string title;  // stored when the file is created; later ignored
   bool create_if_missing = true;
-  bool read_only = false;          // MDB_RDONLY: writes fail, views are not rebuilt
+  bool read_only = false;                                // MDB_RDONLY: writes fail, views are not rebuilt
   std::size_t initial_map_size = std::size_t{16} << 20;  // rounded up to the OS page size
   std::size_t max_map_size = std::size_t{64} << 30;      // growth stops here: Unavailable
-  unsigned max_readers = 126;      // concurrent read transactions (LMDB reader slots)
-  bool no_sync = false;            // MDB_NOSYNC, benchmarks only: loses durability
+  unsigned max_readers = 126;                            // concurrent read transactions (LMDB reader slots)
+  bool no_sync = false;                                  // MDB_NOSYNC, benchmarks only: loses durability
   std::vector<ViewDefinition> views;
   std::function<TimeMicros()> clock;  // created/modified times; default: system clock
-  std::string label;               // name used in messages; default: the file name
+  std::string label;                  // name used in messages; default: the file name
 };
 
 // One view entry: the stored (normalised) key and the note it points to.
@@ -232,8 +232,7 @@ class NsfDatabase {
   // already has the file open; NotFound if it is missing and may not be created;
   // InvalidArgument for bad options or a file of a newer format; Corruption if it is
   // not an LMDB file; IOError / PermissionDenied from the file system.
-  static Result<std::unique_ptr<NsfDatabase>> Open(const std::filesystem::path& path,
-                                                   NsfOptions options);
+  static Result<std::unique_ptr<NsfDatabase>> Open(const std::filesystem::path& path, NsfOptions options);
   // Closes the environment. No transaction may be running on any thread.
   ~NsfDatabase();
   NsfDatabase(const NsfDatabase&) = delete;

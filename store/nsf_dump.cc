@@ -162,9 +162,8 @@ std::string FormatTimeMicros(TimeMicros micros) {
   std::tm tm{};
   if (gmtime_r(&time, &tm) == nullptr) return "@" + std::to_string(micros) + "us";
   char buffer[64];
-  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900,
-                tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec,
-                static_cast<long long>(fraction));
+  std::snprintf(buffer, sizeof(buffer), "%04d-%02d-%02dT%02d:%02d:%02d.%06lldZ", tm.tm_year + 1900, tm.tm_mon + 1,
+                tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, static_cast<long long>(fraction));
   return buffer;
 }
 
@@ -183,8 +182,7 @@ std::string NoteToText(const Note& note, const DumpOptions& options) {
   out += "Created: " + FormatTimeMicros(note.created()) + "\n";
   out += "Modified: " + FormatTimeMicros(note.modified()) + "\n";
   for (const Item& item : note.items()) {
-    out += EscapeForText(item.name) + " (" + ItemTypeAndFlags(item) + "): " +
-           ValueToText(item.value, options) + "\n";
+    out += EscapeForText(item.name) + " (" + ItemTypeAndFlags(item) + "): " + ValueToText(item.value, options) + "\n";
   }
   return out;
 }
@@ -235,9 +233,8 @@ std::string InfoToText(const NsfInfo& info) {
 nlohmann::json InfoToJson(const NsfInfo& info) {
   nlohmann::json views = nlohmann::json::array();
   for (const ViewInfo& view : info.views) {
-    views.push_back({{"name", ValidUtf8(view.name)},
-                     {"case_insensitive", view.case_insensitive},
-                     {"entries", view.entries}});
+    views.push_back(
+        {{"name", ValidUtf8(view.name)}, {"case_insensitive", view.case_insensitive}, {"entries", view.entries}});
   }
   nlohmann::json extra = nlohmann::json::object();
   for (const auto& [key, value] : info.info) extra[ValidUtf8(key)] = ValidUtf8(value);

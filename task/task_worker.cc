@@ -7,7 +7,9 @@ namespace notesd {
 TaskWorker::TaskWorker(TaskWorkerOptions options, FailureHandler on_failure)
     : options_(std::move(options)), on_failure_(std::move(on_failure)) {}
 
-void TaskWorker::Start() { thread_ = std::thread([this] { Run(); }); }
+void TaskWorker::Start() {
+  thread_ = std::thread([this] { Run(); });
+}
 
 TaskWorker::~TaskWorker() { Stop(); }
 

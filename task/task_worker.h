@@ -34,10 +34,10 @@ inline constexpr WorkerWait kWaitPeriod = std::nullopt;
 inline constexpr WorkerWait kRunAgain = std::chrono::milliseconds(0);
 
 struct TaskWorkerOptions {
-  std::string task_name;                    // the owning task, for failure reports: "AdminP"
-  std::string name;                         // the worker, for messages: "scheduler"
-  std::chrono::milliseconds period{1000};   // the wait between steps unless the step says
-  std::function<WorkerWait()> step;         // one round of work
+  std::string task_name;                   // the owning task, for failure reports: "AdminP"
+  std::string name;                        // the worker, for messages: "scheduler"
+  std::chrono::milliseconds period{1000};  // the wait between steps unless the step says
+  std::function<WorkerWait()> step;        // one round of work
   // Called by Stop after the stop flag is set and before joining, to cut short a step
   // blocked elsewhere (a mail store wait, a relay connection). Optional.
   std::function<void()> interrupt;

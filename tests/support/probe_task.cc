@@ -22,7 +22,8 @@ class ProbeTask final : public Task {
     for (const std::string& arg : args) {
       if (arg == "fail-start") return Status::Unavailable("probe asked to fail at start");
       // Holds the server in its start-up phase, for the start-up order tests.
-      if (arg.starts_with("slow-start=")) std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(arg.substr(11))));
+      if (arg.starts_with("slow-start="))
+        std::this_thread::sleep_for(std::chrono::milliseconds(std::stoi(arg.substr(11))));
     }
     context_.Stats().Counter(name_ + ".Pings");
     return Status::Ok();
@@ -58,8 +59,9 @@ class ProbeTask final : public Task {
 
 void RegisterProbeTasks(TaskRegistry& registry) {
   for (const char* name : {"Probe", "ProbeB"}) {
-    Status added = registry.Add({name, std::string(name) + " Task", {}, kProbeKeys,
-                                 [name](TaskContext& context) { return std::make_unique<ProbeTask>(context, name); }});
+    Status added = registry.Add({name, std::string(name) + " Task", {}, kProbeKeys, [name](TaskContext& context) {
+                                   return std::make_unique<ProbeTask>(context, name);
+                                 }});
     if (!added.ok()) throw std::logic_error(added.message());
   }
 }

@@ -23,7 +23,8 @@ struct TempAdmin4 {
   std::unique_ptr<AdminRequestsDb> db;
   TempAdmin4() {
     std::random_device random;
-    dir = std::filesystem::temp_directory_path() / ("notesd-admin4-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    dir = std::filesystem::temp_directory_path() /
+          ("notesd-admin4-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::filesystem::create_directories(dir);
     auto opened = AdminRequestsDb::Open(dir / "admin4.nsf", [] { return kT0; });
     REQUIRE(opened.ok());
@@ -137,7 +138,8 @@ TEST_CASE("state machine: New -> InProgress -> Done, with a response note chaine
 
   // A done request is closed: no second attempt, and finishing it again is refused.
   CHECK(admin4.db->BeginAttempt(posted->unid, policy, kT0, true)->verdict == BeginVerdict::kClosed);
-  CHECK(admin4.db->FinishAttempt(posted->unid, Status::Ok(), {}, policy, kT0).status().code() == StatusCode::kInvalidArgument);
+  CHECK(admin4.db->FinishAttempt(posted->unid, Status::Ok(), {}, policy, kT0).status().code() ==
+        StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("retry rules: permanent errors fail at once, transient ones back off until the attempt limit", "[adminp]") {
@@ -168,7 +170,8 @@ TEST_CASE("retry rules: permanent errors fail at once, transient ones back off u
 
   RetryPolicy long_policy;
   long_policy.max_attempts = 10;
-  CHECK(DecideAfterFailure(long_policy, Status::Unavailable("x"), 8, kT0).retry_at == kT0 + 7200 * kSecond);  // last repeats
+  CHECK(DecideAfterFailure(long_policy, Status::Unavailable("x"), 8, kT0).retry_at ==
+        kT0 + 7200 * kSecond);  // last repeats
 }
 
 TEST_CASE("CheckBegin: which requests may start an attempt", "[adminp]") {
@@ -217,7 +220,8 @@ TEST_CASE("a transient failure is retried after its back-off, then given up at t
 
   CHECK(admin4.db->BeginAttempt(posted->unid, policy, kT0 + 30 * kSecond, false)->verdict == BeginVerdict::kNotDue);
   REQUIRE(admin4.db->BeginAttempt(posted->unid, policy, kT0 + 61 * kSecond, false)->verdict == BeginVerdict::kBegin);
-  REQUIRE(admin4.db->FinishAttempt(posted->unid, Status::Unavailable("still not"), {}, policy, kT0 + 62 * kSecond).ok());
+  REQUIRE(
+      admin4.db->FinishAttempt(posted->unid, Status::Unavailable("still not"), {}, policy, kT0 + 62 * kSecond).ok());
   auto final_failure = admin4.db->Get(posted->unid);
   CHECK(final_failure->status == RequestStatus::kFailed);
   CHECK(final_failure->retry_at == 0);

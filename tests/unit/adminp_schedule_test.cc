@@ -72,11 +72,11 @@ TEST_CASE("daily requests run once a day at AdminPModifyPersonDocumentsAt", "[ad
   config.daily_hour = 2;
   schedule.MarkAllRun(kWednesdayMidnight + 12 * kHour);  // started Wednesday noon
   auto daily_at = [&](int64_t t) { return schedule.TakeDue(t, config).count(TimingClass::kDaily) == 1; };
-  CHECK_FALSE(daily_at(kWednesdayMidnight + 23 * kHour));          // same day: already run at start
-  CHECK_FALSE(daily_at(kWednesdayMidnight + kDay + 1 * kHour));    // Thursday 01:00: too early
-  CHECK(daily_at(kWednesdayMidnight + kDay + 2 * kHour));          // Thursday 02:00
-  CHECK_FALSE(daily_at(kWednesdayMidnight + kDay + 3 * kHour));    // once a day
-  CHECK(daily_at(kWednesdayMidnight + 2 * kDay + 5 * kHour));      // Friday, late poll still counts
+  CHECK_FALSE(daily_at(kWednesdayMidnight + 23 * kHour));        // same day: already run at start
+  CHECK_FALSE(daily_at(kWednesdayMidnight + kDay + 1 * kHour));  // Thursday 01:00: too early
+  CHECK(daily_at(kWednesdayMidnight + kDay + 2 * kHour));        // Thursday 02:00
+  CHECK_FALSE(daily_at(kWednesdayMidnight + kDay + 3 * kHour));  // once a day
+  CHECK(daily_at(kWednesdayMidnight + 2 * kDay + 5 * kHour));    // Friday, late poll still counts
 }
 
 TEST_CASE("delayed requests run on Sunday from midnight, once", "[adminp]") {
@@ -87,8 +87,8 @@ TEST_CASE("delayed requests run on Sunday from midnight, once", "[adminp]") {
   CHECK_FALSE(delayed_at(kWednesdayMidnight + 3 * kDay + 23 * kHour));  // Saturday night
   CHECK(delayed_at(kWednesdayMidnight + 4 * kDay));                     // Sunday 00:00
   CHECK_FALSE(delayed_at(kWednesdayMidnight + 4 * kDay + kHour));
-  CHECK_FALSE(delayed_at(kWednesdayMidnight + 5 * kDay));               // Monday
-  CHECK(delayed_at(kWednesdayMidnight + 11 * kDay + 30));               // next Sunday
+  CHECK_FALSE(delayed_at(kWednesdayMidnight + 5 * kDay));  // Monday
+  CHECK(delayed_at(kWednesdayMidnight + 11 * kDay + 30));  // next Sunday
 }
 
 TEST_CASE("TELL ADMINP PROCESS words select timing classes", "[adminp]") {
@@ -153,7 +153,8 @@ struct ProcessorFixture {
 
   ProcessorFixture() {
     std::random_device random;
-    dir = std::filesystem::temp_directory_path() / ("notesd-adminp-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    dir = std::filesystem::temp_directory_path() /
+          ("notesd-adminp-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::filesystem::create_directories(dir);
     auto opened = AdminRequestsDb::Open(dir / "admin4.nsf");
     REQUIRE(opened.ok());

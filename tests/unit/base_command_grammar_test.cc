@@ -37,8 +37,8 @@ TEST_CASE("TELL words may be abbreviated to any unambiguous prefix", "[command_g
       {"d s", kDeliveryStats, ""},
       {"sh r failed", kShowReq, "failed"},
       {"sh r", kShowReq, ""},
-      {"stat", kStat, ""},      // exact beats STATUS
-      {"sta", kStat, ""},       // STAT and STATUS are one command
+      {"stat", kStat, ""},  // exact beats STATUS
+      {"sta", kStat, ""},   // STAT and STATUS are one command
       {"statu", kStat, ""},
       {"p  All  now", kProcess, "All  now"},
       {"q", kQuitCommandId, ""},

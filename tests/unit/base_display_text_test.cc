@@ -15,18 +15,22 @@ TEST_CASE("EscapeForDisplay: controls, C1 and invalid UTF-8 escaped, valid UTF-8
       {"plain text", "plain text", "plain text"},
       {"caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xA7", "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xA7",
        "caf\xC3\xA9 \xE2\x82\xAC \xF0\x9F\x93\xA7"},
-      {"\x1B[31mred", "\\x1B[31mred", "\\x1B[31mred"},                 // ESC
-      {"\xC2\x9B" "31m", "\\u009B31m", "\\u009B31m"},                   // U+009B, CSI in one character
+      {"\x1B[31mred", "\\x1B[31mred", "\\x1B[31mred"},  // ESC
+      {"\xC2\x9B"
+       "31m",
+       "\\u009B31m", "\\u009B31m"},                                                      // U+009B, CSI in one character
       {"\xC2\x80\xC2\x9F\xC2\xA0", "\\u0080\\u009F\xC2\xA0", "\\u0080\\u009F\xC2\xA0"},  // C1 bounds; U+00A0 kept
-      {std::string("a\0b", 3), "a\\x00b", "a\\x00b"},                  // NUL
+      {std::string("a\0b", 3), "a\\x00b", "a\\x00b"},                                    // NUL
       {"del\x7F", "del\\x7F", "del\\x7F"},
       {"bell\x07", "bell\\x07", "bell\\x07"},
-      {"\xFF\xFE", "\\xFF\\xFE", "\\xFF\\xFE"},                          // never UTF-8
-      {"\x9B" "31m", "\\x9B31m", "\\x9B31m"},                           // a lone continuation byte (8-bit CSI)
-      {"\xC3", "\\xC3", "\\xC3"},                                       // truncated
-      {"\xC0\xAF", "\\xC0\\xAF", "\\xC0\\xAF"},                          // overlong '/'
-      {"\xE0\x80\xAF", "\\xE0\\x80\\xAF", "\\xE0\\x80\\xAF"},            // overlong, 3 bytes
-      {"\xED\xA0\x80", "\\xED\\xA0\\x80", "\\xED\\xA0\\x80"},            // a surrogate
+      {"\xFF\xFE", "\\xFF\\xFE", "\\xFF\\xFE"},  // never UTF-8
+      {"\x9B"
+       "31m",
+       "\\x9B31m", "\\x9B31m"},                                              // a lone continuation byte (8-bit CSI)
+      {"\xC3", "\\xC3", "\\xC3"},                                            // truncated
+      {"\xC0\xAF", "\\xC0\\xAF", "\\xC0\\xAF"},                              // overlong '/'
+      {"\xE0\x80\xAF", "\\xE0\\x80\\xAF", "\\xE0\\x80\\xAF"},                // overlong, 3 bytes
+      {"\xED\xA0\x80", "\\xED\\xA0\\x80", "\\xED\\xA0\\x80"},                // a surrogate
       {"\xF4\x90\x80\x80", "\\xF4\\x90\\x80\\x80", "\\xF4\\x90\\x80\\x80"},  // above U+10FFFF
       {"a\nb\tc", "a\\nb\\tc", "a\nb\tc"},
       {"a\r\nb", "a\\x0D\\nb", "a\nb"},

@@ -77,7 +77,8 @@ TEST_CASE("write-back keeps other lines byte for byte", "[ini]") {
   ini.Set("$var", "2");
   ini.Set("ServerTasks", "Router");
   CHECK(ini.Serialize() ==
-        "[Notes]\r\n  Odd = spacing  \r\n$Var=2\r\n; comment\r\nbroken line\r\nKeyFileName=server.id\r\nServerTasks=Router\r\n");
+        "[Notes]\r\n  Odd = spacing  \r\n$Var=2\r\n; comment\r\nbroken "
+        "line\r\nKeyFileName=server.id\r\nServerTasks=Router\r\n");
 }
 
 TEST_CASE("SaveAtomic writes the file and Load reads it back", "[ini]") {

@@ -51,7 +51,8 @@ std::string NameEntry(X509* cert, int nid) {
   int index = X509_NAME_get_index_by_NID(name, nid, -1);
   if (index < 0) return "";
   ASN1_STRING* data = X509_NAME_ENTRY_get_data(X509_NAME_get_entry(name, index));
-  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), static_cast<std::size_t>(ASN1_STRING_length(data)));
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
+                     static_cast<std::size_t>(ASN1_STRING_length(data)));
 }
 
 bool ExtensionCritical(X509* cert, int nid) {
@@ -61,9 +62,11 @@ bool ExtensionCritical(X509* cert, int nid) {
 
 // A server identity under an organisation certifier, as `nserver --setup` makes it.
 IdFile MakeServerId(KeySpec spec = KeySpec::Rsa2048()) {
-  auto org = CreateIdentity(*HierName::Parse("O=Acme"), IdKind::kCertifier, spec, nullptr, kNow - 3600, kNow + 86400 * 365);
+  auto org =
+      CreateIdentity(*HierName::Parse("O=Acme"), IdKind::kCertifier, spec, nullptr, kNow - 3600, kNow + 86400 * 365);
   REQUIRE(org.ok());
-  auto server = CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, spec, &*org, kNow - 3600, kNow + 86400 * 365);
+  auto server = CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, spec, &*org, kNow - 3600,
+                               kNow + 86400 * 365);
   REQUIRE(server.ok());
   return std::move(server).value();
 }
@@ -82,7 +85,8 @@ TEST_CASE("the Internet certifier's root has the CA extensions, read back with O
 
   // basicConstraints: CA:TRUE, critical, no path length.
   int crit = 0;
-  BasicConstraintsPtr bc(static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(root, NID_basic_constraints, &crit, nullptr)));
+  BasicConstraintsPtr bc(
+      static_cast<BASIC_CONSTRAINTS*>(X509_get_ext_d2i(root, NID_basic_constraints, &crit, nullptr)));
   REQUIRE(bc);
   CHECK(bc->ca != 0);
   CHECK(crit == 1);
@@ -206,10 +210,13 @@ TEST_CASE("a secret wrapped to the server ID unwraps only with the server ID", "
   CHECK(*unwrapped == secret);
   // A fresh wrap each time (random content key).
   CHECK(*WrapSecret(secret, server.notes_certificate()) != *wrapped);
-  CHECK(UnwrapSecret(*wrapped, other.notes_key(), other.notes_certificate()).status().code() == StatusCode::kPermissionDenied);
-  CHECK(UnwrapSecret("garbage", server.notes_key(), server.notes_certificate()).status().code() == StatusCode::kInvalidArgument);
-  CHECK(UnwrapSecret(wrapped->substr(0, wrapped->size() / 2), server.notes_key(), server.notes_certificate()).status().code() ==
+  CHECK(UnwrapSecret(*wrapped, other.notes_key(), other.notes_certificate()).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(UnwrapSecret("garbage", server.notes_key(), server.notes_certificate()).status().code() ==
         StatusCode::kInvalidArgument);
+  CHECK(UnwrapSecret(wrapped->substr(0, wrapped->size() / 2), server.notes_key(), server.notes_certificate())
+            .status()
+            .code() == StatusCode::kInvalidArgument);
 }
 
 TEST_CASE("ICL serial numbers are random, at least 64 bits, and never repeat", "[ca]") {

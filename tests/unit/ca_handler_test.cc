@@ -60,19 +60,21 @@ struct DataDir {
 
   DataDir() {
     std::random_device random;
-    path = std::filesystem::temp_directory_path() / ("notesd-cah-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    path = std::filesystem::temp_directory_path() /
+           ("notesd-cah-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::filesystem::create_directories(path);
-    org = *CreateIdentity(*HierName::Parse("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow - 3600, kNow + 86400 * 365);
-    server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::Rsa2048(), &org, kNow - 3600,
-                             kNow + 86400 * 365);
+    org = *CreateIdentity(*HierName::Parse("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow - 3600,
+                          kNow + 86400 * 365);
+    server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::Rsa2048(), &org,
+                             kNow - 3600, kNow + 86400 * 365);
     REQUIRE(server.Save(path / "server.id", "").ok());
     auto opened = OpenDirectory(databases, path);
     REQUIRE(opened.ok());
     directory = *opened;
-    auto jane_id = CreateIdentity(*HierName::Parse("CN=Jane Admin/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org, kNow - 3600,
-                                  kNow + 86400);
-    auto john_id = CreateIdentity(*HierName::Parse("CN=John Roe/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org, kNow - 3600,
-                                  kNow + 86400);
+    auto jane_id = CreateIdentity(*HierName::Parse("CN=Jane Admin/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org,
+                                  kNow - 3600, kNow + 86400);
+    auto john_id = CreateIdentity(*HierName::Parse("CN=John Roe/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org,
+                                  kNow - 3600, kNow + 86400);
     jane = *directory->RegisterPerson(MakePerson(*jane_id, "jadmin"));
     john = *directory->RegisterPerson(MakePerson(*john_id, "jroe"));
   }
@@ -271,7 +273,8 @@ TEST_CASE("activation: a password-protected certifier opens with its password, n
   // A certifier ID swapped on disk is refused: it does not hold the ICL's root.
   auto stranger = MakeInternetCertifier(spec, kNow);
   REQUIRE(stranger->id.Save(data.path / "Acme-Corp-Email.id", "cert-secret").ok());
-  CHECK(OpenCertifierId(config, data.path, &data.server, "cert-secret").status().code() == StatusCode::kPermissionDenied);
+  CHECK(OpenCertifierId(config, data.path, &data.server, "cert-secret").status().code() ==
+        StatusCode::kPermissionDenied);
 }
 
 TEST_CASE("Modify CA Configuration needs the certifier active and a CAA author", "[ca]") {

@@ -66,8 +66,8 @@ struct CaFixture {
   explicit CaFixture(KeySpec certifier_key = KeySpec::EcdsaP256()) {
     org = *CreateIdentity(*HierName::Parse("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow - 3600,
                           kNow + 86400 * 365);
-    server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &org, kNow - 3600,
-                             kNow + 86400 * 365);
+    server = *CreateIdentity(*HierName::Parse("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &org,
+                             kNow - 3600, kNow + 86400 * 365);
     REQUIRE(server.Save(dir.path / "server.id", "").ok());
     directory = *OpenDirectory(databases, dir.path);
     jane = AddPerson("CN=Jane Admin/O=Acme", "jadmin", "jane@acme.com");
@@ -104,7 +104,8 @@ struct CaFixture {
   }
 
   void Activate() {
-    keyring->Put(certifier.base.name.Canonical(), UpRef(certifier_id.notes_certificate()), UpRef(certifier_id.notes_key()));
+    keyring->Put(certifier.base.name.Canonical(), UpRef(certifier_id.notes_certificate()),
+                 UpRef(certifier_id.notes_key()));
   }
 
   Person AddPerson(const std::string& name, const std::string& short_name, const std::string& address,
@@ -243,7 +244,8 @@ TEST_CASE("making the request checks the RA, the Internet address and the validi
         "No Mail/Acme has no Internet address; set one in the Person document before adding an Internet certificate");
   auto not_ra = MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, ca.jane, ca.john, "", 2);
   CHECK(not_ra.status().code() == StatusCode::kPermissionDenied);
-  CHECK_THAT(not_ra.status().message(), Catch::Contains("John Roe/Acme") && Catch::Contains("registration authority (RA)") &&
+  CHECK_THAT(not_ra.status().message(), Catch::Contains("John Roe/Acme") &&
+                                            Catch::Contains("registration authority (RA)") &&
                                             Catch::Contains("Acme-Corp-Email"));
   for (int years : {0, 11, -1})
     CHECK(MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, ca.jane, ca.jane, "", years).status().code() ==
@@ -348,7 +350,8 @@ TEST_CASE("300 requests posted as a batch run through AdminP in chunks: one cert
   for (int i = 0; i < kPeople; ++i) {
     std::string n = std::to_string(i);
     people.push_back(ca.AddPerson("CN=User " + n + "/O=Acme", "user" + n, "user" + n + "@acme.com"));
-    auto made = MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, people.back(), ca.jane, "CN=Acme01/O=Acme", 2);
+    auto made =
+        MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, people.back(), ca.jane, "CN=Acme01/O=Acme", 2);
     REQUIRE(made.ok());
     requests.push_back(*made);
   }
@@ -394,8 +397,9 @@ TEST_CASE("300 requests posted as a batch run through AdminP in chunks: one cert
   // first chunk (256 of 300 times) or the second.
   const bool failed_first = lines.size() > 2 && lines[2].starts_with("'Add Internet Certificate");
   const std::string failure = "'Add Internet Certificate to Person Record' for CN=User 7/O=Acme failed: ";
-  std::vector<std::string> expected_prefixes = {"Searching Administration Requests database",
-                                                "Performing 256 'Add Internet Certificate to Person Record' request(s)"};
+  std::vector<std::string> expected_prefixes = {
+      "Searching Administration Requests database",
+      "Performing 256 'Add Internet Certificate to Person Record' request(s)"};
   if (failed_first) expected_prefixes.push_back(failure);
   expected_prefixes.push_back(std::string("Performed 256 'Add Internet Certificate to Person Record' request(s): ") +
                               (failed_first ? "255 done, 1 failed" : "256 done, 0 failed"));
@@ -487,7 +491,8 @@ TEST_CASE("revocation by serial and by person: ICL, Person document and the next
   REQUIRE(ca.Reload(doe).internet_certificates_pem.size() == 2);
 
   // By serial (any case).
-  auto by_serial = RevokeCertificates(*ca.directory, *ca.icl, ca.certifier, {ToLowerAscii(serials[0]), ""}, 1, kNow + 60);
+  auto by_serial =
+      RevokeCertificates(*ca.directory, *ca.icl, ca.certifier, {ToLowerAscii(serials[0]), ""}, 1, kNow + 60);
   REQUIRE(by_serial.ok());
   REQUIRE(by_serial->size() == 1);
   CHECK(by_serial->front().status == CertStatus::kRevoked);
@@ -557,7 +562,8 @@ TEST_CASE("revocation reasons by RFC 5280 name or number", "[ca][pcert]") {
 
 TEST_CASE("the keyring's lock is not held while a key is in use", "[ca]") {
   CaKeyring keyring;
-  auto root = CreateIdentity(*HierName::Parse("O=Ring"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow, kNow + 86400);
+  auto root =
+      CreateIdentity(*HierName::Parse("O=Ring"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow, kNow + 86400);
   REQUIRE(root.ok());
   keyring.Put("CN=Ring/O=Ring", UpRef(root->notes_certificate()), UpRef(root->notes_key()));
   Status used = keyring.WithKey("cn=ring/o=ring", [&](X509* certificate, EVP_PKEY* signing_key) -> Status {
@@ -570,7 +576,8 @@ TEST_CASE("the keyring's lock is not held while a key is in use", "[ca]") {
     return Status::Ok();
   });
   CHECK(used.ok());
-  CHECK(keyring.WithKey("CN=Ring/O=Ring", [](X509*, EVP_PKEY*) { return Status::Ok(); }).code() == StatusCode::kUnavailable);
+  CHECK(keyring.WithKey("CN=Ring/O=Ring", [](X509*, EVP_PKEY*) { return Status::Ok(); }).code() ==
+        StatusCode::kUnavailable);
 }
 
 // Hidden (run with "[bench]"): N requests (NOTESD_BENCH_N, default 10000) through AdminP
@@ -609,8 +616,8 @@ TEST_CASE("benchmark: batched person certificates against a raw signing loop", "
   // The raw loop: one thread, no storage.
   auto raw_start = Clock::now();
   for (int i = 0; i < n; ++i) {
-    auto request = PersonCertificateRequest(ca.Root(), people[static_cast<std::size_t>(i)], keys[static_cast<std::size_t>(i)].get(),
-                                            "", kNow, 2, "");
+    auto request = PersonCertificateRequest(ca.Root(), people[static_cast<std::size_t>(i)],
+                                            keys[static_cast<std::size_t>(i)].get(), "", kNow, 2, "");
     REQUIRE(request.ok());
     REQUIRE(IssueCertificate(*request, ca.certifier_id.notes_key(), ca.Root()).ok());
   }
@@ -618,7 +625,8 @@ TEST_CASE("benchmark: batched person certificates against a raw signing loop", "
 
   std::vector<AdminRequest> requests;
   for (const Person& person : people)
-    requests.push_back(*MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, person, ca.jane, "CN=Acme01/O=Acme", 2));
+    requests.push_back(
+        *MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, person, ca.jane, "CN=Acme01/O=Acme", 2));
   std::shared_ptr<AdminRequestsDb> admin = AdminRequestsDb::Open(ca.dir.path / "admin4.nsf").value();
   auto post_start = Clock::now();
   REQUIRE(admin->PostMany(requests, "bench").ok());

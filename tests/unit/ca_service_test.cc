@@ -39,8 +39,8 @@ struct CaServiceFixture {
   FixedClock clock;
   IdFile org = Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow - 3600,
                                    kNow + 86400 * 365));
-  IdFile server = Must(CreateIdentity(Name("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &org, kNow - 3600,
-                                      kNow + 86400 * 365));
+  IdFile server = Must(CreateIdentity(Name("CN=Acme01/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &org,
+                                      kNow - 3600, kNow + 86400 * 365));
   std::shared_ptr<Directory> directory = Must(OpenDirectory(databases, dir.path));
   std::shared_ptr<AdminRequestsDb> requests = Must(OpenAdminRequests(databases, dir.path));
   testing::TestInternetCa root{"CN=Acme-Corp-Email/O=Acme", kNow - 3600};
@@ -77,9 +77,12 @@ struct CaServiceFixture {
   }
 
   nlohmann::json CertifierOrder(const std::string& common_name) const {
-    return {{"cn", common_name},      {"o", "Acme"},
-            {"c", "US"},              {"icl_file", "ICL_" + common_name + ".nsf"},
-            {"encrypt_with", "password"}, {"certifier_password", "a-good-password"}};
+    return {{"cn", common_name},
+            {"o", "Acme"},
+            {"c", "US"},
+            {"icl_file", "ICL_" + common_name + ".nsf"},
+            {"encrypt_with", "password"},
+            {"certifier_password", "a-good-password"}};
   }
 };
 
@@ -142,8 +145,10 @@ TEST_CASE("ca service: certificates are requested by RAs for a selection, in one
   CaServiceFixture f;
   PeopleSelector sales;
   sales.ou = "/Sales/Acme";
-  CHECK(f.service.RequestCertificates(f.john, "Acme-Corp-Email", sales, 2).status().code() == StatusCode::kPermissionDenied);
-  CHECK(f.service.RequestCertificates(f.jane, "Acme-Corp-Email", sales, 11).status().code() == StatusCode::kInvalidArgument);
+  CHECK(f.service.RequestCertificates(f.john, "Acme-Corp-Email", sales, 2).status().code() ==
+        StatusCode::kPermissionDenied);
+  CHECK(f.service.RequestCertificates(f.jane, "Acme-Corp-Email", sales, 11).status().code() ==
+        StatusCode::kInvalidArgument);
   CHECK(f.service.RequestCertificates(f.jane, "Acme-Corp-Email", PeopleSelector{}, 2).status().code() ==
         StatusCode::kInvalidArgument);
 
@@ -163,7 +168,8 @@ TEST_CASE("ca service: certificates are requested by RAs for a selection, in one
   CHECK(f.service.ShowBatch(f.john, false, batch->batch).status().code() == StatusCode::kPermissionDenied);
   CHECK(f.service.ShowBatch(f.john, true, batch->batch).ok());
   CHECK(f.service.ShowBatch(f.john, true, "000000000000000000000000").status().code() == StatusCode::kNotFound);
-  CHECK(f.service.ShowBatch(f.john, false, "000000000000000000000000").status().code() == StatusCode::kPermissionDenied);
+  CHECK(f.service.ShowBatch(f.john, false, "000000000000000000000000").status().code() ==
+        StatusCode::kPermissionDenied);
 }
 
 TEST_CASE("ca service: one person who cannot have a certificate stops the whole batch", "[ca]") {
@@ -206,7 +212,8 @@ TEST_CASE("ca service: revocation is for RAs and CAAs, of exactly one serial or 
   RevocationTarget both{"0A", "jroe"};
   CHECK(f.service.Revoke(f.john, "Acme-Corp-Email", {"0A", ""}, std::nullopt).status().code() ==
         StatusCode::kPermissionDenied);
-  CHECK(f.service.Revoke(f.jane, "Acme-Corp-Email", both, std::nullopt).status().code() == StatusCode::kInvalidArgument);
+  CHECK(f.service.Revoke(f.jane, "Acme-Corp-Email", both, std::nullopt).status().code() ==
+        StatusCode::kInvalidArgument);
   CHECK(f.service.Revoke(f.jane, "Acme-Corp-Email", {"0A", ""}, std::string("no-such-reason")).status().code() ==
         StatusCode::kInvalidArgument);
 }

@@ -123,7 +123,8 @@ TEST_CASE("contacts: certificates are kept once and found by their subjectAltNam
 TEST_CASE("cross-certificates are signed with the Notes key; a changed note is refused", "[client][contacts]") {
   Fixture f;
   Ca verisign("CN=VerisignClass1/O=Verisign");
-  CrossCertificateRecord made = Must(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
+  CrossCertificateRecord made =
+      Must(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
   CHECK(made.valid);
   CHECK(made.created_by == "CN=Jane Doe/O=Acme");
   CHECK(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros).status().code() ==
@@ -161,7 +162,8 @@ TEST_CASE("cross-certificates: a swapped certificate is refused; removal by numb
   Fixture f;
   Ca verisign("CN=VerisignClass1/O=Verisign");
   Ca other("CN=Other Root/O=Other");
-  CrossCertificateRecord first = Must(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
+  CrossCertificateRecord first =
+      Must(f.store->AddCrossCertificate(verisign.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
   Must(f.store->AddCrossCertificate(other.cert.get(), CrossScope::kCa, f.jane, kNowMicros));
 
   Note note = Must(f.store->database().Get(first.id));
@@ -238,7 +240,8 @@ TEST_CASE("trust: organisation roots, a cross-certified CA, a cross-certified se
     CHECK_FALSE(decide(alice.get(), carried).trusted);
   }
   SECTION("a tampered cross-certificate is ignored") {
-    CrossCertificateRecord made = Must(f.store->AddCrossCertificate(alice.get(), CrossScope::kSender, f.jane, kNowMicros));
+    CrossCertificateRecord made =
+        Must(f.store->AddCrossCertificate(alice.get(), CrossScope::kSender, f.jane, kNowMicros));
     Note note = Must(f.store->database().Get(made.id));
     note.SetText("Scope", "ca");  // widen it behind the user's back
     Must(f.store->database().Update(note));

@@ -28,16 +28,16 @@ using testing::Name;
 struct InternetCa : testing::TestInternetCa {
   explicit InternetCa(const std::string& name) : TestInternetCa(name, kNow) {}
   std::string IssuePem(EVP_PKEY* subject_key, const std::string& serial, std::time_t not_before) {
-    return TestInternetCa::IssuePem(subject_key, {.serial_hex = serial, .not_before = not_before,
-                                                  .not_after = not_before + kYear});
+    return TestInternetCa::IssuePem(subject_key,
+                                    {.serial_hex = serial, .not_before = not_before, .not_after = not_before + kYear});
   }
 };
 
 struct Fixture {
-  IdFile acme = Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::Rsa2048(), nullptr, kNow,
-                                    kNow + 10 * kYear));
-  IdFile jane = Must(CreateIdentity(Name("CN=Jane Doe/O=Acme"), IdKind::kPerson, KeySpec::Rsa2048(), &acme, kNow,
-                                    kNow + 2 * kYear));
+  IdFile acme =
+      Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::Rsa2048(), nullptr, kNow, kNow + 10 * kYear));
+  IdFile jane = Must(
+      CreateIdentity(Name("CN=Jane Doe/O=Acme"), IdKind::kPerson, KeySpec::Rsa2048(), &acme, kNow, kNow + 2 * kYear));
   InternetCa ca{"CN=Acme-Corp-Email/O=Acme"};
   InternetCa other{"CN=Other CA/O=Other"};
   EvpPkeyPtr stranger_key = Must(GenerateKey(KeySpec::EcdsaP256()));
@@ -51,7 +51,8 @@ TEST_CASE("sync adds only certificates over the Notes key, and the roots that is
   std::size_t trusted_before = f.jane.trusted_certificates().size();
 
   // Newest first, as the Person document keeps them; the other CA's root issued nothing.
-  CertificateMerge merge = MergeInternetCertificates(f.jane, {newer, foreign, older}, {f.ca.RootPem(), f.other.RootPem()});
+  CertificateMerge merge =
+      MergeInternetCertificates(f.jane, {newer, foreign, older}, {f.ca.RootPem(), f.other.RootPem()});
   REQUIRE(merge.added.size() == 2);
   CHECK(merge.added[0] == "Added Internet certificate CN=Jane Doe,O=Acme issued by Acme-Corp-Email (serial 1001)");
   CHECK(merge.added[1].find("serial 1002") != std::string::npos);
@@ -81,8 +82,10 @@ TEST_CASE("sync adds only certificates over the Notes key, and the roots that is
   }
 
   SECTION("a chosen default stays when a newer certificate arrives") {
-    REQUIRE(f.jane.SetDefaultInternetCertificate(
-                     Must(CertificateFingerprint(f.jane.internet_certificates().front().certificate.get(), DigestAlgorithm::kSha256)))
+    REQUIRE(f.jane
+                .SetDefaultInternetCertificate(
+                    Must(CertificateFingerprint(f.jane.internet_certificates().front().certificate.get(),
+                                                DigestAlgorithm::kSha256)))
                 .ok());
     std::string newest = f.ca.IssuePem(f.jane.notes_key(), "1004", kNow + 200);
     CertificateMerge third = MergeInternetCertificates(f.jane, {newest, newer, older}, {f.ca.RootPem()});
@@ -111,7 +114,9 @@ TEST_CASE("sync ignores garbage and roots that issued nothing", "[client][id_syn
 TEST_CASE("picking the certificate to export", "[client][id_sync]") {
   Fixture f;
   CHECK(PickInternetCertificate(f.jane, "").status().code() == StatusCode::kNotFound);
-  MergeInternetCertificates(f.jane, {f.ca.IssuePem(f.jane.notes_key(), "2002", kNow + 10), f.ca.IssuePem(f.jane.notes_key(), "2001", kNow)},
+  MergeInternetCertificates(f.jane,
+                            {f.ca.IssuePem(f.jane.notes_key(), "2002", kNow + 10),
+                             f.ca.IssuePem(f.jane.notes_key(), "2001", kNow)},
                             {f.ca.RootPem()});
   CHECK(SerialHex(Must(PickInternetCertificate(f.jane, ""))->certificate.get()) == "2002");
   CHECK(SerialHex(Must(PickInternetCertificate(f.jane, "2001"))->certificate.get()) == "2001");

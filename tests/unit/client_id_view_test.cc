@@ -31,10 +31,10 @@ struct InternetCa : testing::TestInternetCa {
 };
 
 struct Fixture {
-  IdFile acme = Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow,
-                                    kNow + 10 * kYear));
-  IdFile jane = Must(CreateIdentity(Name("CN=Jane Doe/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &acme, kNow,
-                                    kNow + 2 * kYear));
+  IdFile acme =
+      Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow, kNow + 10 * kYear));
+  IdFile jane = Must(
+      CreateIdentity(Name("CN=Jane Doe/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &acme, kNow, kNow + 2 * kYear));
   InternetCa ca{"CN=Acme Internet CA/O=Acme"};
   InternetCa outside{"CN=Outside Root CA/O=Outside"};
 

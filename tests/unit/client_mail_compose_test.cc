@@ -42,7 +42,8 @@ TEST_CASE("mail compose: non-ASCII subject and body, attachments", "[client][mai
   REQUIRE(m.ok());
   CHECK(m->find("Subject: =?utf-8?B?Q2Fmw6k=?=\r\n") != std::string::npos);
   CHECK(m->find("Content-Type: multipart/mixed; boundary=\"=_notesd_abc123\"\r\n") != std::string::npos);
-  CHECK(m->find("Content-Transfer-Encoding: 8bit\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n--=_notesd_abc123\r\n") != std::string::npos);
+  CHECK(m->find("Content-Transfer-Encoding: 8bit\r\n\r\nd\xc3\xa9j\xc3\xa0 vu\r\n--=_notesd_abc123\r\n") !=
+        std::string::npos);
   CHECK(m->find("Content-Type: text/plain; name=\"notes.txt\"\r\nContent-Transfer-Encoding: base64\r\n"
                 "Content-Disposition: attachment; filename=\"notes.txt\"\r\n\r\nYWJj\r\n") != std::string::npos);
   CHECK(m->find("filename=\"we_ird.bin\"\r\n\r\nAAEC\r\n--=_notesd_abc123--\r\n") != std::string::npos);

@@ -34,19 +34,18 @@ constexpr char kSnailPlain[] =
 
 TEST_CASE("mail read: plain mail shows its decoded text, not its header block", "[client][mail]") {
   // Before: the raw message was printed, headers and "=46rom" included, every CR as \x0D.
-  CHECK(RenderContent(kSnailPlain) ==
-        "Hello from s-nail.\nFrom here on, a line that mbox would quote.\n.\nThe end.\n");
+  CHECK(RenderContent(kSnailPlain) == "Hello from s-nail.\nFrom here on, a line that mbox would quote.\n.\nThe end.\n");
 }
 
 TEST_CASE("mail read: CRLF text from an S/MIME layer shows without \\x0D", "[client][mail]") {
   // The entity `openssl cms -encrypt` wrapped, as decrypted.
-  CHECK(RenderContent("Content-Type: text/plain\r\n\r\nSealed with openssl cms.\r\n") ==
-        "Sealed with openssl cms.\n");
+  CHECK(RenderContent("Content-Type: text/plain\r\n\r\nSealed with openssl cms.\r\n") == "Sealed with openssl cms.\n");
   CHECK(RenderContent("Content-Type: text/plain\r\n\r\nno final line break") == "no final line break\n");
   // Attachments are listed after the text.
   std::string mixed =
       "Content-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\nContent-Type: text/plain\r\n\r\nSee attached.\r\n"
-      "--b\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Transfer-Encoding: base64\r\n\r\nQUJD\r\n--b--\r\n";
+      "--b\r\nContent-Type: application/pdf; name=\"r.pdf\"\r\nContent-Transfer-Encoding: "
+      "base64\r\n\r\nQUJD\r\n--b--\r\n";
   CHECK(RenderContent(mixed) == "See attached.\nAttachment: r.pdf (application/pdf, 3 bytes)\n");
 }
 

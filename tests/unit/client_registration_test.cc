@@ -17,18 +17,17 @@ TEST_CASE("registration name: typed CN and OUs go under the certifier's OUs, O a
   struct Row {
     std::string typed, certifier, expected;
   };
-  Row row = GENERATE(Row{"John Roe", "O=Acme", "CN=John Roe/O=Acme"},
-                     Row{" John Roe ", "O=Acme", "CN=John Roe/O=Acme"},
-                     Row{"John Roe/East", "O=Acme", "CN=John Roe/OU=East/O=Acme"},
-                     Row{"John Roe", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=Sales/O=Acme/C=US"},
-                     Row{"John Roe/East", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=East/OU=Sales/O=Acme/C=US"},
-                     // The certifier's own parts typed again are not repeated.
-                     Row{"John Roe/Acme", "O=Acme", "CN=John Roe/O=Acme"},
-                     Row{"John Roe/sales/acme/us", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=Sales/O=Acme/C=US"},
-                     Row{"John Roe/East/Sales/Acme/US", "OU=Sales/O=Acme/C=US",
-                         "CN=John Roe/OU=East/OU=Sales/O=Acme/C=US"},
-                     // Canonical input is the full name.
-                     Row{"CN=John Roe/OU=East/O=Acme", "O=Acme", "CN=John Roe/OU=East/O=Acme"});
+  Row row =
+      GENERATE(Row{"John Roe", "O=Acme", "CN=John Roe/O=Acme"}, Row{" John Roe ", "O=Acme", "CN=John Roe/O=Acme"},
+               Row{"John Roe/East", "O=Acme", "CN=John Roe/OU=East/O=Acme"},
+               Row{"John Roe", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=Sales/O=Acme/C=US"},
+               Row{"John Roe/East", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=East/OU=Sales/O=Acme/C=US"},
+               // The certifier's own parts typed again are not repeated.
+               Row{"John Roe/Acme", "O=Acme", "CN=John Roe/O=Acme"},
+               Row{"John Roe/sales/acme/us", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=Sales/O=Acme/C=US"},
+               Row{"John Roe/East/Sales/Acme/US", "OU=Sales/O=Acme/C=US", "CN=John Roe/OU=East/OU=Sales/O=Acme/C=US"},
+               // Canonical input is the full name.
+               Row{"CN=John Roe/OU=East/O=Acme", "O=Acme", "CN=John Roe/OU=East/O=Acme"});
   Result<HierName> name = BuildRegistrationName(row.typed, Name(row.certifier));
   INFO(row.typed << " under " << row.certifier << ": " << name.status().ToString());
   REQUIRE(name.ok());
@@ -39,13 +38,11 @@ TEST_CASE("registration name: what cannot be a person under the certifier is ref
   struct Row {
     std::string typed, certifier, fragment;
   };
-  Row row = GENERATE(Row{"", "O=Acme", "empty part"},
-                     Row{"/East", "O=Acme", "empty part"},
+  Row row = GENERATE(Row{"", "O=Acme", "empty part"}, Row{"/East", "O=Acme", "empty part"},
                      Row{"John//Roe", "O=Acme", "empty part"},
                      Row{"CN=John Roe/O=Other", "O=Acme", "not a person's name under the certifier O=Acme"},
                      Row{"OU=East/O=Acme", "O=Acme", "not a person's name under"},
-                     Row{"John Roe/A/B/C/D", "OU=Sales/O=Acme", "John Roe/A/B/C/D"},
-                     Row{"John=Roe", "O=Acme", ""},
+                     Row{"John Roe/A/B/C/D", "OU=Sales/O=Acme", "John Roe/A/B/C/D"}, Row{"John=Roe", "O=Acme", ""},
                      Row{"John Roe", "CN=Flat", "not a certifier name"});
   Result<HierName> name = BuildRegistrationName(row.typed, Name(row.certifier));
   INFO(row.typed << " under " << row.certifier);

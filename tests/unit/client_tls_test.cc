@@ -132,16 +132,15 @@ TEST_CASE("mutual TLS: a server with another name is refused with the mismatch",
   Result<nlohmann::json> reply = client->Get("/api/v1/whoami");
   REQUIRE_FALSE(reply.ok());
   CHECK(reply.status().code() == StatusCode::kUnavailable);
-  CHECK_THAT(reply.status().message(),
-             Catch::Contains("server name mismatch: expected Acme01/Acme, got Acme02/Acme"));
+  CHECK_THAT(reply.status().message(), Catch::Contains("server name mismatch: expected Acme01/Acme, got Acme02/Acme"));
   CHECK(client->server_name().empty());
 }
 
 TEST_CASE("mutual TLS: a server certified by another root is refused, even with the right name", "[client]") {
   const Orgs& orgs = TheOrgs();
   TestServer server(orgs.impostor, orgs.acme);
-  for (std::optional<std::string> expected : {std::optional<std::string>("CN=Acme01/O=Acme"),
-                                              std::optional<std::string>()}) {
+  for (std::optional<std::string> expected :
+       {std::optional<std::string>("CN=Acme01/O=Acme"), std::optional<std::string>()}) {
     auto client = ClientFor(orgs.jane, server.port(), expected);
     Result<nlohmann::json> reply = client->Get("/api/v1/whoami");
     REQUIRE_FALSE(reply.ok());

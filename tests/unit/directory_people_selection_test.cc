@@ -21,8 +21,11 @@ struct People {
     Add("CN=John Roe/OU=Sales/O=Acme", "jroe", "john@acme.com");
     Add("CN=Ann Lee/OU=East/OU=Sales/O=Acme", "alee", "ann@acme.com");
     Add("CN=Bob Ray/OU=Wholesales/O=Acme", "bray", "");
-    REQUIRE(directory->PutGroup({0, "Sales Team", {"CN=John Roe/O=Acme", "jroe", "Nested", "Gone Person"}, "Multi-purpose"}).ok());
-    REQUIRE(directory->PutGroup({0, "Nested", {"CN=Ann Lee/OU=East/OU=Sales/O=Acme", "Sales Team"}, "Multi-purpose"}).ok());
+    REQUIRE(
+        directory->PutGroup({0, "Sales Team", {"CN=John Roe/O=Acme", "jroe", "Nested", "Gone Person"}, "Multi-purpose"})
+            .ok());
+    REQUIRE(
+        directory->PutGroup({0, "Nested", {"CN=Ann Lee/OU=East/OU=Sales/O=Acme", "Sales Team"}, "Multi-purpose"}).ok());
     REQUIRE(directory->PutGroup({0, "Stale", {"Gone Person"}, "Multi-purpose"}).ok());
   }
   void Add(const std::string& name, const std::string& short_name, const std::string& address) {

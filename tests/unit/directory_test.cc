@@ -15,7 +15,8 @@ struct TempNames {
   std::filesystem::path dir;
   TempNames() {
     std::random_device random;
-    dir = std::filesystem::temp_directory_path() / ("notesd-dir-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    dir = std::filesystem::temp_directory_path() /
+          ("notesd-dir-" + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::filesystem::create_directories(dir);
   }
   ~TempNames() { std::filesystem::remove_all(dir); }
@@ -41,8 +42,8 @@ TEST_CASE("a person is found by any of their names, case-insensitively", "[direc
   REQUIRE(directory.ok());
   auto jane = (*directory)->RegisterPerson(MakePerson("Jane Doe/Sales/Acme", "jdoe", "Jane.Doe@acme.example"));
   REQUIRE(jane.ok());
-  auto lookup = GENERATE(as<std::string>{}, "CN=Jane Doe/OU=Sales/O=Acme", "cn=jane doe/ou=sales/o=acme", "Jane Doe/Sales/Acme",
-                         "jane doe", "JDOE", "jane.doe@ACME.example", "  Jane Doe/Sales/Acme  ");
+  auto lookup = GENERATE(as<std::string>{}, "CN=Jane Doe/OU=Sales/O=Acme", "cn=jane doe/ou=sales/o=acme",
+                         "Jane Doe/Sales/Acme", "jane doe", "JDOE", "jane.doe@ACME.example", "  Jane Doe/Sales/Acme  ");
   CAPTURE(lookup);
   auto found = (*directory)->FindPerson(lookup);
   REQUIRE(found.ok());
@@ -78,7 +79,8 @@ TEST_CASE("duplicate names, short names and Internet addresses are refused", "[d
     const char* expected;
   };
   auto row = GENERATE(values<Row>({
-      {"jane doe/acme", "other", "other@acme.example", "the name 'CN=jane doe/O=acme' is already used by Jane Doe/Acme"},
+      {"jane doe/acme", "other", "other@acme.example",
+       "the name 'CN=jane doe/O=acme' is already used by Jane Doe/Acme"},
       {"John Roe/Acme", "JDOE", "john@acme.example", "the short name 'JDOE' is already used by Jane Doe/Acme"},
       {"John Roe/Acme", "jroe", "JANE@acme.example", "the Internet address 'JANE@acme.example' is already used"},
   }));

@@ -49,10 +49,11 @@ std::vector<std::filesystem::path> Inputs(const char* kind, const char* target) 
 }  // namespace
 
 TEST_CASE("fuzz seeds and saved crashes replay cleanly through every fuzz target", "[fuzz]") {
-  const Target target = GENERATE(Target{"smtp_session", NotesdFuzz_smtp_session}, Target{"smime_read", NotesdFuzz_smime_read},
-                                 Target{"cert_import", NotesdFuzz_cert_import}, Target{"id_file", NotesdFuzz_id_file},
-                                 Target{"notes_ini", NotesdFuzz_notes_ini}, Target{"console", NotesdFuzz_console},
-                                 Target{"hier_name", NotesdFuzz_hier_name}, Target{"api_body", NotesdFuzz_api_body});
+  const Target target =
+      GENERATE(Target{"smtp_session", NotesdFuzz_smtp_session}, Target{"smime_read", NotesdFuzz_smime_read},
+               Target{"cert_import", NotesdFuzz_cert_import}, Target{"id_file", NotesdFuzz_id_file},
+               Target{"notes_ini", NotesdFuzz_notes_ini}, Target{"console", NotesdFuzz_console},
+               Target{"hier_name", NotesdFuzz_hier_name}, Target{"api_body", NotesdFuzz_api_body});
   std::vector<std::filesystem::path> seeds = Inputs("corpus", target.name);
   CAPTURE(target.name);
   CHECK(!seeds.empty());  // every target has a seed corpus

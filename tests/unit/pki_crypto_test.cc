@@ -217,8 +217,7 @@ TEST_CASE("certificate fingerprints in both styles", "[crypto]") {
   const TestPki& pki = Pki();
   const std::string der = Der(pki.leaf.get());
   CHECK(Fingerprint(pki.leaf.get()) == HexEncode(Must(Digest(DigestAlgorithm::kSha256, der))));
-  const std::string sha1_colon =
-      Must(CertificateFingerprint(pki.leaf.get(), DigestAlgorithm::kSha1, HexStyle::kColon));
+  const std::string sha1_colon = Must(CertificateFingerprint(pki.leaf.get(), DigestAlgorithm::kSha1, HexStyle::kColon));
   CHECK(sha1_colon.size() == 20 * 3 - 1);
   CHECK(sha1_colon == HexEncode(Must(Digest(DigestAlgorithm::kSha1, der)), HexStyle::kColon));
 }
@@ -243,8 +242,7 @@ TEST_CASE("ParseCertificates detects DER, PEM and PKCS#7", "[crypto]") {
       {"DER", leaf_der, 1},
       {"concatenated DER", leaf_der + root_der, 2},
       {"PEM", leaf_pem, 1},
-      {"PEM, several, with text around",
-       "Subject: Jane\n" + leaf_pem + "junk\n" + unit_pem + key_pem + root_pem, 3},
+      {"PEM, several, with text around", "Subject: Jane\n" + leaf_pem + "junk\n" + unit_pem + key_pem + root_pem, 3},
       {"PKCS#7 DER", p7_der, 3},
       {"PKCS#7 PEM", p7_pem, 3},
   }));
@@ -321,8 +319,7 @@ TEST_CASE("issued certificates carry the requested fields and extensions", "[cry
   CHECK(X509_get_pathlen(pki.unit.get()) == 0);
   REQUIRE(X509_get0_subject_key_id(leaf) != nullptr);
   REQUIRE(X509_get0_authority_key_id(leaf) != nullptr);
-  CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(leaf), X509_get0_subject_key_id(pki.unit.get())) ==
-        0);
+  CHECK(ASN1_OCTET_STRING_cmp(X509_get0_authority_key_id(leaf), X509_get0_subject_key_id(pki.unit.get())) == 0);
   CHECK(X509_get0_subject_key_id(pki.root.get()) != nullptr);
   CHECK(X509_get0_authority_key_id(pki.root.get()) == nullptr);  // Self-signed: no AKI.
   CHECK(X509_get_ext_by_NID(leaf, NID_basic_constraints, -1) >= 0);
@@ -349,8 +346,7 @@ TEST_CASE("issued certificates carry the requested fields and extensions", "[cry
   CHECK(Must(NotAfter(leaf)) == kNow + 365 * kDay);
   CHECK(SubjectAltEmails(leaf) == std::vector<std::string>{"jane.doe@acme.example", "jd@acme.example"});
   CHECK(SubjectAltDnsNames(leaf) == std::vector<std::string>{"jane.acme.example"});
-  CHECK(KeyUsageFlags(leaf) ==
-        (kKeyUsageDigitalSignature | kKeyUsageKeyEncipherment | kKeyUsageNonRepudiation));
+  CHECK(KeyUsageFlags(leaf) == (kKeyUsageDigitalSignature | kKeyUsageKeyEncipherment | kKeyUsageNonRepudiation));
   CHECK(ExtendedKeyUsageFlags(leaf) == (kExtKeyUsageEmailProtection | kExtKeyUsageClientAuth));
   CHECK(KeyUsageFlags(pki.root.get()) == (kKeyUsageKeyCertSign | kKeyUsageCrlSign));
   CHECK_FALSE(ExtendedKeyUsageFlags(pki.root.get()).has_value());
@@ -360,8 +356,7 @@ TEST_CASE("issued certificates carry the requested fields and extensions", "[cry
   CHECK_FALSE(PathLength(pki.root.get()).has_value());
   CHECK(IsSelfSigned(pki.root.get()));
   CHECK_FALSE(IsSelfSigned(pki.unit.get()));
-  CHECK(Must(HierName::FromX509Name(X509_get_subject_name(leaf))).Canonical() ==
-        "CN=Jane Doe/OU=Sales/O=Acme");
+  CHECK(Must(HierName::FromX509Name(X509_get_subject_name(leaf))).Canonical() == "CN=Jane Doe/OU=Sales/O=Acme");
 }
 
 TEST_CASE("random serials are positive, 16 bytes, and differ", "[crypto][x509]") {
@@ -377,8 +372,8 @@ TEST_CASE("an X.509 subject of any attributes can be issued", "[crypto][x509]") 
   const TestPki& pki = Pki();
   CertRequest request;
   X509NamePtr subject(X509_NAME_new());
-  REQUIRE(X509_NAME_add_entry_by_txt(subject.get(), "L", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>("Paris"), -1, -1, 0) == 1);
+  REQUIRE(X509_NAME_add_entry_by_txt(subject.get(), "L", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Paris"),
+                                     -1, -1, 0) == 1);
   REQUIRE(X509_NAME_add_entry_by_txt(subject.get(), "CN", MBSTRING_UTF8,
                                      reinterpret_cast<const unsigned char*>("Outside"), -1, -1, 0) == 1);
   request.subject = std::move(subject);

@@ -22,8 +22,7 @@ TEST_CASE("hierarchical names parse and print in both forms", "[names]") {
   // input, canonical, abbreviated, common name
   auto [input, canonical, abbreviated,
         common_name] = GENERATE(table<std::string, std::string, std::string, std::string>({
-      {"CN=Jane Doe/OU=Sales/O=Acme/C=US", "CN=Jane Doe/OU=Sales/O=Acme/C=US", "Jane Doe/Sales/Acme/US",
-       "Jane Doe"},
+      {"CN=Jane Doe/OU=Sales/O=Acme/C=US", "CN=Jane Doe/OU=Sales/O=Acme/C=US", "Jane Doe/Sales/Acme/US", "Jane Doe"},
       {"Jane Doe/Sales/Acme/US", "CN=Jane Doe/OU=Sales/O=Acme/C=US", "Jane Doe/Sales/Acme/US", "Jane Doe"},
       {"Jane Doe/Acme", "CN=Jane Doe/O=Acme", "Jane Doe/Acme", "Jane Doe"},
       {"Jane Doe/Acme/us", "CN=Jane Doe/O=Acme/C=US", "Jane Doe/Acme/US", "Jane Doe"},
@@ -32,15 +31,14 @@ TEST_CASE("hierarchical names parse and print in both forms", "[names]") {
       {"CN=Jane Doe", "CN=Jane Doe", "Jane Doe", "Jane Doe"},
       {"  Jane Doe / East / Sales / Acme ", "CN=Jane Doe/OU=East/OU=Sales/O=Acme", "Jane Doe/East/Sales/Acme",
        "Jane Doe"},
-      {"cn=Jane/ou=A/ou=B/ou=C/ou=D/o=Acme/c=de", "CN=Jane/OU=A/OU=B/OU=C/OU=D/O=Acme/C=DE",
-       "Jane/A/B/C/D/Acme/DE", "Jane"},
+      {"cn=Jane/ou=A/ou=B/ou=C/ou=D/o=Acme/c=de", "CN=Jane/OU=A/OU=B/OU=C/OU=D/O=Acme/C=DE", "Jane/A/B/C/D/Acme/DE",
+       "Jane"},
       {"O=Acme", "O=Acme", "/Acme", ""},
       {"OU=Sales/O=Acme/C=US", "OU=Sales/O=Acme/C=US", "/Sales/Acme/US", ""},
       {"/Acme", "O=Acme", "/Acme", ""},
       {"/Sales/Acme", "OU=Sales/O=Acme", "/Sales/Acme", ""},
       {"CN=Zoë Ærø/O=Øst AS/C=NO", "CN=Zoë Ærø/O=Øst AS/C=NO", "Zoë Ærø/Øst AS/NO", "Zoë Ærø"},
-      {"CN=Acme Internet CA/O=Acme", "CN=Acme Internet CA/O=Acme", "Acme Internet CA/Acme",
-       "Acme Internet CA"},
+      {"CN=Acme Internet CA/O=Acme", "CN=Acme Internet CA/O=Acme", "Acme Internet CA/Acme", "Acme Internet CA"},
   }));
   HierName name = MustParse(input);
   CHECK(name.Canonical() == canonical);
@@ -127,9 +125,8 @@ TEST_CASE("Certifier() drops the common name", "[names]") {
 }
 
 TEST_CASE("hierarchical names round-trip through X509_NAME in RFC order", "[names]") {
-  const std::string text =
-      GENERATE(as<std::string>{}, "CN=Jane Doe/OU=East/OU=Sales/O=Acme/C=US", "CN=Jane Doe/O=Acme", "O=Acme",
-               "OU=Sales/O=Acme", "CN=Zoë/O=Øst AS", "Jane Doe");
+  const std::string text = GENERATE(as<std::string>{}, "CN=Jane Doe/OU=East/OU=Sales/O=Acme/C=US", "CN=Jane Doe/O=Acme",
+                                    "O=Acme", "OU=Sales/O=Acme", "CN=Zoë/O=Øst AS", "Jane Doe");
   HierName name = MustParse(text);
   Result<X509NamePtr> x509 = name.ToX509Name();
   REQUIRE(x509.ok());
@@ -148,19 +145,18 @@ TEST_CASE("hierarchical names round-trip through X509_NAME in RFC order", "[name
       X509_NAME_ENTRY* entry = X509_NAME_get_entry(raw, i);
       CHECK(OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry)) == expected_nids[i]);
       const ASN1_STRING* data = X509_NAME_ENTRY_get_data(entry);
-      CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)),
-                        ASN1_STRING_length(data)) == expected_values[i]);
+      CHECK(std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(data)), ASN1_STRING_length(data)) ==
+            expected_values[i]);
     }
   }
 }
 
 TEST_CASE("X509_NAME with attributes a Notes name cannot hold is refused", "[names]") {
   X509NamePtr name(X509_NAME_new());
-  REQUIRE(X509_NAME_add_entry_by_txt(name.get(), "O", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>("Acme"), -1, -1, 0) == 1);
+  REQUIRE(X509_NAME_add_entry_by_txt(name.get(), "O", MBSTRING_UTF8, reinterpret_cast<const unsigned char*>("Acme"), -1,
+                                     -1, 0) == 1);
   REQUIRE(X509_NAME_add_entry_by_txt(name.get(), "emailAddress", MBSTRING_UTF8,
-                                     reinterpret_cast<const unsigned char*>("jane@acme.example"), -1, -1,
-                                     0) == 1);
+                                     reinterpret_cast<const unsigned char*>("jane@acme.example"), -1, -1, 0) == 1);
   Result<HierName> back = HierName::FromX509Name(name.get());
   REQUIRE_FALSE(back.ok());
   CHECK_THAT(back.status().message(), Catch::Contains("emailAddress"));

@@ -48,16 +48,16 @@ class TempDir {
 // The organisation: a self-signed O=Acme certifier, an OU certifier, and Jane Doe with
 // every kind of content. Made once: key generation is the slow part.
 struct TestOrg {
-  IdFile acme = Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::Rsa2048(), nullptr, kNow,
-                                    kNow + 10 * kYear));
-  IdFile sales = Must(CreateIdentity(Name("OU=Sales/O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), &acme,
-                                     kNow, kNow + 5 * kYear));
-  IdFile jane = Must(CreateIdentity(Name("CN=Jane Doe/OU=Sales/O=Acme"), IdKind::kPerson, KeySpec::Rsa2048(),
-                                    &sales, kNow, kNow + 2 * kYear));
-  IdFile server = Must(CreateIdentity(Name("CN=Server1/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &acme,
-                                      kNow, kNow + 2 * kYear));
-  IdFile outside = Must(CreateIdentity(Name("O=Outside"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr,
-                                       kNow, kNow + 2 * kYear));
+  IdFile acme =
+      Must(CreateIdentity(Name("O=Acme"), IdKind::kCertifier, KeySpec::Rsa2048(), nullptr, kNow, kNow + 10 * kYear));
+  IdFile sales = Must(
+      CreateIdentity(Name("OU=Sales/O=Acme"), IdKind::kCertifier, KeySpec::EcdsaP256(), &acme, kNow, kNow + 5 * kYear));
+  IdFile jane = Must(CreateIdentity(Name("CN=Jane Doe/OU=Sales/O=Acme"), IdKind::kPerson, KeySpec::Rsa2048(), &sales,
+                                    kNow, kNow + 2 * kYear));
+  IdFile server = Must(
+      CreateIdentity(Name("CN=Server1/O=Acme"), IdKind::kServer, KeySpec::EcdsaP256(), &acme, kNow, kNow + 2 * kYear));
+  IdFile outside = Must(
+      CreateIdentity(Name("O=Outside"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow, kNow + 2 * kYear));
 
   TestOrg() { FillJane(); }
 
@@ -67,8 +67,7 @@ struct TestOrg {
     REQUIRE(jane.AddCrossCertificate(UpRef(outside.notes_certificate()), "Internet root O=Outside"));
     REQUIRE(jane.AddCrossCertificate(UpRef(server.notes_certificate()), "server Server1"));
     // An Internet certificate over Jane's Notes key (the Domino way)...
-    REQUIRE(jane.AddInternetCertificate(
-                    InternetCert(jane.notes_key(), "jane@acme.example", kKeyUsageDigitalSignature))
+    REQUIRE(jane.AddInternetCertificate(InternetCert(jane.notes_key(), "jane@acme.example", kKeyUsageDigitalSignature))
                 .ok());
     // ... and one imported with a key of its own (encryption only).
     EvpPkeyPtr own_key = Must(GenerateKey(KeySpec::EcdsaP256()));
@@ -156,9 +155,8 @@ std::string HandBuiltIdFile(const std::string& password, const std::string& payl
   const std::string salt(16, 's');
   const std::string nonce(12, 'n');
   unsigned char derived[64];
-  REQUIRE(EVP_PBE_scrypt(password.data(), password.size(),
-                         reinterpret_cast<const unsigned char*>(salt.data()), salt.size(), 1024, 8, 1, 0,
-                         derived, sizeof(derived)) == 1);
+  REQUIRE(EVP_PBE_scrypt(password.data(), password.size(), reinterpret_cast<const unsigned char*>(salt.data()),
+                         salt.size(), 1024, 8, 1, 0, derived, sizeof(derived)) == 1);
   const std::size_t total = 92 + payload.size() + 16 + 32;
   std::string file = "NOTESDID";
   file += std::string("\x00\x01", 2);
@@ -172,13 +170,11 @@ std::string HandBuiltIdFile(const std::string& password, const std::string& payl
   file += nonce;
   REQUIRE(file.size() == 92);
 
-  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(),
-                                                                      EVP_CIPHER_CTX_free);
+  std::unique_ptr<EVP_CIPHER_CTX, decltype(&EVP_CIPHER_CTX_free)> ctx(EVP_CIPHER_CTX_new(), EVP_CIPHER_CTX_free);
   int length = 0;
   REQUIRE(EVP_EncryptInit_ex2(ctx.get(), EVP_aes_256_gcm(), derived,
                               reinterpret_cast<const unsigned char*>(nonce.data()), nullptr) == 1);
-  REQUIRE(EVP_EncryptUpdate(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(file.data()),
-                            92) == 1);
+  REQUIRE(EVP_EncryptUpdate(ctx.get(), nullptr, &length, reinterpret_cast<const unsigned char*>(file.data()), 92) == 1);
   std::string sealed(payload.size() + 16, '\0');
   auto* out = reinterpret_cast<unsigned char*>(sealed.data());
   REQUIRE(EVP_EncryptUpdate(ctx.get(), out, &length, reinterpret_cast<const unsigned char*>(payload.data()),
@@ -223,9 +219,7 @@ TEST_CASE("CreateIdentity makes certificates of the right kind", "[idfile]") {
   CHECK(ExtendedKeyUsageFlags(jane) == kExtKeyUsageClientAuth);
   CHECK(Must(NotAfter(jane)) == kNow + 2 * kYear);
   CHECK(PublicKeysEqual(X509_get0_pubkey(jane), org.jane.notes_key()));
-  CHECK(
-      VerifyChain(jane, org.jane.TrustAnchors(), org.jane.Intermediates(), kNow + 1, CertPurpose::kTlsClient)
-          .ok());
+  CHECK(VerifyChain(jane, org.jane.TrustAnchors(), org.jane.Intermediates(), kNow + 1, CertPurpose::kTlsClient).ok());
   // A server (EC): key agreement instead of encipherment, client + server auth.
   X509* server = org.server.notes_certificate();
   CHECK(KeyUsageFlags(server) == (kKeyUsageDigitalSignature | kKeyUsageKeyAgreement));
@@ -241,14 +235,14 @@ TEST_CASE("CreateIdentity refuses bad combinations", "[idfile]") {
       {"CN=Joe/OU=Marketing/O=Acme", IdKind::kServer, true, "is not under the certifier"},
       {"OU=Sales/O=Acme", IdKind::kPerson, true, "needs a CN"},
   }));
-  Result<IdFile> id = CreateIdentity(Name(name), kind, KeySpec::EcdsaP256(),
-                                     use_certifier ? &org.sales : nullptr, kNow, kNow + kYear);
+  Result<IdFile> id =
+      CreateIdentity(Name(name), kind, KeySpec::EcdsaP256(), use_certifier ? &org.sales : nullptr, kNow, kNow + kYear);
   REQUIRE_FALSE(id.ok());
   CHECK(id.status().code() == StatusCode::kInvalidArgument);
   CHECK_THAT(id.status().message(), Catch::Contains(fragment));
   // A person ID cannot certify.
-  CHECK_FALSE(CreateIdentity(Name("CN=Joe/OU=Sales/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org.jane,
-                             kNow, kNow + kYear)
+  CHECK_FALSE(CreateIdentity(Name("CN=Joe/OU=Sales/O=Acme"), IdKind::kPerson, KeySpec::EcdsaP256(), &org.jane, kNow,
+                             kNow + kYear)
                   .ok());
 }
 
@@ -272,8 +266,7 @@ TEST_CASE("an ID file round-trips every field", "[idfile]") {
 
   REQUIRE(loaded.cross_certificates().size() == 2);
   CHECK(loaded.cross_certificates()[0].note == "Internet root O=Outside");
-  CHECK(Fingerprint(loaded.cross_certificates()[1].certificate.get()) ==
-        Fingerprint(org.server.notes_certificate()));
+  CHECK(Fingerprint(loaded.cross_certificates()[1].certificate.get()) == Fingerprint(org.server.notes_certificate()));
 
   REQUIRE(loaded.internet_certificates().size() == 2);
   const InternetCertificate& over_notes_key = loaded.internet_certificates()[0];
@@ -298,10 +291,10 @@ TEST_CASE("the default Internet certificate mark survives saving", "[idfile]") {
   IdFile jane = Org().jane;  // A copy shares the OpenSSL objects.
   CHECK(jane.notes_key() == Org().jane.notes_key());
   const std::string newest = Fingerprint(jane.internet_certificates()[1].certificate.get());
-  REQUIRE(jane.SetDefaultInternetCertificate(
-                  Must(CertificateFingerprint(jane.internet_certificates()[1].certificate.get(),
-                                              DigestAlgorithm::kSha256, HexStyle::kColon)))
-              .ok());
+  REQUIRE(
+      jane.SetDefaultInternetCertificate(Must(CertificateFingerprint(jane.internet_certificates()[1].certificate.get(),
+                                                                     DigestAlgorithm::kSha256, HexStyle::kColon)))
+          .ok());
   CHECK(jane.SetDefaultInternetCertificate(std::string(64, '0')).code() == StatusCode::kNotFound);
   IdFile loaded = Must(IdFile::Decode(Must(jane.Encode("pw", kFast)), "pw", "jane.id"));
   REQUIRE(loaded.DefaultInternetCertificate() != nullptr);

@@ -8,7 +8,9 @@
 namespace notesd {
 namespace {
 
-std::string WithHeader(const std::string& fields) { return fields + "To: x@outside.example\r\nSubject: s\r\n\r\nbody\r\n"; }
+std::string WithHeader(const std::string& fields) {
+  return fields + "To: x@outside.example\r\nSubject: s\r\n\r\nbody\r\n";
+}
 
 TEST_CASE("deposit: the From and Sender must be the caller's own address", "[router]") {
   struct Case {
@@ -32,7 +34,8 @@ TEST_CASE("deposit: the From and Sender must be the caller's own address", "[rou
       {"From: jane@acme.example\r\nFrom: boss@acme.example\r\n", StatusCode::kInvalidArgument},
       // A bare CR ends a line once stored: a second From hides behind it.
       {"X-A: b\rFrom: boss@acme.example\r\nFrom: jane@acme.example\r\n", StatusCode::kInvalidArgument},
-      {"From: jane@acme.example\r\nSender: jane@acme.example\r\nSender: jane@acme.example\r\nSender: boss@acme.example\r\n",
+      {"From: jane@acme.example\r\nSender: jane@acme.example\r\nSender: jane@acme.example\r\nSender: "
+       "boss@acme.example\r\n",
        StatusCode::kPermissionDenied},  // every Sender field is checked
   }));
   INFO(c.fields);

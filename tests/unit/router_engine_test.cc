@@ -126,7 +126,8 @@ class RouterFixture {
     auto db = store->MailFile("mail/" + short_name + ".nsf", false);
     if (!db.ok()) return {};
     std::vector<StoredMail> out;
-    for (const ViewEntry& e : Must((*db)->Scan(kInboxView))) out.push_back(StoredFromNote(Must((*db)->Get(e.id)), true));
+    for (const ViewEntry& e : Must((*db)->Scan(kInboxView)))
+      out.push_back(StoredFromNote(Must((*db)->Get(e.id)), true));
     return out;
   }
 
@@ -165,8 +166,8 @@ TEST_CASE("router: recipients resolve by Internet address, any name, and groups"
   using V = std::vector<std::string>;
   CHECK(Kinds(resolver.Resolve("jane@acme.example")) == V{"local:mail/jadmin.nsf"});
   CHECK(Kinds(resolver.Resolve("JANE@ACME.EXAMPLE")) == V{"local:mail/jadmin.nsf"});
-  CHECK(Kinds(resolver.Resolve("jroe@acme.test")) == V{"local:mail/jroe.nsf"});        // short name, our domain
-  CHECK(Kinds(resolver.Resolve("John Roe")) == V{"local:mail/jroe.nsf"});              // common name
+  CHECK(Kinds(resolver.Resolve("jroe@acme.test")) == V{"local:mail/jroe.nsf"});          // short name, our domain
+  CHECK(Kinds(resolver.Resolve("John Roe")) == V{"local:mail/jroe.nsf"});                // common name
   CHECK(Kinds(resolver.Resolve("CN=Mary Major/O=Acme")) == V{"local:mail/mmajor.nsf"});  // canonical
   CHECK(Kinds(resolver.Resolve("nobody@acme.example")) == V{"failed:5.1.1"});
   CHECK(Kinds(resolver.Resolve("Nobody Here")) == V{"failed:5.1.1"});
@@ -264,7 +265,8 @@ TEST_CASE("router: a failure that cannot be reported becomes dead mail", "[route
 TEST_CASE("router: a crash between the mail file and mail.box commits delivers exactly once", "[router]") {
   RouterFixture f;
   std::vector<std::string> sent;
-  for (int i = 0; i < 20; ++i) f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("m" + std::to_string(i)));
+  for (int i = 0; i < 20; ++i)
+    f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("m" + std::to_string(i)));
   f.engine->after_local_delivery = [] { return Status::IOError("simulated crash"); };
   CHECK_FALSE(f.engine->RoutePending().ok());
   CHECK(f.MailOf("jadmin").size() == 20);  // written...
@@ -333,8 +335,9 @@ TEST_CASE("router: permanent relay refusals and expired mail are reported", "[ro
   REQUIRE(jane.size() == 2);
   bool expired = false;
   for (const StoredMail& m : jane)
-    expired = expired || (m.message.find("Status: 4.4.7") != std::string::npos &&
-                          m.message.find("delivery time expired (last error: 451 4.3.0 try later)") != std::string::npos);
+    expired =
+        expired || (m.message.find("Status: 4.4.7") != std::string::npos &&
+                    m.message.find("delivery time expired (last error: 451 4.3.0 try later)") != std::string::npos);
   CHECK(expired);
   CHECK(f.Counts().transfer == 0);
 }
@@ -410,7 +413,8 @@ TEST_CASE("router: deferred messages do not hold back new mail or the transfer",
   config.batch = 4;
   f.engine->SetConfig(config);
   BreakMailFile(f.dir_, "jroe");
-  for (int i = 0; i < 6; ++i) f.Deposit("jane@acme.example", {"John Roe", "friend@outside.example"}, Message("b" + std::to_string(i)));
+  for (int i = 0; i < 6; ++i)
+    f.Deposit("jane@acme.example", {"John Roe", "friend@outside.example"}, Message("b" + std::to_string(i)));
   while (f.Counts().deferred < 6) REQUIRE(Must(f.engine->RoutePending()) > 0);
   f.Deposit("jane@acme.example", {"mary@acme.example"}, Message("fresh"));
   CHECK(Must(f.engine->RoutePending()) == 1);  // more deferred messages than a batch: the new one still goes
@@ -424,7 +428,8 @@ TEST_CASE("router: deferred messages do not hold back new mail or the transfer",
 
 TEST_CASE("router: Mail.Delivered equals the messages delivered after a failed mail.box update", "[router]") {
   RouterFixture f;
-  for (int i = 0; i < 10; ++i) f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("d" + std::to_string(i)));
+  for (int i = 0; i < 10; ++i)
+    f.Deposit("a@outside.example", {"jane@acme.example", "Sales"}, Message("d" + std::to_string(i)));
   int failures_left = 2;  // the disk is full for two passes, after the mail files committed
   f.engine->after_local_delivery = [&failures_left] {
     return failures_left-- > 0 ? Status::IOError("mail.box: No space left on device") : Status::Ok();
@@ -452,16 +457,18 @@ TEST_CASE("router: DSN layout follows RFC 3464", "[router]") {
   CHECK(dsn.starts_with("From: Mail Delivery System <MAILER-DAEMON@mx.acme.example>\r\nTo: <jane@acme.example>\r\n"));
   CHECK(dsn.find("\tboundary=\"B1\"\r\n\r\n") != std::string::npos);
   CHECK(dsn.find("--B1\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n") != std::string::npos);
-  CHECK(dsn.find("Content-Type: text/rfc822-headers\r\n\r\nFrom: a\r\nSubject: s\r\n\r\n--B1--\r\n") != std::string::npos);
+  CHECK(dsn.find("Content-Type: text/rfc822-headers\r\n\r\nFrom: a\r\nSubject: s\r\n\r\n--B1--\r\n") !=
+        std::string::npos);
   CHECK(dsn.find('\n') == dsn.find("\r\n") + 1);
   for (std::size_t i = 0; i < dsn.size(); ++i)
     if (dsn[i] == '\n') REQUIRE(dsn[i - 1] == '\r');
 }
 
 TEST_CASE("router: message header parsing", "[router]") {
-  std::string m = "From: \"Roe, John\" <john@x.example>\r\nTo: a@b.example,\r\n  Jane <jane@acme.example>, "
-                  "undisclosed:;\r\nCc: (comment) c@d.example\r\nSubject: Hello\r\n world\r\nDate: 1 Jan 2026 00:00 "
-                  "GMT\r\n\r\nTo: not-a-header@x\r\n";
+  std::string m =
+      "From: \"Roe, John\" <john@x.example>\r\nTo: a@b.example,\r\n  Jane <jane@acme.example>, "
+      "undisclosed:;\r\nCc: (comment) c@d.example\r\nSubject: Hello\r\n world\r\nDate: 1 Jan 2026 00:00 "
+      "GMT\r\n\r\nTo: not-a-header@x\r\n";
   MessageSummary s = SummariseMessage(m);
   CHECK(s.from == "\"Roe, John\" <john@x.example>");
   CHECK(s.send_to == std::vector<std::string>{"a@b.example", "jane@acme.example"});
@@ -555,7 +562,8 @@ TEST_CASE("mail: a large message is spooled to a file and stored and delivered a
   MessageBody body;
   body.size = spool.size();
   body.spool_file = spool.TakeFile();
-  CHECK((fs::status(body.spool_file).permissions() & fs::perms::all) == (fs::perms::owner_read | fs::perms::owner_write));
+  CHECK((fs::status(body.spool_file).permissions() & fs::perms::all) ==
+        (fs::perms::owner_read | fs::perms::owner_write));
   std::promise<Result<std::string>> deposited;
   f.store->DepositAsync({"big@outside.example", {"jane@acme.example"}, "test", "Received: from test", false},
                         std::move(body), [&](const Result<std::string>& unid) { deposited.set_value(unid); });

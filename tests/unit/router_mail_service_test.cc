@@ -48,7 +48,8 @@ struct MailFixture {
 
 TEST_CASE("mail service: a deposit is sent as the caller, with this hop's Received field", "[router]") {
   MailFixture f;
-  auto unid = f.service.Deposit(f.jane, f.Submission({" john@acme.example "}, "From: jane@acme.example\r\nSubject: hi\r\n\r\nbody\r\n"));
+  auto unid = f.service.Deposit(f.jane, f.Submission({" john@acme.example "},
+                                                     "From: jane@acme.example\r\nSubject: hi\r\n\r\nbody\r\n"));
   INFO(unid.status().ToString());
   REQUIRE(unid.ok());
   QueuedMessage queued = QueuedFromNote(Must(f.store->mail_box().GetByUnid(*unid)), false);
@@ -65,7 +66,8 @@ TEST_CASE("mail service: deposits are refused for bad recipients, no header, or 
     return f.service.Deposit(f.jane, f.Submission(std::move(recipients), std::move(message))).status().code();
   };
   CHECK(refused({}, good) == StatusCode::kInvalidArgument);
-  CHECK(refused(std::vector<std::string>(kMaxDepositRecipients + 1, "a@b.example"), good) == StatusCode::kInvalidArgument);
+  CHECK(refused(std::vector<std::string>(kMaxDepositRecipients + 1, "a@b.example"), good) ==
+        StatusCode::kInvalidArgument);
   CHECK(refused({"  "}, good) == StatusCode::kInvalidArgument);
   CHECK(refused({"a@b.example>\r\nRCPT TO:<x@y"}, good) == StatusCode::kInvalidArgument);
   CHECK(refused({"a@b.example"}, "") == StatusCode::kInvalidArgument);
@@ -90,7 +92,8 @@ TEST_CASE("mail service: a user lists, reads, flags and deletes their own messag
   StoredMail read = Must(f.service.Read(f.jane, ToLowerAscii(second)));
   CHECK(read.subject == "second");
   CHECK(read.message.find("Hello") != std::string::npos);
-  CHECK(f.service.Read(f.jane, std::string(32, 'A')).status().message() == "no message " + std::string(32, 'A') + " in your mail file");
+  CHECK(f.service.Read(f.jane, std::string(32, 'A')).status().message() ==
+        "no message " + std::string(32, 'A') + " in your mail file");
 
   REQUIRE(f.service.SetFlags(f.jane, first, {"\\Seen", "$Label1"}).ok());
   CHECK(Must(f.service.Read(f.jane, first)).flags == std::vector<std::string>{"\\Seen", "$Label1"});

@@ -86,7 +86,11 @@ TEST_CASE("threads beyond min_threads leave after idle_exit; shutdown runs what 
   {
     ElasticThreadPool pool(2, 32, 50ms);
     Gate gate;
-    for (int i = 0; i < 20; ++i) pool.enqueue([&] { gate.Wait(); ++done; });
+    for (int i = 0; i < 20; ++i)
+      pool.enqueue([&] {
+        gate.Wait();
+        ++done;
+      });
     REQUIRE(gate.WaitForWaiting(20));
     CHECK(pool.threads() == 20);
     gate.Open();

@@ -20,9 +20,9 @@
 namespace notesd::smime {
 namespace {
 
-using testing::SmimePki;
 using mime::MimeEntity;
 using mime::ToCrlf;
+using testing::SmimePki;
 namespace fs = std::filesystem;
 
 const char kEntity[] =
@@ -77,8 +77,8 @@ TEST_CASE("interop: openssl verifies our signature", "[smime][interop]") {
   WriteFile(f.Path("signed.eml"), Message(*signed_entity));
   for (std::string tool : {"cms", "smime"}) {
     CAPTURE(tool);
-    int rc = Run("openssl " + tool + " -verify -CAfile " + f.Q("root.pem") + " -in " + f.Q("signed.eml") +
-                     " -out " + f.Q("verified.txt"),
+    int rc = Run("openssl " + tool + " -verify -CAfile " + f.Q("root.pem") + " -in " + f.Q("signed.eml") + " -out " +
+                     f.Q("verified.txt"),
                  f.Path("log"));
     INFO(ReadFile(f.Path("log")));
     CHECK(rc == 0);
@@ -122,13 +122,12 @@ TEST_CASE("interop: we read what openssl cms signs and encrypts", "[smime][inter
     LayerKind kind;
     bool opaque;
   };
-  std::string sign = "-sign -signer " + f.Q("alice.pem") + " -inkey " + f.Q("alice.key") +
-                     " -certfile " + f.Q("ca.pem") + " -in " + f.Q("entity.txt");
+  std::string sign = "-sign -signer " + f.Q("alice.pem") + " -inkey " + f.Q("alice.key") + " -certfile " +
+                     f.Q("ca.pem") + " -in " + f.Q("entity.txt");
   Case cases[] = {
       {"detached", sign, LayerKind::kSigned, false},
       {"opaque", sign + " -nodetach", LayerKind::kSigned, true},
-      {"encrypted", "-encrypt -aes256 -in " + f.Q("entity.txt") + " " + f.Q("bob.pem"),
-       LayerKind::kEncrypted, false},
+      {"encrypted", "-encrypt -aes256 -in " + f.Q("entity.txt") + " " + f.Q("bob.pem"), LayerKind::kEncrypted, false},
   };
   for (const Case& c : cases) {
     CAPTURE(c.name);
@@ -226,8 +225,8 @@ TEST_CASE("interop: gpgsm verifies our signature and decrypts our encryption", "
   auto encrypted = EncryptEntity(kEntity, {pki.alice.cert.get(), pki.bob.cert.get()});
   REQUIRE(encrypted.ok());
   WriteFile(f.Path("enc.der"), *MimeEntity::Parse(*encrypted).DecodedBody());
-  Run("echo test | " + g.Cmd("--passphrase-fd 0 --status-fd 2 --output " + f.Q("dec.txt") + " --decrypt " +
-                             f.Q("enc.der")),
+  Run("echo test | " +
+          g.Cmd("--passphrase-fd 0 --status-fd 2 --output " + f.Q("dec.txt") + " --decrypt " + f.Q("enc.der")),
       f.Path("decrypt.log"));
   std::string decrypt_status = ReadFile(f.Path("decrypt.log"));
   INFO(decrypt_status);
@@ -236,16 +235,18 @@ TEST_CASE("interop: gpgsm verifies our signature and decrypts our encryption", "
 
   // And the other way: gpgsm signs (detached) with bob's key; we verify.
   WriteFile(f.Path("entity.txt"), kEntity);
-  int rc = Run("echo test | " + g.Cmd("--passphrase-fd 0 --include-certs -1 --detach-sign --output " +
-                                      f.Q("gpg.p7s") + " " + f.Q("entity.txt")),
+  int rc = Run("echo test | " + g.Cmd("--passphrase-fd 0 --include-certs -1 --detach-sign --output " + f.Q("gpg.p7s") +
+                                      " " + f.Q("entity.txt")),
                f.Path("sign.log"));
   INFO(ReadFile(f.Path("sign.log")));
   REQUIRE(rc == 0);
-  std::string message = "From: bob@example.com\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\";"
-                        " micalg=sha256; boundary=b1\r\n\r\n--b1\r\n" +
-                        std::string(kEntity) + "\r\n--b1\r\nContent-Type: application/pkcs7-signature\r\n"
-                        "Content-Transfer-Encoding: base64\r\n\r\n" + Base64Lines(ReadFile(f.Path("gpg.p7s"))) +
-                        "--b1--\r\n";
+  std::string message =
+      "From: bob@example.com\r\nContent-Type: multipart/signed; protocol=\"application/pkcs7-signature\";"
+      " micalg=sha256; boundary=b1\r\n\r\n--b1\r\n" +
+      std::string(kEntity) +
+      "\r\n--b1\r\nContent-Type: application/pkcs7-signature\r\n"
+      "Content-Transfer-Encoding: base64\r\n\r\n" +
+      Base64Lines(ReadFile(f.Path("gpg.p7s"))) + "--b1--\r\n";
   auto report = ReadMessage(message, {}, pki.Roots(), pki.now);
   REQUIRE(report.ok());
   REQUIRE(report->layers.size() == 1);

@@ -13,8 +13,8 @@
 namespace notesd::smime {
 namespace {
 
-using testing::SmimePki;
 using mime::MimeEntity;
+using testing::SmimePki;
 
 const char kEntity[] =
     "Content-Type: text/plain; charset=utf-8\r\n"
@@ -428,8 +428,8 @@ TEST_CASE("mime: content type parameters, folding, quoted boundary, encodings", 
 TEST_CASE("smime: garbage and truncated input never crash ReadMessage", "[smime][robust]") {
   const SmimePki& pki = SmimePki::Get();
   std::string signed_message = SignedMessage();
-  auto encrypted = EncryptEntity(*SignEntity(kEntity, pki.alice.cert.get(), pki.alice.key.get(), {}),
-                                 {pki.bob.cert.get()});
+  auto encrypted =
+      EncryptEntity(*SignEntity(kEntity, pki.alice.cert.get(), pki.alice.key.get(), {}), {pki.bob.cert.get()});
   REQUIRE(encrypted.ok());
   std::string encrypted_message = Outer(pki.alice.email, *encrypted);
   const unsigned seed = std::random_device{}();
@@ -453,8 +453,8 @@ TEST_CASE("smime: garbage and truncated input never crash ReadMessage", "[smime]
     std::string junk(random() % 400 + 1, '\0');
     for (char& c : junk) c = static_cast<char>(random());
     if (i % 3 == 0) junk = "Content-Type: multipart/signed; boundary=x\r\n\r\n--x\r\n" + junk + "\r\n--x\r\n" + junk;
-    if (i % 3 == 1) junk = "Content-Type: application/pkcs7-mime\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
-                           Base64Lines(junk);
+    if (i % 3 == 1)
+      junk = "Content-Type: application/pkcs7-mime\r\nContent-Transfer-Encoding: base64\r\n\r\n" + Base64Lines(junk);
     auto report = ReadMessage(junk, keys, pki.Roots(), pki.now);
     if (report.ok()) CHECK_FALSE(report->AllSignaturesTrusted());
   }

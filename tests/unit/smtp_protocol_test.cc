@@ -75,12 +75,20 @@ TEST_CASE("smtp: a good ESMTP session delivers the message byte for byte", "[smt
       "Subject: hi\r\n\r\nline one\r\n..dot line\r\n.\r\n"
       "QUIT\r\n",
       &delivered);
-  std::vector<std::string> expected = {
-      "220 mx.acme.example ESMTP notesd",
-      "250-mx.acme.example", "250-SIZE 1000", "250-8BITMIME", "250-PIPELINING", "250-ENHANCEDSTATUSCODES",
-      "250-STARTTLS", "250 HELP",
-      "250 2.1.0 Ok", "250 2.1.5 Ok", "550 5.1.1 <John@acme.example>: Recipient address rejected: User unknown",
-      "354 End data with <CR><LF>.<CR><LF>", "250 2.0.0 Ok: queued as Q1", "221 2.0.0 mx.acme.example closing connection"};
+  std::vector<std::string> expected = {"220 mx.acme.example ESMTP notesd",
+                                       "250-mx.acme.example",
+                                       "250-SIZE 1000",
+                                       "250-8BITMIME",
+                                       "250-PIPELINING",
+                                       "250-ENHANCEDSTATUSCODES",
+                                       "250-STARTTLS",
+                                       "250 HELP",
+                                       "250 2.1.0 Ok",
+                                       "250 2.1.5 Ok",
+                                       "550 5.1.1 <John@acme.example>: Recipient address rejected: User unknown",
+                                       "354 End data with <CR><LF>.<CR><LF>",
+                                       "250 2.0.0 Ok: queued as Q1",
+                                       "221 2.0.0 mx.acme.example closing connection"};
   CHECK(r == expected);
   REQUIRE(delivered.size() == 1);
   CHECK(delivered[0].message == "Subject: hi\r\n\r\nline one\r\n.dot line\r\n");
@@ -102,8 +110,9 @@ TEST_CASE("smtp: pipelined commands are answered in order, two messages in one s
 }
 
 TEST_CASE("smtp: HELO, RSET, NOOP, HELP, VRFY and EXPN", "[smtp]") {
-  auto r = Replies("HELO c.example\r\nNOOP\r\nHELP\r\nVRFY jane\r\nEXPN staff\r\nMAIL FROM:<>\r\nRSET\r\n"
-                   "RCPT TO:<jane@acme.example>\r\nQUIT\r\n");
+  auto r = Replies(
+      "HELO c.example\r\nNOOP\r\nHELP\r\nVRFY jane\r\nEXPN staff\r\nMAIL FROM:<>\r\nRSET\r\n"
+      "RCPT TO:<jane@acme.example>\r\nQUIT\r\n");
   std::vector<std::string> expected = {"220 mx.acme.example ESMTP notesd",
                                        "250 mx.acme.example",
                                        "250 2.0.0 Ok",
@@ -147,8 +156,9 @@ TEST_CASE("smtp: bad commands get the right 5xx and the session goes on", "[smtp
 }
 
 TEST_CASE("smtp: MAIL before EHLO, nested MAIL and DATA without valid recipients", "[smtp]") {
-  auto r = Replies("MAIL FROM:<a@b.example>\r\nHELO c\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n"
-                   "RCPT TO:<nobody@acme.example>\r\nDATA\r\n");
+  auto r = Replies(
+      "MAIL FROM:<a@b.example>\r\nHELO c\r\nMAIL FROM:<a@b.example>\r\nMAIL FROM:<a@b.example>\r\n"
+      "RCPT TO:<nobody@acme.example>\r\nDATA\r\n");
   CHECK(r[1] == "503 5.5.1 Error: send HELO/EHLO first");
   CHECK(r[3] == "250 2.1.0 Ok");
   CHECK(r[4] == "503 5.5.1 Error: nested MAIL command");
@@ -157,9 +167,10 @@ TEST_CASE("smtp: MAIL before EHLO, nested MAIL and DATA without valid recipients
 }
 
 TEST_CASE("smtp: relaying is refused and a failing directory is a temporary error", "[smtp]") {
-  auto r = Replies("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@elsewhere.example>\r\n"
-                   "RCPT TO:<x@tempfail.acme.example>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<@relay.example:jane@acme.example>\r\n"
-                   "RCPT TO:<bad address>\r\n");
+  auto r = Replies(
+      "EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<x@elsewhere.example>\r\n"
+      "RCPT TO:<x@tempfail.acme.example>\r\nRCPT TO:<postmaster>\r\nRCPT TO:<@relay.example:jane@acme.example>\r\n"
+      "RCPT TO:<bad address>\r\n");
   CHECK(r[9] == "550 5.7.1 <x@elsewhere.example>: Relay access denied");
   CHECK(r[10] == "451 4.3.0 <x@tempfail.acme.example>: Temporary lookup failure");
   CHECK(r[11] == "250 2.1.5 Ok");
@@ -202,8 +213,8 @@ TEST_CASE("smtp: an oversized message is read to its end and refused with 552", 
   ServerOptions big = Options();
   big.limits.max_message_bytes = 0;
   std::string long_body(5000, 'b');
-  Replies("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n" + long_body + "\r\n.\r\n", &kept,
-          big);
+  Replies("EHLO c\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n" + long_body + "\r\n.\r\n",
+          &kept, big);
   REQUIRE(kept.size() == 1);
   CHECK(kept[0].message == long_body + "\r\n");
 }
@@ -221,8 +232,9 @@ TEST_CASE("smtp: only CRLF.CRLF ends DATA; bare LF and CR are message bytes", "[
 TEST_CASE("smtp: dot-stuffing and an empty message, fed one byte at a time", "[smtp]") {
   TestPolicy policy;
   ServerSession session(Options(), policy);
-  std::string input = "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n.\r\n"
-                      "MAIL FROM:<>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n...\r\n.x\r\n.\r\n";
+  std::string input =
+      "EHLO c\r\nMAIL FROM:<>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n.\r\n"
+      "MAIL FROM:<>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n...\r\n.x\r\n.\r\n";
   std::vector<std::string> messages;
   for (char c : input) {
     session.Receive(std::string_view(&c, 1));
@@ -295,9 +307,21 @@ TEST_CASE("smtp: RCPT and MAIL address grammar", "[smtp]") {
 TEST_CASE("smtp: any input never crashes and every reply line is CRLF-terminated", "[smtp]") {
   std::mt19937 random(12345);  // fixed seed: reproducible
   INFO("seed 12345");
-  const std::string pieces[] = {"EHLO c\r\n", "MAIL FROM:<a@b.example>\r\n", "RCPT TO:<jane@acme.example>\r\n",
-                                "DATA\r\n", ".\r\n", "\r\n", "\n", "\r", ".", "x", std::string(1200, 'z'),
-                                "STARTTLS\r\n", "RSET\r\n", std::string("\0", 1), "\xff\xfe"};
+  const std::string pieces[] = {"EHLO c\r\n",
+                                "MAIL FROM:<a@b.example>\r\n",
+                                "RCPT TO:<jane@acme.example>\r\n",
+                                "DATA\r\n",
+                                ".\r\n",
+                                "\r\n",
+                                "\n",
+                                "\r",
+                                ".",
+                                "x",
+                                std::string(1200, 'z'),
+                                "STARTTLS\r\n",
+                                "RSET\r\n",
+                                std::string("\0", 1),
+                                "\xff\xfe"};
   for (int round = 0; round < 300; ++round) {
     std::string input;
     int n = static_cast<int>(random() % 40);
@@ -336,16 +360,18 @@ TEST_CASE("smtp: a local address in any From field is refused at the end of DATA
     std::string header;
     std::string reply;
   };
-  const std::string refused = "550 5.7.1 Error: From address <jane@acme.example> is local: a local sender requires "
-                              "authentication";
+  const std::string refused =
+      "550 5.7.1 Error: From address <jane@acme.example> is local: a local sender requires "
+      "authentication";
   std::string many = "From: ";
   for (int i = 0; i < 51; ++i) many += (i ? ", a" : "a") + std::to_string(i) + "@outside.example";
   auto c = GENERATE_COPY(values<Case>({
       {"From: Jane Admin <jane@acme.example>\r\n", refused},
       {"from: \"Outside\" <outside@example.org>,\r\n jane@acme.example\r\n", refused},  // folded, second address
-      {"From: outside@example.org\r\nFrom: jane@acme.example\r\n", refused},        // a second From field
-      {"From: Jane Admin\r\n", "550 5.7.1 Error: From address <Jane?Admin> is local: a local sender requires "
-                                 "authentication"},                                       // a Notes name of ours
+      {"From: outside@example.org\r\nFrom: jane@acme.example\r\n", refused},            // a second From field
+      {"From: Jane Admin\r\n",
+       "550 5.7.1 Error: From address <Jane?Admin> is local: a local sender requires "
+       "authentication"},  // a Notes name of ours
       {"From: x@tempfail.acme.example\r\n", "451 4.3.0 Error: temporary lookup failure, try again later"},
       {many + "\r\n", "550 5.7.1 Error: too many From addresses"},
       {"From: Outside <outside@example.org>\r\n", "250 2.0.0 Ok: queued as Q1"},
@@ -356,8 +382,8 @@ TEST_CASE("smtp: a local address in any From field is refused at the end of DATA
   std::vector<SimulatedDelivery> delivered;
   ServerOptions options = Options();
   options.limits.max_message_bytes = 100000;
-  auto r = Replies("EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n" +
-                       c.header + "\r\nbody\r\n.\r\nRSET\r\n",
+  auto r = Replies("EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n" + c.header +
+                       "\r\nbody\r\n.\r\nRSET\r\n",
                    &delivered, options);
   REQUIRE(r.size() == 1 + 7 + 3 + 1 + 1);
   CHECK(r[11] == c.reply);
@@ -432,8 +458,8 @@ TEST_CASE("smtp: a local From is refused when the message is taken a few bytes a
   session.Receive("EHLO c\r\nMAIL FROM:<outside@example.org>\r\nRCPT TO:<jane@acme.example>\r\nDATA\r\n");
   (void)session.TakeOutput();
   REQUIRE(session.in_data());
-  std::string wire = "Subject: split\r\nFrom: Jane Admin <jane@acme.example>\r\n\r\n" + std::string(5000, 'b') +
-                     "\r\n.\r\n";
+  std::string wire =
+      "Subject: split\r\nFrom: Jane Admin <jane@acme.example>\r\n\r\n" + std::string(5000, 'b') + "\r\n.\r\n";
   for (std::size_t pos = 0; pos < wire.size(); pos += 7) {
     session.Receive(std::string_view(wire).substr(pos, 7));
     (void)session.TakeMessageBytes();
@@ -468,8 +494,9 @@ TEST_CASE("smtp: the From check reads the header as mail.box stores it, and a he
     ServerSession session(options, policy);
     session.Receive(start);
     CHECK(session.data_transaction() == 1);
-    session.Receive("From: jane@acme.example\r\n\r\nx\r\n.\r\nMAIL FROM:<o@example.org>\r\n"
-                    "RCPT TO:<jane@acme.example>\r\nDATA\r\nSubject: two\r\n\r\ny\r\n.\r\n");
+    session.Receive(
+        "From: jane@acme.example\r\n\r\nx\r\n.\r\nMAIL FROM:<o@example.org>\r\n"
+        "RCPT TO:<jane@acme.example>\r\nDATA\r\nSubject: two\r\n\r\ny\r\n.\r\n");
     CHECK(session.data_transaction() == 2);
     CHECK(session.pending_action() == Action::kDeliver);
     CHECK(session.TakeMessageBytes() == "Subject: two\r\n\r\ny\r\n");

@@ -62,9 +62,10 @@ TEST_CASE("database set: different paths, or different kinds at one path, are di
   DatabaseSet set;
   auto a = set.Get<Counted>(dir.path / "a.nsf", OpenCounted);
   auto b = set.Get<Counted>(dir.path / "b.nsf", OpenCounted);
-  auto other = set.Get<OtherKind>(dir.path / "a.nsf", [](const std::filesystem::path&) -> Result<std::unique_ptr<OtherKind>> {
-    return std::make_unique<OtherKind>();
-  });
+  auto other =
+      set.Get<OtherKind>(dir.path / "a.nsf", [](const std::filesystem::path&) -> Result<std::unique_ptr<OtherKind>> {
+        return std::make_unique<OtherKind>();
+      });
   REQUIRE(a.ok());
   REQUIRE(b.ok());
   REQUIRE(other.ok());
@@ -91,9 +92,10 @@ TEST_CASE("database set: a failed open names the path, keeps nothing, and is tri
 
   // A message that names the path already is not given it twice.
   std::string path = std::filesystem::weakly_canonical(dir.path / "named.nsf").string();
-  auto named = set.Get<Counted>(dir.path / "named.nsf", [&](const std::filesystem::path&) -> Result<std::unique_ptr<Counted>> {
-    return Status::NotFound("no database file " + path);
-  });
+  auto named =
+      set.Get<Counted>(dir.path / "named.nsf", [&](const std::filesystem::path&) -> Result<std::unique_ptr<Counted>> {
+        return Status::NotFound("no database file " + path);
+      });
   CHECK(named.status().message() == "no database file " + path);
 }
 

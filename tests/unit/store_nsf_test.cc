@@ -44,8 +44,8 @@ class TempDir {
  public:
   TempDir() {
     std::random_device random;
-    path_ = fs::temp_directory_path() /
-            ("notesd_nsf_test_" + std::to_string(random()) + "_" + std::to_string(random()));
+    path_ =
+        fs::temp_directory_path() / ("notesd_nsf_test_" + std::to_string(random()) + "_" + std::to_string(random()));
     fs::create_directories(path_);
   }
   ~TempDir() {
@@ -175,11 +175,36 @@ TEST_CASE("every item type round-trips through the serialisation", "[nsf]") {
 
 TEST_CASE("Validate refuses notes that cannot be stored", "[nsf]") {
   auto [label, note] = GENERATE(table<std::string, Note>({
-      {"empty item name", [] { Note n; n.SetText("", "x"); return n; }()},
-      {"item name over 255 bytes", [] { Note n; n.SetText(std::string(256, 'a'), "x"); return n; }()},
-      {"unknown flag bits", [] { Note n; n.SetText("A", "x", 0x40); return n; }()},
-      {"lower-case UNID", [] { Note n; n.set_unid("0123456789abcdef0123456789abcdef"); return n; }()},
-      {"short UNID", [] { Note n; n.set_unid("0123"); return n; }()},
+      {"empty item name",
+       [] {
+         Note n;
+         n.SetText("", "x");
+         return n;
+       }()},
+      {"item name over 255 bytes",
+       [] {
+         Note n;
+         n.SetText(std::string(256, 'a'), "x");
+         return n;
+       }()},
+      {"unknown flag bits",
+       [] {
+         Note n;
+         n.SetText("A", "x", 0x40);
+         return n;
+       }()},
+      {"lower-case UNID",
+       [] {
+         Note n;
+         n.set_unid("0123456789abcdef0123456789abcdef");
+         return n;
+       }()},
+      {"short UNID",
+       [] {
+         Note n;
+         n.set_unid("0123");
+         return n;
+       }()},
   }));
   INFO(label);
   const Status status = note.Validate();
@@ -429,7 +454,8 @@ TEST_CASE("views stay consistent with notes across create, update and delete", "
   CHECK(Must(db->Scan("ByName", ScanOptions::WithPrefix("B"))) == std::vector<ViewEntry>{{"Bob", n1}, {"Bob", n4}});
   CHECK(Must(db->Scan("ByName", ScanOptions::StartingAt("Bob", 3))) ==
         std::vector<ViewEntry>{{"Bob", n1}, {"Bob", n4}, {"Carol", n3}});
-  CHECK(Must(db->Scan("ByName", ScanOptions::StartingAt("Bz"))) == std::vector<ViewEntry>{{"Carol", n3}, {"alice", n2}});
+  CHECK(Must(db->Scan("ByName", ScanOptions::StartingAt("Bz"))) ==
+        std::vector<ViewEntry>{{"Carol", n3}, {"alice", n2}});
   CHECK(Must(db->Scan("ByName", ScanOptions::WithPrefix("Zed"))).empty());
 
   Note moved = Must(db->Get(n1));
@@ -517,8 +543,7 @@ TEST_CASE("a multi-note Write is atomic and returns what each step stored", "[ns
     if (ids != Ids({2, 3})) return Status::Internal("ListNoteIds");
     NOTESD_ASSIGN_OR_RETURN(std::string owner, txn.GetInfo("owner"));
     if (owner != "CN=Admin/O=Acme") return Status::Internal("GetInfo");
-    return txn.GetInfo("absent").status().code() == StatusCode::kNotFound ? Status::Ok()
-                                                                          : Status::Internal("absent");
+    return txn.GetInfo("absent").status().code() == StatusCode::kNotFound ? Status::Ok() : Status::Internal("absent");
   }));
   MustOk(db->Write([](WriteTxn& txn) { return txn.RemoveInfo("owner"); }));
   CHECK(Must(db->Info()).info.empty());
@@ -578,8 +603,8 @@ TEST_CASE("the map stops growing at max_map_size with Unavailable", "[nsf]") {
 
 TEST_CASE("readers running during writes always see consistent notes and views", "[nsf]") {
   TempDir dir;
-  NsfOptions options = TestOptions({ViewDefinition{
-      "ByBucket", [](const Note& note) { return std::vector<std::string>{note.GetText("Bucket")}; }}});
+  NsfOptions options = TestOptions(
+      {ViewDefinition{"ByBucket", [](const Note& note) { return std::vector<std::string>{note.GetText("Bucket")}; }}});
   options.initial_map_size = 64 * 1024;  // so the map also grows while readers run
   auto db = OpenDb(dir.path() / "busy.nsf", options);
   constexpr int kNotes = 16;

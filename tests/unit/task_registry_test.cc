@@ -15,7 +15,9 @@ class NullTask final : public Task {
 };
 
 TaskSpec Spec(std::string name, std::vector<std::string> aliases = {}) {
-  return {std::move(name), "Display", std::move(aliases), {}, [](TaskContext&) { return std::make_unique<NullTask>(); }};
+  return {std::move(name), "Display", std::move(aliases), {}, [](TaskContext&) {
+            return std::make_unique<NullTask>();
+          }};
 }
 }  // namespace
 

@@ -45,7 +45,15 @@ bool WaitUntil(Predicate predicate, std::chrono::milliseconds limit = 5000ms) {
 TEST_CASE("a worker runs its step at once, then every period, until Stop", "[worker]") {
   std::atomic<int> steps{0};
   Failure failure;
-  TaskWorker worker({"Probe", "ticker", 20ms, [&] { ++steps; return kWaitPeriod; }, {}}, Record(failure));
+  TaskWorker worker({"Probe",
+                     "ticker",
+                     20ms,
+                     [&] {
+                       ++steps;
+                       return kWaitPeriod;
+                     },
+                     {}},
+                    Record(failure));
   CHECK(steps == 0);  // nothing runs before Start
   worker.Start();
   REQUIRE(WaitUntil([&] { return steps >= 1; }, 500ms));
@@ -62,7 +70,14 @@ TEST_CASE("a worker runs its step at once, then every period, until Stop", "[wor
 TEST_CASE("Wake ends the wait at once; a step may ask to run again or wait its own time", "[worker]") {
   std::atomic<int> steps{0};
   Failure failure;
-  TaskWorker worker({"Probe", "queue", 1h, [&] { ++steps; return steps == 1 ? kRunAgain : kWaitPeriod; }, {}},
+  TaskWorker worker({"Probe",
+                     "queue",
+                     1h,
+                     [&] {
+                       ++steps;
+                       return steps == 1 ? kRunAgain : kWaitPeriod;
+                     },
+                     {}},
                     Record(failure));
   worker.Start();
   REQUIRE(WaitUntil([&] { return steps == 2; }));  // kRunAgain: no wait
@@ -104,7 +119,9 @@ TEST_CASE("an exception escaping a step ends the worker and is reported once", "
   auto thrown = GENERATE(0, 1);
   std::atomic<int> steps{0};
   Failure failure;
-  TaskWorker worker({"AdminP", "scheduler", 1ms,
+  TaskWorker worker({"AdminP",
+                     "scheduler",
+                     1ms,
                      [&]() -> WorkerWait {
                        if (++steps < 3) return kRunAgain;
                        if (thrown == 0) throw std::runtime_error("disk on fire");
@@ -123,6 +140,6 @@ TEST_CASE("an exception escaping a step ends the worker and is reported once", "
   std::lock_guard lock(failure.mutex);
   CHECK(failure.calls == 1);
   CHECK(failure.task == "AdminP");
-  CHECK(failure.reason == (thrown == 0 ? "disk on fire (in its scheduler worker)"
-                                       : "unknown exception (in its scheduler worker)"));
+  CHECK(failure.reason ==
+        (thrown == 0 ? "disk on fire (in its scheduler worker)" : "unknown exception (in its scheduler worker)"));
 }

@@ -35,8 +35,8 @@ struct TempDir {
   std::filesystem::path path;
   explicit TempDir(const std::string& prefix = "notesd-test-") {
     std::random_device random;
-    path = std::filesystem::temp_directory_path() /
-           (prefix + std::to_string(::getpid()) + "-" + std::to_string(random()));
+    path =
+        std::filesystem::temp_directory_path() / (prefix + std::to_string(::getpid()) + "-" + std::to_string(random()));
     std::filesystem::create_directories(path);
   }
   ~TempDir() { std::filesystem::remove_all(path); }
