@@ -43,8 +43,8 @@ class ReadmeTest(unittest.TestCase):
             self.assertIn(key.lower(), sample, f"notes.ini.sample does not document {key}")
 
     def test_console_doc_lists_every_command(self):
-        # The grammar table of server/console_command.cc: {{"SHOW", "TASKS"}, ConsoleVerb::...
-        grammar = re.findall(r'\{\{((?:"[A-Z]+"(?:, )?)+)\}, ConsoleVerb::', read("server", "console_command.cc"))
+        # The grammar table of server/console_command.cc: form({"SHOW", "TASKS"}, ConsoleVerb::...
+        grammar = re.findall(r'form\(\{((?:"[A-Z]+"(?:, )?)+)\}, ConsoleVerb::', read("server", "console_command.cc"))
         self.assertGreater(len(grammar), 10, "the console grammar table was not found")
         documented = [command.upper().split() for row in read("docs", "console.md").splitlines()
                       if row.startswith("| `") for command in re.findall(r"`([^`]+)`", row.split(" | ")[0])]
