@@ -6,6 +6,7 @@
 
 #include "base/notes_ini.h"
 #include "base/ascii.h"
+#include "base/time_text.h"
 
 namespace notesd {
 
@@ -144,12 +145,7 @@ const std::vector<RequestTypeInfo>& KnownRequestTypes() { return kTypes; }
 
 std::string IsoTime(TimeMicros micros) {
   if (micros == 0) return "";
-  std::time_t seconds = static_cast<std::time_t>(micros / kMicrosPerSecond);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char text[32];
-  std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return text;
+  return FormatMicros(micros, "%Y-%m-%dT%H:%M:%SZ");
 }
 
 // ---- AdminRequest -----------------------------------------------------------------------
@@ -627,8 +623,9 @@ Result<std::vector<Result<AdminRequestsDb::FinishOutcome>>> AdminRequestsDb::Fin
 
 Result<std::shared_ptr<AdminRequestsDb>> OpenAdminRequests(DatabaseSet& databases,
                                                            const std::filesystem::path& data_dir) {
-  return databases.Get<AdminRequestsDb>(data_dir / "admin4.nsf",
-                                        [](const std::filesystem::path& path) { return AdminRequestsDb::Open(path); });
+  return databases.Get<AdminRequestsDb>(data_dir / "admin4.nsf", [&databases](const std::filesystem::path& path) {
+    return AdminRequestsDb::Open(path, databases.NoteClock());
+  });
 }
 
 // ---- Handlers ---------------------------------------------------------------------------

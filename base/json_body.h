@@ -1,5 +1,5 @@
 // base/json_body.h — reading a request body as a JSON object (the client API's bodies,
-// server/http_api*.cc). Kept below the server so that the parse can be unit-tested and
+// http/http_api*.cc). Kept below the server so that the parse can be unit-tested and
 // fuzzed (fuzz/api_body_fuzz.cc) without HTTP.
 //
 // SECURITY: the body comes from an authenticated but untrusted client. Never throws;

@@ -3,16 +3,12 @@
 #include <ctime>
 
 #include "base/display_text.h"
+#include "base/time_text.h"
 
 namespace notesd {
 
 std::string DominoTimestamp(int64_t time_micros) {
-  std::time_t seconds = static_cast<std::time_t>(time_micros / 1'000'000);
-  std::tm local{};
-  localtime_r(&seconds, &local);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%m/%d/%Y %I:%M:%S %p", &local);
-  return buffer;
+  return FormatMicros(time_micros, "%m/%d/%Y %I:%M:%S %p", TimeZoneOf::kLocal);
 }
 
 std::string LogRecord::Formatted() const {

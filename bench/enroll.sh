@@ -55,17 +55,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-calc() { /usr/bin/python3 -c "print(round($1, 2))"; }
+. bench/bench_common.sh
 
 DATA="$WORK/server"
 HTTP_PORT=$(free_port)
 CRL_PORT=$(free_port)
 export NOTESD_ID_KDF=fast  # the bench's own IDs only; never for real data
-"$NSERVER" --data "$DATA" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
-  --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$HTTP_PORT" \
-  --http-address 127.0.0.1 --server-tasks "HTTP,AdminP,CA" >/dev/null
+setup_server "$DATA" "$HTTP_PORT" "HTTP,AdminP,CA"
 # notes.ini's first line of a key wins: rewrite the sample's lines rather than append.
 sed -i -e 's/^AdminP_Interval_Seconds=.*/AdminP_Interval_Seconds=1/' -e "s/^HTTP_CRLPort=.*/HTTP_CRLPort=$CRL_PORT/" \
   "$DATA/notes.ini"

@@ -45,15 +45,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+. bench/bench_common.sh
 wait_port() { for _ in $(seq 1 100); do (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null && return 0; sleep 0.1; done; return 1; }
 
 DATA="$WORK/server"
 HTTP_PORT=$(free_port)
 REF_PORT=$(free_port)
-NOTESD_ID_KDF=fast "$NSERVER" --data "$DATA" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
-  --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$HTTP_PORT" \
-  --http-address 127.0.0.1 --server-tasks "HTTP" >/dev/null
+setup_server "$DATA" "$HTTP_PORT" "HTTP"
 "$NSERVER" --data "$DATA" >"$WORK/server.log" 2>&1 </dev/null &
 SERVER_PID=$!
 wait_port "$HTTP_PORT"

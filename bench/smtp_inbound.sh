@@ -54,17 +54,13 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-now() { date +%s.%N; }
-calc() { /usr/bin/python3 -c "print(round($1, 2))"; }
+. bench/bench_common.sh
 
 DATA="$WORK/server"
 HTTP_PORT=$(free_port)
 SMTP_PORT=$(free_port)
 SINK_PORT=$(free_port)
-NOTESD_ID_KDF=fast "$NSERVER" --data "$DATA" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
-  --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$HTTP_PORT" \
-  --http-address 127.0.0.1 --server-tasks "Router,SMTP" >/dev/null
+setup_server "$DATA" "$HTTP_PORT" "Router,SMTP"
 /usr/bin/python3 - "$DATA/notes.ini" "$SMTP_PORT" "$SESSIONS" <<'EOF'
 import sys
 path, port, sessions = sys.argv[1], sys.argv[2], int(sys.argv[3])

@@ -234,11 +234,11 @@ class ModifyCaConfigurationHandler final : public AdminRequestHandler {
       config.ra = ra;
       config.request_unid = request.unid;
       config.created_by = request.author;
-      NOTESD_RETURN_IF_ERROR(keyring_->WithKey(latest->certifier_name, [&](X509* certificate, EVP_PKEY* key) -> Status {
-        auto pem = CertificateToPem(certificate);
+      NOTESD_RETURN_IF_ERROR(keyring_->WithSigner(latest->certifier_name, [&](const CertifierSigner& signer) -> Status {
+        auto pem = CertificateToPem(signer.Certificate());
         if (!pem.ok() || *pem != latest->certificate_pem)
           return Status::PermissionDenied("the active key of " + latest->certifier_name + " is not the one in its ICL");
-        return SignIclConfig(config, key);
+        return signer.SignConfig(config);
       }));
       NOTESD_ASSIGN_OR_RETURN(config, icl->AddConfig(config));
     }

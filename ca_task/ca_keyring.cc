@@ -1,6 +1,5 @@
 #include "ca_task/ca_keyring.h"
 
-#include "base/notes_ini.h"
 #include "base/ascii.h"
 
 namespace notesd {
@@ -34,7 +33,20 @@ std::vector<std::string> CaKeyring::ActiveNames() const {
   return names;
 }
 
-Status CaKeyring::WithKey(const std::string& name, const std::function<Status(X509*, EVP_PKEY*)>& use) const {
+Result<X509Ptr> CertifierSigner::Sign(const CertRequest& request) const {
+  return IssueCertificate(request, key_, certificate_);
+}
+
+Status CertifierSigner::SignConfig(IclConfig& config) const { return SignIclConfig(config, key_); }
+
+Status CertifierSigner::VerifyConfig(const IclConfig& config) const { return VerifyIclConfig(config, key_); }
+
+Result<CrlRecord> CertifierSigner::IssueCrl(IclDatabase& icl, const IclConfig& config, std::time_t now,
+                                            bool regular) const {
+  return notesd::IssueCrl(icl, config, certificate_, key_, now, regular);
+}
+
+Status CaKeyring::WithSigner(const std::string& name, const std::function<Status(const CertifierSigner&)>& use) const {
   std::shared_ptr<const Entry> entry;
   {
     std::lock_guard lock(mutex_);
@@ -46,7 +58,7 @@ Status CaKeyring::WithKey(const std::string& name, const std::function<Status(X5
   if (!entry)
     return Status::Unavailable("certifier " + name +
                                " is not active in the CA process (start the CA task, or TELL CA ACTIVATE it)");
-  return use(entry->certificate.get(), entry->key.get());
+  return use(CertifierSigner(entry->certificate.get(), entry->key.get()));
 }
 
 }  // namespace notesd

@@ -18,7 +18,8 @@
 // Delegates: selection to directory/people_selection.h, request building to
 // ca_task/person_certificates.h and internet_certifier.h, storage to admin4.nsf
 // (adminp/admin_requests.h) and the ICLs. It never reads a private key: certificates are
-// signed later by the CA task's handlers through CaKeyring::WithKey.
+// signed later by the CA task's handlers through CaKeyring::WithSigner, whose
+// CertifierSigner::Sign is the one signing call.
 //
 // SECURITY: passwords given to RequestCertifier are never logged, stored in clear or
 // returned. Every call names the authenticated caller (a Person of the directory);

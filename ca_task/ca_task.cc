@@ -248,8 +248,9 @@ class CaTask final : public Task {
   // A certifier still active after a refresh keeps its key only if the configuration,
   // perhaps a new revision, is still signed by that key.
   void RecheckActiveLocked(CaCertifier& certifier) {
-    Status still = keyring_->WithKey(certifier.Name(),
-                                     [&](X509*, EVP_PKEY* key) { return VerifyIclConfig(*certifier.config, key); });
+    Status still = keyring_->WithSigner(certifier.Name(), [&](const CertifierSigner& signer) {
+      return signer.VerifyConfig(*certifier.config);
+    });
     if (!still.ok()) {
       keyring_->Remove(certifier.Name());
       certifier.problem = still.message();
@@ -281,8 +282,8 @@ class CaTask final : public Task {
 
   Result<CrlRecord> IssueCrlLocked(CaCertifier& certifier, bool regular) {
     Result<CrlRecord> issued = Status::Internal("unset");
-    NOTESD_RETURN_IF_ERROR(keyring_->WithKey(certifier.Name(), [&](X509* cert, EVP_PKEY* key) -> Status {
-      issued = IssueCrl(*certifier.icl, *certifier.config, cert, key, Now(), regular);
+    NOTESD_RETURN_IF_ERROR(keyring_->WithSigner(certifier.Name(), [&](const CertifierSigner& signer) -> Status {
+      issued = signer.IssueCrl(*certifier.icl, *certifier.config, Now(), regular);
       return issued.status();
     }));
     Log("Issued " + std::string(regular ? "regular" : "non-regular") + " CRL #" + std::to_string(issued->number) +

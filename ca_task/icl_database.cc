@@ -293,7 +293,8 @@ Status VerifyIclConfig(const IclConfig& config, EVP_PKEY* public_key) {
   return Status::Ok();
 }
 
-Result<std::unique_ptr<IclDatabase>> IclDatabase::Open(const std::filesystem::path& path, bool create) {
+Result<std::unique_ptr<IclDatabase>> IclDatabase::Open(const std::filesystem::path& path, bool create,
+                                                       std::function<int64_t()> clock) {
   std::error_code ignored;
   std::filesystem::path canonical = std::filesystem::weakly_canonical(path, ignored);
   if (canonical.empty()) canonical = path;
@@ -302,6 +303,7 @@ Result<std::unique_ptr<IclDatabase>> IclDatabase::Open(const std::filesystem::pa
   if (create) std::filesystem::create_directories(canonical.parent_path(), ignored);
   NsfOptions options;
   options.title = "Issued Certificate List";
+  options.clock = std::move(clock);
   options.create_if_missing = create;
   options.views = IclViews();
   options.initial_map_size = std::size_t{4} << 20;
@@ -316,8 +318,8 @@ Result<std::shared_ptr<IclDatabase>> HandlerIcl(const HandlerContext& context, c
 }
 
 Result<std::shared_ptr<IclDatabase>> OpenIcl(DatabaseSet& databases, const std::filesystem::path& path, bool create) {
-  return databases.Get<IclDatabase>(path, [create](const std::filesystem::path& canonical) {
-    return IclDatabase::Open(canonical, create);
+  return databases.Get<IclDatabase>(path, [create, &databases](const std::filesystem::path& canonical) {
+    return IclDatabase::Open(canonical, create, databases.NoteClock());
   });
 }
 

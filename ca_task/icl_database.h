@@ -40,6 +40,7 @@
 
 #include <ctime>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -126,7 +127,9 @@ class IclDatabase {
   // Opens the ICL at `path`. `create`: make the file if missing (mode 0600, parent
   // directories too); otherwise NotFound when it does not exist. AlreadyExists if this
   // process has it open already (see NsfDatabase::Open).
-  static Result<std::unique_ptr<IclDatabase>> Open(const std::filesystem::path& path, bool create);
+  // `clock` stamps notes' created and modified times; default: the system clock.
+  static Result<std::unique_ptr<IclDatabase>> Open(const std::filesystem::path& path, bool create,
+                                                   std::function<int64_t()> clock = nullptr);
 
   // ---- configuration ----
   // The newest revision, nullopt when the ICL has none yet (a half-made certifier).
@@ -172,6 +175,8 @@ class IclDatabase {
   Result<CrlRecord> AddCrl(const CrlRecord& crl);
 
   const std::filesystem::path& path() const { return db_->path(); }
+  // The underlying store, for tools and tests (as Directory::Database()).
+  NsfDatabase& Database() { return *db_; }
 
  private:
   explicit IclDatabase(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}

@@ -87,7 +87,7 @@ struct InternetCertifierSpec {
   // As AdminP request parameters (no secrets) and back. FromRequest validates.
   void ToRequest(AdminRequest& request) const;
   static Result<InternetCertifierSpec> FromRequest(const AdminRequest& request);
-  // From the client API's JSON body (see server/http_api.h); roles are taken as given
+  // From the client API's JSON body (see http/http_api.h); roles are taken as given
   // (the API resolves them). Secrets in the body are ignored here. Validates.
   static Result<InternetCertifierSpec> FromJson(const nlohmann::json& body);
   nlohmann::json ToJson() const;

@@ -390,12 +390,12 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
     std::string crl_url =
         context.config ? CrlDistributionUrl(context.config(), info.document.base.name.CommonName()) : "";
     std::time_t now = NowSeconds(context);
-    Status signed_all = keyring_->WithKey(certifier, [&](X509* root, EVP_PKEY* key) -> Status {
-      Result<std::string> root_pem = CertificateToPem(root);
+    Status signed_all = keyring_->WithSigner(certifier, [&](const CertifierSigner& signer) -> Status {
+      Result<std::string> root_pem = CertificateToPem(signer.Certificate());
       if (!root_pem.ok() || *root_pem != info.document.base.certificate_pem)
         return Status::PermissionDenied("the active key of " + certifier + " is not the one in its Certifier document");
-      NOTESD_ASSIGN_OR_RETURN(X509NamePtr base, SubjectBase(root));
-      SignInParallel(signing, root, key, base.get(), now, crl_url);
+      NOTESD_ASSIGN_OR_RETURN(X509NamePtr base, SubjectBase(signer.Certificate()));
+      SignInParallel(signing, signer, base.get(), now, crl_url);
       return Status::Ok();
     });
     if (!signed_all.ok()) return fail_all(signed_all, true);
@@ -423,11 +423,12 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
                                          std::to_string(certificates.size()) + " Internet certificate(s)");
   }
 
-  // Signs each request's certificate on up to kMaxSigningThreads threads. `root`, `key`
-  // and `base` are only read, which OpenSSL 3 allows from several threads at once; each
+  // Signs each request's certificate on up to kMaxSigningThreads threads. `signer` and
+  // `base` are only read, which OpenSSL 3 allows from several threads at once; each
   // thread builds its own certificates.
-  static void SignInParallel(std::vector<Work*>& signing, X509* root, EVP_PKEY* key, const X509_NAME* base,
+  static void SignInParallel(std::vector<Work*>& signing, const CertifierSigner& signer, const X509_NAME* base,
                              std::time_t now, const std::string& crl_url) {
+    X509* root = signer.Certificate();
     auto sign_one = [&](Work& one) {
       try {
         Result<EvpPkeyPtr> person_key = ReadPublicKey(one.person.public_key_pem);
@@ -443,7 +444,7 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
           one.status = request.status();
           return;
         }
-        Result<X509Ptr> certificate = IssueCertificate(*request, key, root);
+        Result<X509Ptr> certificate = signer.Sign(*request);
         if (!certificate.ok()) {
           one.status = certificate.status();
           return;

@@ -8,6 +8,7 @@
 #include "base/display_text.h"
 #include "pki/hier_name.h"
 #include "pki/x509_certs.h"
+#include "base/time_text.h"
 
 namespace notesd::client {
 
@@ -25,13 +26,7 @@ void PrintJson(std::ostream& out, const nlohmann::json& value) {
 std::string Sanitize(const std::string& text) { return EscapeForDisplay(text, DisplayStyle::kOneLine); }
 std::string SanitizeOutput(const std::string& text) { return EscapeForDisplay(text, DisplayStyle::kMultiLine); }
 
-std::string FormatTime(std::time_t time) {
-  std::tm parts{};
-  if (gmtime_r(&time, &parts) == nullptr) return "?";
-  char text[32];
-  if (std::strftime(text, sizeof text, "%Y-%m-%d %H:%M:%S UTC", &parts) == 0) return "?";
-  return text;
-}
+std::string FormatTime(std::time_t time) { return FormatSeconds(time, "%Y-%m-%d %H:%M:%S UTC"); }
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
 

@@ -194,22 +194,25 @@ Result<IdFile> ClientContext::LoadId(const fs::path& path) const {
   return IdFile::Load(path, password);
 }
 
-Result<std::string> ClientContext::OtherPassword(const std::optional<std::string>& option,
-                                                 const PasswordKind& kind) const {
+namespace {
+// Where a password of `kind` may come from: the option, its environment variable, a terminal.
+PasswordInputs InputsFor(const std::optional<std::string>& option, const PasswordKind& kind) {
   PasswordInputs inputs;
   inputs.option = option;
   inputs.environment = EnvValue(kind.environment.c_str());
   inputs.terminal = StdinIsTerminal();
-  return ResolvePassword(inputs, kind, prompt_);
+  return inputs;
+}
+}  // namespace
+
+Result<std::string> ClientContext::OtherPassword(const std::optional<std::string>& option,
+                                                 const PasswordKind& kind) const {
+  return ResolvePassword(InputsFor(option, kind), kind, prompt_);
 }
 
 Result<std::string> ClientContext::NewPassword(const std::optional<std::string>& option,
                                                const PasswordKind& kind) const {
-  PasswordInputs inputs;
-  inputs.option = option;
-  inputs.environment = EnvValue(kind.environment.c_str());
-  inputs.terminal = StdinIsTerminal();
-  return ResolveNewPassword(inputs, kind, prompt_);
+  return ResolveNewPassword(InputsFor(option, kind), kind, prompt_);
 }
 
 }  // namespace notesd::client

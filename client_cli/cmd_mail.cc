@@ -48,6 +48,7 @@
 #include "mime/mime_entity.h"
 #include "base/ascii.h"
 #include "pki/base64.h"
+#include "base/time_text.h"
 
 namespace notesd::client {
 
@@ -72,14 +73,7 @@ struct MailOptions {
   bool no_trust = false;
 };
 
-std::string ShortDate(std::int64_t micros) {
-  std::time_t t = static_cast<std::time_t>(micros / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[32];
-  std::strftime(buffer, sizeof buffer, "%Y-%m-%d %H:%M", &tm);
-  return buffer;
-}
+std::string ShortDate(std::int64_t micros) { return FormatMicros(micros, "%Y-%m-%d %H:%M"); }
 
 std::int64_t JsonInt(const nlohmann::json& object, const char* field) {
   auto it = object.find(field);

@@ -3,6 +3,7 @@
 #include <ctime>
 
 #include "mime/mime_writer.h"
+#include "base/time_text.h"
 
 namespace notesd::client {
 
@@ -56,12 +57,7 @@ std::string Crlf(std::string_view text) {
 }
 
 std::string DateField(std::int64_t seconds) {
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buffer;
+  return FormatSeconds(static_cast<std::time_t>(seconds), kRfc5322DateFormat);
 }
 
 std::string AttachmentType(std::string_view name) {

@@ -269,8 +269,10 @@ Result<Person> PersonFromNote(const Note& note) {
   return person;
 }
 
-Result<std::unique_ptr<Directory>> Directory::Open(const std::filesystem::path& path, bool read_only) {
+Result<std::unique_ptr<Directory>> Directory::Open(const std::filesystem::path& path, bool read_only,
+                                                   std::function<int64_t()> clock) {
   NsfOptions options;
+  options.clock = std::move(clock);
   options.title = "Domino Directory";
   options.read_only = read_only;
   options.create_if_missing = !read_only;
@@ -507,8 +509,9 @@ Result<std::vector<CertifierDocument>> Directory::ListCertifiers() const {
 namespace notesd {
 
 Result<std::shared_ptr<Directory>> OpenDirectory(DatabaseSet& databases, const std::filesystem::path& data_dir) {
-  return databases.Get<Directory>(data_dir / "names.nsf",
-                                  [](const std::filesystem::path& path) { return Directory::Open(path); });
+  return databases.Get<Directory>(data_dir / "names.nsf", [&databases](const std::filesystem::path& path) {
+    return Directory::Open(path, false, databases.NoteClock());
+  });
 }
 
 }  // namespace notesd

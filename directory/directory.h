@@ -26,6 +26,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -93,7 +94,9 @@ class Directory {
  public:
   // Opens (creating if missing) names.nsf at `path`. AlreadyExists if this process has it
   // open already (see NsfDatabase::Open).
-  static Result<std::unique_ptr<Directory>> Open(const std::filesystem::path& path, bool read_only = false);
+  // `clock` stamps notes' created and modified times; default: the system clock.
+  static Result<std::unique_ptr<Directory>> Open(const std::filesystem::path& path, bool read_only = false,
+                                                 std::function<int64_t()> clock = nullptr);
 
   // People. RegisterPerson refuses (AlreadyExists, naming the clash) a person whose
   // canonical or abbreviated name, short name, Internet address or mail file is already

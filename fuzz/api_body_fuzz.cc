@@ -1,4 +1,4 @@
-// fuzz_api_body — feeds the client API's request bodies (server/http_api*.cc): the JSON
+// fuzz_api_body — feeds the client API's request bodies (http/http_api*.cc): the JSON
 // parse and the validation each endpoint does before it touches the directory.
 //
 // Input: an HTTP request body. It goes through ParseJsonBody (every POST/PUT body) and

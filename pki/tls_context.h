@@ -1,5 +1,5 @@
 // pki/tls_context.h — the one place notesd's TLS contexts get their protocol policy and
-// the server ID's identity: the HTTPS listener (server/http_task.cc), the SMTP listener's
+// the server ID's identity: the HTTPS listener (http/http_task.cc), the SMTP listener's
 // STARTTLS (router/smtp_task.cc), the Router's outbound STARTTLS (router/smtp_client.cc)
 // and the `notes` client (client_cli/home_server_client.cc) all configure their SSL_CTX
 // here, so every TLS endpoint offers the same suites.

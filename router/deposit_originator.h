@@ -1,5 +1,5 @@
 // router/deposit_originator.h — who a message deposited by a Notes user may say it is
-// from: the user alone. Used by the client API's deposit endpoint (server/http_mail_api.cc);
+// from: the user alone. Used by the client API's deposit endpoint (http/http_mail_api.cc);
 // pure, no I/O.
 //
 // Rule (refuse, never rewrite: the message is kept byte for byte, so an S/MIME signature

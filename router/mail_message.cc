@@ -6,6 +6,7 @@
 
 #include "base/notes_ini.h"
 #include "base/ascii.h"
+#include "base/time_text.h"
 
 namespace notesd {
 
@@ -173,14 +174,7 @@ std::optional<TimeMicros> ParseRfc5322Date(std::string_view text) {
   return (static_cast<TimeMicros>(seconds) - zone * 60) * 1'000'000;
 }
 
-std::string FormatRfc5322Date(TimeMicros time) {
-  std::time_t seconds = static_cast<std::time_t>(time / 1'000'000);
-  std::tm tm{};
-  gmtime_r(&seconds, &tm);
-  char buffer[64];
-  std::strftime(buffer, sizeof buffer, "%a, %d %b %Y %H:%M:%S +0000", &tm);
-  return buffer;
-}
+std::string FormatRfc5322Date(TimeMicros time) { return FormatMicros(time, kRfc5322DateFormat); }
 
 bool HasEightBitBytes(std::string_view bytes) {
   for (char c : bytes)

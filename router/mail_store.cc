@@ -19,9 +19,11 @@ namespace notesd {
 
 namespace {
 
-// The arrival time a deposit records: the depositor's (its server clock), else now.
-TimeMicros ArrivalOf(const MailEnvelope& envelope) {
-  return envelope.arrival != 0 ? envelope.arrival : WallClock().NowMicros();
+// The arrival time a deposit records: the depositor's (its server clock), else now by
+// the store's clock.
+TimeMicros ArrivalOf(const MailEnvelope& envelope, const std::function<int64_t()>& clock) {
+  if (envelope.arrival != 0) return envelope.arrival;
+  return clock ? clock() : WallClock().NowMicros();
 }
 
 std::string PaddedTime(TimeMicros time) {
@@ -171,6 +173,7 @@ ViewDefinition InboxViewDefinition() {
 Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir, MailStoreOptions options) {
   NsfOptions nsf;
   nsf.title = "Mail Router Mailbox";
+  nsf.clock = options.clock;
   nsf.no_sync = options.no_sync;
   nsf.views.push_back(RoutingViewDefinition());
   nsf.initial_map_size = std::size_t{64} << 20;
@@ -226,7 +229,7 @@ void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
     return;
   }
   auto unid = std::make_shared<std::string>();
-  auto note = std::make_shared<Note>(MailBoxNote(envelope, message, ArrivalOf(envelope)));
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, message, ArrivalOf(envelope, options_.clock)));
   WriteMailBoxAsync(
       [note, unid](WriteTxn& txn) -> Status {
         NOTESD_ASSIGN_OR_RETURN(Note stored, txn.Create(*note));
@@ -255,7 +258,7 @@ void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
   if (envelope.recipients.empty()) return fail(Status::InvalidArgument("a message needs at least one recipient"));
   auto head = ReadFileBytes(body.spool_file, kBodyHeadBytes);
   if (!head.ok()) return fail(head.status());
-  auto note = std::make_shared<Note>(MailBoxNote(envelope, *head, ArrivalOf(envelope)));
+  auto note = std::make_shared<Note>(MailBoxNote(envelope, *head, ArrivalOf(envelope, options_.clock)));
   note->RemoveItem("$Message");
   note->SetNumber("Size", static_cast<double>(body.size), kItemSummary);
   note->SetNumber("$MessageFile", 1);
@@ -398,6 +401,7 @@ Result<std::shared_ptr<NsfDatabase>> MailStore::MailFile(std::string_view relati
   std::filesystem::create_directories(full.parent_path(), ec);
   NsfOptions nsf;
   nsf.title = "Mail file " + relative.stem().string();
+  nsf.clock = options_.clock;
   nsf.no_sync = options_.no_sync;
   nsf.views.push_back(InboxViewDefinition());
   nsf.label = relative.string();
@@ -422,7 +426,11 @@ void MailStore::WaitForWork(std::chrono::milliseconds timeout) {
 }
 
 Result<std::shared_ptr<MailStore>> OpenMailStore(DatabaseSet& databases, const std::filesystem::path& data_dir) {
-  return databases.Get<MailStore>(data_dir, [](const std::filesystem::path& dir) { return MailStore::Open(dir); });
+  return databases.Get<MailStore>(data_dir, [&databases](const std::filesystem::path& dir) {
+    MailStoreOptions options;
+    options.clock = databases.NoteClock();
+    return MailStore::Open(dir, options);
+  });
 }
 
 }  // namespace notesd

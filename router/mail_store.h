@@ -176,6 +176,9 @@ struct MessageBody {
 struct MailStoreOptions {
   bool no_sync = false;         // benchmarks of the protocol only: loses durability
   std::size_t max_batch = 512;  // pieces of work per mail.box transaction
+  // Stamps notes' created and modified times and the arrival of a deposit that names
+  // none; default: the system clock.
+  std::function<int64_t()> clock;
 };
 
 class MailStore {

@@ -8,7 +8,7 @@
 #include "ca_task/ca_task.h"
 #include "router/router_task.h"
 #include "router/smtp_task.h"
-#include "server/http_task.h"
+#include "http/http_task.h"
 
 namespace notesd {
 

@@ -368,10 +368,28 @@ void ServerCore::ThrowIfTestFailure(const std::string& task_name) {
     throw std::runtime_error("test failure requested by Test_FailTask=" + target);
 }
 
-std::string ServerCore::ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) {
-  CommandReply reply = Execute(std::string(line), std::string(origin));
+Result<std::string> ServerCore::ExecuteRemoteConsoleCommand(std::string_view line, std::string_view caller,
+                                                            std::string_view serving_task, bool* ok) {
+  if (ok) *ok = false;
+  const TaskSpec* serving = registry_.Find(serving_task);
+  if (serving && StopsTask(line, *serving))
+    return Status::InvalidArgument("'" + std::string(line) + "' would stop the " + serving->name +
+                                   " task serving this remote console; use the server console or nserver -c");
+  logger_.Log(serving ? serving->display_name : std::string(serving_task),
+              "Remote console command from " + std::string(caller) + ": " + MaskConsoleSecrets(line));
+  CommandReply reply = Execute(std::string(line), "remote console: " + std::string(caller));
   if (ok) *ok = reply.ok;
   return reply.log_lines + reply.text;
+}
+
+// Whether a console line would stop or restart the task of `spec` (by its name or an alias).
+bool ServerCore::StopsTask(std::string_view line, const TaskSpec& spec) const {
+  Result<ConsoleCommand> command = ParseConsoleCommand(line);
+  if (!command.ok()) return false;
+  auto names_spec = [&](std::string_view name) { return registry_.Find(name) == &spec; };
+  if (command->verb == ConsoleVerb::kRestartTask) return names_spec(command->argument);
+  if (command->verb == ConsoleVerb::kTell) return names_spec(command->task) && IsTaskQuitCommand(command->task_command);
+  return false;
 }
 
 // ----------------------------------------------------------------------------- commands

@@ -89,13 +89,15 @@ class ServerCore final : public TaskContext {
   void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
   void PostGuarded(std::string_view task_name, std::function<void()> work) override;
   std::unique_ptr<TaskWorker> NewWorker(TaskWorkerOptions options) override;
-  std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) override;
+  Result<std::string> ExecuteRemoteConsoleCommand(std::string_view line, std::string_view caller,
+                                                  std::string_view serving_task, bool* ok) override;
   bool ServerStarted() const override { return state_.load() == State::kRunning; }
 
   const ConfigCatalogue& Catalogue() const { return catalogue_; }
 
  private:
   Status Prepare();
+  bool StopsTask(std::string_view line, const TaskSpec& spec) const;
   Status LoadConfig();
   void OpenLogFile();
   Status CheckSystemDatabases();
@@ -151,7 +153,7 @@ class ServerCore final : public TaskContext {
   std::unique_ptr<ConsoleInput> console_;
   // Every database the server and its tasks have open; closed after the tasks stopped,
   // before the data-directory lock is released.
-  std::unique_ptr<DatabaseSet> databases_ = std::make_unique<DatabaseSet>();
+  std::unique_ptr<DatabaseSet> databases_ = std::make_unique<DatabaseSet>(&clock_);
   std::unique_ptr<TaskManager> tasks_;
 
   std::mutex execute_mutex_;

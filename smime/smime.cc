@@ -15,6 +15,7 @@
 #include "pki/base64.h"
 #include "pki/crypto.h"
 #include "pki/x509_certs.h"
+#include "base/time_text.h"
 
 namespace notesd::smime {
 
@@ -52,13 +53,7 @@ Result<std::string> NewBoundary(std::string_view must_not_contain) {
   return Status::Internal("cannot choose a MIME boundary");
 }
 
-std::string FormatDay(std::time_t t) {
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", &tm);
-  return buf;
-}
+std::string FormatDay(std::time_t t) { return FormatSeconds(t, "%Y-%m-%d %H:%M UTC"); }
 
 // The e-mail addresses a certificate is for: SAN rfc822Names, else subject emailAddress.
 std::vector<std::string> CertificateEmails(X509* cert) {

@@ -35,4 +35,10 @@ Result<std::shared_ptr<void>> DatabaseSet::GetErased(const std::filesystem::path
   return opened;
 }
 
+std::function<int64_t()> DatabaseSet::NoteClock() const {
+  if (!clock_) return nullptr;
+  const Clock* clock = clock_;
+  return [clock] { return clock->NowMicros(); };
+}
+
 }  // namespace notesd

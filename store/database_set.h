@@ -26,13 +26,16 @@
 #include <utility>
 #include <vector>
 
+#include "base/clock.h"
 #include "base/status.h"
 
 namespace notesd {
 
 class DatabaseSet {
  public:
-  DatabaseSet() = default;
+  // `clock` (which must outlive the set; none: the system clock) stamps the created and
+  // modified times of the notes of every database opened through the set.
+  explicit DatabaseSet(const Clock* clock = nullptr) : clock_(clock) {}
   // Closes every database, newest first. No task may still use one (the core destroys
   // the set after it stopped them all); a holder of a shared_ptr keeps its database
   // alive past the set, which is a bug the core avoids.
@@ -61,6 +64,9 @@ class DatabaseSet {
   // How many databases are open.
   std::size_t size() const;
 
+  // What an opener passes as NsfOptions::clock: the set's clock (empty for the system clock).
+  std::function<int64_t()> NoteClock() const;
+
  private:
   struct Entry {
     std::filesystem::path path;
@@ -71,6 +77,7 @@ class DatabaseSet {
   Result<std::shared_ptr<void>> GetErased(const std::filesystem::path& path, std::type_index type,
                                           const ErasedOpener& open);
 
+  const Clock* clock_;
   mutable std::mutex mutex_;
   std::vector<Entry> entries_;  // in the order opened
 };

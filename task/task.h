@@ -63,9 +63,14 @@ class TaskContext {
   // `options.task_name`, which stops that task alone. The task owns the worker and stops
   // it in its own Stop (before releasing what the step uses).
   virtual std::unique_ptr<TaskWorker> NewWorker(TaskWorkerOptions options) = 0;
-  // Runs a console command as the console would (for tasks that offer a remote console).
-  // Returns the answer text; `ok` false for an unknown command or a failed one.
-  virtual std::string ExecuteConsoleCommand(std::string_view line, std::string_view origin, bool* ok) = 0;
+  // Runs a console command as the console would, for a task that offers a remote
+  // console. `caller` names who sent it (logged with the masked line, and shown in
+  // console.log); `serving_task` is the task whose request runs it: a command that would
+  // stop or restart that task is refused, since the task would wait for its own request
+  // (shutting the whole server down is allowed): InvalidArgument, naming the command.
+  // Otherwise the answer text, with `ok` false for an unknown or failed command.
+  virtual Result<std::string> ExecuteRemoteConsoleCommand(std::string_view line, std::string_view caller,
+                                                          std::string_view serving_task, bool* ok) = 0;
   // True once the server has loaded every task named in ServerTasks at start-up (and
   // from then on), so a task whose first work needs others (AdminP's start-up pass needs
   // the CA task's active certifiers) can wait for them.

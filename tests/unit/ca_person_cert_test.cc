@@ -566,17 +566,25 @@ TEST_CASE("the keyring's lock is not held while a key is in use", "[ca]") {
       CreateIdentity(*HierName::Parse("O=Ring"), IdKind::kCertifier, KeySpec::EcdsaP256(), nullptr, kNow, kNow + 86400);
   REQUIRE(root.ok());
   keyring.Put("CN=Ring/O=Ring", UpRef(root->notes_certificate()), UpRef(root->notes_key()));
-  Status used = keyring.WithKey("cn=ring/o=ring", [&](X509* certificate, EVP_PKEY* signing_key) -> Status {
+  Status used = keyring.WithSigner("cn=ring/o=ring", [&](const CertifierSigner& signer) -> Status {
     CHECK(keyring.IsActive("CN=Ring/O=Ring"));  // would deadlock if the lock were held
     keyring.Remove("CN=Ring/O=Ring");           // takes effect at once...
     CHECK_FALSE(keyring.IsActive("CN=Ring/O=Ring"));
-    // ...but the key in use stays valid until we return.
-    CHECK(EVP_PKEY_eq(signing_key, root->notes_key()) == 1);
-    CHECK(X509_cmp(certificate, root->notes_certificate()) == 0);
+    // ...but the key in use stays valid until we return: it still signs, and what it
+    // signs verifies with the certifier's public key.
+    CHECK(X509_cmp(signer.Certificate(), root->notes_certificate()) == 0);
+    CertRequest request;
+    request.subject = *HierName::Parse("CN=Someone/O=Ring");
+    request.public_key = root->notes_key();
+    request.not_before = kNow;
+    request.not_after = kNow + 3600;
+    Result<X509Ptr> issued = signer.Sign(request);
+    REQUIRE(issued.ok());
+    CHECK(X509_verify(issued->get(), X509_get0_pubkey(root->notes_certificate())) == 1);
     return Status::Ok();
   });
   CHECK(used.ok());
-  CHECK(keyring.WithKey("CN=Ring/O=Ring", [](X509*, EVP_PKEY*) { return Status::Ok(); }).code() ==
+  CHECK(keyring.WithSigner("CN=Ring/O=Ring", [](const CertifierSigner&) { return Status::Ok(); }).code() ==
         StatusCode::kUnavailable);
 }
 

@@ -1,4 +1,4 @@
-#include "server/http_connection_guard.h"
+#include "http/http_connection_guard.h"
 
 #include <arpa/inet.h>
 #include <fcntl.h>

@@ -1,4 +1,4 @@
-// server/http_connection_guard.h — deadlines and per-address caps for the HTTPS
+// http/http_connection_guard.h — deadlines and per-address caps for the HTTPS
 // listener's connections, which cpp-httplib serves on one blocking thread each.
 //
 // Why: cpp-httplib bounds each read (HTTP_TimeoutSeconds) but not a whole TLS handshake

@@ -1,4 +1,4 @@
-#include "server/http_crl_listener.h"
+#include "http/http_crl_listener.h"
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>

@@ -1,4 +1,4 @@
-#include "server/http_task.h"
+#include "http/http_task.h"
 
 #include <httplib.h>
 #include <openssl/ssl.h>
@@ -19,13 +19,12 @@
 #include "ca_task/ca_service.h"
 #include "router/mail_service.h"
 #include "router/mail_store.h"
-#include "server/http_api.h"
-#include "server/http_connection_guard.h"
-#include "server/http_crl_listener.h"
-#include "server/http_thread_pool.h"
+#include "http/http_api.h"
+#include "http/http_connection_guard.h"
+#include "http/http_crl_listener.h"
+#include "http/http_thread_pool.h"
 #include "base/command_grammar.h"
 #include "base/identity_keys.h"
-#include "server/server_config.h"
 #include "base/ascii.h"
 
 namespace notesd {
@@ -159,7 +158,7 @@ class HttpTask final : public Task {
     NOTESD_ASSIGN_OR_RETURN(directory_, OpenDirectory(context_.Databases(), context_.DataDir()));
     NOTESD_ASSIGN_OR_RETURN(requests_, OpenAdminRequests(context_.Databases(), context_.DataDir()));
     NOTESD_ASSIGN_OR_RETURN(mail_, OpenMailStore(context_.Databases(), context_.DataDir()));
-    auto server_name = HierName::Parse(ConfigText(ini, server_keys::kServerName));
+    auto server_name = HierName::Parse(ConfigText(ini, identity_keys::kServerName));
     if (!server_name.ok()) return Status::InvalidArgument("ServerName in notes.ini: " + server_name.status().message());
 
     guard_ = std::make_unique<HttpConnectionGuard>(GuardLimits(ini));
@@ -297,7 +296,7 @@ class HttpTask final : public Task {
       return httplib::Server::HandlerResponse::Unhandled;
     });
     server_->set_logger([this](const httplib::Request&, const httplib::Response&) { guard_->ReplySent(); });
-    // One thread per connection, started on demand (server/http_thread_pool.h says why),
+    // One thread per connection, started on demand (http/http_thread_pool.h says why),
     // each connection ended in the guard when its thread is done with it.
     HttpConnectionGuard* guard = guard_.get();
     server_->new_task_queue = [threads, max_sessions, guard] {

@@ -1,4 +1,4 @@
-// server/http_task.h — the HTTP task: the HTTPS client API for the `notes` client.
+// http/http_task.h — the HTTP task: the HTTPS client API for the `notes` client.
 //
 // Owns: an HTTPS listener (cpp-httplib over OpenSSL) with mutual TLS. The server proves
 // itself with server.id's Notes certificate; a client must present a Notes certificate
@@ -10,13 +10,13 @@
 // Reads: server.id (KeyFileName), names.nsf (Person, Server documents).
 // notes.ini keys (RESTART TASK HTTP to apply): HTTP_Port, HTTP_Address,
 // HTTP_MaxRequestKB, HTTP_TimeoutSeconds, HTTP_Threads, HTTP_MaxSessions (one thread per
-// connection, started on demand: server/http_thread_pool.h), HTTP_HandshakeTimeoutSeconds,
-// HTTP_RequestHeadTimeoutSeconds, HTTP_MaxSessionsPerIP (server/http_connection_guard.h),
+// connection, started on demand: http/http_thread_pool.h), HTTP_HandshakeTimeoutSeconds,
+// HTTP_RequestHeadTimeoutSeconds, HTTP_MaxSessionsPerIP (http/http_connection_guard.h),
 // KeyFileName, and HTTP_CRLPort (declared in ca_task/crl_publication.h with the CA's keys;
 // default 0).
 //
 // CRLs: when HTTP_CRLPort > 0 the task also runs a second, plain-HTTP listener on
-// HTTP_Address:HTTP_CRLPort (server/http_crl_listener.h, on the io threads) that serves only
+// HTTP_Address:HTTP_CRLPort (http/http_crl_listener.h, on the io threads) that serves only
 //   GET /crl/<file>   the newest CRL (DER, Content-Type application/pkix-crl) of the
 //                     Internet certifier whose CrlFileName(common name) is <file>
 // and 404 for anything else. No TLS and no authentication there: CRLs are public and a

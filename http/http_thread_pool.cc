@@ -1,4 +1,4 @@
-#include "server/http_thread_pool.h"
+#include "http/http_thread_pool.h"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-// server/http_api.h — the client API's endpoints (see server/http_task.h for the
+// http/http_api.h — the client API's endpoints (see http/http_task.h for the
 // contract): routes onto the services. Each handler parses the request, calls one
 // service (the directory, ca_task/ca_service.h, router/mail_service.h) and renders the
 // answer as JSON; its Status becomes an HTTP status and a JSON {"error"} in one place
@@ -49,14 +49,14 @@ class HttpApi {
   Result<nlohmann::json> RegisterPerson(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);
 
-  // Mail (server/http_mail_api.cc): the caller deposits into mail.box and reads their
+  // Mail (http/http_mail_api.cc): the caller deposits into mail.box and reads their
   // own mail file.
   void InstallMailEndpoints(httplib::Server& server);
   Result<nlohmann::json> MailDeposit(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> MailList(const Caller& caller);
   Result<nlohmann::json> MailRead(const Caller& caller, const httplib::Request& request);
 
-  // AdminP requests and Internet certifiers (server/http_ca_api.cc): administrators post
+  // AdminP requests and Internet certifiers (http/http_ca_api.cc): administrators post
   // requests (the author is the caller); only a certifier's CAAs may change its roles.
   void InstallCaEndpoints(httplib::Server& server);
   Result<nlohmann::json> PostInternetCertifier(const Caller& caller, const httplib::Request& request);
@@ -66,7 +66,7 @@ class HttpApi {
   Result<nlohmann::json> ShowCertifier(const httplib::Request& request);
   Result<nlohmann::json> ChangeCertifierRoles(const Caller& caller, const httplib::Request& request);
 
-  // People's Internet certificates (server/http_cert_api.cc): RAs request them for many
+  // People's Internet certificates (http/http_cert_api.cc): RAs request them for many
   // people at once (one AdminP batch) and revoke them; each user fetches their own.
   void InstallCertEndpoints(httplib::Server& server);
   Result<nlohmann::json> AddInternetCertificates(const Caller& caller, const httplib::Request& request);

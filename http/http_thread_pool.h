@@ -1,4 +1,4 @@
-// server/http_thread_pool.h — the HTTP task's connection threads: a cpp-httplib TaskQueue
+// http/http_thread_pool.h — the HTTP task's connection threads: a cpp-httplib TaskQueue
 // that grows from `min_threads` to `max_threads` as connections arrive and shrinks back
 // when they are idle.
 //

@@ -1,5 +1,5 @@
-// server/http_cert_api.cc — the client API's endpoints for people's Internet
-// certificates (contract in server/http_task.h): Domino Administrator's "People / Add
+// http/http_cert_api.cc — the client API's endpoints for people's Internet
+// certificates (contract in http/http_task.h): Domino Administrator's "People / Add
 // Internet Certificate", the certifier's revocation, the batch progress of AdminP
 // requests, and what a Notes client fetches at authentication (its own certificates).
 // Routes onto the CA service (ca_task/ca_service.h), which selects the people (through
@@ -15,7 +15,7 @@
 #include "ca_task/ca_service.h"
 #include "ca_task/person_certificates.h"
 #include "base/json_body.h"
-#include "server/http_api.h"
+#include "http/http_api.h"
 #include "base/ascii.h"
 
 namespace notesd {

@@ -1,11 +1,10 @@
-#include "server/http_api.h"
+#include "http/http_api.h"
 
 #include <openssl/ssl.h>
 
 #include "pki/crypto.h"
 #include "pki/openssl_handles.h"
 #include "pki/x509_certs.h"
-#include "server/console_command.h"
 #include "base/ascii.h"
 
 namespace notesd {
@@ -34,19 +33,6 @@ Result<std::string> RequiredString(const nlohmann::json& body, const char* field
 std::string OptionalString(const nlohmann::json& body, const char* field) {
   auto it = body.find(field);
   return it != body.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-// Whether a task name names the HTTP task (its name or its alias, as the registry matches).
-bool NamesHttpTask(std::string_view name) { return EqualsIgnoreCase(name, "HTTP") || EqualsIgnoreCase(name, "nhttp"); }
-
-// A console command that would stop the HTTP task from inside one of its own requests.
-bool StopsHttpTask(const std::string& line) {
-  auto command = ParseConsoleCommand(line);
-  if (!command.ok()) return false;
-  if (command->verb == ConsoleVerb::kRestartTask) return NamesHttpTask(command->argument);
-  if (command->verb == ConsoleVerb::kTell && NamesHttpTask(command->task))
-    return IsTaskQuitCommand(command->task_command);
-  return false;
 }
 
 }  // namespace
@@ -179,14 +165,9 @@ Result<nlohmann::json> HttpApi::LookupPerson(const httplib::Request& request) {
 Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httplib::Request& request) {
   NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
   NOTESD_ASSIGN_OR_RETURN(std::string command, RequiredString(body, "command"));
-  if (StopsHttpTask(command))
-    return Status::InvalidArgument(
-        "'" + command + "' would stop the HTTP task serving this remote console; use the server console or nserver -c");
-  context_.Log().Log("HTTP Server", "Remote console command from " + caller.person.name.Abbreviated() + ": " +
-                                        MaskConsoleSecrets(command));
   bool ok = false;
-  std::string output =
-      context_.ExecuteConsoleCommand(command, "remote console: " + caller.person.name.Abbreviated(), &ok);
+  NOTESD_ASSIGN_OR_RETURN(std::string output,
+                          context_.ExecuteRemoteConsoleCommand(command, caller.person.name.Abbreviated(), "HTTP", &ok));
   return nlohmann::json{{"ok", ok}, {"output", output}};
 }
 

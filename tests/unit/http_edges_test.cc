@@ -1,6 +1,6 @@
-// tests/unit/server_http_edges_test.cc — issue 13's edges of the HTTP task, pure parts:
-// the CRL port's request-head parser (server/http_crl_listener.h), the HTTPS connection
-// guard's deadlines and per-address cap (server/http_connection_guard.h) on socket pairs,
+// tests/unit/http_edges_test.cc — issue 13's edges of the HTTP task, pure parts:
+// the CRL port's request-head parser (http/http_crl_listener.h), the HTTPS connection
+// guard's deadlines and per-address cap (http/http_connection_guard.h) on socket pairs,
 // and the one TLS policy (pki/tls_context.h). The running listeners are replayed in
 // tests/integration/test_edges_https.py.
 #include <openssl/ssl.h>
@@ -15,8 +15,8 @@
 #include <catch2/catch.hpp>
 
 #include "pki/tls_context.h"
-#include "server/http_connection_guard.h"
-#include "server/http_crl_listener.h"
+#include "http/http_connection_guard.h"
+#include "http/http_crl_listener.h"
 
 namespace notesd {
 namespace {

@@ -1,4 +1,4 @@
-// server/http_crl_listener.h — the HTTP task's plain-HTTP CRL port (HTTP_CRLPort): an
+// http/http_crl_listener.h — the HTTP task's plain-HTTP CRL port (HTTP_CRLPort): an
 // Asio listener on the server's io threads, so a connection holds no thread of its own.
 //
 // Serves only GET /crl/<file> (<file> of [A-Za-z0-9._-]); other paths 404, other

@@ -1,5 +1,5 @@
-// server/http_mail_api.cc — the client API's mail endpoints (contract in
-// server/http_task.h): a Notes user deposits a message into mail.box and reads their own
+// http/http_mail_api.cc — the client API's mail endpoints (contract in
+// http/http_task.h): a Notes user deposits a message into mail.box and reads their own
 // mail file. Routes onto the mail service (router/mail_service.h), which holds the rules
 // (only the caller's own mail file; the envelope sender is the caller's own address; a
 // From or Sender naming anyone else is refused with 403). Here: JSON in, JSON out, and
@@ -8,7 +8,7 @@
 
 #include "router/mail_message.h"
 #include "router/mail_service.h"
-#include "server/http_api.h"
+#include "http/http_api.h"
 #include "base/ascii.h"
 #include "pki/base64.h"
 

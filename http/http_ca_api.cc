@@ -1,5 +1,5 @@
-// server/http_ca_api.cc — the client API's AdminP and Internet certifier endpoints
-// (contract in server/http_task.h): what Domino Administrator's "Configuration /
+// http/http_ca_api.cc — the client API's AdminP and Internet certifier endpoints
+// (contract in http/http_task.h): what Domino Administrator's "Configuration /
 // Registration / Internet Certifier" and the Administration Requests database do.
 // Routes onto the CA service (ca_task/ca_service.h), which holds every rule: posting a
 // Create Internet Certifier request only validates it and stores it in admin4.nsf
@@ -14,7 +14,7 @@
 
 #include "ca_task/ca_service.h"
 #include "base/json_body.h"
-#include "server/http_api.h"
+#include "http/http_api.h"
 #include "base/ascii.h"
 #include "pki/base64.h"
 
