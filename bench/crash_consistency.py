@@ -46,32 +46,13 @@ import threading
 import time
 from collections import Counter
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "support"))
+from notesd_harness import free_port, set_ini, stop_process  # noqa: E402 (the tests' helpers)
+
 CERTIFIER = "Crash-Email"
 ICL = "ICL_Crash-Email.nsf"
 DOMAIN = "acme.example"
 ENV = {**os.environ, "NOTESD_ID_KDF": "fast"}  # the run's own IDs only
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def set_ini(data_dir, values):
-    """notes.ini's first line of a key wins: rewrite it, or append."""
-    path = os.path.join(data_dir, "notes.ini")
-    with open(path) as f:
-        lines = f.read().splitlines()
-    pending = {k.lower(): (k, str(v)) for k, v in values.items()}
-    for i, line in enumerate(lines):
-        key = line.split("=", 1)[0].strip().lower()
-        if "=" in line and not line.lstrip().startswith(";") and key in pending:
-            name, value = pending.pop(key)
-            lines[i] = f"{name}={value}"
-    lines += [f"{k}={v}" for k, v in pending.values()]
-    with open(path, "w") as f:
-        f.write("\n".join(lines) + "\n")
 
 
 def fail(message, code=2):
@@ -141,13 +122,8 @@ class Run:
         fail("the server did not open its ports within 60 s")
 
     def stop(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=60)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        if self.proc:
+            stop_process(self.proc, timeout=60)
         self.proc = None
 
     def kill(self):
@@ -171,9 +147,8 @@ class Run:
                             "--server-tasks", "HTTP,SMTP,Router,AdminP,CA")
         if done.returncode != 0:
             fail("setup: " + done.stdout + done.stderr)
-        set_ini(self.data, {"AdminP_Interval_Seconds": 1, "HTTP_CRLPort": self.crl_port,
-                            "SMTPListenerPort": self.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                            "SMTPDomains": DOMAIN})
+        set_ini(self.data, AdminP_Interval_Seconds=1, HTTP_CRLPort=self.crl_port, SMTPListenerPort=self.smtp_port,
+                SMTPListenerAddress="127.0.0.1", SMTPDomains=DOMAIN)
         self.start()
         rc, out, err = self.notes("setup", "--id", os.path.join(self.data, "ids", "jadmin.id"),
                                   "--server-address", f"127.0.0.1:{self.http_port}")

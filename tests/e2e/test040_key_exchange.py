@@ -15,12 +15,10 @@ Digital ID") and the key exchange in both directions, as the article tells it:
 import email
 import email.policy
 import os
-import pty
-import subprocess
 import unittest
 
 import scenario
-from notesd_harness import FAST_KDF_ENV, binary
+from notesd_harness import run_notes_on_terminal
 from scenario import notes, openssl
 
 
@@ -62,15 +60,7 @@ class KeyExchange(unittest.TestCase):
                                                                "Here is my certificate.", attach=olivia.path("olivia.cer")))
         number, _ = scenario.wait_for_mail(mary, "Key for Mary")
         # On a terminal the cross-certificate question is asked; Mary answers "n".
-        controller, terminal = pty.openpty()
-        try:
-            os.write(controller, b"n\n")
-            done = subprocess.run([binary("notes"), "--client-dir", mary.client_dir, "mail", "read", str(number)],
-                                  stdin=terminal, capture_output=True, text=True, timeout=60,
-                                  env={**os.environ, **FAST_KDF_ENV, "NOTESD_PASSWORD": mary.password})
-        finally:
-            os.close(terminal)
-            os.close(controller)
+        done = run_notes_on_terminal(mary.client_dir, mary.password, b"n\n", "mail", "read", str(number), timeout=60)
         self.assertEqual(done.returncode, 0, done.stdout + done.stderr)
         self.assertIn("Create a cross-certificate for", done.stderr)
         self.assertIn("[c] its issuing CA CN=VerisignClass1", done.stderr)

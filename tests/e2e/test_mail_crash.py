@@ -11,8 +11,8 @@ import time
 import unittest
 from collections import Counter
 
-from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import Server, TempDir, free_port, setup_server
+from mail_harness import ApiUser, set_up_mail_data, wait_until
+from notesd_harness import Server, TempDir
 
 SENDERS = 8
 
@@ -23,10 +23,7 @@ class MailCrashTest(unittest.TestCase):
         tmp = TempDir()
         try:
             data = os.path.join(tmp.path, "server")
-            port = setup_server(data, email="jane@acme.example", tasks="HTTP,Router,SMTP")
-            smtp_port = free_port()
-            set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example"})
+            port, smtp_port = set_up_mail_data(data, "HTTP,Router,SMTP")
             server = Server(data).wait_ready()
             self.assertTrue(server.wait_for_output("Listening for SMTP"))
 

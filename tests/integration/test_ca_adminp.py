@@ -16,7 +16,7 @@ import subprocess
 import time
 import unittest
 
-from notesd_harness import Client, Server, TempDir, binary, setup_server
+from notesd_harness import Server, binary, register_client, set_up_client, start_test_server, stop_test_server
 
 PAUSE_ENV = "NOTESD_TEST_ADMINP_PAUSE_MS"  # test-only hook of the AdminP task
 
@@ -36,36 +36,14 @@ def certifier_line(stat_output, name):
 class CaAdminpTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,AdminP")
-        cls.server = Server(cls.data).wait_ready()
-        cls.admin = cls.client("admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
-        cls.john = cls.register("John Roe", "jroe", "admin")
-        cls.mary = cls.register("Mary Poe", "mpoe", "admin")
+        start_test_server(cls, email="jane@acme.example", tasks="HTTP,AdminP")
+        cls.admin = set_up_client(cls, "admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
+        cls.john = register_client(cls, "John Roe", "jroe")
+        cls.mary = register_client(cls, "Mary Poe", "mpoe")
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
-
-    @classmethod
-    def client(cls, name, id_path, password):
-        client = Client(os.path.join(cls.tmp.path, f"{name}-client"), password=password)
-        rc, out, err = client.run("setup", "--id", id_path, "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(f"client setup for {name} failed: {out}{err}\n{cls.server.output()}")
-        return client
-
-    @classmethod
-    def register(cls, name, short, _by):
-        id_path = os.path.join(cls.tmp.path, f"{short}.id")
-        rc, out, err = cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                                     "--certifier-password", "cert-pw", "--name", name, "--short-name", short,
-                                     "--email", f"{short}@acme.example", "--id-out", id_path, "--id-password", "user-pw")
-        if rc != 0:
-            raise AssertionError(f"registering {name} failed: {out}{err}")
-        return cls.client(short, id_path, "user-pw")
+        stop_test_server(cls)
 
     def console(self, line, expect_ok=True):
         rc, out, err = self.server.command(line)

@@ -21,8 +21,8 @@ import subprocess
 import time
 import unittest
 
-from mail_harness import set_ini, wait_until
-from notesd_harness import Client, Server, TempDir, binary, free_port, run_nserver_command, setup_server
+from mail_harness import set_up_mail_data, wait_until
+from notesd_harness import Client, Server, TempDir, binary, free_port, run_nserver_command
 
 CERTIFIER = "Acme-Test-Email"
 JANE = "jane@acme.example"
@@ -59,11 +59,9 @@ class CliConveniencesTest(unittest.TestCase):
     def setUpClass(cls):
         cls.tmp = TempDir()
         cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email=JANE, tasks="HTTP,Router,SMTP,AdminP,CA")
-        cls.smtp_port = free_port()
-        set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example",
-                           "HTTP_CRLPort": free_port(), "Test_ClockAdvance": 1})
+        cls.port, cls.smtp_port = set_up_mail_data(cls.data, "HTTP,Router,SMTP,AdminP,CA",
+                                                   {"SMTPHostName": "mx.acme.example", "HTTP_CRLPort": free_port(),
+                                                    "Test_ClockAdvance": 1})
         cls.server = Server(cls.data).wait_ready()
         cls.covered = set()
 

@@ -1,12 +1,8 @@
 """Issue 2: the console on a terminal — line editing (libedit) and history across runs."""
 import os
-import pty
-import select
-import subprocess
-import time
 import unittest
 
-from notesd_harness import TempDir, binary, write_ini
+from notesd_harness import TempDir, read_terminal_until, start_on_terminal, write_ini
 
 
 class TerminalConsoleTest(unittest.TestCase):
@@ -18,35 +14,17 @@ class TerminalConsoleTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def start(self):
-        master, slave = pty.openpty()
-        proc = subprocess.Popen([binary("nserver_probe"), "--data", self.tmp.path],
-                                stdin=slave, stdout=slave, stderr=slave, close_fds=True)
-        os.close(slave)
-        return proc, master
-
-    def read_until(self, master, text, timeout=15):
-        seen = b""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    seen += os.read(master, 4096)
-                except OSError:
-                    break
-                if text.encode() in seen:
-                    return seen.decode(errors="replace")
-        raise AssertionError(f"did not see {text!r} in:\n{seen.decode(errors='replace')}")
+        return start_on_terminal(self.tmp.path, "nserver_probe")
 
     def test_editing_and_history(self):
         proc, master = self.start()
         try:
-            self.read_until(master, "Server started")
+            read_terminal_until(master, "Server started")
             # Type "tell probe pnig", fix it with backspaces, as a person would.
             os.write(master, b"tell probe pnig\x7f\x7f\x7fing\r")
-            self.read_until(master, "PONG")
+            read_terminal_until(master, "PONG")
             os.write(master, b"exit\r")
-            self.read_until(master, "Server shutdown complete")
+            read_terminal_until(master, "Server shutdown complete")
             self.assertEqual(proc.wait(timeout=15), 0)
         finally:
             os.close(master)
@@ -57,11 +35,11 @@ class TerminalConsoleTest(unittest.TestCase):
         # The next run offers the history: arrow-up recalls the last command.
         proc, master = self.start()
         try:
-            self.read_until(master, "Server started")
+            read_terminal_until(master, "Server started")
             os.write(master, b"\x1b[A\x1b[A\r")  # up twice: "tell probe ping" (before "exit")
-            self.read_until(master, "PONG")
+            read_terminal_until(master, "PONG")
             os.write(master, b"quit\r")
-            self.read_until(master, "Server shutdown complete")
+            read_terminal_until(master, "Server shutdown complete")
             self.assertEqual(proc.wait(timeout=15), 0)
         finally:
             os.close(master)

@@ -6,7 +6,8 @@ import stat
 import subprocess
 import unittest
 
-from notesd_harness import (FAST_KDF_ENV, Client, Server, TempDir, binary, setup_server)
+from notesd_harness import (FAST_KDF_ENV, Client, binary, set_up_client, setup_server, start_test_server,
+                            stop_test_server)
 
 
 def pem_files(id_path, password, out_dir, stem):
@@ -18,20 +19,12 @@ def pem_files(id_path, password, out_dir, stem):
 class DirectoryApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example")
-        cls.server = Server(cls.data).wait_ready()
-        cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = cls.admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                     "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(f"admin client setup failed: {out}{err}\n{cls.server.output()}")
+        start_test_server(cls, email="jane@acme.example")
+        cls.admin = set_up_client(cls, "admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
+        stop_test_server(cls)
 
     def register(self, name, short, email, id_out, password="user-pw"):
         return self.admin.run("admin", "register", "--certifier-id", os.path.join(self.data, "cert.id"),

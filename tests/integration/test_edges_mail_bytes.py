@@ -21,7 +21,7 @@ import threading
 import time
 import unittest
 
-from mail_harness import register_api_user, start_mail_server, wait_until
+from mail_harness import read_data_body, register_api_user, start_mail_server, wait_until
 from notesd_harness import free_port
 
 MAX_KB = 20480
@@ -76,20 +76,15 @@ class LenientRelay:
             elif verb == b"RCPT":
                 rcpts.append(command[8:].split(b">")[0].strip(b"<").decode())
                 send(b"250 2.1.5 Ok\r\n")
-            elif verb == b"DATA":
-                send(b"354 go\r\n")
-                data = b""
-                while True:
-                    dl = reader.readline(1 << 20)
-                    if not dl or dl.rstrip(b"\n").rstrip(b"\r") == b".":
-                        break
-                    data += dl[1:] if dl.startswith(b".") else dl
-                with self.lock:
-                    self.messages.append((sender, rcpts, data))
-                send(b"250 2.0.0 Ok\r\n")
             elif verb == b"QUIT":
                 send(b"221 2.0.0 Bye\r\n")
                 return
+            elif verb == b"DATA":
+                send(b"354 go\r\n")
+                data = read_data_body(reader, lenient=True)
+                with self.lock:
+                    self.messages.append((sender, rcpts, data))
+                send(b"250 2.0.0 Ok\r\n")
             else:
                 send(b"250 2.0.0 Ok\r\n")
 

@@ -10,8 +10,6 @@ greps every file of the data directory, the history and /proc for the passwords 
 checks every file's mode.
 """
 import os
-import pty
-import select
 import smtplib
 import stat
 import subprocess
@@ -19,7 +17,8 @@ import time
 import unittest
 
 from mail_harness import ApiUser, set_ini, wait_until
-from notesd_harness import FAST_KDF_ENV, Client, Server, TempDir, binary, free_port, write_ini
+from notesd_harness import (FAST_KDF_ENV, Client, Server, TempDir, binary, free_port, read_terminal_until,
+                            start_on_terminal, write_ini)
 
 CERT_PW = "CertPw-Secret-Alpha1"
 ADMIN_PW = "AdminPw-Secret-Bravo2"
@@ -234,16 +233,13 @@ class ConsoleHistorySecretsTest(unittest.TestCase):
         tmp = TempDir()
         try:
             write_ini(tmp.path, "ServerName=CN=Acme01/O=Acme\nServerTasks=\n")
-            master, slave = pty.openpty()
-            proc = subprocess.Popen([binary("nserver"), "--data", tmp.path], stdin=slave, stdout=slave,
-                                    stderr=slave, close_fds=True)
-            os.close(slave)
+            proc, master = start_on_terminal(tmp.path)
             try:
-                self.read_until(master, "Server started")
+                read_terminal_until(master, "Server started")
                 os.write(master, f"tell ca activate 1 {HISTORY_PW}\r".encode())
                 time.sleep(0.5)  # no CA task here: refused, but typed and kept in the history
                 os.write(master, b"exit\r")
-                self.read_until(master, "Server shutdown complete")
+                read_terminal_until(master, "Server shutdown complete")
                 self.assertEqual(proc.wait(timeout=15), 0)
             finally:
                 os.close(master)
@@ -259,20 +255,6 @@ class ConsoleHistorySecretsTest(unittest.TestCase):
             self.assertNotIn(HISTORY_PW.encode(), log)
         finally:
             tmp.cleanup()
-
-    def read_until(self, master, text, timeout=15):
-        seen = b""
-        deadline = time.time() + timeout
-        while time.time() < deadline:
-            ready, _, _ = select.select([master], [], [], 0.1)
-            if ready:
-                try:
-                    seen += os.read(master, 4096)
-                except OSError:
-                    break
-                if text.encode() in seen:
-                    return seen
-        raise AssertionError(f"did not see {text!r} in:\n{seen.decode(errors='replace')}")
 
 
 if __name__ == "__main__":

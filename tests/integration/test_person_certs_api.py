@@ -25,7 +25,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from cryptography.x509.oid import ExtendedKeyUsageOID, NameOID
 
-from notesd_harness import FAST_KDF_ENV, Client, Server, TempDir, binary, free_port, setup_server
+from notesd_harness import (FAST_KDF_ENV, binary, free_port, register_client, set_up_client, start_test_server,
+                            stop_test_server)
 
 CERTIFIER = "Acme-Corp-Email"
 
@@ -37,20 +38,12 @@ def openssl(*args, input=None):
 class PersonCertsApiTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, tasks="HTTP,AdminP,CA")
         cls.crl_port = free_port()
-        ini = os.path.join(cls.data, "notes.ini")
-        with open(ini) as f:
-            text = f.read()
-        with open(ini, "w") as f:
-            f.write(re.sub(r"(?m)^HTTP_CRLPort=.*$", f"HTTP_CRLPort={cls.crl_port}", text))
-        cls.server = Server(cls.data).wait_ready()
-        cls.admin = cls.client("admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
-        cls.john = cls.register("John Roe", "jroe")
-        cls.mary = cls.register("Mary Poe", "mpoe")
-        cls.carl = cls.register("Carl Low", "clow")
+        start_test_server(cls, tasks="HTTP,AdminP,CA", ini={"HTTP_CRLPort": cls.crl_port})
+        cls.admin = set_up_client(cls, "admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
+        cls.john = register_client(cls, "John Roe", "jroe")
+        cls.mary = register_client(cls, "Mary Poe", "mpoe")
+        cls.carl = register_client(cls, "Carl Low", "clow")
         cls.register_without_address("Nomail Person", "nomail")
 
         # The certifier, as in test_ca_adminp: Jane is CAA and RA, John is an RA too.
@@ -70,8 +63,7 @@ class PersonCertsApiTest(unittest.TestCase):
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
+        stop_test_server(cls)
 
     @classmethod
     def console_ok(cls, line):
@@ -79,25 +71,6 @@ class PersonCertsApiTest(unittest.TestCase):
         if rc != 0:
             raise AssertionError(f"{line}: {out}{err}")
         return rc, out, err
-
-    @classmethod
-    def client(cls, name, id_path, password):
-        client = Client(os.path.join(cls.tmp.path, f"{name}-client"), password=password)
-        client.id_path = id_path
-        rc, out, err = client.run("setup", "--id", id_path, "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(f"client setup for {name} failed: {out}{err}\n{cls.server.output()}")
-        return client
-
-    @classmethod
-    def register(cls, name, short):
-        id_path = os.path.join(cls.tmp.path, f"{short}.id")
-        rc, out, err = cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                                     "--certifier-password", "cert-pw", "--name", name, "--short-name", short,
-                                     "--email", f"{short}@acme.example", "--id-out", id_path, "--id-password", "user-pw")
-        if rc != 0:
-            raise AssertionError(f"registering {name} failed: {out}{err}")
-        return cls.client(short, id_path, "user-pw")
 
     @classmethod
     def pem_files(cls, id_path, password, stem):

@@ -14,8 +14,9 @@ import subprocess
 import time
 import unittest
 
-from mail_harness import ApiUser, SmtpSink, make_self_signed, register_api_user, set_ini, start_mail_server, wait_until
-from notesd_harness import Server, TempDir, free_port, setup_server
+from mail_harness import (ApiUser, SmtpSink, make_self_signed, register_api_user, set_ini, set_up_mail_data,
+                          start_mail_server, wait_until)
+from notesd_harness import Server, TempDir, free_port
 
 LOCAL_MESSAGE = (b"From: Outside Person <outside@example.org>\r\n"
                  b"To: Jane Admin <jane@acme.example>\r\n"
@@ -316,10 +317,7 @@ class SmtpLimitsTest(unittest.TestCase):
         tmp = TempDir()
         try:
             data = os.path.join(tmp.path, "server")
-            setup_server(data, email="jane@acme.example", tasks="SMTP")
-            smtp_port = free_port()
-            set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "SMTPMaxSessions": 2, "SMTPIdleTimeoutSeconds": 2})
+            _, smtp_port = set_up_mail_data(data, "SMTP", {"SMTPMaxSessions": 2, "SMTPIdleTimeoutSeconds": 2})
             server = Server(data).wait_ready()
             try:
                 self.assertTrue(server.wait_for_output("Listening for SMTP"))
@@ -355,13 +353,9 @@ class MailRestartTest(unittest.TestCase):
     """Mail accepted into mail.box survives a kill -9 and is delivered exactly once."""
 
     def test_restart_with_mail_in_mail_box_delivers_each_message_once(self):
-        tmp = TempDir()
-        try:
+        with TempDir() as tmp:
             data = os.path.join(tmp.path, "server")
-            port = setup_server(data, email="jane@acme.example", tasks="HTTP,SMTP")
-            smtp_port = free_port()
-            set_ini(data, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example"})
+            port, smtp_port = set_up_mail_data(data, "HTTP,SMTP")
             server = Server(data).wait_ready()
             self.assertTrue(server.wait_for_output("Listening for SMTP"))
             with smtplib.SMTP("127.0.0.1", smtp_port, timeout=20) as s:
@@ -371,8 +365,7 @@ class MailRestartTest(unittest.TestCase):
             server.stop()
             # The Router was not running: all 40 wait in mail.box. Start it with the server.
             set_ini(data, {"ServerTasks": "HTTP,Router,SMTP"})
-            server = Server(data).wait_ready()
-            try:
+            with Server(data).wait_ready() as server:
                 jane = ApiUser(os.path.join(data, "ids", "jadmin.id"), "admin-pw", port, tmp.path, "jane")
                 self.assertTrue(wait_until(lambda: len(jane.messages()) >= 40, timeout=30), server.output())
                 time.sleep(1)
@@ -380,10 +373,6 @@ class MailRestartTest(unittest.TestCase):
                 self.assertEqual(subjects, sorted(f"queued-{i}" for i in range(40)))  # each exactly once
                 rc, out, _ = server.command("show stat Mail.Waiting")
                 self.assertIn("Mail.Waiting = 0", out)
-            finally:
-                server.stop()
-        finally:
-            tmp.cleanup()
 
 
 if __name__ == "__main__":

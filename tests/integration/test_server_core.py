@@ -232,18 +232,12 @@ class NoServerTest(unittest.TestCase):
         self.assertIn("does not exist", server.output())
 
     def test_real_nserver_runs_with_the_sample_ini(self):
-        tmp = TempDir()
-        try:
+        with TempDir() as tmp:
             with open(os.path.join(os.path.dirname(__file__), "..", "..", "notes.ini.sample")) as f:
                 write_ini(tmp.path, f.read())
-            server = Server(tmp.path).wait_ready()
-            try:
+            with Server(tmp.path).wait_ready() as server:
                 rc, out, _ = server.command("show server")
                 self.assertEqual(rc, 0)
-            finally:
-                server.stop()
-        finally:
-            tmp.cleanup()
 
 
 if __name__ == "__main__":

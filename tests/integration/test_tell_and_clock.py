@@ -13,29 +13,20 @@ last because the clock only moves forward. Ports are chosen at run time, 127.0.0
 import os
 import unittest
 
-from mail_harness import set_ini
-from notesd_harness import Client, Server, TempDir, free_port, setup_server
+from notesd_harness import free_port, set_up_client, start_test_server, stop_test_server
 
 
 class TellAndClockTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.tmp = TempDir()
-        cls.data = os.path.join(cls.tmp.path, "server")
-        cls.port = setup_server(cls.data, email="jane@acme.example", tasks="HTTP,Router,SMTP,AdminP,CA")
-        set_ini(cls.data, {"SMTPListenerPort": free_port(), "SMTPListenerAddress": "127.0.0.1",
-                           "SMTPDomains": "acme.example", "Test_ClockAdvance": 1})
-        cls.server = Server(cls.data).wait_ready()
-        cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-        rc, out, err = cls.admin.run("setup", "--id", os.path.join(cls.data, "ids", "jadmin.id"),
-                                     "--server-address", f"127.0.0.1:{cls.port}")
-        if rc != 0:
-            raise AssertionError(f"notes setup: {out}{err}")
+        start_test_server(cls, email="jane@acme.example", tasks="HTTP,Router,SMTP,AdminP,CA",
+                          ini={"SMTPListenerPort": free_port(), "SMTPListenerAddress": "127.0.0.1",
+                               "SMTPDomains": "acme.example", "Test_ClockAdvance": 1})
+        cls.admin = set_up_client(cls, "admin", os.path.join(cls.data, "ids", "jadmin.id"), "admin-pw")
 
     @classmethod
     def tearDownClass(cls):
-        cls.server.stop()
-        cls.tmp.cleanup()
+        stop_test_server(cls)
 
     def test_abbreviated_tell_commands(self):
         for line, expected in [

@@ -12,9 +12,9 @@ import socketserver
 import ssl
 import subprocess
 import threading
-import time
 
-from notesd_harness import Client, Server, TempDir, binary, free_port, setup_server
+from notesd_harness import (Server, TempDir, binary, free_port, register_person,  # noqa: F401 (re-exported)
+                            set_up_client, setup_server, wait_until)
 
 
 def set_ini(data_dir, settings):
@@ -33,6 +33,31 @@ def set_ini(data_dir, settings):
         f.write("\n".join(lines) + "\n")
 
 
+def set_up_mail_data(data_dir, tasks, settings=None):
+    """`nserver --setup` of data_dir with Jane Admin (jane@acme.example) running `tasks`, its SMTP
+    listener on a free loopback port for acme.example, plus `settings` in notes.ini; returns
+    (HTTPS port, SMTP port)."""
+    port = setup_server(data_dir, email="jane@acme.example", tasks=tasks)
+    smtp_port = free_port()
+    set_ini(data_dir, {"SMTPListenerPort": smtp_port, "SMTPListenerAddress": "127.0.0.1",
+                       "SMTPDomains": "acme.example", **(settings or {})})
+    return port, smtp_port
+
+
+def relay_to_sink_settings(sink_port):
+    """notes.ini settings (as mx.acme.example) that relay outbound mail to 127.0.0.1:sink_port, retrying quickly."""
+    return {"SMTPHostName": "mx.acme.example", "SMTPRelayHost": "127.0.0.1", "SMTPRelayPort": sink_port,
+            "RouterRetryIntervalSeconds": 1, "RouterRetryMaxSeconds": 2, "RouterTimeoutSeconds": 10}
+
+
+def start_smtp_server(data_dir):
+    """Starts the server of data_dir and waits for its SMTP listener on 127.0.0.1; returns the Server."""
+    server = Server(data_dir).wait_ready()
+    if not server.wait_for_output("Listening for SMTP on 127.0.0.1"):
+        raise AssertionError("SMTP did not start:\n" + server.output())
+    return server
+
+
 def start_mail_server(cls, settings=None, tasks="HTTP,Router,SMTP"):
     """The mail tests' shared fixture, set as attributes of the test class `cls`: a data
     directory set up in a temporary directory with Jane Admin (jane@acme.example) as
@@ -41,28 +66,11 @@ def start_mail_server(cls, settings=None, tasks="HTTP,Router,SMTP"):
     (server); Jane on the client API (jane) and her `notes` client, set up (admin)."""
     cls.tmp = TempDir()
     cls.data = os.path.join(cls.tmp.path, "server")
-    cls.port = setup_server(cls.data, email="jane@acme.example", tasks=tasks)
-    cls.smtp_port = free_port()
-    set_ini(cls.data, {"SMTPListenerPort": cls.smtp_port, "SMTPListenerAddress": "127.0.0.1",
-                       "SMTPDomains": "acme.example", "SMTPHostName": "mx.acme.example", **(settings or {})})
-    cls.server = Server(cls.data).wait_ready()
-    if not cls.server.wait_for_output("Listening for SMTP on 127.0.0.1"):
-        raise AssertionError("SMTP did not start:\n" + cls.server.output())
+    cls.port, cls.smtp_port = set_up_mail_data(cls.data, tasks, {"SMTPHostName": "mx.acme.example", **(settings or {})})
+    cls.server = start_smtp_server(cls.data)
     jane_id = os.path.join(cls.data, "ids", "jadmin.id")
     cls.jane = ApiUser(jane_id, "admin-pw", cls.port, cls.tmp.path, "jane")
-    cls.admin = Client(os.path.join(cls.tmp.path, "admin-client"), password="admin-pw")
-    rc, out, err = cls.admin.run("setup", "--id", jane_id, "--server-address", f"127.0.0.1:{cls.port}")
-    if rc != 0:
-        raise AssertionError(out + err)
-
-
-def register_person(cls, name, short_name, email, *extra):
-    """Registers a person with the fixture's `notes` client (start_mail_server), ID file
-    <tmp>/<short_name>.id with the password user-pw; returns (rc, stdout, stderr)."""
-    return cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
-                         "--certifier-password", "cert-pw", "--name", name, "--short-name", short_name,
-                         "--email", email, "--id-out", os.path.join(cls.tmp.path, f"{short_name}.id"),
-                         "--id-password", "user-pw", *extra)
+    cls.admin = set_up_client(cls, "admin", jane_id, "admin-pw")
 
 
 def register_api_user(cls, name, short_name, email):
@@ -73,21 +81,22 @@ def register_api_user(cls, name, short_name, email):
     return ApiUser(os.path.join(cls.tmp.path, f"{short_name}.id"), "user-pw", cls.port, cls.tmp.path, short_name)
 
 
-def wait_until(predicate, timeout=20, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
-
-
 def make_self_signed(directory, cn="sink.test"):
     cert, key = os.path.join(directory, "sink.crt"), os.path.join(directory, "sink.key")
     subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2", "-subj", f"/CN={cn}",
                     "-keyout", key, "-out", cert], check=True, capture_output=True)
     return cert, key
+
+
+def read_data_body(reader, lenient=False):
+    """Reads an SMTP DATA body up to its "." line (lenient: also ended by a bare LF or CR), undoing the dot-stuffing."""
+    data = b""
+    while True:
+        line = reader.readline(1 << 20)
+        ends = line.rstrip(b"\n").rstrip(b"\r") == b"." if lenient else line == b".\r\n"
+        if not line or ends:
+            return data
+        data += line[1:] if line.startswith(b".") else line
 
 
 class SmtpSink:
@@ -165,12 +174,7 @@ class SmtpSink:
                     send(b"554 5.5.1 no valid recipients\r\n")
                     continue
                 send(b"354 go\r\n")
-                data = b""
-                while True:
-                    dl = reader.readline(1 << 20)
-                    if not dl or dl == b".\r\n":
-                        break
-                    data += dl[1:] if dl.startswith(b".") else dl
+                data = read_data_body(reader)
                 with self.lock:
                     self.messages.append((sender, rcpts, data, tls_on))
                 send(b"250 2.0.0 Ok: queued\r\n")

@@ -4,6 +4,8 @@ drives them as a user would (console on stdin, `nserver -c`, later the `notes` C
 Hermetic: 127.0.0.1 only, ports chosen at run time, temporary directories removed after.
 """
 import os
+import pty
+import select
 import shutil
 import socket
 import subprocess
@@ -35,6 +37,23 @@ class TempDir:
 
     def cleanup(self):
         shutil.rmtree(self.path, ignore_errors=True)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.cleanup()
+
+
+def wait_until(predicate, timeout=20, interval=0.1):
+    """Polls predicate until it returns a true value or timeout seconds pass; returns its last value."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        value = predicate()
+        if value:
+            return value
+        time.sleep(interval)
+    return predicate()
 
 
 def write_ini(data_dir, text):
@@ -124,15 +143,51 @@ class Server:
                 pass
 
     def stop(self):
-        if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+        stop_process(self.proc)
         self._reader.join(timeout=5)
         self._close_pipes()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.stop()
+
+
+def stop_process(proc, timeout=20):
+    """Terminates proc if it still runs, and kills it if it has not exited after timeout seconds."""
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait()
+
+
+def start_on_terminal(data_dir, program="nserver"):
+    """Starts `program --data data_dir` with its console on a new pseudo-terminal; returns (process, master fd)."""
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([binary(program), "--data", data_dir], stdin=slave, stdout=slave, stderr=slave,
+                            close_fds=True)
+    os.close(slave)
+    return proc, master
+
+
+def read_terminal_until(master, text, timeout=15):
+    """Reads the pseudo-terminal `master` until `text` shows; returns what was read, or raises AssertionError."""
+    seen = b""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        ready, _, _ = select.select([master], [], [], 0.1)
+        if ready:
+            try:
+                seen += os.read(master, 4096)
+            except OSError:
+                break
+            if text.encode() in seen:
+                return seen.decode(errors="replace")
+    raise AssertionError(f"did not see {text!r} in:\n{seen.decode(errors='replace')}")
 
 
 def run_nserver_command(program, data_dir, line, timeout=60):
@@ -162,12 +217,76 @@ def setup_server(data_dir, org="Acme", server_name="Acme01", admin="Jane Admin",
     return port
 
 
-class Client:
-    """The `notes` client with its own client directory."""
+def start_test_server(cls, tasks="HTTP", email=None, ini=None):
+    """Sets cls.tmp, cls.data (set up there, plus `ini` in notes.ini), cls.port (HTTPS) and cls.server (running)."""
+    cls.tmp = TempDir()
+    cls.data = os.path.join(cls.tmp.path, "server")
+    cls.port = setup_server(cls.data, email=email, tasks=tasks)
+    if ini:
+        set_ini(cls.data, **ini)
+    cls.server = Server(cls.data).wait_ready()
 
-    def __init__(self, client_dir, password=None):
+
+def stop_test_server(cls):
+    """Undoes start_test_server: stops cls.server and removes cls.tmp."""
+    cls.server.stop()
+    cls.tmp.cleanup()
+
+
+def set_up_client(cls, name, id_path, password):
+    """A `notes` client in <cls.tmp>/<name>-client, set up with id_path against cls.server on cls.port."""
+    client = Client(os.path.join(cls.tmp.path, f"{name}-client"), password=password, id_path=id_path)
+    rc, out, err = client.run("setup", "--id", id_path, "--server-address", f"127.0.0.1:{cls.port}")
+    if rc != 0:
+        raise AssertionError(f"client setup for {name} failed: {out}{err}\n{cls.server.output()}")
+    return client
+
+
+def register_person(cls, name, short_name, email, *extra):
+    """Registers a person with the fixture's `notes` client (cls.admin), ID file
+    <tmp>/<short_name>.id with the password user-pw; returns (rc, stdout, stderr)."""
+    return cls.admin.run("admin", "register", "--certifier-id", os.path.join(cls.data, "cert.id"),
+                         "--certifier-password", "cert-pw", "--name", name, "--short-name", short_name,
+                         "--email", email, "--id-out", os.path.join(cls.tmp.path, f"{short_name}.id"),
+                         "--id-password", "user-pw", *extra)
+
+
+def register_client(cls, name, short_name):
+    """register_person as <short_name>@acme.example, then that person's `notes` client, set up (set_up_client)."""
+    rc, out, err = register_person(cls, name, short_name, f"{short_name}@acme.example")
+    if rc != 0:
+        raise AssertionError(f"registering {name} failed: {out}{err}")
+    return set_up_client(cls, short_name, os.path.join(cls.tmp.path, f"{short_name}.id"), "user-pw")
+
+
+def run_notes_without_terminal(client_dir, password, *args, timeout=120):
+    """`notes` in client_dir with NOTESD_PASSWORD and stdin on /dev/null; returns (rc, stdout, stderr)."""
+    env = {**os.environ, **FAST_KDF_ENV, "NOTESD_PASSWORD": password}
+    done = subprocess.run([binary("notes"), "--client-dir", client_dir, *args], stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, env=env, timeout=timeout)
+    return done.returncode, done.stdout, done.stderr
+
+
+def run_notes_on_terminal(client_dir, password, typed, *args, timeout=120):
+    """`notes` with stdin on a pseudo-terminal already holding `typed` (its answers); returns the CompletedProcess."""
+    controller, terminal = pty.openpty()
+    try:
+        os.write(controller, typed)
+        env = {**os.environ, **FAST_KDF_ENV, "NOTESD_PASSWORD": password}
+        return subprocess.run([binary("notes"), "--client-dir", client_dir, *args], stdin=terminal,
+                              capture_output=True, text=True, env=env, timeout=timeout)
+    finally:
+        os.close(terminal)
+        os.close(controller)
+
+
+class Client:
+    """The `notes` client with its own client directory (id_path: the ID it is set up with, when known)."""
+
+    def __init__(self, client_dir, password=None, id_path=None):
         self.client_dir = client_dir
         self.password = password
+        self.id_path = id_path
 
     def run(self, *args, password=None, env=None, timeout=60):
         full_env = {**os.environ, **FAST_KDF_ENV, **(env or {})}

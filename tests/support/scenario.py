@@ -19,9 +19,9 @@ import re
 import signal
 import subprocess
 import sys
-import time
 
-from notesd_harness import FAST_KDF_ENV, SOURCE_DIR, Client, Server, TempDir, free_port, set_ini, setup_server
+from notesd_harness import (FAST_KDF_ENV, SOURCE_DIR, Client, Server, TempDir, free_port, set_ini, setup_server,
+                            wait_until)
 from smime_harness import OutsidePki, crlf, status_lines
 
 ORG = "Acme"
@@ -32,16 +32,6 @@ ADMIN_PASSWORD = "admin-pw"
 CERTIFIER_PASSWORD = "cert-pw"
 USER_PASSWORD = "user-pw"
 MAILHOST = os.path.join(SOURCE_DIR, "scripts", "outside-mailhost.py")
-
-
-def wait_until(predicate, timeout=30, interval=0.1):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    return predicate()
 
 
 def run(args, *, input=None, env=None, check=True, what=None, timeout=60):

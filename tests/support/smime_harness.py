@@ -125,6 +125,14 @@ class Gpgsm:
         subprocess.run(["gpgconf", "--homedir", self.home, "--kill", "gpg-agent"], capture_output=True, timeout=30)
 
 
+def assert_outside_signature_untrusted(test, out):
+    """Asserts `notes mail read` output: the outside person's valid signature, issued by VerisignClass1, not trusted."""
+    test.assertRegex(out, r"Signature:\s+valid")
+    test.assertRegex(out, r"Signed by:\s+CN=Outside Person <outside@example.org>")
+    test.assertRegex(out, r"Signer issued by:\s+VerisignClass1")
+    test.assertRegex(out, r"Signer trusted:\s+no")
+
+
 def status_lines(status, keyword):
     """The "[GNUPG:] KEYWORD ..." lines of a gpgsm status output."""
     return [line for line in status.splitlines() if line.startswith(f"[GNUPG:] {keyword}")]
