@@ -20,6 +20,8 @@ constexpr char kByStatusView[] = "($ByStatus)";
 constexpr char kByTargetView[] = "($ByTarget)";
 constexpr char kResponsesView[] = "($Responses)";
 constexpr char kByBatchView[] = "($ByBatch)";
+// Key "<batch id>/<pending|done|failed>": a batch's progress is three key counts.
+constexpr char kBatchStateView[] = "($BatchState)";
 constexpr char kParamPrefix[] = "Param_";
 constexpr char kSecretPrefix[] = "Secret_";
 constexpr char kResultPrefix[] = "Result_";
@@ -43,6 +45,16 @@ bool NoteIsPending(const Note& note) {
   return EqualsIgnoreCase(status, "Failed") && note.GetTime("AdminPRetryAt") != 0;
 }
 
+// Where a request of a batch stands, as BatchProgress counts it.
+const char* BatchState(const Note& note) {
+  if (NoteIsPending(note)) return "pending";
+  return EqualsIgnoreCase(note.GetText("ProxyStatus"), "Done") ? "done" : "failed";
+}
+
+std::string BatchStateKey(std::string_view batch_id, std::string_view state) {
+  return std::string(batch_id) + "/" + std::string(state);
+}
+
 std::vector<ViewDefinition> AdminViews() {
   auto requests_only = [](auto keys) {
     return [keys](const Note& note) { return IsForm(note, kRequestForm) ? keys(note) : std::vector<std::string>{}; };
@@ -63,6 +75,12 @@ std::vector<ViewDefinition> AdminViews() {
          std::vector<std::string> ids = note.GetTextList(std::string(kParamPrefix) + kParamBatchId);
          if (ids.size() > 1) ids.resize(1);
          return ids;
+       }),
+       true, 1},
+      {kBatchStateView, requests_only([](const Note& note) {
+         std::vector<std::string> ids = note.GetTextList(std::string(kParamPrefix) + kParamBatchId);
+         if (ids.empty()) return std::vector<std::string>{};
+         return std::vector<std::string>{BatchStateKey(ids.front(), BatchState(note))};
        }),
        true, 1},
       {kResponsesView,
@@ -372,17 +390,14 @@ Result<std::vector<AdminRequest>> AdminRequestsDb::PostMany(const std::vector<Ad
 Result<AdminRequestsDb::BatchCounts> AdminRequestsDb::BatchProgress(std::string_view batch_id) const {
   BatchCounts counts;
   NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<Note> notes, txn.Lookup(kByBatchView, batch_id));
-    for (const Note& note : notes) {
-      ++counts.total;
-      if (NoteIsPending(note)) {
-        ++counts.pending;
-      } else if (EqualsIgnoreCase(note.GetText("ProxyStatus"), "Done")) {
-        ++counts.done;
-      } else {
-        ++counts.failed;
-      }
-    }
+    auto count = [&](const char* state) -> Result<int> {
+      NOTESD_ASSIGN_OR_RETURN(std::size_t n, txn.CountKey(kBatchStateView, BatchStateKey(batch_id, state)));
+      return static_cast<int>(n);
+    };
+    NOTESD_ASSIGN_OR_RETURN(counts.pending, count("pending"));
+    NOTESD_ASSIGN_OR_RETURN(counts.done, count("done"));
+    NOTESD_ASSIGN_OR_RETURN(counts.failed, count("failed"));
+    counts.total = counts.pending + counts.done + counts.failed;
     return Status::Ok();
   }));
   return counts;
@@ -432,6 +447,22 @@ Result<std::vector<AdminRequest>> AdminRequestsDb::Pending() const { return Coll
 
 Result<std::vector<AdminRequest>> AdminRequestsDb::InBatch(std::string_view batch_id) const {
   return Collect(kByBatchView, std::string(batch_id));
+}
+
+Result<std::vector<AdminRequest>> AdminRequestsDb::FinallyFailedInBatch(std::string_view batch_id) const {
+  return Collect(kBatchStateView, BatchStateKey(batch_id, "failed"));
+}
+
+Result<std::optional<AdminRequest>> AdminRequestsDb::FirstOfBatch(std::string_view batch_id) const {
+  std::optional<AdminRequest> first;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, txn.LookupIds(kByBatchView, batch_id));
+    if (ids.empty()) return Status::Ok();
+    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(ids.front()));
+    NOTESD_ASSIGN_OR_RETURN(first, AdminRequestFromNote(note));
+    return Status::Ok();
+  }));
+  return first;
 }
 
 Result<std::vector<AdminRequest>> AdminRequestsDb::ForTarget(std::string_view target) const {

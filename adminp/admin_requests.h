@@ -229,7 +229,8 @@ class AdminRequestsDb {
   // BatchProgress can count them. Returns them in input order.
   Result<std::vector<AdminRequest>> PostMany(const std::vector<AdminRequest>& requests,
                                              const std::string& batch_id = "");
-  // How far the requests of a batch have got (one read transaction over ($ByBatch)).
+  // How far the requests of a batch have got: three key counts of ($BatchState), so a
+  // poll costs the same for a batch of ten or of 100,000.
   struct BatchCounts {
     int total = 0;
     int done = 0;
@@ -240,6 +241,11 @@ class AdminRequestsDb {
   // The requests of a batch, oldest first (one read transaction over ($ByBatch)); empty
   // for an unknown batch.
   Result<std::vector<AdminRequest>> InBatch(std::string_view batch_id) const;
+  // The batch's requests that failed finally (no retry time), oldest first: read without
+  // reading the rest of the batch.
+  Result<std::vector<AdminRequest>> FinallyFailedInBatch(std::string_view batch_id) const;
+  // One request of the batch (the one stored first), or nullopt for an unknown batch.
+  Result<std::optional<AdminRequest>> FirstOfBatch(std::string_view batch_id) const;
   // NotFound naming the UNID; InvalidArgument for a malformed UNID or a UNID of a
   // response note.
   Result<AdminRequest> Get(std::string_view unid) const;

@@ -37,6 +37,10 @@ Result<X509Ptr> CertifierSigner::Sign(const CertRequest& request) const {
   return IssueCertificate(request, key_, certificate_);
 }
 
+Result<CertificateIssuer> CertifierSigner::PrepareIssuer() const {
+  return CertificateIssuer::Create(key_, certificate_);
+}
+
 Status CertifierSigner::SignConfig(IclConfig& config) const { return SignIclConfig(config, key_); }
 
 Status CertifierSigner::VerifyConfig(const IclConfig& config) const { return VerifyIclConfig(config, key_); }

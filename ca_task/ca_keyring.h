@@ -43,6 +43,10 @@ class CertifierSigner {
   // Signs `request` (SHA-256) as this certifier; the issuer name and authority key come
   // from Certificate().
   Result<X509Ptr> Sign(const CertRequest& request) const;
+  // For signing many certificates on one thread: an issuer that prepares its signing
+  // context once (pki/x509_certs.h). It holds the key privately and must not outlive
+  // the WithSigner call.
+  Result<CertificateIssuer> PrepareIssuer() const;
   // Signs a CA configuration revision for its ICL (SignIclConfig).
   Status SignConfig(IclConfig& config) const;
   // Whether `config` is signed by this certifier's key (VerifyIclConfig).

@@ -200,9 +200,10 @@ Result<CaService::PostedBatch> CaService::RequestCertificates(const Person& call
 Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool caller_is_administrator,
                                                     const std::string& batch) {
   // The batch's requests carry their author (ProxyAuthor): no table of authors is kept.
-  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> members, requests_.InBatch(batch));
+  // A poll reads one request, the counts and the failures, never the whole batch.
+  NOTESD_ASSIGN_OR_RETURN(std::optional<AdminRequest> first, requests_.FirstOfBatch(batch));
   if (!caller_is_administrator) {
-    std::string author = members.empty() ? std::string() : members.front().author;
+    std::string author = first ? first->author : std::string();
     if (!EqualsIgnoreCase(author, caller.name.Canonical()))
       return Status::PermissionDenied(caller.name.Abbreviated() + " is neither an administrator of " +
                                       server_name_.Abbreviated() + " nor the author of batch " + batch);
@@ -211,9 +212,8 @@ Result<CaService::BatchReport> CaService::ShowBatch(const Person& caller, bool c
   NOTESD_ASSIGN_OR_RETURN(report.counts, requests_.BatchProgress(batch));
   if (report.counts.total == 0)
     return Status::NotFound("no batch " + batch + " in the Administration Requests database");
-  for (const AdminRequest& item : members)
-    if (item.status == RequestStatus::kFailed && item.retry_at == 0)
-      report.failures.push_back({item.unid, item.target, item.error});
+  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> failed, requests_.FinallyFailedInBatch(batch));
+  for (const AdminRequest& item : failed) report.failures.push_back({item.unid, item.target, item.error});
   return report;
 }
 

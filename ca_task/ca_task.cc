@@ -486,7 +486,7 @@ class CaTask final : public Task {
 
 std::span<const ConfigKey> CaConfigKeys() { return kCaKeys; }
 
-TaskSpec CaTaskSpec(std::shared_ptr<CaKeyring> keyring) {
+TaskSpec CaTaskSpec(const std::shared_ptr<CaKeyring>& keyring) {
   return {"CA", "CA Process", {"nca"}, kCaKeys, [keyring](TaskContext& context) {
             return std::make_unique<CaTask>(context, keyring);
           }};

@@ -45,6 +45,6 @@ namespace notesd {
 
 std::span<const ConfigKey> CaConfigKeys();
 // `keyring` is shared with the CA's AdminP handlers (builtin_tasks.cc).
-TaskSpec CaTaskSpec(std::shared_ptr<CaKeyring> keyring);
+TaskSpec CaTaskSpec(const std::shared_ptr<CaKeyring>& keyring);
 
 }  // namespace notesd

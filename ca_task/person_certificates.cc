@@ -101,18 +101,18 @@ Result<X509NamePtr> PersonSubject(const X509_NAME* base, const Person& person) {
   return subject;
 }
 
-Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person& person, EVP_PKEY* person_key,
+// The request for `person`'s certificate but for its public key, which the caller sets
+// (`ec_key`: the key is EC, so keyAgreement instead of keyEncipherment).
+Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person& person, bool ec_key,
                                  const std::string& serial_hex, std::time_t now, int validity_years,
                                  const std::string& crl_url) {
-  if (root == nullptr || person_key == nullptr)
-    return Status::InvalidArgument("a person certificate needs a root and a key");
+  if (root == nullptr) return Status::InvalidArgument("a person certificate needs a root");
   NOTESD_RETURN_IF_ERROR(CheckValidityYears(validity_years));
   std::string address = TrimSpaces(person.internet_address);
   if (address.empty()) return Status::InvalidArgument(NoInternetAddress(person));
   NOTESD_ASSIGN_OR_RETURN(std::time_t root_not_after, NotAfter(root));
   CertRequest request;
   NOTESD_ASSIGN_OR_RETURN(request.subject, PersonSubject(base, person));
-  request.public_key = person_key;
   request.serial_hex = serial_hex;
   request.not_before = now - kBackdateSeconds;
   request.not_after = std::min(AddYears(now, validity_years), root_not_after);
@@ -120,9 +120,8 @@ Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person
     return Status::InvalidArgument("the certifier's root certificate (" + SubjectText(root) +
                                    ") expires before a certificate could start; renew the certifier");
   request.is_ca = false;
-  bool ec = EVP_PKEY_get_base_id(person_key) == EVP_PKEY_EC;
   request.key_usage =
-      kKeyUsageDigitalSignature | kKeyUsageNonRepudiation | (ec ? kKeyUsageKeyAgreement : kKeyUsageKeyEncipherment);
+      kKeyUsageDigitalSignature | kKeyUsageNonRepudiation | (ec_key ? kKeyUsageKeyAgreement : kKeyUsageKeyEncipherment);
   request.extended_key_usage = kExtKeyUsageEmailProtection;
   request.emails = {address};
   request.crl_distribution_point = crl_url;
@@ -130,27 +129,6 @@ Result<CertRequest> BuildRequest(X509* root, const X509_NAME* base, const Person
 }
 
 bool SameText(const std::string& a, const std::string& b) { return EqualsIgnoreCase(a, b); }
-
-// A PEM "PUBLIC KEY" parsed through its DER: OpenSSL 3.0's PEM_read_bio_PUBKEY goes
-// through the decoder framework and costs about three times as much (and takes more
-// shared locks, which slows parallel signing); other PEM forms take the general path.
-Result<EvpPkeyPtr> ReadPublicKey(const std::string& pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long length = 0;
-  if (bio && PEM_read_bio(bio.get(), &name, &header, &data, &length) == 1) {
-    std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(length));
-    bool plain = std::string_view(name) == "PUBLIC KEY";
-    OPENSSL_free(name);
-    OPENSSL_free(header);
-    OPENSSL_free(data);
-    if (plain) return PublicKeyFromDer(der);
-  }
-  ERR_clear_error();
-  return PublicKeyFromPem(pem);
-}
 
 // ---- The handler ------------------------------------------------------------------------
 
@@ -161,9 +139,10 @@ struct Work {
   int validity_years = 0;
   std::string certifier;  // canonical name, as typed in the request until resolved
   Person person;
-  EvpPkeyPtr person_key;
-  std::string serial;  // reserved, reused or re-signed
-  std::string pem;     // the certificate to put in the Person document
+  std::optional<PublicKeyInfo> key_info;  // the person's key as stored (the fast path)
+  EvpPkeyPtr person_key;                  // or decoded, for a PEM form other than "PUBLIC KEY"
+  std::string serial;                     // reserved, reused or re-signed
+  std::string pem;                        // the certificate to put in the Person document
   bool needs_signing = false;
   bool revoked_earlier = false;
   X509Ptr certificate;  // signed in this run
@@ -342,6 +321,8 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
     if (!earlier.ok()) return fail_all(earlier.status(), false);
     std::vector<SerialReservation> reservations;
     std::vector<Work*> reserving;
+    reservations.reserve(mine.size());
+    reserving.reserve(mine.size());
     for (std::size_t i = 0; i < mine.size(); ++i) {
       Work& one = *mine[i];
       const IssuedCertificate* best = nullptr;
@@ -423,28 +404,44 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
                                          std::to_string(certificates.size()) + " Internet certificate(s)");
   }
 
+  // The certificate request of `one`, with the person's public key as stored (copied into
+  // the certificate without decoding it); a PEM form other than "PUBLIC KEY" is decoded.
+  static Result<CertRequest> RequestFor(Work& one, X509* root, const X509_NAME* base, std::time_t now,
+                                        const std::string& crl_url) {
+    Result<PublicKeyInfo> info = PublicKeyInfo::FromPem(one.person.public_key_pem);
+    if (info.ok()) {
+      one.key_info = std::move(*info);
+    } else {
+      Result<EvpPkeyPtr> decoded = PublicKeyFromPem(one.person.public_key_pem);
+      if (!decoded.ok())
+        return Status::InvalidArgument("the Notes public key of " + one.person.name.Abbreviated() +
+                                       " cannot be read: " + decoded.status().message());
+      one.person_key = std::move(*decoded);
+    }
+    bool ec_key = one.key_info ? one.key_info->IsEc() : EVP_PKEY_get_base_id(one.person_key.get()) == EVP_PKEY_EC;
+    NOTESD_ASSIGN_OR_RETURN(CertRequest request,
+                            BuildRequest(root, base, one.person, ec_key, one.serial, now, one.validity_years, crl_url));
+    if (one.key_info)
+      request.public_key_info = &*one.key_info;
+    else
+      request.public_key = one.person_key.get();
+    return request;
+  }
+
   // Signs each request's certificate on up to kMaxSigningThreads threads. `signer` and
   // `base` are only read, which OpenSSL 3 allows from several threads at once; each
   // thread builds its own certificates.
   static void SignInParallel(std::vector<Work*>& signing, const CertifierSigner& signer, const X509_NAME* base,
                              std::time_t now, const std::string& crl_url) {
     X509* root = signer.Certificate();
-    auto sign_one = [&](Work& one) {
+    auto sign_one = [&](const CertificateIssuer& issuer, Work& one) {
       try {
-        Result<EvpPkeyPtr> person_key = ReadPublicKey(one.person.public_key_pem);
-        if (!person_key.ok()) {
-          one.status = Status::InvalidArgument("the Notes public key of " + one.person.name.Abbreviated() +
-                                               " cannot be read: " + person_key.status().message());
-          return;
-        }
-        one.person_key = std::move(*person_key);
-        Result<CertRequest> request =
-            BuildRequest(root, base, one.person, one.person_key.get(), one.serial, now, one.validity_years, crl_url);
+        Result<CertRequest> request = RequestFor(one, root, base, now, crl_url);
         if (!request.ok()) {
           one.status = request.status();
           return;
         }
-        Result<X509Ptr> certificate = signer.Sign(*request);
+        Result<X509Ptr> certificate = issuer.Issue(*request);
         if (!certificate.ok()) {
           one.status = certificate.status();
           return;
@@ -462,14 +459,21 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
     };
     unsigned threads = std::clamp(std::thread::hardware_concurrency(), 1u, kMaxSigningThreads);
     threads = static_cast<unsigned>(std::min<std::size_t>(threads, signing.size()));
+    std::atomic<std::size_t> next{0};
+    // Each thread prepares its own issuer (one signing context, copied per certificate).
+    auto worker = [&] {
+      Result<CertificateIssuer> issuer = signer.PrepareIssuer();
+      for (std::size_t i = next++; i < signing.size(); i = next++) {
+        if (issuer.ok())
+          sign_one(*issuer, *signing[i]);
+        else
+          signing[i]->status = issuer.status();
+      }
+    };
     if (threads <= 1) {
-      for (Work* one : signing) sign_one(*one);
+      worker();
       return;
     }
-    std::atomic<std::size_t> next{0};
-    auto worker = [&] {
-      for (std::size_t i = next++; i < signing.size(); i = next++) sign_one(*signing[i]);
-    };
     std::vector<std::thread> pool;
     pool.reserve(threads - 1);
     for (unsigned t = 1; t < threads; ++t) pool.emplace_back(worker);
@@ -509,6 +513,7 @@ class AddInternetCertificateHandler final : public AdminRequestHandler {
       if (std::find(held.begin(), held.end(), one.pem) == held.end()) held.insert(held.begin(), one.pem);
     }
     std::vector<Person> people;
+    people.reserve(changed.size());
     for (auto& [id, person] : changed) people.push_back(person);
     if (people.empty()) return;
     Result<std::vector<Person>> stored = directory.UpdatePeople(people);
@@ -565,7 +570,12 @@ Result<CertRequest> PersonCertificateRequest(X509* root, const Person& person, E
                                              const std::string& crl_url) {
   if (root == nullptr) return Status::InvalidArgument("a person certificate needs its certifier's root");
   NOTESD_ASSIGN_OR_RETURN(X509NamePtr base, SubjectBase(root));
-  return BuildRequest(root, base.get(), person, person_key, serial_hex, now, validity_years, crl_url);
+  if (person_key == nullptr) return Status::InvalidArgument("a person certificate needs a key");
+  NOTESD_ASSIGN_OR_RETURN(CertRequest request,
+                          BuildRequest(root, base.get(), person, EVP_PKEY_get_base_id(person_key) == EVP_PKEY_EC,
+                                       serial_hex, now, validity_years, crl_url));
+  request.public_key = person_key;
+  return request;
 }
 
 std::shared_ptr<AdminRequestHandler> MakeAddInternetCertificateHandler(std::shared_ptr<CaKeyring> keyring,
@@ -625,10 +635,12 @@ Result<std::vector<IssuedCertificate>> RevokeCertificates(Directory& directory, 
     held.erase(std::remove(held.begin(), held.end(), entry.certificate_pem), held.end());
   }
   std::vector<Person> people;
+  people.reserve(changed.size());
   for (auto& [id, person] : changed) people.push_back(std::move(person));
   if (!people.empty()) NOTESD_RETURN_IF_ERROR(directory.UpdatePeople(people).status());
 
   std::vector<std::string> serials;
+  serials.reserve(matches.size());
   for (const IssuedCertificate& entry : matches) serials.push_back(entry.serial_hex);
   return icl.RevokeMany(serials, now, reason);
 }

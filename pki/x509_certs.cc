@@ -54,7 +54,8 @@ Status ValidateDnsName(const std::string& name) {
 }
 
 Status ValidateRequest(const CertRequest& request) {
-  if (request.public_key == nullptr) return Status::InvalidArgument("certificate request has no public key");
+  if (request.public_key == nullptr && request.public_key_info == nullptr)
+    return Status::InvalidArgument("certificate request has no public key");
   if (request.not_after <= request.not_before) {
     return Status::InvalidArgument("certificate validity ends before it starts");
   }
@@ -233,13 +234,39 @@ Status SetValidity(X509* cert, std::time_t not_before, std::time_t not_after) {
 Status CheckIssuer(const CertRequest& request, EVP_PKEY* issuer_key, X509* issuer_cert) {
   if (issuer_key == nullptr) return Status::InvalidArgument("no issuer key to sign the certificate with");
   if (issuer_cert == nullptr) {
-    if (!PublicKeysEqual(issuer_key, request.public_key)) {
+    if (request.public_key == nullptr || !PublicKeysEqual(issuer_key, request.public_key)) {
       return Status::InvalidArgument("a self-signed certificate must be signed with its own key");
     }
   } else if (!PublicKeysEqual(issuer_key, X509_get0_pubkey(issuer_cert))) {
     return Status::InvalidArgument("the issuer key does not match the issuer certificate");
   }
   return Status::Ok();
+}
+
+// The certificate of `request`, complete but for its signature (the issuer is checked by the caller).
+Result<X509Ptr> BuildUnsigned(const CertRequest& request, EVP_PKEY* issuer_key, X509* issuer_cert) {
+  NOTESD_RETURN_IF_ERROR(ValidateRequest(request));
+  if (issuer_cert == nullptr && request.public_key == nullptr)
+    return Status::InvalidArgument("a self-signed certificate needs its key pair");
+  NOTESD_ASSIGN_OR_RETURN(X509NamePtr subject, SubjectName(request));
+  NOTESD_ASSIGN_OR_RETURN(Asn1IntegerPtr serial, MakeSerial(request.serial_hex));
+
+  X509Ptr cert(X509_new());
+  if (!cert) return Status::Internal("X509_new failed: " + OpenSslErrors());
+  const X509_NAME* issuer_name = issuer_cert != nullptr ? X509_get_subject_name(issuer_cert) : subject.get();
+  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
+      X509_set_subject_name(cert.get(), subject.get()) != 1 || X509_set_issuer_name(cert.get(), issuer_name) != 1) {
+    return Status::Internal("cannot fill in the certificate: " + OpenSslErrors());
+  }
+  if (request.public_key != nullptr) {
+    if (X509_set_pubkey(cert.get(), request.public_key) != 1)
+      return Status::Internal("cannot set the certificate's public key: " + OpenSslErrors());
+  } else {
+    NOTESD_RETURN_IF_ERROR(request.public_key_info->CopyInto(cert.get()));
+  }
+  NOTESD_RETURN_IF_ERROR(SetValidity(cert.get(), request.not_before, request.not_after));
+  NOTESD_RETURN_IF_ERROR(AddExtensions(cert.get(), issuer_cert, issuer_key, request));
+  return cert;
 }
 
 // ---- Reading ------------------------------------------------------------------------
@@ -307,25 +334,32 @@ int OpenSslPurpose(CertPurpose purpose) {
 }  // namespace
 
 Result<X509Ptr> IssueCertificate(const CertRequest& request, EVP_PKEY* issuer_key, X509* issuer_cert) {
-  NOTESD_RETURN_IF_ERROR(ValidateRequest(request));
   NOTESD_RETURN_IF_ERROR(CheckIssuer(request, issuer_key, issuer_cert));
-  NOTESD_ASSIGN_OR_RETURN(X509NamePtr subject, SubjectName(request));
-  NOTESD_ASSIGN_OR_RETURN(Asn1IntegerPtr serial, MakeSerial(request.serial_hex));
-
-  X509Ptr cert(X509_new());
-  if (!cert) return Status::Internal("X509_new failed: " + OpenSslErrors());
-  const X509_NAME* issuer_name = issuer_cert != nullptr ? X509_get_subject_name(issuer_cert) : subject.get();
-  if (X509_set_version(cert.get(), X509_VERSION_3) != 1 || X509_set_serialNumber(cert.get(), serial.get()) != 1 ||
-      X509_set_subject_name(cert.get(), subject.get()) != 1 || X509_set_issuer_name(cert.get(), issuer_name) != 1 ||
-      X509_set_pubkey(cert.get(), request.public_key) != 1) {
-    return Status::Internal("cannot fill in the certificate: " + OpenSslErrors());
-  }
-  NOTESD_RETURN_IF_ERROR(SetValidity(cert.get(), request.not_before, request.not_after));
-  NOTESD_RETURN_IF_ERROR(AddExtensions(cert.get(), issuer_cert, issuer_key, request));
+  NOTESD_ASSIGN_OR_RETURN(X509Ptr cert, BuildUnsigned(request, issuer_key, issuer_cert));
   // EVP_sha256 gives sha256WithRSAEncryption for RSA keys, ecdsa-with-SHA256 for EC.
   if (X509_sign(cert.get(), issuer_key, EVP_sha256()) <= 0) {
     return Status::Internal("cannot sign the certificate: " + OpenSslErrors());
   }
+  return cert;
+}
+
+Result<CertificateIssuer> CertificateIssuer::Create(EVP_PKEY* issuer_key, X509* issuer_cert) {
+  if (issuer_key == nullptr || issuer_cert == nullptr)
+    return Status::InvalidArgument("an issuer needs its key and its certificate");
+  if (!PublicKeysEqual(issuer_key, X509_get0_pubkey(issuer_cert)))
+    return Status::InvalidArgument("the issuer key does not match the issuer certificate");
+  EvpMdCtxPtr prepared(EVP_MD_CTX_new());
+  if (!prepared || EVP_DigestSignInit(prepared.get(), nullptr, EVP_sha256(), nullptr, issuer_key) != 1)
+    return Status::Internal("cannot prepare the signing context: " + OpenSslErrors());
+  return CertificateIssuer(issuer_key, issuer_cert, std::move(prepared));
+}
+
+Result<X509Ptr> CertificateIssuer::Issue(const CertRequest& request) const {
+  NOTESD_ASSIGN_OR_RETURN(X509Ptr cert, BuildUnsigned(request, key_, cert_));
+  EvpMdCtxPtr signing(EVP_MD_CTX_new());
+  if (!signing || EVP_MD_CTX_copy_ex(signing.get(), prepared_.get()) != 1 ||
+      X509_sign_ctx(cert.get(), signing.get()) <= 0)
+    return Status::Internal("cannot sign the certificate: " + OpenSslErrors());
   return cert;
 }
 

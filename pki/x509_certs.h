@@ -24,6 +24,7 @@
 
 #include "pki/hier_name.h"
 #include "pki/openssl_handles.h"
+#include "pki/public_key_info.h"
 #include "base/status.h"
 
 namespace notesd {
@@ -49,6 +50,9 @@ struct CertRequest {
   // The subject's public key (borrowed for the call; a private key works too, only its
   // public half is used).
   EVP_PKEY* public_key = nullptr;
+  // Or, for a certificate with an issuer: the key as its SubjectPublicKeyInfo, copied
+  // into the certificate as it is (borrowed; see pki/public_key_info.h for why).
+  const PublicKeyInfo* public_key_info = nullptr;
   // Serial number as hex (HexDecode forms); empty = 16 random bytes, made positive.
   std::string serial_hex;
   // Validity; the caller supplies the clock. not_after must be later than not_before.
@@ -77,6 +81,26 @@ struct CertRequest {
 // certificate (caller owns it); InvalidArgument for a bad request, Internal on OpenSSL
 // failure. The issuer's key is only borrowed for the call.
 Result<X509Ptr> IssueCertificate(const CertRequest& request, EVP_PKEY* issuer_key, X509* issuer_cert);
+
+// IssueCertificate for many certificates of one issuer: the key is checked against the
+// certificate once, and the SHA-256 signing context is prepared once and copied for each
+// certificate, so OpenSSL fetches the digest and signature algorithms (and takes its
+// global locks) once instead of per certificate. Not thread-safe: one per thread. The
+// key and certificate are borrowed and must outlive it.
+class CertificateIssuer {
+ public:
+  // InvalidArgument when `issuer_key` is not the key of `issuer_cert`.
+  static Result<CertificateIssuer> Create(EVP_PKEY* issuer_key, X509* issuer_cert);
+  // As IssueCertificate(request, issuer_key, issuer_cert).
+  Result<X509Ptr> Issue(const CertRequest& request) const;
+
+ private:
+  CertificateIssuer(EVP_PKEY* key, X509* cert, EvpMdCtxPtr prepared)
+      : key_(key), cert_(cert), prepared_(std::move(prepared)) {}
+  EVP_PKEY* key_;
+  X509* cert_;
+  EvpMdCtxPtr prepared_;  // EVP_DigestSignInit'ed with SHA-256 and key_
+};
 
 // ---- Inspection (null certificates give empty / false / nullopt results) ----------------
 

@@ -170,7 +170,8 @@ ViewDefinition InboxViewDefinition() {
           1};
 }
 
-Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir, MailStoreOptions options) {
+Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir,
+                                                   const MailStoreOptions& options) {
   NsfOptions nsf;
   nsf.title = "Mail Router Mailbox";
   nsf.clock = options.clock;
@@ -190,7 +191,7 @@ Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& 
 }
 
 MailStore::MailStore(std::filesystem::path data_dir, MailStoreOptions options, std::unique_ptr<NsfDatabase> mail_box)
-    : data_dir_(std::move(data_dir)), options_(options), mail_box_(std::move(mail_box)) {
+    : data_dir_(std::move(data_dir)), options_(std::move(options)), mail_box_(std::move(mail_box)) {
   committer_ = std::thread([this] { CommitterLoop(); });
 }
 
@@ -222,7 +223,7 @@ Status MailStore::WriteMailBox(MailBoxWork work) {
   return result.get();
 }
 
-void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
+void MailStore::DepositAsync(const MailEnvelope& envelope, const std::string& message,
                              std::function<void(const Result<std::string>&)> done) {
   if (envelope.recipients.empty()) {
     done(Status::InvalidArgument("a message needs at least one recipient"));
@@ -248,7 +249,7 @@ void MailStore::DepositAsync(MailEnvelope envelope, std::string message,
 
 void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
                              std::function<void(const Result<std::string>&)> done) {
-  if (body.spool_file.empty()) return DepositAsync(std::move(envelope), std::move(body.bytes), std::move(done));
+  if (body.spool_file.empty()) return DepositAsync(envelope, body.bytes, std::move(done));
   auto location = std::make_shared<std::filesystem::path>(body.spool_file);
   auto fail = [location, &done](const Status& status) {
     std::error_code ec;

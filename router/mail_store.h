@@ -184,7 +184,8 @@ struct MailStoreOptions {
 class MailStore {
  public:
   // Opens (creating if missing) `<data_dir>/mail.box` and starts the committer thread.
-  static Result<std::unique_ptr<MailStore>> Open(const std::filesystem::path& data_dir, MailStoreOptions options = {});
+  static Result<std::unique_ptr<MailStore>> Open(const std::filesystem::path& data_dir,
+                                                 const MailStoreOptions& options = {});
   // Stops the committer (work already queued is finished first).
   ~MailStore();
   MailStore(const MailStore&) = delete;
@@ -203,7 +204,8 @@ class MailStore {
 
   // Accepts a message into mail.box: durable when `done` gets Ok with the note's UNID.
   // InvalidArgument for no recipients.
-  void DepositAsync(MailEnvelope envelope, std::string message, std::function<void(const Result<std::string>&)> done);
+  void DepositAsync(const MailEnvelope& envelope, const std::string& message,
+                    std::function<void(const Result<std::string>&)> done);
   void DepositAsync(MailEnvelope envelope, MessageBody body, std::function<void(const Result<std::string>&)> done);
   Result<std::string> Deposit(MailEnvelope envelope, std::string message);
 

@@ -342,7 +342,7 @@ Result<std::string> SignEntity(std::string_view mime_entity, X509* signer, EVP_P
     if (c == nullptr) continue;
     X509Ptr ref = UpRef(c);
     if (!ref || sk_X509_push(certs.get(), ref.get()) <= 0) return Status::Internal("out of memory");
-    ref.release();  // now owned by the stack
+    static_cast<void>(ref.release());  // now owned by the stack
   }
   const unsigned flags = CMS_DETACHED | CMS_BINARY | CMS_PARTIAL;
   CmsContentInfoPtr cms(CMS_sign(nullptr, nullptr, certs.get(), nullptr, flags));

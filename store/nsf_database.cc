@@ -298,6 +298,22 @@ Result<std::vector<NoteId>> ReadTxn::LookupIds(std::string_view view_name, std::
   return ids;
 }
 
+Result<std::size_t> ReadTxn::CountKey(std::string_view view_name, std::string_view key) const {
+  NOTESD_ASSIGN_OR_RETURN(const NsfDatabase::View* view, db_.ViewOrError(view_name));
+  const std::string normalised = db_.NormaliseKey(*view, key);
+  if (normalised.empty()) return std::size_t{0};
+  MdbCursor cursor;
+  NOTESD_RETURN_IF_ERROR(MdbStatus(cursor.Open(txn_, view->dbi), db_.label_, "mdb_cursor_open"));
+  MDB_val k = ToMdbVal(normalised);
+  MDB_val v{};
+  int rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_KEY);
+  if (rc == MDB_NOTFOUND) return std::size_t{0};
+  if (rc != MDB_SUCCESS) return MdbStatus(rc, db_.label_, "mdb_cursor_get");
+  std::size_t count = 0;
+  NOTESD_RETURN_IF_ERROR(MdbStatus(mdb_cursor_count(cursor.get(), &count), db_.label_, "mdb_cursor_count"));
+  return static_cast<std::size_t>(count);
+}
+
 Result<std::vector<Note>> ReadTxn::Lookup(std::string_view view, std::string_view key) const {
   NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, LookupIds(view, key));
   std::vector<Note> notes;
@@ -849,6 +865,10 @@ Result<Note> NsfDatabase::GetByUnid(std::string_view unid) const {
 
 Result<std::vector<NoteId>> NsfDatabase::LookupIds(std::string_view view, std::string_view key) const {
   return ReadValue<std::vector<NoteId>>(*this, [&](const ReadTxn& txn) { return txn.LookupIds(view, key); });
+}
+
+Result<std::size_t> NsfDatabase::CountKey(std::string_view view, std::string_view key) const {
+  return ReadValue<std::size_t>(*this, [&](const ReadTxn& txn) { return txn.CountKey(view, key); });
 }
 
 Result<std::vector<Note>> NsfDatabase::Lookup(std::string_view view, std::string_view key) const {

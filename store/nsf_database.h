@@ -151,6 +151,9 @@ class ReadTxn {
   Result<std::vector<NoteId>> LookupIds(std::string_view view, std::string_view key) const;
   // The notes of LookupIds.
   Result<std::vector<Note>> Lookup(std::string_view view, std::string_view key) const;
+  // How many notes are under exactly `key`, without reading them: LMDB keeps the count
+  // of a key's duplicates, so this costs one key lookup however many there are.
+  Result<std::size_t> CountKey(std::string_view view, std::string_view key) const;
   Result<std::vector<ViewEntry>> Scan(std::string_view view, const ScanOptions& options = {}) const;
   // NoteIDs greater than `after`, increasing; at most `limit` (0 = all).
   Result<std::vector<NoteId>> ListNoteIds(NoteId after = 0, std::size_t limit = 0) const;
@@ -246,6 +249,7 @@ class NsfDatabase {
   Result<Note> GetByUnid(std::string_view unid) const;
   Result<std::vector<NoteId>> LookupIds(std::string_view view, std::string_view key) const;
   Result<std::vector<Note>> Lookup(std::string_view view, std::string_view key) const;
+  Result<std::size_t> CountKey(std::string_view view, std::string_view key) const;
   Result<std::vector<ViewEntry>> Scan(std::string_view view, const ScanOptions& options = {}) const;
 
   // Runs `body` in one write transaction and commits if it returns Ok. If it returns

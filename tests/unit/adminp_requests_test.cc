@@ -97,6 +97,46 @@ TEST_CASE("requests posted together keep their posting order in ($Requests) and 
   CHECK(counts->pending == 40);
 }
 
+TEST_CASE("batch progress: counts by state, the final failures and the batch's first request", "[adminp]") {
+  TempAdmin4 admin4;
+  RetryPolicy policy;
+  std::vector<AdminRequest> requests;
+  for (int i = 0; i < 4; ++i) requests.push_back(CertifierRequest("CN=Batch " + std::to_string(i) + "/O=Acme"));
+  auto posted = admin4.db->PostMany(requests, "b1");
+  REQUIRE(posted.ok());
+  REQUIRE(admin4.db->PostMany({CertifierRequest("CN=Other/O=Acme")}, "b2").ok());
+  const std::vector<AdminRequest>& batch = *posted;
+  // 0 done, 1 failed finally (a permanent error), 2 failed with a retry, 3 still New.
+  for (int i = 0; i < 3; ++i) REQUIRE(admin4.db->BeginAttempt(batch[i].unid, policy, kT0, false).ok());
+  REQUIRE(admin4.db->FinishAttempt(batch[0].unid, Status::Ok(), {}, policy, kT0).ok());
+  REQUIRE(admin4.db->FinishAttempt(batch[1].unid, Status::InvalidArgument("no such person"), {}, policy, kT0).ok());
+  REQUIRE(admin4.db->FinishAttempt(batch[2].unid, Status::Unavailable("certifier not active"), {}, policy, kT0).ok());
+
+  auto counts = admin4.db->BatchProgress("b1");
+  REQUIRE(counts.ok());
+  CHECK(counts->total == 4);
+  CHECK(counts->done == 1);
+  CHECK(counts->failed == 1);
+  CHECK(counts->pending == 2);  // the one waiting for its retry and the New one
+
+  auto failed = admin4.db->FinallyFailedInBatch("b1");
+  REQUIRE(failed.ok());
+  REQUIRE(failed->size() == 1);
+  CHECK((*failed)[0].unid == batch[1].unid);
+  CHECK((*failed)[0].error.find("no such person") != std::string::npos);
+
+  auto first = admin4.db->FirstOfBatch("b1");
+  REQUIRE(first.ok());
+  REQUIRE(first->has_value());
+  CHECK((*first)->unid == batch[0].unid);
+  auto unknown = admin4.db->FirstOfBatch("nope");
+  REQUIRE(unknown.ok());
+  CHECK_FALSE(unknown->has_value());
+  auto none = admin4.db->BatchProgress("nope");
+  REQUIRE(none.ok());
+  CHECK(none->total == 0);
+}
+
 TEST_CASE("state machine: New -> InProgress -> Done, with a response note chained by $Ref", "[adminp]") {
   TempAdmin4 admin4;
   RetryPolicy policy;

@@ -2,7 +2,7 @@
 // Record request and handler (the certificate's fields, refusals that write nothing,
 // idempotence across crashes at every step, batches through AdminP with batched
 // admin4.nsf transactions), revocation (ICL, Person document, next CRL), reason names,
-// and the keyring's lock-free WithKey.
+// and the keyring's lock-free WithSigner.
 #include <openssl/x509.h>
 #include <openssl/x509v3.h>
 
@@ -632,6 +632,7 @@ TEST_CASE("benchmark: batched person certificates against a raw signing loop", "
   double raw = seconds(raw_start);
 
   std::vector<AdminRequest> requests;
+  requests.reserve(people.size());
   for (const Person& person : people)
     requests.push_back(
         *MakeAddInternetCertificateRequest(*ca.directory, ca.certifier, person, ca.jane, "CN=Acme01/O=Acme", 2));

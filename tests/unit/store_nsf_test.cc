@@ -445,6 +445,12 @@ TEST_CASE("views stay consistent with notes across create, update and delete", "
   CHECK(Must(db->LookupIds("ByName", "alice")) == Ids({n2}));
   CHECK(Must(db->LookupIds("ByName", "ALICE")).empty());  // case-sensitive view
   CHECK(Must(db->LookupIds("ByName", "")).empty());
+  // A key's count without reading its notes: a note with a key twice counts once.
+  CHECK(Must(db->CountKey("ByName", "Bob")) == 2);
+  CHECK(Must(db->CountKey("ByName", "alice")) == 1);
+  CHECK(Must(db->CountKey("ByName", "Nobody")) == 0);
+  CHECK(Must(db->CountKey("ByName", "")) == 0);
+  CHECK(db->CountKey("NoSuchView", "Bob").status().code() == StatusCode::kNotFound);
   const std::vector<Note> bobs = Must(db->Lookup("ByName", "Bob"));
   REQUIRE(bobs.size() == 2);
   CHECK(bobs[1].GetTextList("Name").size() == 3);
@@ -464,6 +470,8 @@ TEST_CASE("views stay consistent with notes across create, update and delete", "
   CHECK(Must(db->LookupIds("ByName", "Alice")).empty());
   CHECK(Must(db->LookupIds("ByName", "Bob")) == Ids({n4}));
   CHECK(Must(db->LookupIds("ByName", "Carol")) == Ids({n1, n3}));
+  CHECK(Must(db->CountKey("ByName", "Carol")) == 2);
+  CHECK(Must(db->CountKey("ByName", "Bob")) == 1);
 
   MustOk(db->Delete(n3));
   CHECK(Must(db->LookupIds("ByName", "Carol")) == Ids({n1}));
