@@ -124,8 +124,7 @@ Result<HttpApi::Caller> HttpApi::Authenticate(const httplib::Request& request) {
   auto person = directory_.FindPerson(name->Canonical());
   if (!person.ok())
     return Status::PermissionDenied("no Person document for " + name->Abbreviated() + " in the directory");
-  auto registered_key = PublicKeyFromPem(person->public_key_pem);
-  if (!registered_key.ok() || !PublicKeysEqual(registered_key->get(), X509_get0_pubkey(peer.get())))
+  if (!PublicKeyPemMatches(person->public_key_pem, peer.get()))
     return Status::PermissionDenied("the certificate of " + name->Abbreviated() +
                                     " does not match the Person document (replaced or revoked)");
   Caller caller{std::move(person).value(), false};

@@ -3,11 +3,13 @@
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
+#include <linux/tcp.h>  // struct tcp_info with tcpi_bytes_received (glibc's netinet/tcp.h lacks it)
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 #include <algorithm>
+#include <cstddef>
 
 namespace notesd {
 
@@ -43,6 +45,20 @@ std::string PeerAddress(int fd) {
                         : static_cast<const void*>(&reinterpret_cast<sockaddr_in*>(&peer)->sin_addr);
   if (!::inet_ntop(peer.ss_family, raw, text, sizeof(text))) return "";
   return text;
+}
+
+// Bytes the client has sent on `fd` so far (TCP), plus those waiting unread; for a
+// socket without TCP_INFO (a test's socket pair), only the unread ones.
+std::uint64_t BytesFromClient(int fd) {
+  int unread = 0;
+  if (::ioctl(fd, FIONREAD, &unread) != 0) unread = 0;
+  tcp_info info{};
+  socklen_t length = sizeof(info);
+  std::uint64_t received = 0;
+  if (::getsockopt(fd, IPPROTO_TCP, TCP_INFO, &info, &length) == 0 &&
+      length >= offsetof(tcp_info, tcpi_bytes_received) + sizeof(info.tcpi_bytes_received))
+    received = info.tcpi_bytes_received;
+  return received + static_cast<std::uint64_t>(std::max(unread, 0));
 }
 
 }  // namespace
@@ -95,12 +111,22 @@ bool HttpConnectionGuard::Started(int fd) {
 
 void HttpConnectionGuard::HandshakeDone() { Arm(limits_.request_head); }
 
-void HttpConnectionGuard::ReplySent() { Arm(limits_.keep_alive + limits_.request_head); }
+void HttpConnectionGuard::ReplySent() {
+  Arm(limits_.keep_alive + limits_.request_head);
+  if (limits_.idle_above == 0) return;
+  std::lock_guard lock(mutex_);
+  auto it = connections_.find(std::this_thread::get_id());
+  if (it == connections_.end()) return;
+  it->second.idle = true;
+  it->second.idle_until = Clock::now() + limits_.busy_idle;
+  it->second.received_at_reply = BytesFromClient(it->second.watch_fd);
+  if (connections_.size() > limits_.idle_above && it->second.idle_until < next_wake_) wake_.notify_all();
+}
 
 void HttpConnectionGuard::HeadRead() {
   std::lock_guard lock(mutex_);
   auto it = connections_.find(std::this_thread::get_id());
-  if (it != connections_.end()) it->second.armed = false;
+  if (it != connections_.end()) it->second.armed = it->second.idle = false;
 }
 
 void HttpConnectionGuard::Arm(Clock::duration from_now) {
@@ -140,6 +166,11 @@ std::size_t HttpConnectionGuard::refused_per_address() const {
   return refused_per_address_;
 }
 
+std::size_t HttpConnectionGuard::closed_idle() const {
+  std::lock_guard lock(mutex_);
+  return closed_idle_;
+}
+
 // Sleeps until the earliest armed deadline (or a change), then shuts down every
 // connection past its deadline. A shut-down connection stays listed until its thread
 // ends it, so its dup keeps the descriptor number from being reused meanwhile.
@@ -148,14 +179,34 @@ void HttpConnectionGuard::Watch() {
   while (!stopping_) {
     auto now = Clock::now();
     auto next = now + std::chrono::seconds(1);
+    auto shut = [](Connection& connection) {
+      ::shutdown(connection.watch_fd, SHUT_RDWR);
+      connection.armed = connection.idle = false;
+      connection.shut = true;
+    };
+    std::size_t open = 0;
     for (auto& [thread, connection] : connections_) {
-      if (!connection.armed) continue;
-      if (connection.deadline <= now) {
-        ::shutdown(connection.watch_fd, SHUT_RDWR);
-        connection.armed = false;
+      if (connection.armed && connection.deadline <= now) {
+        shut(connection);
         ++closed_by_deadline_;
-      } else {
+      } else if (connection.armed) {
         next = std::min(next, connection.deadline);
+      }
+      if (!connection.shut) ++open;
+    }
+    // Under load, idle keep-alive connections beyond `idle_above` give their threads back.
+    for (auto it = connections_.begin();
+         open > limits_.idle_above && limits_.idle_above > 0 && it != connections_.end(); ++it) {
+      Connection& connection = it->second;
+      if (!connection.idle) continue;
+      if (connection.idle_until > now) {
+        next = std::min(next, connection.idle_until);
+      } else if (BytesFromClient(connection.watch_fd) != connection.received_at_reply) {
+        connection.idle = false;  // a next request is under way: its head deadline stands
+      } else {
+        shut(connection);
+        ++closed_idle_;
+        --open;
       }
     }
     next_wake_ = next;

@@ -10,7 +10,14 @@
 //     of the handshake's end, or of the previous reply plus `keep_alive` (the idle wait
 //     before a next request, which cpp-httplib bounds itself);
 //   - at most `max_per_address` connections from one client address at once: one more
-//     is closed before its handshake.
+//     is closed before its handshake;
+//   - while more than `idle_above` connections are open (0: never), a keep-alive
+//     connection that has sat idle for `busy_idle` since its last reply, with nothing
+//     received from the client since, is closed, as many as are beyond `idle_above`:
+//     cpp-httplib holds a thread per connection even between requests, so under load
+//     an idle connection gives its thread back after `busy_idle` rather than the whole
+//     keep-alive wait. (A client may always see an idle keep-alive connection close,
+//     RFC 9112 9.3; it reconnects, resuming its TLS session.)
 // A connection past its deadline is shut down (shutdown(2) on a dup of its socket, so
 // the blocked thread wakes, fails its read and closes the connection as on any error).
 //
@@ -28,6 +35,7 @@
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -42,6 +50,8 @@ class HttpConnectionGuard {
     std::chrono::milliseconds request_head{10000};
     std::chrono::milliseconds keep_alive{5000};
     std::size_t max_per_address = 64;
+    std::size_t idle_above = 0;
+    std::chrono::milliseconds busy_idle{1000};
   };
 
   explicit HttpConnectionGuard(Limits limits);
@@ -65,6 +75,7 @@ class HttpConnectionGuard {
   std::size_t connections() const;
   std::size_t closed_by_deadline() const;
   std::size_t refused_per_address() const;
+  std::size_t closed_idle() const;
 
  private:
   struct Connection {
@@ -72,6 +83,10 @@ class HttpConnectionGuard {
     std::string address;
     std::chrono::steady_clock::time_point deadline;
     bool armed = false;
+    bool shut = false;  // shut down by the watcher, waiting for its thread to end it
+    bool idle = false;  // between a reply and the next request head
+    std::chrono::steady_clock::time_point idle_until;
+    std::uint64_t received_at_reply = 0;
   };
   using Clock = std::chrono::steady_clock;
 
@@ -86,6 +101,7 @@ class HttpConnectionGuard {
   std::unordered_map<std::string, std::size_t> per_address_;
   std::size_t closed_by_deadline_ = 0;
   std::size_t refused_per_address_ = 0;
+  std::size_t closed_idle_ = 0;
   Clock::time_point next_wake_{};  // when the watcher wakes next (it is woken for an earlier deadline)
   bool stopping_ = false;
   std::thread watcher_;

@@ -66,8 +66,8 @@ constexpr ConfigKey kHttpMaxSessions{
     "1024",
     1,
     10000,
-    "HTTPS connections served at once, one thread each; more wait for a free thread (so do idle ones: each is "
-    "closed after HTTP_TimeoutSeconds)",
+    "HTTPS connections served at once, one thread each; more wait for a free thread (idle keep-alive ones are "
+    "closed after 5 s, or after 1 s while more than HTTP_Threads are open)",
     "HTTP",
     true};
 constexpr ConfigKey kHttpHandshakeTimeout{
@@ -124,6 +124,8 @@ const CommandGrammar& HttpGrammar() {
 // it may wait idle for the next one.
 constexpr std::size_t kKeepAliveMaxRequests = 1000;
 constexpr time_t kKeepAliveSeconds = 5;
+// ...or, while more than HTTP_Threads connections are open, this long.
+constexpr std::chrono::milliseconds kBusyIdle{1000};
 // cpp-httplib listens with a backlog of 5: a burst of connections beyond that is dropped
 // by the kernel and retried by the clients a second later.
 constexpr int kListenBacklog = 4096;
@@ -214,7 +216,8 @@ class HttpTask final : public Task {
            "; refused: " + std::to_string(context_.Stats().Counter("HTTP.Refused").load()) +
            (guard_ ? "; connections: " + std::to_string(guard_->connections()) +
                          "; closed at a deadline: " + std::to_string(guard_->closed_by_deadline()) +
-                         "; refused per address: " + std::to_string(guard_->refused_per_address())
+                         "; refused per address: " + std::to_string(guard_->refused_per_address()) +
+                         "; idle closed under load: " + std::to_string(guard_->closed_idle())
                    : std::string());
   }
 
@@ -311,6 +314,10 @@ class HttpTask final : public Task {
     limits.request_head = std::chrono::seconds(ConfigInt(ini, kHttpRequestHeadTimeout));
     limits.keep_alive = std::chrono::seconds(kKeepAliveSeconds);
     limits.max_per_address = static_cast<std::size_t>(ConfigInt(ini, kHttpMaxSessionsPerIp));
+    // Beyond the threads kept ready, an idle keep-alive connection holds its thread for
+    // kBusyIdle only (http/http_connection_guard.h).
+    limits.idle_above = static_cast<std::size_t>(ConfigInt(ini, kHttpThreads));
+    limits.busy_idle = kBusyIdle;
     return limits;
   }
 

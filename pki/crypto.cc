@@ -304,6 +304,27 @@ Result<EvpPkeyPtr> PublicKeyFromDer(std::string_view der) {
   });
 }
 
+bool PublicKeyPemMatches(std::string_view pem, X509* cert) {
+  if (cert == nullptr) return false;
+  X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
+  unsigned char* cert_der = nullptr;
+  const int cert_length = spki ? i2d_X509_PUBKEY(spki, &cert_der) : -1;
+  unsigned char* pem_der = nullptr;
+  long pem_length = 0;
+  auto bio = ReadBio(pem);
+  const bool same_bytes =
+      cert_length > 0 && bio.ok() &&
+      PEM_bytes_read_bio(&pem_der, &pem_length, nullptr, PEM_STRING_PUBLIC, bio->get(), nullptr, nullptr) == 1 &&
+      pem_length == cert_length && std::memcmp(pem_der, cert_der, static_cast<std::size_t>(cert_length)) == 0;
+  OPENSSL_free(cert_der);
+  OPENSSL_free(pem_der);
+  ERR_clear_error();
+  if (same_bytes) return true;
+  // The same key may be encoded otherwise (say, other algorithm parameters): decode both.
+  auto registered = PublicKeyFromPem(pem);
+  return registered.ok() && PublicKeysEqual(registered->get(), X509_get0_pubkey(cert));
+}
+
 // ---- Certificates -------------------------------------------------------------------
 
 Result<std::string> CertificateToPem(X509* cert) {

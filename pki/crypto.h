@@ -75,6 +75,12 @@ Result<std::string> PublicKeyToDer(EVP_PKEY* key);
 Result<EvpPkeyPtr> PublicKeyFromPem(std::string_view pem);
 Result<EvpPkeyPtr> PublicKeyFromDer(std::string_view der);
 
+// True when the first PEM public key in `pem` is the public key of `cert`. Compares the
+// SubjectPublicKeyInfo bytes first, which decodes no key (OpenSSL 3's key decoder costs
+// most of an HTTPS request and takes global locks); only when they differ are both keys
+// decoded and compared as PublicKeysEqual does.
+bool PublicKeyPemMatches(std::string_view pem, X509* cert);
+
 // ---- Certificates -------------------------------------------------------------------
 
 Result<std::string> CertificateToPem(X509* cert);

@@ -144,6 +144,46 @@ TEST_CASE("one address holds at most max_per_address connections", "[http][guard
   CHECK(guard.refused_per_address() == 1);
 }
 
+TEST_CASE("under load, idle keep-alive connections beyond idle_above are closed", "[http][guard]") {
+  HttpConnectionGuard::Limits limits;
+  limits.keep_alive = 5000ms;  // the usual idle wait: far beyond this test
+  limits.idle_above = 1;
+  limits.busy_idle = 100ms;
+  HttpConnectionGuard guard(limits);
+  SocketPair idle1, idle2, asking;
+  auto served = [&guard](int fd) {
+    return [&guard, fd] {
+      REQUIRE(guard.Started(fd));
+      guard.HandshakeDone();
+      guard.HeadRead();
+      guard.ReplySent();  // now idle, waiting for a next request
+    };
+  };
+  ConnectionThread first(served(idle1.fds[0]));
+  ConnectionThread second(served(idle2.fds[0]));
+  ConnectionThread third(served(asking.fds[0]));
+  // The third client has begun its next request (unread by the server yet): not idle.
+  REQUIRE(::send(asking.fds[1], "G", 1, 0) == 1);
+  // Three open, one allowed beyond the load mark: both idle ones go, the asking one stays.
+  CHECK(idle1.ClientSeesClose(900ms));
+  CHECK(idle2.ClientSeesClose(900ms));
+  CHECK_FALSE(asking.ClientSeesClose(300ms));
+  CHECK(guard.closed_idle() == 2);
+  CHECK(guard.closed_by_deadline() == 0);
+
+  // At or below the mark an idle connection keeps its keep-alive wait.
+  HttpConnectionGuard calm(limits);
+  SocketPair kept;
+  ConnectionThread only([&] {
+    REQUIRE(calm.Started(kept.fds[0]));
+    calm.HandshakeDone();
+    calm.HeadRead();
+    calm.ReplySent();
+  });
+  CHECK_FALSE(kept.ClientSeesClose(400ms));
+  CHECK(calm.closed_idle() == 0);
+}
+
 TEST_CASE("every TLS context offers TLS 1.3 and ECDHE with AEAD only on TLS 1.2", "[tls]") {
   std::unique_ptr<SSL_CTX, decltype(&SSL_CTX_free)> ctx(SSL_CTX_new(TLS_method()), &SSL_CTX_free);
   REQUIRE(ctx);
