@@ -18,17 +18,17 @@ struct PublicKeyInfoFields {
   ASN1_BIT_STRING* public_key;
 };
 
-ASN1_SEQUENCE(PublicKeyInfoFields) = {
-    ASN1_SIMPLE(PublicKeyInfoFields, algorithm, X509_ALGOR),
-    ASN1_SIMPLE(PublicKeyInfoFields, public_key, ASN1_BIT_STRING),
+ASN1_SEQUENCE(PublicKeyInfoFields) =
+    {
+        ASN1_SIMPLE(PublicKeyInfoFields, algorithm, X509_ALGOR),
+        ASN1_SIMPLE(PublicKeyInfoFields, public_key, ASN1_BIT_STRING),
 } ASN1_SEQUENCE_END(PublicKeyInfoFields)
 
-namespace {
-
-void FreeFields(const PublicKeyInfoFields* fields) {
-  ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(const_cast<PublicKeyInfoFields*>(fields)),
-                 ASN1_ITEM_rptr(PublicKeyInfoFields));
-}
+        namespace {
+  void FreeFields(const PublicKeyInfoFields* fields) {
+    ASN1_item_free(reinterpret_cast<ASN1_VALUE*>(const_cast<PublicKeyInfoFields*>(fields)),
+                   ASN1_ITEM_rptr(PublicKeyInfoFields));
+  }
 
 }  // namespace
 
