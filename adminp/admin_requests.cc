@@ -445,6 +445,26 @@ Result<std::vector<AdminRequest>> AdminRequestsDb::List(std::optional<RequestSta
 
 Result<std::vector<AdminRequest>> AdminRequestsDb::Pending() const { return Collect(kPendingView, std::nullopt); }
 
+Result<AdminRequestsDb::PendingPage> AdminRequestsDb::PendingAfter(std::string_view after, std::size_t limit) const {
+  PendingPage page;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    // The view's keys are unique (creation time, note id, UNID), so the entry `after`
+    // names is the only one to skip.
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries,
+                            txn.Scan(kPendingView, ScanOptions::StartingAt(std::string(after), limit + 1)));
+    for (const ViewEntry& entry : entries) {
+      if (!after.empty() && entry.key <= after) continue;
+      if (page.requests.size() == limit) break;
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
+      NOTESD_ASSIGN_OR_RETURN(AdminRequest request, AdminRequestFromNote(note));
+      page.requests.push_back(std::move(request));
+      page.next_after = entry.key;
+    }
+    return Status::Ok();
+  }));
+  return page;
+}
+
 Result<std::vector<AdminRequest>> AdminRequestsDb::InBatch(std::string_view batch_id) const {
   return Collect(kByBatchView, std::string(batch_id));
 }

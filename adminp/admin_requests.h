@@ -252,6 +252,14 @@ class AdminRequestsDb {
   // Oldest first. `status` nullopt: all.
   Result<std::vector<AdminRequest>> List(std::optional<RequestStatus> status = std::nullopt) const;
   Result<std::vector<AdminRequest>> Pending() const;
+  // The pending requests in order, at most `limit`, from just after the one whose
+  // position `after` names ("" = from the first); `next_after` is the position of the last
+  // one returned, for the next page. So a pass over 100,000 requests holds one page.
+  struct PendingPage {
+    std::vector<AdminRequest> requests;
+    std::string next_after;
+  };
+  Result<PendingPage> PendingAfter(std::string_view after, std::size_t limit) const;
   // Requests naming `target` (case-insensitive), oldest first.
   Result<std::vector<AdminRequest>> ForTarget(std::string_view target) const;
   // The response notes of a request, oldest first.

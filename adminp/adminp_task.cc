@@ -178,8 +178,23 @@ bool AdminProcessor::Selected(const AdminRequest& request, const PassSelection& 
 Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, TimeMicros now) {
   std::lock_guard pass(pass_mutex_);
   if (selection.announce) Log("Searching Administration Requests database");
-  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> pending, env_.requests->Pending());
   PassSummary summary;
+  // The pending requests are read a page at a time, so a pass over a batch of 100,000
+  // holds one page of them; a chunk ends at the end of a page.
+  std::string after;
+  while (!(env_.stopping && env_.stopping())) {
+    NOTESD_ASSIGN_OR_RETURN(AdminRequestsDb::PendingPage page,
+                            env_.requests->PendingAfter(after, std::max<std::size_t>(env_.pass_page_size, 1)));
+    if (page.requests.empty()) break;
+    after = std::move(page.next_after);
+    ProcessPage(page.requests, selection, now, summary);
+  }
+  SetActivity("Idle");
+  return summary;
+}
+
+void AdminProcessor::ProcessPage(const std::vector<AdminRequest>& pending, const PassSelection& selection,
+                                 TimeMicros now, PassSummary& summary) {
   std::size_t next = 0;
   while (next < pending.size()) {
     if (env_.stopping && env_.stopping()) break;
@@ -204,8 +219,6 @@ Result<PassSummary> AdminProcessor::RunPass(const PassSelection& selection, Time
     }
     ProcessChunk(chunk, handler.get(), selection, now, summary);
   }
-  SetActivity("Idle");
-  return summary;
 }
 
 namespace {

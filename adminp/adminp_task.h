@@ -95,6 +95,8 @@ class AdminProcessor {
     std::function<void(const AdminRequest&)> after_begin;
     // Checked between requests; true stops the pass early.
     std::function<bool()> stopping;
+    // Pending requests read from admin4.nsf at a time in a pass: what a pass holds.
+    std::size_t pass_page_size = 2048;
   };
   explicit AdminProcessor(Environment environment) : env_(std::move(environment)) {}
 
@@ -112,6 +114,9 @@ class AdminProcessor {
 
  private:
   bool Selected(const AdminRequest& request, const PassSelection& selection) const;
+  // Works the requests of one page of a pass, chunk by chunk.
+  void ProcessPage(const std::vector<AdminRequest>& pending, const PassSelection& selection, TimeMicros now,
+                   PassSummary& summary);
   // Begins, runs and finishes a chunk of requests of one type: one transaction begins
   // them all, the handler runs them (HandleBatch; a handler that does not batch gets a
   // chunk of one), one transaction finishes them all. `handler` null: each fails with

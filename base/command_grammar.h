@@ -30,6 +30,10 @@ struct CommandForm {
   int id = 0;                      // what the caller dispatches on; aliases share one
   CommandArgument argument = CommandArgument::kNone;
   const char* help = "";  // one line; the usage in a "Missing argument" answer
+  // A password argument: from this word of the argument (0: the first word after the
+  // keywords) to the end of the line is a secret, masked wherever the line is shown
+  // (server/console_command.h MaskConsoleSecrets). -1: the form takes no secret.
+  int secret_word = -1;
 };
 
 struct CommandGrammar {

@@ -178,22 +178,33 @@ Result<CaService::PostedBatch> CaService::RequestCertificates(const Person& call
   if (validity_years < kPersonCertMinYears || validity_years > kPersonCertMaxYears)
     return Status::InvalidArgument("'validity_years' must be a whole number from " +
                                    std::to_string(kPersonCertMinYears) + " to " + std::to_string(kPersonCertMaxYears));
-  NOTESD_ASSIGN_OR_RETURN(std::vector<Person> chosen, SelectPeople(directory_, selector));
-
-  // Every person is checked before anything is posted.
+  // Every person is checked before anything is posted: a first pass checks, a second
+  // posts. Neither holds the people: they are read a page at a time, and the requests are
+  // posted in chunks of kPostChunk, each chunk one durable transaction (a crash while
+  // posting leaves whole chunks, which AdminP carries out; the batch's count says how
+  // many were posted).
   std::string ca_server = certifier.ca_server.empty() ? server_name_.Canonical() : certifier.ca_server;
-  std::vector<AdminRequest> requests;
-  requests.reserve(chosen.size());
-  for (const Person& person : chosen) {
-    NOTESD_ASSIGN_OR_RETURN(AdminRequest made,
-                            MakeAddInternetCertificateRequest(directory_, certifier, person, caller, ca_server,
-                                                              static_cast<int>(validity_years)));
-    requests.push_back(std::move(made));
-  }
+  auto make_request = [&](const Person& person) {
+    return MakeAddInternetCertificateRequest(directory_, certifier, person, caller, ca_server,
+                                             static_cast<int>(validity_years));
+  };
+  NOTESD_RETURN_IF_ERROR(
+      ForEachSelectedPerson(directory_, selector, [&](const Person& person) { return make_request(person).status(); }));
   NOTESD_ASSIGN_OR_RETURN(std::string random, RandomBytes(12));
   PostedBatch posted{HexEncode(random), 0, certifier.base.name};
-  NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> stored, requests_.PostMany(requests, posted.batch));
-  posted.count = stored.size();
+  std::vector<AdminRequest> chunk;
+  auto post_chunk = [&]() -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<AdminRequest> stored, requests_.PostMany(chunk, posted.batch));
+    posted.count += stored.size();
+    chunk.clear();
+    return Status::Ok();
+  };
+  NOTESD_RETURN_IF_ERROR(ForEachSelectedPerson(directory_, selector, [&](const Person& person) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(AdminRequest made, make_request(person));
+    chunk.push_back(std::move(made));
+    return chunk.size() == kPostChunk ? post_chunk() : Status::Ok();
+  }));
+  if (!chunk.empty()) NOTESD_RETURN_IF_ERROR(post_chunk());
   return posted;
 }
 

@@ -96,6 +96,7 @@ class CaService {
   Result<RequestDetail> ShowRequest(const Person& caller, const std::string& unid);
 
   // ---- people's certificates ----
+  static constexpr std::size_t kPostChunk = 1024;
   struct PostedBatch {
     std::string batch;  // the batch id (24 hex characters)
     std::size_t count = 0;
@@ -103,8 +104,10 @@ class CaService {
   };
   // Posts one "Add Internet Certificate to Person Record" request per person `selector`
   // names, by `caller`, who must be an RA of the certifier. Every person is checked
-  // (MakeAddInternetCertificateRequest) before anything is posted; then all requests go
-  // into admin4.nsf in one transaction with one batch id. validity_years outside
+  // (MakeAddInternetCertificateRequest) before anything is posted; then the requests go
+  // into admin4.nsf with one batch id, kPostChunk per transaction, so memory does not
+  // grow with the selection (a crash while posting leaves whole chunks posted, which
+  // AdminP carries out). validity_years outside
   // kPersonCertMinYears..kPersonCertMaxYears: InvalidArgument.
   Result<PostedBatch> RequestCertificates(const Person& caller, const std::string& certifier,
                                           const PeopleSelector& selector, std::int64_t validity_years);

@@ -47,10 +47,10 @@ const CommandGrammar& CaGrammar() {
       {{"STAT"}, kStat, kArgs, "The certifiers and whether each is active"},
       {{"STATUS"}, kStat, kArgs, "The certifiers and whether each is active"},
       {{"REFRESH"}, kRefresh, kArgs, "Read the certifier list again"},
-      {{"ACTIVATE"}, kActivate, kArgs, "ACTIVATE <n|name|*> [<password>]"},
+      {{"ACTIVATE"}, kActivate, kArgs, "ACTIVATE <n|name|*> [<password>]", /*secret_word=*/1},
       {{"DEACTIVATE"}, kDeactivate, kArgs, "DEACTIVATE <n|name|*>"},
       {{"LOCK"}, kLock, kArgs, "LOCK IDFILE"},
-      {{"UNLOCK"}, kUnlock, kArgs, "UNLOCK IDFILE [<password>]"},
+      {{"UNLOCK"}, kUnlock, kArgs, "UNLOCK IDFILE [<password>]", /*secret_word=*/1},
       {{"SHOW"}, kShow, kArgs, "SHOW QUEUE <n|name|*>"},
       {{"CRL"}, kCrl, kArgs, "CRL ISSUE|INFO <n|name>"},
       {{"HELP"}, kHelp, kArgs, "The TELL CA commands"},
@@ -487,9 +487,12 @@ class CaTask final : public Task {
 std::span<const ConfigKey> CaConfigKeys() { return kCaKeys; }
 
 TaskSpec CaTaskSpec(const std::shared_ptr<CaKeyring>& keyring) {
-  return {"CA", "CA Process", {"nca"}, kCaKeys, [keyring](TaskContext& context) {
-            return std::make_unique<CaTask>(context, keyring);
-          }};
+  return {"CA",
+          "CA Process",
+          {"nca"},
+          kCaKeys,
+          [keyring](TaskContext& context) { return std::make_unique<CaTask>(context, keyring); },
+          &CaGrammar()};
 }
 
 }  // namespace notesd

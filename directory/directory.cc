@@ -404,17 +404,38 @@ Result<Person> Directory::FindPersonByAddress(std::string_view internet_address)
 
 Result<std::vector<Person>> Directory::ListPeople() const {
   std::vector<Person> people;
-  Status read = db_->Read([&](const ReadTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView));
-    for (const ViewEntry& entry : entries) {
-      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
-      NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
-      people.push_back(std::move(person));
-    }
+  NOTESD_RETURN_IF_ERROR(ForEachPerson([&](const Person& person) {
+    people.push_back(person);
     return Status::Ok();
-  });
-  if (!read.ok()) return read;
+  }));
   return people;
+}
+
+Status Directory::ForEachPerson(const std::function<Status(const Person&)>& visit) const {
+  constexpr std::size_t kPage = 512;
+  std::vector<NoteId> ids;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView));
+    ids.reserve(entries.size());
+    for (const ViewEntry& entry : entries) ids.push_back(entry.id);
+    return Status::Ok();
+  }));
+  std::vector<Person> page;
+  for (std::size_t first = 0; first < ids.size(); first += kPage) {
+    page.clear();
+    NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+      for (std::size_t i = first; i < std::min(ids.size(), first + kPage); ++i) {
+        Result<Note> note = txn.Get(ids[i]);
+        if (!note.ok() && note.status().code() == StatusCode::kNotFound) continue;
+        if (!note.ok()) return note.status();
+        NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(*note));
+        page.push_back(std::move(person));
+      }
+      return Status::Ok();
+    }));
+    for (const Person& person : page) NOTESD_RETURN_IF_ERROR(visit(person));
+  }
+  return Status::Ok();
 }
 
 Status Directory::DeletePerson(std::string_view any_name) {

@@ -1,6 +1,6 @@
 #include "directory/people_selection.h"
 
-#include <unordered_map>
+#include <functional>
 #include <unordered_set>
 
 #include "base/ascii.h"
@@ -24,80 +24,71 @@ bool UnderOu(const Person& person, const std::string& ou_path) {
           path[path.size() - ou_path.size() - 1] == '/');
 }
 
-// The people chosen so far, each once, in the order first chosen.
-class Selection {
+// A walk through the people a selector names: each is handed to `visit` once, when first
+// chosen. Only the note ids of those chosen are kept, so a walk over everyone holds a
+// page of Person notes and a set of ids.
+class SelectionWalk {
  public:
-  Selection(const Directory& directory, std::vector<Person> people)
-      : directory_(directory), people_(std::move(people)), chosen_(people_.size(), false) {
-    for (std::size_t i = 0; i < people_.size(); ++i) {
-      for (const std::string& name : people_[i].FullNames()) index_.emplace(ToLowerAscii(name), i);
-      if (!people_[i].short_name.empty()) index_.emplace(ToLowerAscii(people_[i].short_name), i);
-      if (!people_[i].internet_address.empty()) index_.emplace(ToLowerAscii(people_[i].internet_address), i);
-    }
-  }
+  SelectionWalk(const Directory& directory, const std::function<Status(const Person&)>& visit)
+      : directory_(directory), visit_(visit) {}
 
   Status AddPerson(const std::string& name) {
-    auto it = index_.find(ToLowerAscii(TrimSpaces(name)));
-    if (it == index_.end()) return Status::NotFound("no person '" + name + "' in the directory");
-    Choose(it->second);
-    return Status::Ok();
+    Result<Person> person = directory_.FindPerson(TrimSpaces(name));
+    if (!person.ok() && person.status().code() == StatusCode::kNotFound)
+      return Status::NotFound("no person '" + name + "' in the directory");
+    if (!person.ok()) return person.status();
+    return Choose(*person);
   }
 
   Status AddGroup(const std::string& name) {
     std::unordered_set<std::string> seen;
     Result<Group> group = directory_.FindGroup(name);
     if (!group.ok()) return Status::NotFound("no group '" + name + "' in the directory");
-    ExpandGroup(*group, seen);
-    return Status::Ok();
+    return ExpandGroup(*group, seen);
   }
 
   Status AddOu(const std::string& ou) {
     std::string path = NormalizeOuPath(ou);
     if (path.empty()) return Status::InvalidArgument("'ou' must name an OU/O path such as /Sales/Acme");
     bool any_under = false;
-    for (std::size_t i = 0; i < people_.size(); ++i) {
-      if (!UnderOu(people_[i], path)) continue;
+    NOTESD_RETURN_IF_ERROR(directory_.ForEachPerson([&](const Person& person) {
+      if (!UnderOu(person, path)) return Status::Ok();
       any_under = true;
-      Choose(i);
-    }
+      return Choose(person);
+    }));
     if (!any_under) return Status::NotFound("no person under '" + ou + "' in the directory");
     return Status::Ok();
   }
 
-  void AddAll() {
-    for (std::size_t i = 0; i < people_.size(); ++i) Choose(i);
+  Status AddAll() {
+    return directory_.ForEachPerson([&](const Person& person) { return Choose(person); });
   }
 
-  std::vector<Person> Take() {
-    std::vector<Person> out;
-    out.reserve(order_.size());
-    for (std::size_t i : order_) out.push_back(std::move(people_[i]));
-    return out;
-  }
+  std::size_t ChosenCount() const { return chosen_.size(); }
 
  private:
-  void Choose(std::size_t i) {
-    if (chosen_[i]) return;
-    chosen_[i] = true;
-    order_.push_back(i);
+  Status Choose(const Person& person) {
+    if (!chosen_.insert(person.note_id).second) return Status::Ok();
+    return visit_(person);
   }
 
-  void ExpandGroup(const Group& group, std::unordered_set<std::string>& seen) {
-    if (!seen.insert(ToLowerAscii(group.name)).second) return;
+  // Members that name neither one person nor a group are skipped (stale entries, as
+  // Domino's expansion does); cycles are cut by `seen`.
+  Status ExpandGroup(const Group& group, std::unordered_set<std::string>& seen) {
+    if (!seen.insert(ToLowerAscii(group.name)).second) return Status::Ok();
     for (const std::string& member : group.members) {
-      if (auto it = index_.find(ToLowerAscii(member)); it != index_.end()) {
-        Choose(it->second);
+      if (Result<Person> person = directory_.FindPerson(member); person.ok()) {
+        NOTESD_RETURN_IF_ERROR(Choose(*person));
       } else if (Result<Group> nested = directory_.FindGroup(member); nested.ok()) {
-        ExpandGroup(*nested, seen);
+        NOTESD_RETURN_IF_ERROR(ExpandGroup(*nested, seen));
       }
     }
+    return Status::Ok();
   }
 
   const Directory& directory_;
-  std::vector<Person> people_;
-  std::vector<bool> chosen_;
-  std::vector<std::size_t> order_;
-  std::unordered_map<std::string, std::size_t> index_;
+  const std::function<Status(const Person&)>& visit_;
+  std::unordered_set<NoteId> chosen_;
 };
 
 }  // namespace
@@ -118,16 +109,24 @@ std::string NormalizeOuPath(std::string text) {
   return out;
 }
 
-Result<std::vector<Person>> SelectPeople(const Directory& directory, const PeopleSelector& selector) {
+Status ForEachSelectedPerson(const Directory& directory, const PeopleSelector& selector,
+                             const std::function<Status(const Person&)>& visit) {
   if (selector.Empty()) return Status::InvalidArgument("select people: 'people', 'groups', 'ou' or 'all'");
-  NOTESD_ASSIGN_OR_RETURN(std::vector<Person> everyone, directory.ListPeople());
-  Selection selection(directory, std::move(everyone));
-  for (const std::string& person : selector.people) NOTESD_RETURN_IF_ERROR(selection.AddPerson(person));
-  for (const std::string& group : selector.groups) NOTESD_RETURN_IF_ERROR(selection.AddGroup(group));
-  if (!selector.ou.empty()) NOTESD_RETURN_IF_ERROR(selection.AddOu(selector.ou));
-  if (selector.all) selection.AddAll();
-  std::vector<Person> chosen = selection.Take();
-  if (chosen.empty()) return Status::NotFound("the selection names nobody");
+  SelectionWalk walk(directory, visit);
+  for (const std::string& person : selector.people) NOTESD_RETURN_IF_ERROR(walk.AddPerson(person));
+  for (const std::string& group : selector.groups) NOTESD_RETURN_IF_ERROR(walk.AddGroup(group));
+  if (!selector.ou.empty()) NOTESD_RETURN_IF_ERROR(walk.AddOu(selector.ou));
+  if (selector.all) NOTESD_RETURN_IF_ERROR(walk.AddAll());
+  if (walk.ChosenCount() == 0) return Status::NotFound("the selection names nobody");
+  return Status::Ok();
+}
+
+Result<std::vector<Person>> SelectPeople(const Directory& directory, const PeopleSelector& selector) {
+  std::vector<Person> chosen;
+  NOTESD_RETURN_IF_ERROR(ForEachSelectedPerson(directory, selector, [&](const Person& person) {
+    chosen.push_back(person);
+    return Status::Ok();
+  }));
   return chosen;
 }
 

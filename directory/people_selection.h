@@ -3,10 +3,12 @@
 // or everyone. Used wherever people are chosen in bulk (today: certificate requests
 // over the client API; later LDAP searches or a web console).
 //
-// One pass over the directory (Directory::ListPeople) plus a group look-up per group
-// named, then the selection in memory, so 10,000 people cost one read pass.
+// Named people and group members are looked up one by one; an OU or everyone is one pass
+// over the directory a page at a time (Directory::ForEachPerson), so choosing 100,000
+// people holds a page of Person notes and the set of note ids chosen, never all of them.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -31,6 +33,12 @@ struct PeopleSelector {
 // group of stale members). Group members that are neither a person nor a group are
 // skipped (stale entries, as Domino's expansion does); group cycles are cut.
 Result<std::vector<Person>> SelectPeople(const Directory& directory, const PeopleSelector& selector);
+// The same people handed to `visit` one at a time, in the same order, without holding
+// them. An error can come after some people were visited (an OU with nobody under it,
+// an error of `visit`): a caller that must check everyone before acting makes one
+// pass to check and a second to act.
+Status ForEachSelectedPerson(const Directory& directory, const PeopleSelector& selector,
+                             const std::function<Status(const Person&)>& visit);
 
 // The part of a name below its CN as typed, in the form SelectPeople compares:
 // "/Sales/Acme" and "OU=Sales/O=Acme" both give "sales/acme". Pure.

@@ -304,20 +304,29 @@ Result<EvpPkeyPtr> PublicKeyFromDer(std::string_view der) {
   });
 }
 
+Result<std::string> PublicKeyPemToDer(std::string_view pem) {
+  NOTESD_ASSIGN_OR_RETURN(BioPtr bio, ReadBio(pem));
+  unsigned char* data = nullptr;
+  long length = 0;
+  if (PEM_bytes_read_bio(&data, &length, nullptr, PEM_STRING_PUBLIC, bio.get(), nullptr, nullptr) != 1) {
+    ERR_clear_error();
+    return Status::InvalidArgument("not a PEM \"PUBLIC KEY\"");
+  }
+  std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(length));
+  OPENSSL_free(data);
+  return der;
+}
+
 bool PublicKeyPemMatches(std::string_view pem, X509* cert) {
   if (cert == nullptr) return false;
   X509_PUBKEY* spki = X509_get_X509_PUBKEY(cert);
   unsigned char* cert_der = nullptr;
   const int cert_length = spki ? i2d_X509_PUBKEY(spki, &cert_der) : -1;
-  unsigned char* pem_der = nullptr;
-  long pem_length = 0;
-  auto bio = ReadBio(pem);
+  Result<std::string> pem_der = PublicKeyPemToDer(pem);
   const bool same_bytes =
-      cert_length > 0 && bio.ok() &&
-      PEM_bytes_read_bio(&pem_der, &pem_length, nullptr, PEM_STRING_PUBLIC, bio->get(), nullptr, nullptr) == 1 &&
-      pem_length == cert_length && std::memcmp(pem_der, cert_der, static_cast<std::size_t>(cert_length)) == 0;
+      cert_length > 0 && pem_der.ok() &&
+      std::string_view(reinterpret_cast<const char*>(cert_der), static_cast<std::size_t>(cert_length)) == *pem_der;
   OPENSSL_free(cert_der);
-  OPENSSL_free(pem_der);
   ERR_clear_error();
   if (same_bytes) return true;
   // The same key may be encoded otherwise (say, other algorithm parameters): decode both.

@@ -74,6 +74,9 @@ Result<std::string> PublicKeyToPem(EVP_PKEY* key);
 Result<std::string> PublicKeyToDer(EVP_PKEY* key);
 Result<EvpPkeyPtr> PublicKeyFromPem(std::string_view pem);
 Result<EvpPkeyPtr> PublicKeyFromDer(std::string_view der);
+// The DER bytes of the first PEM "PUBLIC KEY" block in `pem`, not decoded into a key.
+// InvalidArgument when there is none.
+Result<std::string> PublicKeyPemToDer(std::string_view pem);
 
 // True when the first PEM public key in `pem` is the public key of `cert`. Compares the
 // SubjectPublicKeyInfo bytes first, which decodes no key (OpenSSL 3's key decoder costs

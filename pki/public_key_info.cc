@@ -53,21 +53,7 @@ Result<PublicKeyInfo> PublicKeyInfo::FromDer(std::string_view der) {
 }
 
 Result<PublicKeyInfo> PublicKeyInfo::FromPem(std::string_view pem) {
-  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
-  char* name = nullptr;
-  char* header = nullptr;
-  unsigned char* data = nullptr;
-  long length = 0;
-  if (!bio || PEM_read_bio(bio.get(), &name, &header, &data, &length) != 1) {
-    ERR_clear_error();
-    return Status::InvalidArgument("not a PEM public key");
-  }
-  const bool plain = std::string_view(name) == "PUBLIC KEY";
-  std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(length));
-  OPENSSL_free(name);
-  OPENSSL_free(header);
-  OPENSSL_free(data);
-  if (!plain) return Status::InvalidArgument("not a PEM \"PUBLIC KEY\"");
+  NOTESD_ASSIGN_OR_RETURN(std::string der, PublicKeyPemToDer(pem));
   return FromDer(der);
 }
 

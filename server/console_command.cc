@@ -1,6 +1,7 @@
 #include "server/console_command.h"
 
 #include <algorithm>
+#include <optional>
 
 #include "base/command_grammar.h"
 #include "base/notes_ini.h"
@@ -50,53 +51,38 @@ const std::vector<CommandForm>& Commands() {
   return commands;
 }
 
-// A password argument: after the keyword path `words` (the console's keywords, then for
-// TELL the task name and the task's own keywords), the words from `first_secret` on (0:
-// the first word after the path) to the end of the line are the secret.
-struct SecretArgument {
-  std::vector<const char*> words;
-  size_t first_secret;
-};
-
-const std::vector<SecretArgument>& SecretArguments() {
-  static const std::vector<SecretArgument> secrets = {
-      {{"TELL", "CA", "ACTIVATE"}, 1},  // TELL CA ACTIVATE <n> <password>
-      {{"TELL", "CA", "UNLOCK"}, 1},    // TELL CA UNLOCK IDFILE <password>
-      // The CA task's other name (Domino's program name, ca_task.cc's registration).
-      {{"TELL", "NCA", "ACTIVATE"}, 1},
-      {{"TELL", "NCA", "UNLOCK"}, 1},
-  };
-  return secrets;
+const CommandGrammar& ConsoleGrammar() {
+  static const CommandGrammar grammar{Commands(), "", "Type HELP for the list of commands."};
+  return grammar;
 }
 
-// The declared secret argument `line` is an instance of, and where its secret starts
-// (the index of the word), or nullptr.
-const SecretArgument* FindSecretArgument(const std::vector<std::string>& typed, size_t* secret_word) {
-  for (const SecretArgument& secret : SecretArguments()) {
-    if (typed.size() < secret.words.size()) continue;
-    bool matches = true;
-    for (size_t i = 0; i < secret.words.size() && matches; ++i) matches = IsKeywordPrefix(typed[i], secret.words[i]);
-    if (!matches) continue;
-    *secret_word = secret.words.size() + secret.first_secret;
-    return &secret;
-  }
-  return nullptr;
+// Where the declared secret of `line` starts (the index of its first word), when `line`
+// is TELL <task> with a form of that task's grammar that declares one
+// (CommandForm::secret_word). Matched as the parser and the task match the words.
+std::optional<std::size_t> SecretWord(std::string_view line, const TaskRegistry& tasks) {
+  Result<MatchedCommand> console = MatchCommand(line, ConsoleGrammar());
+  if (!console.ok() || console->form->id != static_cast<int>(ConsoleVerb::kTell)) return std::nullopt;
+  std::vector<std::string> tell = SplitWords(console->rest);
+  const TaskSpec* task = tell.empty() ? nullptr : tasks.Find(tell.front());
+  if (task == nullptr || task->tell_grammar == nullptr) return std::nullopt;
+  std::string_view task_command = std::string_view(console->rest).substr(OffsetAfterWords(console->rest, 1));
+  Result<MatchedCommand> told = MatchCommand(task_command, *task->tell_grammar);
+  if (!told.ok() || told->form->secret_word < 0) return std::nullopt;
+  return console->keywords + 1 + told->keywords + static_cast<std::size_t>(told->form->secret_word);
 }
 
 }  // namespace
 
-std::string MaskConsoleSecrets(std::string_view line) {
-  size_t secret_word = 0;
-  if (!FindSecretArgument(SplitWords(line), &secret_word) || SplitWords(line).size() <= secret_word)
-    return std::string(line);
-  size_t start = line.find_first_not_of(" \t", OffsetAfterWords(line, secret_word));
+std::string MaskConsoleSecrets(std::string_view line, const TaskRegistry& tasks) {
+  std::optional<std::size_t> secret_word = SecretWord(line, tasks);
+  if (!secret_word || SplitWords(line).size() <= *secret_word) return std::string(line);
+  size_t start = line.find_first_not_of(" \t", OffsetAfterWords(line, *secret_word));
   return std::string(line.substr(0, start)) + std::string(kMaskedSecret);
 }
 
-bool ConsoleSecretLeftOut(std::string_view line) {
-  std::vector<std::string> typed = SplitWords(line);
-  size_t secret_word = 0;
-  return FindSecretArgument(typed, &secret_word) && typed.size() == secret_word;
+bool ConsoleSecretLeftOut(std::string_view line, const TaskRegistry& tasks) {
+  std::optional<std::size_t> secret_word = SecretWord(line, tasks);
+  return secret_word && SplitWords(line).size() == *secret_word;
 }
 
 Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
@@ -109,8 +95,7 @@ Result<ConsoleCommand> ParseConsoleCommand(std::string_view line) {
       return Status::InvalidArgument(
           "A console command is one line of text: control characters (such as line breaks) are not allowed.");
   }
-  NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched,
-                          MatchCommand(line, CommandGrammar{Commands(), "", "Type HELP for the list of commands."}));
+  NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(line, ConsoleGrammar()));
   ConsoleCommand command;
   command.verb = static_cast<ConsoleVerb>(matched.form->id);
   command.argument = matched.rest;

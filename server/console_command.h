@@ -13,6 +13,7 @@
 
 #include "base/command_grammar.h"  // SplitWords, for the console's callers
 #include "base/status.h"
+#include "task/task.h"
 
 namespace notesd {
 
@@ -56,8 +57,8 @@ Result<int64_t> ParseClockAdvance(std::string_view text);
 // The HELP text: every command with a one-line description.
 std::string ConsoleHelpText();
 
-// Password arguments. The grammar declares, for any command (a server command or a task
-// command after TELL <task>), which words are a secret: MaskConsoleSecrets is what every
+// Password arguments. A task's TELL grammar declares which words of a command are a
+// secret (CommandForm::secret_word; the task's TaskSpec::tell_grammar in `tasks`): MaskConsoleSecrets is what every
 // sink shows of a console line (console.log, log.nsf, the console history, the remote
 // console's log line, the argv of `nserver -c`), and ConsoleSecretLeftOut tells
 // `nserver -c` to ask for the secret instead of taking it from its command line.
@@ -66,10 +67,10 @@ inline constexpr std::string_view kMaskedSecret = "********";
 // `line` with every declared secret (from its first word to the end of the line) shown as
 // kMaskedSecret; any other line is returned unchanged. Keywords match as the parser and
 // the tasks match them: case-insensitive prefixes.
-std::string MaskConsoleSecrets(std::string_view line);
+std::string MaskConsoleSecrets(std::string_view line, const TaskRegistry& tasks);
 
 // True when `line` is a command that declares a secret and the line ends before it
 // (`tell ca activate 1`): the caller may ask for the secret and append it.
-bool ConsoleSecretLeftOut(std::string_view line);
+bool ConsoleSecretLeftOut(std::string_view line, const TaskRegistry& tasks);
 
 }  // namespace notesd

@@ -7,13 +7,12 @@
 #include <cstdio>
 #include <cstdlib>
 
-#include "server/console_command.h"
-
 namespace notesd {
 
 namespace {
 // libedit's callback interface takes a plain function; one console per process.
 ConsoleInput::LineHandler* g_terminal_handler = nullptr;
+ConsoleInput::HistoryMasker* g_terminal_mask = nullptr;
 
 void OnTerminalLine(char* raw) {
   if (!raw) {
@@ -24,13 +23,17 @@ void OnTerminalLine(char* raw) {
   std::free(raw);
   if (line.find_first_not_of(" \t") == std::string::npos) return;
   // The history file must never hold a password: it keeps the masked line.
-  add_history(MaskConsoleSecrets(line).c_str());
+  if (g_terminal_mask) add_history((*g_terminal_mask)(line).c_str());
   if (g_terminal_handler) (*g_terminal_handler)(line);
 }
 }  // namespace
 
-ConsoleInput::ConsoleInput(LineHandler on_line, std::filesystem::path history_file, int history_size)
-    : on_line_(std::move(on_line)), history_file_(std::move(history_file)), history_size_(history_size) {
+ConsoleInput::ConsoleInput(LineHandler on_line, HistoryMasker mask, std::filesystem::path history_file,
+                           int history_size)
+    : on_line_(std::move(on_line)),
+      mask_(std::move(mask)),
+      history_file_(std::move(history_file)),
+      history_size_(history_size) {
   is_terminal_ = ::isatty(STDIN_FILENO) == 1;
 }
 
@@ -85,10 +88,12 @@ void ConsoleInput::ReadTerminalLoop() {
   stifle_history(history_size_);
   read_history(history_file_.c_str());
   g_terminal_handler = &on_line_;
+  g_terminal_mask = &mask_;
   rl_callback_handler_install("> ", OnTerminalLine);
   while (WaitForInput()) rl_callback_read_char();
   rl_callback_handler_remove();
   g_terminal_handler = nullptr;
+  g_terminal_mask = nullptr;
   write_history(history_file_.c_str());
 }
 

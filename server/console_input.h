@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <functional>
 #include <string>
+#include <string_view>
 #include <thread>
 
 namespace notesd {
@@ -15,7 +16,9 @@ namespace notesd {
 class ConsoleInput {
  public:
   using LineHandler = std::function<void(const std::string& line)>;
-  ConsoleInput(LineHandler on_line, std::filesystem::path history_file, int history_size);
+  // What the history keeps of a line (the line with its passwords masked).
+  using HistoryMasker = std::function<std::string(std::string_view line)>;
+  ConsoleInput(LineHandler on_line, HistoryMasker mask, std::filesystem::path history_file, int history_size);
   ConsoleInput(const ConsoleInput&) = delete;
   ConsoleInput& operator=(const ConsoleInput&) = delete;
   ~ConsoleInput();
@@ -32,6 +35,7 @@ class ConsoleInput {
   bool WaitForInput();
 
   LineHandler on_line_;
+  HistoryMasker mask_;
   std::filesystem::path history_file_;
   int history_size_;
   bool is_terminal_ = false;

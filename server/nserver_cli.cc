@@ -42,8 +42,8 @@ constexpr auto kStartingRetry = std::chrono::milliseconds(200);
 // A command whose password was left out (`tell ca activate 1`) gets it from a prompt on
 // the terminal (no echo) or from the first line of stdin, so it is never in argv. An empty
 // answer sends the command as typed (a certifier encrypted with the server ID needs none).
-std::string WithSecretAsked(const std::string& command) {
-  if (!ConsoleSecretLeftOut(command)) return command;
+std::string WithSecretAsked(const std::string& command, const TaskRegistry& tasks) {
+  if (!ConsoleSecretLeftOut(command, tasks)) return command;
   Result<std::string> secret = StdinIsTerminal() ? PromptSecret("Password: ") : ReadSecretLine();
   if (!secret.ok() || secret->empty()) return command;
   return TrimSpaces(command) + " " + *secret;
@@ -51,7 +51,7 @@ std::string WithSecretAsked(const std::string& command) {
 
 // What other users see of our command line (/proc/<pid>/cmdline): a console command's
 // password and the set-up passwords are overwritten in place once CLI11 has copied them.
-void MaskSecretsInArgv(int argc, char** argv) {
+void MaskSecretsInArgv(int argc, char** argv, const TaskRegistry& tasks) {
   auto overwrite = [](char* arg, std::string_view shown) {
     size_t length = std::strlen(arg);
     std::memset(arg, 0, length);
@@ -61,8 +61,8 @@ void MaskSecretsInArgv(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with(kCommandOption)) {
-      overwrite(argv[i], std::string(kCommandOption) + MaskConsoleSecrets(arg.substr(kCommandOption.size())));
-    } else if (std::string masked = MaskConsoleSecrets(arg); masked != arg) {
+      overwrite(argv[i], std::string(kCommandOption) + MaskConsoleSecrets(arg.substr(kCommandOption.size()), tasks));
+    } else if (std::string masked = MaskConsoleSecrets(arg, tasks); masked != arg) {
       overwrite(argv[i], masked);
     }
     for (std::string_view option : {"--admin-password", "--certifier-password"}) {
@@ -73,8 +73,8 @@ void MaskSecretsInArgv(int argc, char** argv) {
   }
 }
 
-int SendCommand(const std::filesystem::path& data_dir, const std::string& typed) {
-  const std::string command = WithSecretAsked(typed);
+int SendCommand(const std::filesystem::path& data_dir, const std::string& typed, const TaskRegistry& tasks) {
+  const std::string command = WithSecretAsked(typed, tasks);
   Result<CommandReply> reply = SendConsoleCommand(data_dir, command);
   auto give_up = std::chrono::steady_clock::now() + kStartingWait;
   while (reply.ok() && reply->starting && std::chrono::steady_clock::now() < give_up) {
@@ -213,7 +213,7 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
     std::fprintf(stderr, "nserver: %s\nRun `nserver --help` for more information.\n", e.what());
     return kExitUsage;
   }
-  MaskSecretsInArgv(argc, argv);
+  MaskSecretsInArgv(argc, argv, registry);
   // The set-up takes its passwords out of the environment as it reads them; every other
   // mode drops them at once, so the running server (and a RESTART SERVER re-exec) never
   // holds them.
@@ -222,7 +222,7 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
     PrintConfigKeys(registry);
     return 0;
   }
-  if (!command.empty()) return SendCommand(data_dir, command);
+  if (!command.empty()) return SendCommand(data_dir, command, registry);
   if (setup) {
     setup_options.data_dir = data_dir;
     return RunSetup(setup_options);

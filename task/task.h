@@ -17,6 +17,7 @@
 #include <vector>
 
 #include "base/clock.h"
+#include "base/command_grammar.h"
 #include "base/config_keys.h"
 #include "base/logger.h"
 #include "base/notes_ini.h"
@@ -99,6 +100,9 @@ struct TaskSpec {
   std::vector<std::string> aliases;  // other accepted names: "nadminp"
   std::span<const ConfigKey> config_keys;
   std::function<std::unique_ptr<Task>(TaskContext&)> factory;
+  // The task's TELL commands, when it declares password arguments in them
+  // (CommandForm::secret_word): the console masks those wherever it shows a line.
+  const CommandGrammar* tell_grammar = nullptr;
 };
 
 // Task kinds by name, matched case-insensitively against name and aliases.

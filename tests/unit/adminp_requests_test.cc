@@ -97,6 +97,34 @@ TEST_CASE("requests posted together keep their posting order in ($Requests) and 
   CHECK(counts->pending == 40);
 }
 
+TEST_CASE("pending requests are read a page at a time, each once, in posting order", "[adminp]") {
+  TempAdmin4 admin4;
+  std::vector<AdminRequest> requests;
+  for (int i = 0; i < 5; ++i) requests.push_back(CertifierRequest("CN=Certifier " + std::to_string(i) + "/O=Acme"));
+  REQUIRE(admin4.db->PostMany(requests, "paged").ok());
+
+  std::vector<std::string> seen;
+  auto page = admin4.db->PendingAfter("", 2);
+  REQUIRE(page.ok());
+  REQUIRE(page->requests.size() == 2);
+  for (const AdminRequest& request : page->requests) seen.push_back(request.target);
+  // A request of the first page that is done meanwhile changes nothing for the next one.
+  REQUIRE(admin4.db->BeginAttempt(page->requests.front().unid, RetryPolicy{}, kT0, false).ok());
+  REQUIRE(admin4.db->FinishAttempt(page->requests.front().unid, Status::Ok(), {}, RetryPolicy{}, kT0).ok());
+  std::string after = page->next_after;
+  while (true) {
+    auto next = admin4.db->PendingAfter(after, 2);
+    REQUIRE(next.ok());
+    if (next->requests.empty()) break;
+    CHECK(next->requests.size() <= 2);
+    for (const AdminRequest& request : next->requests) seen.push_back(request.target);
+    after = next->next_after;
+  }
+  REQUIRE(seen.size() == requests.size());
+  for (std::size_t i = 0; i < requests.size(); ++i) CHECK(seen[i] == requests[i].target);
+  CHECK(admin4.db->PendingAfter("", 10)->requests.size() == 4);
+}
+
 TEST_CASE("batch progress: counts by state, the final failures and the batch's first request", "[adminp]") {
   TempAdmin4 admin4;
   RetryPolicy policy;

@@ -207,6 +207,20 @@ TEST_CASE("a pass works the selected timing classes only", "[adminp]") {
   CHECK(fixture.handler->runs == 1);
 }
 
+TEST_CASE("a pass goes through admin4.nsf a page at a time and works every request once", "[adminp]") {
+  ProcessorFixture fixture;
+  std::vector<std::string> unids;
+  for (int i = 0; i < 7; ++i) unids.push_back(fixture.Post());
+  AdminProcessor::Environment env = fixture.Environment();
+  env.pass_page_size = 3;  // pages of 3, 3 and 1
+  AdminProcessor processor(env);
+  auto summary = processor.RunPass(*ParseProcessSelection("ALL"), fixture.clock.NowMicros());
+  REQUIRE(summary.ok());
+  CHECK(summary->done == 7);
+  CHECK(fixture.handler->runs == 7);
+  for (const std::string& unid : unids) CHECK(fixture.db->Get(unid)->status == RequestStatus::kDone);
+}
+
 TEST_CASE("requests for another server are left to it", "[adminp]") {
   ProcessorFixture fixture;
   std::string unid = fixture.Post("CN=Acme02/O=Acme");

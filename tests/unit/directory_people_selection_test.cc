@@ -86,6 +86,27 @@ TEST_CASE("people selection: refusals name what is missing", "[directory]") {
   CHECK(code(stale).message() == "the selection names nobody");
 }
 
+TEST_CASE("people selection one at a time: the same people, and an error of the visit stops it", "[directory]") {
+  People p;
+  PeopleSelector everyone;
+  everyone.all = true;
+  std::vector<std::string> visited;
+  REQUIRE(ForEachSelectedPerson(*p.directory, everyone, [&](const Person& person) {
+            visited.push_back(person.name.Abbreviated());
+            return Status::Ok();
+          }).ok());
+  CHECK(visited == p.Select(everyone));
+  CHECK(visited.size() == 4);
+
+  int calls = 0;
+  Status stopped = ForEachSelectedPerson(*p.directory, everyone, [&](const Person&) {
+    ++calls;
+    return calls == 2 ? Status::InvalidArgument("second person refused") : Status::Ok();
+  });
+  CHECK(stopped.message() == "second person refused");
+  CHECK(calls == 2);
+}
+
 TEST_CASE("people selection: OU paths are compared in one form", "[directory]") {
   CHECK(NormalizeOuPath(" /Sales/Acme ") == "sales/acme");
   CHECK(NormalizeOuPath("OU=Sales/O=Acme") == "sales/acme");

@@ -1,9 +1,22 @@
 // Unit tests for server/console_command: Domino console parsing and abbreviations.
 #include <catch2/catch.hpp>
 
+#include "server/builtin_tasks.h"
 #include "server/console_command.h"
 
 using namespace notesd;
+
+namespace {
+// The shipped tasks: the CA's TELL grammar declares its password arguments.
+const TaskRegistry& ShippedTasks() {
+  static const TaskRegistry registry = [] {
+    TaskRegistry tasks;
+    RegisterBuiltinTasks(tasks);
+    return tasks;
+  }();
+  return registry;
+}
+}  // namespace
 
 TEST_CASE("console commands and their abbreviations", "[console]") {
   struct Row {
@@ -163,15 +176,35 @@ TEST_CASE("password arguments declared in the grammar are masked in every line s
       {"show config *", "show config *"},
   }));
   INFO(row.line);
-  CHECK(MaskConsoleSecrets(row.line) == row.shown);
+  CHECK(MaskConsoleSecrets(row.line, ShippedTasks()) == row.shown);
+}
+
+TEST_CASE("a task's own grammar says which of its arguments is a password", "[console][secrets]") {
+  static const std::vector<CommandForm> forms = {
+      {{"LOGIN"}, 1, CommandArgument::kOptional, "LOGIN <user> <password>", /*secret_word=*/1},
+      {{"LIST"}, 2, CommandArgument::kOptional, "LIST <anything>"},
+  };
+  static const CommandGrammar grammar{forms, "Probe", ""};
+  TaskRegistry tasks;
+  TaskSpec probe;
+  probe.name = "Probe";
+  probe.aliases = {"nprobe"};
+  probe.tell_grammar = &grammar;
+  REQUIRE(tasks.Add(std::move(probe)).ok());
+  CHECK(MaskConsoleSecrets("tell probe login jdoe s3cret", tasks) == "tell probe login jdoe ********");
+  CHECK(MaskConsoleSecrets("t NPROBE lo jdoe s3cret", tasks) == "t NPROBE lo jdoe ********");
+  CHECK(MaskConsoleSecrets("tell probe list jdoe s3cret", tasks) == "tell probe list jdoe s3cret");
+  CHECK(ConsoleSecretLeftOut("tell probe login jdoe", tasks));
+  // Without the registry's grammar nothing is known to be a secret.
+  CHECK(MaskConsoleSecrets("tell ca activate 1 s3cret", tasks) == "tell ca activate 1 s3cret");
 }
 
 TEST_CASE("a password left out is noticed so nserver -c can ask for it", "[console][secrets]") {
-  CHECK(ConsoleSecretLeftOut("tell ca activate 1"));
-  CHECK(ConsoleSecretLeftOut("T CA ACT *  "));
-  CHECK(ConsoleSecretLeftOut("tell ca unlock idfile"));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate 1 s3cret"));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate"));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca stat"));
-  CHECK_FALSE(ConsoleSecretLeftOut("show tasks"));
+  CHECK(ConsoleSecretLeftOut("tell ca activate 1", ShippedTasks()));
+  CHECK(ConsoleSecretLeftOut("T CA ACT *  ", ShippedTasks()));
+  CHECK(ConsoleSecretLeftOut("tell ca unlock idfile", ShippedTasks()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate 1 s3cret", ShippedTasks()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate", ShippedTasks()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca stat", ShippedTasks()));
+  CHECK_FALSE(ConsoleSecretLeftOut("show tasks", ShippedTasks()));
 }
