@@ -21,7 +21,8 @@
 #              jane@acme.example into a Maildir through virtual(8). Postfix fsyncs the queue
 #              file before its 250 and the Maildir file before delivery counts: "durable".
 #              Timed from the first connection until the Maildir's new/ holds all of the
-#              round's messages. Needs root (Postfix's master runs as root); POSTFIX=0 skips it.
+#              round's messages. Needs root (Postfix's master runs as root); POSTFIX=0 skips it;
+#              POSTFIX_MAIN_CF="name = value" adds main.cf lines (e.g. in_flow_delay = 0s).
 # Prints messages per second for each round, the medians, the ratios notesd / smtp-sink and
 # notesd / Postfix for each load, and the peak RSS of nserver over the whole run (VmHWM).
 # The issue's targets: at least half of the ceiling at 50 sessions, and no regression against
@@ -174,6 +175,8 @@ smtp_host_lookup = native
 smtpd_peername_lookup = no
 default_process_limit = 100
 EOF
+  # POSTFIX_MAIN_CF="name = value" lines are appended (later lines win), to try other settings.
+  if [ -n "${POSTFIX_MAIN_CF:-}" ]; then printf '%s\n' "$POSTFIX_MAIN_CF" >>"$PFX/conf/main.cf"; fi
   # Debian's services, without the port-25 listener and without chroot (column 5 is n).
   cat >"$PFX/conf/master.cf" <<EOF
 127.0.0.1:$PFX_PORT inet n - n - - smtpd
@@ -229,7 +232,7 @@ run_ours() {  # run_ours SESSIONS COUNT ROUND
   done_at=$(now)
   sessions1=$(stat_value SMTP.Sessions.Total)
   echo "  notesd    round $3: $(calc "$2 / ($done_at - $start)") msg/s into the mail file" \
-    "(all 250s after $(calc "$accepted - $start") s; $(calc "($sessions1 - $sessions0) / $2") sessions per message)" >&2
+    "(all 250s after $(calc "$accepted - $start") s; $(/usr/bin/python3 -c "print(f'{($sessions1 - $sessions0) / $2:.2f}')") sessions per message)" >&2
   calc "$2 / ($done_at - $start)"
 }
 
