@@ -13,7 +13,7 @@
 #              machine has cores (notesd signs on that many threads); their rates add up.
 #   openssl    what a tester would otherwise script: one `openssl x509 -req` per
 #              certificate (CLI_N of them, default 300, from pre-made CSRs).
-# Prints certificates per second for each, the server's peak RSS during the batch, and
+# Prints certificates per second for each, the server's memory during the batch, and
 # the ratios notesd/raw (target >= 0.5) and notesd/openssl.
 #
 # Usage: bench/enroll.sh                 (N=10000 CLI_N=300)
@@ -99,6 +99,23 @@ stop_server
 start_server
 
 echo "Add Internet Certificate for $N people (Release build, $(nproc) cores)"
+# The server's memory, sampled every 0.1 s during the batch: its own (anonymous: heap,
+# stacks, allocator arenas) apart from the pages of its memory-mapped databases
+# (RssFile: the kernel's page cache of names.nsf, admin4.nsf and the ICL, shared and
+# reclaimable, which grows with the data as any LMDB reader's does).
+sample_memory() {
+  local anon=0 file=0 a f
+  while kill -0 "$SERVER_PID" 2>/dev/null && [ ! -e "$WORK/stop-sampling" ]; do
+    a=$(awk '/^RssAnon:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+    f=$(awk '/^RssFile:/ {print $2}' "/proc/$SERVER_PID/status" 2>/dev/null || echo 0)
+    [ "${a:-0}" -gt "$anon" ] && anon=$a
+    [ "${f:-0}" -gt "$file" ] && file=$f
+    sleep 0.1
+  done
+  echo "$anon $file" >"$WORK/memory.txt"
+}
+sample_memory &
+SAMPLER_PID=$!
 start=$(now)
 notes --no-sync admin people add-internet-cert --all --ca Bench-Email >"$WORK/enroll.log" || {
   tail -20 "$WORK/enroll.log" >&2
@@ -106,6 +123,9 @@ notes --no-sync admin people add-internet-cert --all --ca Bench-Email >"$WORK/en
 }
 done_at=$(now)
 peak_rss_kb=$(awk '/^VmHWM:/ {print $2}' "/proc/$SERVER_PID/status")
+touch "$WORK/stop-sampling"
+wait "$SAMPLER_PID"
+read -r peak_anon_kb peak_file_kb <"$WORK/memory.txt"
 stop_server
 counted=$("$TOOL" count "$DATA" Bench-Email ICL_Bench-Email.nsf | tr "\n" " ") || {
   echo "not every Person holds exactly one certificate: $counted" >&2
@@ -113,6 +133,7 @@ counted=$("$TOOL" count "$DATA" Bench-Email ICL_Bench-Email.nsf | tr "\n" " ") |
 }
 ours=$(calc "$N / ($done_at - $start)")
 echo "  notesd:  $N certificates in $(calc "$done_at - $start") s: $ours/s ($counted), peak RSS $((peak_rss_kb / 1024)) MB"
+echo "           memory during the batch: own (RssAnon) peak $((peak_anon_kb / 1024)) MB, mapped databases (RssFile) peak $((peak_file_kb / 1024)) MB"
 
 # One raw loop per core at once, each signing its share; the rates add up.
 CORES=$(nproc)

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 #include <mutex>
+#include <optional>
 
 #include "base/notes_ini.h"
 #include "base/ascii.h"
@@ -413,29 +414,24 @@ Result<std::vector<Person>> Directory::ListPeople() const {
 
 Status Directory::ForEachPerson(const std::function<Status(const Person&)>& visit) const {
   constexpr std::size_t kPage = 512;
-  std::vector<NoteId> ids;
-  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
-    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView));
-    ids.reserve(entries.size());
-    for (const ViewEntry& entry : entries) ids.push_back(entry.id);
-    return Status::Ok();
-  }));
   std::vector<Person> page;
-  for (std::size_t first = 0; first < ids.size(); first += kPage) {
+  std::optional<ViewEntry> last;
+  while (true) {
     page.clear();
     NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
-      for (std::size_t i = first; i < std::min(ids.size(), first + kPage); ++i) {
-        Result<Note> note = txn.Get(ids[i]);
-        if (!note.ok() && note.status().code() == StatusCode::kNotFound) continue;
-        if (!note.ok()) return note.status();
-        NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(*note));
+      ScanOptions options = last ? ScanOptions::After(*last, kPage) : ScanOptions::StartingAt("", kPage);
+      NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView, options));
+      for (const ViewEntry& entry : entries) {
+        NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
+        NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
         page.push_back(std::move(person));
       }
+      if (!entries.empty()) last = entries.back();
       return Status::Ok();
     }));
+    if (page.empty()) return Status::Ok();
     for (const Person& person : page) NOTESD_RETURN_IF_ERROR(visit(person));
   }
-  return Status::Ok();
 }
 
 Status Directory::DeletePerson(std::string_view any_name) {

@@ -109,10 +109,11 @@ class Directory {
   Result<Person> FindPersonByAddress(std::string_view internet_address) const;
   Result<std::vector<Person>> ListPeople() const;  // in "LastName, FirstName" order
   // Calls `visit` for every person in ListPeople's order, reading the Person notes a page
-  // at a time (each page in its own read transaction), so going through 100,000 people
-  // holds one page of them; `visit` runs outside any transaction and may use the
-  // directory. A person deleted meanwhile is left out. Stops at the first error of `visit`
-  // and returns it.
+  // at a time (each page in its own read transaction, resuming after the last view entry
+  // of the one before), so going through 100,000 people holds one page of them; `visit`
+  // runs outside any transaction and may use the directory. A person deleted meanwhile is
+  // left out; one renamed meanwhile may come twice or not at all. Stops at the first error
+  // of `visit` and returns it.
   Status ForEachPerson(const std::function<Status(const Person&)>& visit) const;
   // FindPerson for many names in ONE read transaction (a consistent snapshot). Element
   // i is what FindPerson(any_names[i]) would return.

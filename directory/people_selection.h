@@ -5,7 +5,7 @@
 //
 // Named people and group members are looked up one by one; an OU or everyone is one pass
 // over the directory a page at a time (Directory::ForEachPerson), so choosing 100,000
-// people holds a page of Person notes and the set of note ids chosen, never all of them.
+// people holds a page of Person notes and a bit per note id chosen, never all of them.
 #pragma once
 
 #include <functional>

@@ -333,7 +333,21 @@ Result<std::vector<ViewEntry>> ReadTxn::Scan(std::string_view view_name, const S
   NOTESD_RETURN_IF_ERROR(MdbStatus(cursor.Open(txn_, view->dbi), db_.label_, "mdb_cursor_open"));
   MDB_val k = ToMdbVal(start);
   MDB_val v{};
-  int rc = mdb_cursor_get(cursor.get(), &k, &v, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  int rc = MDB_SUCCESS;
+  if (options.after_id != 0) {
+    // The entry after (start, after_id): a later note id under the same key, else the
+    // first entry of the next key.
+    const std::string next_id = NoteIdKey(options.after_id + 1);
+    v = ToMdbVal(next_id);
+    rc = options.after_id == UINT32_MAX ? MDB_NOTFOUND : mdb_cursor_get(cursor.get(), &k, &v, MDB_GET_BOTH_RANGE);
+    if (rc == MDB_NOTFOUND) {
+      k = ToMdbVal(start);
+      rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_SET_RANGE);
+      if (rc == MDB_SUCCESS && FromMdbVal(k) == start) rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT_NODUP);
+    }
+  } else {
+    rc = mdb_cursor_get(cursor.get(), &k, &v, start.empty() ? MDB_FIRST : MDB_SET_RANGE);
+  }
   std::vector<ViewEntry> entries;
   for (; rc == MDB_SUCCESS; rc = mdb_cursor_get(cursor.get(), &k, &v, MDB_NEXT)) {
     const std::string_view key = FromMdbVal(k);

@@ -105,7 +105,13 @@ struct ScanOptions {
   std::string start;      // first key to return (inclusive); "" = from the beginning
   std::string prefix;     // only keys that start with this; "" = all
   std::size_t limit = 0;  // at most this many entries; 0 = no limit
+  // Not 0: begin just after the entry (start, after_id) instead of at `start`: resumes a
+  // scan where its last page ended, also among entries that share one key.
+  NoteId after_id = 0;
 
+  static ScanOptions After(const ViewEntry& last, std::size_t limit) {
+    return ScanOptions{last.key, "", limit, last.id};
+  }
   static ScanOptions StartingAt(std::string start, std::size_t limit = 0) {
     return ScanOptions{std::move(start), "", limit};
   }

@@ -463,6 +463,19 @@ TEST_CASE("views stay consistent with notes across create, update and delete", "
   CHECK(Must(db->Scan("ByName", ScanOptions::StartingAt("Bz"))) ==
         std::vector<ViewEntry>{{"Carol", n3}, {"alice", n2}});
   CHECK(Must(db->Scan("ByName", ScanOptions::WithPrefix("Zed"))).empty());
+  // Resuming after an entry, also inside the duplicates of one key, in pages of one.
+  CHECK(Must(db->Scan("ByName", ScanOptions::After({"Bob", n1}, 2))) ==
+        std::vector<ViewEntry>{{"Bob", n4}, {"Carol", n3}});
+  CHECK(Must(db->Scan("ByName", ScanOptions::After({"Bob", n4}, 0))) ==
+        std::vector<ViewEntry>{{"Carol", n3}, {"alice", n2}});
+  CHECK(Must(db->Scan("ByName", ScanOptions::After({"alice", n2}, 5))).empty());
+  std::vector<ViewEntry> paged;
+  std::vector<ViewEntry> page = Must(db->Scan("ByName", ScanOptions::StartingAt("", 1)));
+  while (!page.empty()) {
+    paged.push_back(page.front());
+    page = Must(db->Scan("ByName", ScanOptions::After(page.back(), 1)));
+  }
+  CHECK(paged == all);
 
   Note moved = Must(db->Get(n1));
   moved.SetTextList("Name", {"Carol"});
