@@ -151,7 +151,9 @@ BodyStructure BuildBody(std::string_view raw, std::string_view default_type, int
   body.type = ToUpperAscii(type.type);
   body.subtype = ToUpperAscii(type.subtype);
   body.params = UpperNamedParams(type.params);
-  if (!has_type && body.type == "TEXT") body.params = {{"CHARSET", "US-ASCII"}};
+  // RFC 2045 5.2: a text part without a charset is US-ASCII; say so, as Dovecot does.
+  if (body.type == "TEXT" && type.params.count("charset") == 0)
+    body.params.insert(body.params.begin(), {"CHARSET", "US-ASCII"});
 
   if (std::optional<std::string> disposition = entity.Header("Content-Disposition")) {
     mime::MimeType parsed = mime::ParseMimeType(*disposition, true);

@@ -196,6 +196,10 @@ TEST_CASE("BODYSTRUCTURE of a plain message", "[imap]") {
   CHECK(Body(message, true) == "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 6 1 NIL NIL NIL NIL)");
   CHECK(Body(message, false) == "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\") NIL NIL \"7BIT\" 6 1)");
 
+  // A text part without a charset is US-ASCII (RFC 2045 5.2), said explicitly.
+  CHECK(Body(Crlf("Content-Type: text/plain; format=flowed\n\nx\n"), false) ==
+        "(\"TEXT\" \"PLAIN\" (\"CHARSET\" \"US-ASCII\" \"FORMAT\" \"flowed\") NIL NIL \"7BIT\" 3 1)");
+
   const std::string html = Crlf(
       "Content-Type: text/html; charset=\"utf-8\"\nContent-Transfer-Encoding: 8bit\n"
       "Content-Description: the page\nContent-Location: http://x.example/p\n\n<p>a</p>\n<p>b</p>\n");
