@@ -8,8 +8,10 @@
 // response through NextLine/ParseAuthenticateLine. A second pass feeds the same bytes
 // one at a time and must give the same transcript (framing must not depend on how TCP
 // splits the stream). Every sequence set must survive FormatSequenceSet and
-// ParseSequenceSet unchanged, every FETCH attribute gets its response name, and every
-// APPEND message goes through BuildEnvelope / BuildBodyStructure and their rendering.
+// ParseSequenceSet unchanged, every FETCH attribute gets its response name and its section
+// cut (imap/imap_section.h) from a sample message and from the last APPEND's message,
+// and every APPEND message goes through BuildEnvelope / BuildBodyStructure and their
+// rendering.
 // The reader's buffer must stay within its limits. Seeds: fuzz/corpus/imap_command/.
 #include <cstddef>
 #include <cstdint>
@@ -19,10 +21,19 @@
 
 #include "imap/imap_parser.h"
 #include "imap/imap_response.h"
+#include "imap/imap_section.h"
 
 namespace {
 
 using namespace notesd::imap;
+
+// A message with nested parts for the FETCH sections.
+constexpr std::string_view kSample =
+    "Subject: s\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b\r\n\r\none\r\n--b\r\n"
+    "Content-Type: message/rfc822\r\n\r\nSubject: in\r\nContent-Type: multipart/alternative; boundary=c\r\n\r\n"
+    "--c\r\n\r\ntwo\r\n--c--\r\n--b--\r\n";
+
+std::string last_message;  // the last APPEND's message (one input at a time)
 
 void CheckSet(const SequenceSet& set) {
   std::string text = FormatSequenceSet(set);
@@ -36,7 +47,16 @@ void Render(const Command& command) {
   std::string out;
   if (auto* fetch = std::get_if<FetchArgs>(&command.args)) {
     CheckSet(fetch->set);
-    for (const FetchAttribute& attribute : fetch->attributes) out += FetchItemName(attribute);
+    for (const FetchAttribute& attribute : fetch->attributes) {
+      out += FetchItemName(attribute);
+      if (attribute.item != FetchItem::kBodySection) continue;
+      for (std::string_view message : {kSample, std::string_view(last_message)}) {
+        std::optional<std::string> bytes = ExtractSection(message, attribute.section);
+        // Never more than the message: HEADER.FIELDS writes CRLF where a field ended in LF.
+        if (bytes && bytes->size() > 2 * message.size() + 2) std::abort();
+        if (bytes) out += ApplyPartial(*bytes, attribute.partial);
+      }
+    }
   } else if (auto* store = std::get_if<StoreArgs>(&command.args)) {
     CheckSet(store->set);
     AppendFlagList(&out, store->flags);
@@ -44,6 +64,7 @@ void Render(const Command& command) {
     CheckSet(copy->set);
     AppendAString(&out, copy->mailbox);
   } else if (auto* append = std::get_if<AppendArgs>(&command.args)) {
+    last_message = append->message;
     AppendEnvelope(&out, BuildEnvelope(append->message));
     AppendBodyStructure(&out, BuildBodyStructure(append->message), true);
     AppendBodyStructure(&out, BuildBodyStructure(append->message), false);
@@ -137,11 +158,13 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     limits.max_depth = 4;
   }
 
+  last_message.clear();
   Driver whole(limits, false);
   whole.reader.Feed(input);
   whole.Pump();
 
   if (input.size() <= 4096) {
+    last_message.clear();
     Driver bytes(limits, true);
     for (char c : input) {
       bytes.reader.Feed(std::string_view(&c, 1));

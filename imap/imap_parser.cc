@@ -12,6 +12,8 @@ namespace notesd::imap {
 namespace {
 
 constexpr std::uint64_t kMaxNumber = std::numeric_limits<std::uint32_t>::max();
+// A longer tag is not guessed for an error reply (the reply is untagged then).
+constexpr std::size_t kMaxTagGuess = 64;
 // RFC 2971 3.3: at most 30 field/value pairs.
 constexpr std::size_t kMaxIdFields = 30;
 
@@ -1032,10 +1034,14 @@ void CommandReader::Feed(std::string_view bytes) {
 }
 
 std::string CommandReader::TagGuess() const {
+  // Only the first bytes are looked at, so that the answer does not depend on how much
+  // of an over-long line had arrived when it was refused.
+  const std::size_t window = std::min<std::size_t>(kMaxTagGuess + 1, limits_.max_line_bytes);
+  const std::size_t limit = std::min(buffer_.size(), start_ + window);
   std::size_t end = start_;
-  while (end < buffer_.size() && IsTagChar(static_cast<unsigned char>(buffer_[end]))) ++end;
-  if (end == start_ || end >= buffer_.size() || buffer_[end] != ' ') return {};
-  return buffer_.substr(start_, std::min<std::size_t>(end - start_, 256));
+  while (end < limit && IsTagChar(static_cast<unsigned char>(buffer_[end]))) ++end;
+  if (end == start_ || end >= limit || buffer_[end] != ' ') return {};
+  return buffer_.substr(start_, end - start_);
 }
 
 Step CommandReader::Fail(std::string message, bool fatal) {
