@@ -92,6 +92,7 @@ std::uint64_t CountLines(std::string_view body) {
 
 std::vector<std::pair<std::string, std::string>> UpperNamedParams(const std::map<std::string, std::string>& params) {
   std::vector<std::pair<std::string, std::string>> out;
+  out.reserve(params.size());
   for (const auto& [name, value] : params) out.emplace_back(ToUpperAscii(name), value);
   return out;
 }

@@ -468,6 +468,7 @@ TEST_CASE("SEARCH keys", "[imap]") {
   const std::vector<SearchKey>& k = search.key.children;
   REQUIRE(k.size() == 31);
   std::vector<SearchKeyKind> kinds;
+  kinds.reserve(k.size());
   for (const SearchKey& key : k) kinds.push_back(key.kind);
   CHECK(kinds ==
         std::vector<SearchKeyKind>{

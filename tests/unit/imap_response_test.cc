@@ -32,7 +32,7 @@ std::string Body(std::string_view message, bool extended) {
   return out;
 }
 
-std::string Crlf(std::string text) {
+std::string Crlf(const std::string& text) {
   std::string out;
   for (char c : text) {
     if (c == '\n') out.push_back('\r');
@@ -41,8 +41,8 @@ std::string Crlf(std::string text) {
   return out;
 }
 
-bool SameAddress(const Address& a, std::optional<std::string> name, std::optional<std::string> mailbox,
-                 std::optional<std::string> host, std::optional<std::string> adl = std::nullopt) {
+bool SameAddress(const Address& a, const std::optional<std::string>& name, const std::optional<std::string>& mailbox,
+                 const std::optional<std::string>& host, const std::optional<std::string>& adl = std::nullopt) {
   return a.name == name && a.mailbox == mailbox && a.host == host && a.adl == adl;
 }
 
