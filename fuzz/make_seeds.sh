@@ -4,14 +4,14 @@
 # tests produce (signed, opaque-signed, encrypted, both, LF endings; made with the
 # openssl CLI and the key in fuzz/fuzz_pki.h), certificate files in every import format,
 # a cheap ID file (scrypt N=2^10 r=8 p=1, password "fuzz", as KdfParams::ForTests), the
-# notes.ini sample, console lines, names and API bodies. Run from anywhere; needs openssl
+# notes.ini sample, console lines, names, API bodies and IMAP command streams. Run from anywhere; needs openssl
 # and python3-cryptography. The corpora are committed; run this only to refresh them.
 set -euo pipefail
 root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=$root/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body}
+mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body,imap_command}
 
 # The fixed test identity, from fuzz/fuzz_pki.h.
 python3 - "$root/fuzz/fuzz_pki.h" "$tmp" <<'PY'
@@ -116,4 +116,16 @@ printf '{"recipients":["jane@acme.example","John Doe/Acme"],"message_base64":"U3
 printf '{"people":["Jane Doe/Acme"],"groups":["Staff"],"ou":"Sales/Acme","all":false,"validity_years":2}' > "$a/person_certs"
 printf '{"serial":"0A1B","person":"Jane Doe/Acme"}' > "$a/revoke"
 printf '{"common_name":"Acme Internet CA","org_units":["IT"],"organization":"Acme","country":"US","email":"ca@acme.example","icl_file":"icl.nsf","protection":"server_id","key":"rsa2048","validity_years":10,"crl_duration_days":7,"crl_interval_hours":24,"caa":["CN=Admin/O=Acme"],"ra":["CN=Admin/O=Acme"],"use_ca_process":true}' > "$a/internet_certifier"
+
+# IMAP command streams (tests/unit/imap_parser_test.cc); byte 0 is fuzz_imap_command's
+# options byte (1 = tight limits).
+imap() { printf "$2" > "$corpus/imap_command/$1"; }
+imap thunderbird '\x001 capability\r\n2 ID ("name" "Thunderbird" "version" "115.0")\r\n3 authenticate PLAIN\r\nAGphbmUAc2VjcmV0\r\n4 LIST (SUBSCRIBED) "" "*" RETURN (CHILDREN SPECIAL-USE)\r\n5 select "INBOX"\r\n6 UID fetch 1:* (FLAGS)\r\n7 UID fetch 1:10 (UID RFC822.SIZE FLAGS BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])\r\n8 IDLE\r\nDONE\r\n9 LOGOUT\r\n'
+imap literals '\x00a1 LOGIN {4}\r\njane {6}\r\nsecret\r\na2 APPEND INBOX (\\Seen) "02-Dec-2026 18:00:00 +0000" {12+}\r\nSubject: x\r\n\r\na3 UID FETCH 1:* (FLAGS BODY.PEEK[HEADER.FIELDS ({7}\r\nSubject)])\r\na4 AUTHENTICATE PLAIN AGphbmUAc2VjcmV0\r\na5 AUTHENTICATE PLAIN\r\n*\r\n'
+imap search '\x00s UID SEARCH CHARSET UTF-8 ALL ANSWERED DELETED FLAGGED SEEN UNSEEN UNDELETED NEW OLD RECENT KEYWORD $Junk FROM jane TO "Joe Q" CC {3+}\r\nabc BCC x SUBJECT hi BODY b TEXT t HEADER X-Priority 1 BEFORE 1-Feb-2026 ON "02-Dec-2026" SINCE 3-Mar-2025 SENTBEFORE 4-Apr-2024 SENTON 5-May-2023 SENTSINCE 6-Jun-2022 LARGER 100 SMALLER 2000 UID 1:5 2,4:* NOT SEEN OR FROM a (TO b SUBJECT c)\r\nt SEARCH $\r\nu SEARCH *:3,7 UNKEYWORD x DRAFT UNDRAFT UNFLAGGED UNANSWERED\r\n'
+imap fetch '\x00f FETCH 1 (FLAGS UID INTERNALDATE RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT ENVELOPE BODY BODYSTRUCTURE)\r\nf FETCH 1:* ALL\r\nf FETCH 2,4:7,9 FAST\r\nf FETCH * FULL\r\nf UID FETCH 5 (BODY[] body.peek[]<0.1024> BODY[HEADER] BODY.PEEK[TEXT]<100.50> BODY[1.2.3] BODY[1.2.MIME] BODY[2.HEADER] BODY[3.TEXT] BODY[HEADER.FIELDS.NOT (Received)])\r\n'
+imap mailboxes '\x00c CREATE "Sent Items"\r\nc RENAME "Sent Items" Sent\r\nc SUBSCRIBE Sent\r\nc UNSUBSCRIBE Sent\r\nc LSUB "" *\r\nc LIST "" %%\r\nc LIST (subscribed recursivematch) "" ("INBOX" "Sent*") RETURN (STATUS (MESSAGES UNSEEN) CHILDREN)\r\nc STATUS inbox (MESSAGES RECENT UIDNEXT UIDVALIDITY UNSEEN)\r\nc EXAMINE Sent\r\nc STORE 1:3 +FLAGS.SILENT (\\Deleted)\r\nc UID STORE 4 -FLAGS \\Seen $Junk\r\nc COPY 1 Trash\r\nc UID MOVE 2:* Junk\r\nc UID EXPUNGE 3:5\r\nc EXPUNGE\r\nc CHECK\r\nc CLOSE\r\nc UNSELECT\r\nc NAMESPACE\r\nc ENABLE UTF8=ACCEPT\r\nc ID NIL\r\nc STARTTLS\r\nc NOOP\r\nc DELETE Sent\r\n'
+imap bad '\x00a1 FROBNICATE x\r\n+ NOOP\r\na2 LOGIN "ja\\ne" pw\r\na3 SELECT "INBOX\r\na4 SELECT\r\na5 FETCH 1\r\na6 SEARCH ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((SEEN))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\r\na7 APPEND INBOX {4294967295}\r\na8 UID FROB\r\n\r\na9 APPEND INBOX {4294967295+}\r\n'
+imap tight '\x01a1 SEARCH NOT NOT NOT NOT NOT SEEN\r\na2 LOGIN {200}\r\na3 LOGIN x yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n'
+imap append_mime '\x00a APPEND Drafts (\\Draft) " 2-Dec-2026 18:00:00 +0100" {443+}\r\nFrom: "Doe, J" <j@acme.example>, team: a@b.example;\r\nTo: <@relay.example:joe@z.example>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="m.eml"\r\n\r\nSubject: inner\r\n\r\nhi\r\n--b1--\r\n\r\n'
 echo "seeds written under $corpus"

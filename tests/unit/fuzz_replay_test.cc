@@ -24,6 +24,7 @@ int NotesdFuzz_notes_ini(const std::uint8_t*, std::size_t);
 int NotesdFuzz_console(const std::uint8_t*, std::size_t);
 int NotesdFuzz_hier_name(const std::uint8_t*, std::size_t);
 int NotesdFuzz_api_body(const std::uint8_t*, std::size_t);
+int NotesdFuzz_imap_command(const std::uint8_t*, std::size_t);
 }
 
 namespace {
@@ -53,7 +54,8 @@ TEST_CASE("fuzz seeds and saved crashes replay cleanly through every fuzz target
       GENERATE(Target{"smtp_session", NotesdFuzz_smtp_session}, Target{"smime_read", NotesdFuzz_smime_read},
                Target{"cert_import", NotesdFuzz_cert_import}, Target{"id_file", NotesdFuzz_id_file},
                Target{"notes_ini", NotesdFuzz_notes_ini}, Target{"console", NotesdFuzz_console},
-               Target{"hier_name", NotesdFuzz_hier_name}, Target{"api_body", NotesdFuzz_api_body});
+               Target{"hier_name", NotesdFuzz_hier_name}, Target{"api_body", NotesdFuzz_api_body},
+               Target{"imap_command", NotesdFuzz_imap_command});
   std::vector<std::filesystem::path> seeds = Inputs("corpus", target.name);
   CAPTURE(target.name);
   CHECK(!seeds.empty());  // every target has a seed corpus
