@@ -7,6 +7,7 @@
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "router/dsn.h"
+#include "router/mail_folders.h"
 #include "router/mail_message.h"
 #include "router/recipient_resolver.h"
 #include "base/ascii.h"
@@ -351,11 +352,14 @@ Result<std::size_t> RouterEngine::RoutePending() {
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
         if (messages[i].body_in_file) NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
-        NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
+        NOTESD_RETURN_IF_ERROR(CreateInInbox(txn, MailFileNote(messages[i], now), now).status());
       }
       return Status::Ok();
     });
-    if (!written.ok()) failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
+    if (!written.ok())
+      failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
+    else
+      store_.NoteMailFileChange(spelling);
   }
   if (after_local_delivery) NOTESD_RETURN_IF_ERROR(after_local_delivery());
 
