@@ -178,15 +178,36 @@ Result<std::uint32_t> TakeUid(WriteTxn& txn, MailFolder& folder, Note& message) 
   return uid;
 }
 
-Result<Note> CreateInInbox(WriteTxn& txn, const Note& message, TimeMicros now) {
-  NOTESD_ASSIGN_OR_RETURN(std::optional<MailFolder> inbox, FindFolder(txn, kInboxFolder));
-  if (!inbox) {
+Result<std::vector<Note>> CreateInInbox(WriteTxn& txn, const std::vector<Note>& messages, TimeMicros now) {
+  std::vector<Note> stored;
+  if (messages.empty()) return stored;
+  NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, txn.LookupIds(kFoldersView, kInboxFolder));
+  Note folder_note;
+  if (ids.empty()) {
     NOTESD_ASSIGN_OR_RETURN(MailFolder created, CreateFolder(txn, kInboxFolder, now));
-    inbox = created;
+    NOTESD_ASSIGN_OR_RETURN(folder_note, txn.Get(created.note_id));
+  } else {
+    NOTESD_ASSIGN_OR_RETURN(folder_note, txn.Get(ids.front()));
   }
-  Note filed = message;
-  NOTESD_RETURN_IF_ERROR(TakeUid(txn, *inbox, filed).status());
-  return txn.Create(filed);
+  MailFolder inbox = FolderFromNote(folder_note);
+  if (inbox.uid_next == 0 || kMaxUid - inbox.uid_next <= messages.size())
+    return Status::Unavailable("folder 'INBOX' has used up its UIDs");
+  stored.reserve(messages.size());
+  for (const Note& message : messages) {
+    Note filed = message;
+    filed.SetText(kFolderItem, inbox.unid, kItemSummary);
+    filed.SetNumber(kUidItem, static_cast<double>(inbox.uid_next++), kItemSummary);
+    NOTESD_ASSIGN_OR_RETURN(Note created, txn.Create(filed));
+    stored.push_back(std::move(created));
+  }
+  folder_note.SetNumber(kUidNextItem, static_cast<double>(inbox.uid_next), kItemSummary);
+  NOTESD_RETURN_IF_ERROR(txn.Update(folder_note).status());
+  return stored;
+}
+
+Result<Note> CreateInInbox(WriteTxn& txn, const Note& message, TimeMicros now) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<Note> stored, CreateInInbox(txn, std::vector<Note>{message}, now));
+  return stored.front();
 }
 
 Result<std::size_t> FileUnfiledMessages(WriteTxn& txn, TimeMicros now) {

@@ -83,6 +83,9 @@ Result<MailFolder> CreateFolder(WriteTxn& txn, std::string_view name, TimeMicros
 Result<std::uint32_t> TakeUid(WriteTxn& txn, MailFolder& folder, Note& message);
 // Local delivery: files `message` into INBOX (created when missing) and creates it.
 Result<Note> CreateInInbox(WriteTxn& txn, const Note& message, TimeMicros now);
+// The same for many messages at once (a Router pass): UIDs ascending in the order
+// given, INBOX's note read and written once. Returns the stored notes.
+Result<std::vector<Note>> CreateInInbox(WriteTxn& txn, const std::vector<Note>& messages, TimeMicros now);
 // The migration of mail files from before folders: creates INBOX when missing and files
 // every message without a $UID ($Unfiled view) into it, in delivery order (DeliveredDate,
 // then NoteID); their $Flags become summary items. Returns how many were filed.

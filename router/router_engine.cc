@@ -347,14 +347,16 @@ Result<std::size_t> RouterEngine::RoutePending() {
       continue;
     }
     Status written = (*db)->Write([&](WriteTxn& txn) -> Status {
+      std::vector<Note> notes;
       for (std::size_t i : indexes) {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
         if (messages[i].body_in_file) NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
-        NOTESD_RETURN_IF_ERROR(CreateInInbox(txn, MailFileNote(messages[i], now), now).status());
+        notes.push_back(MailFileNote(messages[i], now));
       }
-      return Status::Ok();
+      // Filed into INBOX here: each takes its UID in this transaction (never two alike).
+      return CreateInInbox(txn, notes, now).status();
     });
     if (!written.ok())
       failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
