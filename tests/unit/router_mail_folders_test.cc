@@ -95,8 +95,11 @@ TEST_CASE("note summary: only summary items are parsed, the body is skipped", "[
   CHECK(summary.GetNumber("$UID") == 7);
   CHECK_FALSE(summary.HasItem("$Message"));
   CHECK(Must(ParseNote(bytes)).HasItem("$Message"));
-  // A cut note is still refused, summary or not.
+  // A cut note is still refused, summary or not, wherever it is cut.
+  for (std::size_t length = 0; length < bytes.size(); length += 997)
+    CHECK(ParseNoteSummary(bytes.substr(0, length)).status().code() == StatusCode::kCorruption);
   CHECK(ParseNoteSummary(bytes.substr(0, bytes.size() - 1)).status().code() == StatusCode::kCorruption);
+  CHECK(ParseNoteSummary(bytes + "x").status().code() == StatusCode::kCorruption);
 }
 
 TEST_CASE("mail folders: delivery gives ascending UIDs in INBOX, stable after a restart", "[mail]") {
