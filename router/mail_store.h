@@ -76,6 +76,9 @@
 //   ($Unfiled)      "unfiled" for a Memo without $UID: messages of a mail file from
 //                   before folders, filed into INBOX in delivery order when the mail
 //                   file is opened (FileUnfiledMessages; one lookup once done)
+// A COPY links the body file before its commit, as delivery does; a crash in between
+// leaves a body file no note refers to in the mail file's .bodies (not swept yet).
+//
 // Group commit: Deposit and WriteMailBox hand their work to one committer thread, which
 // runs everything queued in ONE LMDB write transaction (one fsync for many messages) and
 // answers each caller when it is durable. If that transaction fails, each piece of work
