@@ -1,6 +1,7 @@
-// client_cli/cmd_mail.cc — `notes mail send|list|read` and `notes contacts add-sender`:
+// client_cli/cmd_mail.cc — `notes mail send|list|read|delete|move|folders` and
+// `notes contacts add-sender`:
 // the user's mail through the home server's client API (POST /api/v1/mail/deposit,
-// GET /api/v1/mail/messages[/UNID]), with S/MIME (client_cli/mail_smime.h).
+// GET /api/v1/mail/messages[/UNID], .../delete, .../move, /api/v1/mail/folders), with S/MIME (client_cli/mail_smime.h).
 //
 //   notes mail send --to ADDR [--to ...] [--cc ADDR] --subject S
 //                   [--body TEXT | --body-file FILE] [--attach FILE ...]
@@ -13,11 +14,14 @@
 //       --cipher aes128 for AES-128); both sign, then encrypt. Each recipient's
 //       certificate comes from your contacts, then the directory; when one has no
 //       usable certificate nothing is sent (exit 1, naming the recipient and why).
-//   notes mail list [--json]
-//       your mail file, oldest first: number, S (signed; X when tampered), E
-//       (encrypted), date, size, From, Subject; --json adds "signed", "encrypted",
-//       "tampered". Each message is fetched to tell (the list API has no S/MIME field).
-//   notes mail read N|UNID [--raw | --out FILE] [--json] [--trust sender|ca | --no-trust]
+//   notes mail list [--folder NAME] [--json]
+//       a folder of your mail file (INBOX), in UID (arrival) order: number, * (unread),
+//       S (signed; X when tampered), E (encrypted), date, size, From, Subject; --json
+//       adds "signed", "encrypted", "tampered" and the folder's "uid_validity" to the
+//       server's fields ("uid", "flags", "unread"...). Each message is fetched (without
+//       marking it read) to tell (the list API has no S/MIME field).
+//   notes mail read N|UNID [--folder NAME] [--no-mark] [--raw | --out FILE] [--json]
+//                   [--trust sender|ca | --no-trust]
 //       one message: its summary, its S/MIME status (signed by, signature valid or
 //       TAMPERED, signer trusted and why, encrypted for whom) and its text (the
 //       text part with its transfer encoding undone, S/MIME or not). A valid
@@ -25,7 +29,14 @@
 //       cross-certificate for the sender's certificate or its issuing CA: --trust
 //       answers for scripts, --no-trust declines, a terminal is asked, and without
 //       either nothing is trusted and the hint says how. A tampered message exits 1 and
-//       its content is not shown. --raw / --out give the stored bytes untouched.
+//       its content is not shown. --raw / --out give the stored bytes untouched. The
+//       message is marked read (\Seen) as Notes does on opening, unless --no-mark.
+//   notes mail delete N|UNID [--folder NAME]     deletes the message from your mail file
+//   notes mail move N|UNID FOLDER [--folder NAME]   moves it into FOLDER (a new UID there)
+//   notes mail folders [list|create NAME|delete NAME|rename NAME NEW] [--json]
+//       your folders with their message and unread counts, UIDVALIDITY and UIDNEXT;
+//       INBOX cannot be deleted, renaming it moves its messages (RFC 3501).
+// N is a message's number in `notes mail list` of the same --folder (default INBOX).
 // Exit codes as every `notes` command (client_context.h).
 #include <strings.h>
 #include <unistd.h>
@@ -71,6 +82,10 @@ struct MailOptions {
   std::string cipher = "aes256";
   std::optional<std::string> trust;
   bool no_trust = false;
+  std::string folder = "INBOX";
+  bool no_mark = false;
+  std::string target;                  // mail move: the folder to move into
+  std::vector<std::string> arguments;  // mail folders: ACTION [NAME [NEW]]
 };
 
 std::string ShortDate(std::int64_t micros) { return FormatMicros(micros, "%Y-%m-%d %H:%M"); }
@@ -88,16 +103,22 @@ void DecodeSummary(nlohmann::json& summary) {
       *it = mime::DecodeEncodedWords(it->get<std::string>());
 }
 
-Result<nlohmann::json> ListMessages(HomeSession& session) {
-  NOTESD_ASSIGN_OR_RETURN(nlohmann::json listing, session.server->Get("/api/v1/mail/messages"));
+// The messages of `folder`, each with the folder's "uid_validity".
+Result<nlohmann::json> ListMessages(HomeSession& session, const std::string& folder) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json listing,
+                          session.server->Get("/api/v1/mail/messages?folder=" + UrlEncode(folder)));
   auto messages = listing.find("messages");
   if (messages == listing.end() || !messages->is_array()) return Status::Internal("the server sent no message list");
-  for (nlohmann::json& m : *messages) DecodeSummary(m);
+  const std::int64_t uid_validity = JsonInt(listing, "uid_validity");
+  for (nlohmann::json& m : *messages) {
+    DecodeSummary(m);
+    m["uid_validity"] = uid_validity;
+  }
   return *messages;
 }
 
-// The UNID of MESSAGE: a UNID as given, else its number in the listing.
-Result<std::string> MessageUnid(HomeSession& session, const std::string& which) {
+// The UNID of MESSAGE: a UNID as given, else its number in the listing of `folder`.
+Result<std::string> MessageUnid(HomeSession& session, const std::string& which, const std::string& folder) {
   if (which.size() == 32) return which;
   int index = 0;
   try {
@@ -105,9 +126,9 @@ Result<std::string> MessageUnid(HomeSession& session, const std::string& which) 
   } catch (const std::exception&) {
     return Status::InvalidArgument("'" + which + "' is neither a message number from `notes mail list` nor a UNID");
   }
-  NOTESD_ASSIGN_OR_RETURN(nlohmann::json messages, ListMessages(session));
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json messages, ListMessages(session, folder));
   if (index < 1 || static_cast<std::size_t>(index) > messages.size())
-    return Status::NotFound("no message " + which + " (your mail file has " + std::to_string(messages.size()) + ")");
+    return Status::NotFound("no message " + which + " (" + folder + " has " + std::to_string(messages.size()) + ")");
   return JsonText(messages[static_cast<std::size_t>(index - 1)], "unid");
 }
 
@@ -118,9 +139,11 @@ struct FetchedMessage {  // NOLINT(bugprone-exception-escape)
   std::string bytes;
 };
 
-Result<FetchedMessage> FetchMessage(HomeSession& session, const std::string& unid) {
+// One message; `mark_read` marks it read (\Seen) on the server.
+Result<FetchedMessage> FetchMessage(HomeSession& session, const std::string& unid, bool mark_read = false) {
   FetchedMessage fetched;
-  NOTESD_ASSIGN_OR_RETURN(fetched.summary, session.server->Get("/api/v1/mail/messages/" + UrlEncode(unid)));
+  NOTESD_ASSIGN_OR_RETURN(fetched.summary, session.server->Get("/api/v1/mail/messages/" + UrlEncode(unid) +
+                                                               (mark_read ? "?mark_read=1" : "")));
   DecodeSummary(fetched.summary);
   Result<std::string> bytes = Base64DecodeFlat(JsonText(fetched.summary, "message_base64"));
   if (!bytes.ok()) return bytes.status().WithContext("the server's copy of message " + unid);
@@ -264,7 +287,7 @@ int RunList(const MailOptions& o) {
   ClientContext context(*o.global);
   Result<HomeSession> session = OpenHomeSession(context);
   if (!session.ok()) return ReportFailure(session.status());
-  Result<nlohmann::json> messages = ListMessages(*session);
+  Result<nlohmann::json> messages = ListMessages(*session, o.folder);
   if (!messages.ok()) return ReportFailure(messages.status());
   // S/MIME markers: each message is read (and decrypted) to tell; no trust is judged here.
   const std::time_t now = std::time(nullptr);
@@ -285,9 +308,11 @@ int RunList(const MailOptions& o) {
     std::cout << "No messages.\n";
     return kExitOk;
   }
-  std::printf("%4s  %s %s  %-16s  %8s  %-30s  %s\n", "#", "S", "E", "Delivered (UTC)", "Size", "From", "Subject");
+  std::printf("%4s %s %s %s  %-16s  %8s  %-30s  %s\n", "#", " ", "S", "E", "Delivered (UTC)", "Size", "From",
+              "Subject");
   int number = 0;
   bool any_tampered = false;
+  bool any_unread = false;
   for (const nlohmann::json& m : *messages) {
     // Cut first (never half an escape), at a character boundary (never half a UTF-8 character).
     std::string from = JsonText(m, "from");
@@ -296,11 +321,89 @@ int RunList(const MailOptions& o) {
     from = Sanitize(from.substr(0, cut));
     const char* s = JsonBool(m, "tampered") ? "X" : JsonBool(m, "signed") ? "S" : "-";
     any_tampered = any_tampered || JsonBool(m, "tampered");
-    std::printf("%4d  %s %s  %-16s  %8lld  %-30s  %s\n", ++number, s, JsonBool(m, "encrypted") ? "E" : "-",
-                ShortDate(JsonInt(m, "delivered")).c_str(), static_cast<long long>(JsonInt(m, "size")), from.c_str(),
-                Sanitize(JsonText(m, "subject")).c_str());
+    any_unread = any_unread || JsonBool(m, "unread");
+    std::printf("%4d %s %s %s  %-16s  %8lld  %-30s  %s\n", ++number, JsonBool(m, "unread") ? "*" : " ", s,
+                JsonBool(m, "encrypted") ? "E" : "-", ShortDate(JsonInt(m, "delivered")).c_str(),
+                static_cast<long long>(JsonInt(m, "size")), from.c_str(), Sanitize(JsonText(m, "subject")).c_str());
   }
-  std::cout << "S = signed, E = encrypted" << (any_tampered ? ", X = signed but TAMPERED" : "") << "\n";
+  std::cout << (any_unread ? "* = unread, " : "") << "S = signed, E = encrypted"
+            << (any_tampered ? ", X = signed but TAMPERED" : "") << "\n";
+  return kExitOk;
+}
+
+int RunDelete(const MailOptions& o) {
+  ClientContext context(*o.global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  Result<std::string> unid = MessageUnid(*session, o.which, o.folder);
+  if (!unid.ok()) return Usage(unid.status());
+  Result<nlohmann::json> deleted =
+      session->server->Post("/api/v1/mail/messages/" + UrlEncode(*unid) + "/delete", nlohmann::json::object());
+  if (!deleted.ok()) return ReportFailure(deleted.status());
+  if (o.json) {
+    PrintJson(std::cout, *deleted);
+    return kExitOk;
+  }
+  std::cout << "Deleted message " << Sanitize(*unid) << "\n";
+  return kExitOk;
+}
+
+int RunMove(const MailOptions& o) {
+  ClientContext context(*o.global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  Result<std::string> unid = MessageUnid(*session, o.which, o.folder);
+  if (!unid.ok()) return Usage(unid.status());
+  Result<nlohmann::json> moved = session->server->Post("/api/v1/mail/messages/" + UrlEncode(*unid) + "/move",
+                                                       nlohmann::json{{"folder", o.target}});
+  if (!moved.ok()) return ReportFailure(moved.status());
+  if (o.json) {
+    PrintJson(std::cout, *moved);
+    return kExitOk;
+  }
+  std::cout << "Moved message " << Sanitize(*unid) << " to " << Sanitize(o.target) << " (UID " << JsonInt(*moved, "uid")
+            << ")\n";
+  return kExitOk;
+}
+
+int RunFolders(const MailOptions& o) {
+  const std::vector<std::string>& a = o.arguments;
+  const std::string action = a.empty() ? "list" : a[0];
+  const std::size_t wanted = action == "list" ? 1 : action == "rename" ? 3 : 2;
+  if ((action != "list" && action != "create" && action != "delete" && action != "rename") ||
+      (a.size() != wanted && !(action == "list" && a.empty())))
+    return ReportUsage("use: notes mail folders [list | create NAME | delete NAME | rename NAME NEW]");
+  ClientContext context(*o.global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  if (action != "list") {
+    nlohmann::json body{{"name", a[1]}};
+    if (action == "rename") body["new_name"] = a[2];
+    Result<nlohmann::json> changed = session->server->Post("/api/v1/mail/folders/" + action, body);
+    if (!changed.ok()) return ReportFailure(changed.status());
+    if (o.json) {
+      PrintJson(std::cout, *changed);
+      return kExitOk;
+    }
+    if (action == "create") std::cout << "Created folder " << Sanitize(a[1]) << "\n";
+    if (action == "delete") std::cout << "Deleted folder " << Sanitize(a[1]) << " and its messages\n";
+    if (action == "rename") std::cout << "Renamed folder " << Sanitize(a[1]) << " to " << Sanitize(a[2]) << "\n";
+    return kExitOk;
+  }
+  Result<nlohmann::json> listing = session->server->Get("/api/v1/mail/folders");
+  if (!listing.ok()) return ReportFailure(listing.status());
+  auto folders = listing->find("folders");
+  if (folders == listing->end() || !folders->is_array())
+    return ReportFailure(Status::Internal("the server sent no folder list"));
+  if (o.json) {
+    PrintJson(std::cout, *folders);
+    return kExitOk;
+  }
+  std::printf("%-30s  %8s  %8s  %12s  %8s\n", "Folder", "Messages", "Unread", "UIDVALIDITY", "UIDNEXT");
+  for (const nlohmann::json& f : *folders)
+    std::printf("%-30s  %8lld  %8lld  %12lld  %8lld\n", Sanitize(JsonText(f, "name")).c_str(),
+                static_cast<long long>(JsonInt(f, "messages")), static_cast<long long>(JsonInt(f, "unseen")),
+                static_cast<long long>(JsonInt(f, "uid_validity")), static_cast<long long>(JsonInt(f, "uid_next")));
   return kExitOk;
 }
 
@@ -333,9 +436,9 @@ int RunRead(const MailOptions& o) {
   ClientContext context(*o.global);
   Result<HomeSession> session = OpenHomeSession(context);
   if (!session.ok()) return ReportFailure(session.status());
-  Result<std::string> unid = MessageUnid(*session, o.which);
+  Result<std::string> unid = MessageUnid(*session, o.which, o.folder);
   if (!unid.ok()) return Usage(unid.status());
-  Result<FetchedMessage> fetched = FetchMessage(*session, *unid);
+  Result<FetchedMessage> fetched = FetchMessage(*session, *unid, !o.no_mark);
   if (!fetched.ok()) return ReportFailure(fetched.status());
   const std::string& bytes = fetched->bytes;
   if (o.raw) {
@@ -447,7 +550,7 @@ int RunAddSender(const GlobalOptions& global, const std::string& which, bool inc
   ClientContext context(global);
   Result<HomeSession> session = OpenHomeSession(context);
   if (!session.ok()) return ReportFailure(session.status());
-  Result<std::string> unid = MessageUnid(*session, which);
+  Result<std::string> unid = MessageUnid(*session, which, "INBOX");
   if (!unid.ok()) return Usage(unid.status());
   Result<FetchedMessage> fetched = FetchMessage(*session, *unid);
   if (!fetched.ok()) return ReportFailure(fetched.status());
@@ -519,12 +622,15 @@ void AddMailCommands(CLI::App& app, CommandLine& line) {
   send->add_flag("--json", options->json, "Print JSON (the deposited message's UNID, recipients, S/MIME)");
   OnRun(send, line, [options] { return RunSend(*options); });
 
-  CLI::App* list = mail->add_subcommand("list", "List the messages in your mail file, oldest first");
+  CLI::App* list = mail->add_subcommand("list", "List the messages of a folder of your mail file, oldest first");
+  list->add_option("--folder", options->folder, "The folder (default INBOX)");
   list->add_flag("--json", options->json, "Print JSON");
   OnRun(list, line, [options] { return RunList(*options); });
 
-  CLI::App* read = mail->add_subcommand("read", "Show one message of your mail file");
+  CLI::App* read = mail->add_subcommand("read", "Show one message of your mail file (and mark it read)");
   read->add_option("MESSAGE", options->which, "Its number in `notes mail list`, or its UNID")->required();
+  read->add_option("--folder", options->folder, "The folder MESSAGE's number refers to (default INBOX)");
+  read->add_flag("--no-mark", options->no_mark, "Do not mark the message read");
   read->add_flag("--raw", options->raw, "Write the message's RFC 5322 bytes to stdout exactly as stored");
   AddOptional(read, "--out", options->out, "Write the message's bytes to FILE");
   read->add_flag("--json", options->json, "Print JSON (the server's answer and the S/MIME status)");
@@ -532,6 +638,24 @@ void AddMailCommands(CLI::App& app, CommandLine& line) {
               "Trust an untrusted signer: create a cross-certificate for the 'sender' or its 'ca'");
   read->add_flag("--no-trust", options->no_trust, "Do not create a cross-certificate for an untrusted signer");
   OnRun(read, line, [options] { return RunRead(*options); });
+
+  CLI::App* del = mail->add_subcommand("delete", "Delete a message from your mail file");
+  del->add_option("MESSAGE", options->which, "Its number in `notes mail list`, or its UNID")->required();
+  del->add_option("--folder", options->folder, "The folder MESSAGE's number refers to (default INBOX)");
+  del->add_flag("--json", options->json, "Print JSON");
+  OnRun(del, line, [options] { return RunDelete(*options); });
+
+  CLI::App* move = mail->add_subcommand("move", "Move a message into another folder of your mail file");
+  move->add_option("MESSAGE", options->which, "Its number in `notes mail list`, or its UNID")->required();
+  move->add_option("FOLDER", options->target, "The folder to move it into")->required();
+  move->add_option("--folder", options->folder, "The folder MESSAGE's number refers to (default INBOX)");
+  move->add_flag("--json", options->json, "Print JSON");
+  OnRun(move, line, [options] { return RunMove(*options); });
+
+  CLI::App* folders = mail->add_subcommand("folders", "List, create, delete or rename the folders of your mail file");
+  folders->add_option("ACTION", options->arguments, "list (default) | create NAME | delete NAME | rename NAME NEW");
+  folders->add_flag("--json", options->json, "Print JSON");
+  OnRun(folders, line, [options] { return RunFolders(*options); });
 }
 
 }  // namespace notesd::client

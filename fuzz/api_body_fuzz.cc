@@ -9,6 +9,8 @@
 //   POST /api/v1/mail/messages               "recipients", "message_base64" (Base64Decode,
 //                                             HeaderBlock)
 //   POST .../internet-certificates           "validity_years", "people", "groups", "ou"
+//   POST /api/v1/mail/folders/*, .../move    "name", "new_name", "folder" (NormalizeFolderName:
+//                                             what it accepts it must accept again unchanged)
 // (POST /api/v1/admin/console's "command" is the console grammar: fuzz_console.)
 // Seeds: fuzz/corpus/api_body/ (bodies the integration tests and the client send).
 #include <cstddef>
@@ -22,6 +24,7 @@
 #include "pki/crypto.h"
 #include "pki/hier_name.h"
 #include "base/json_body.h"
+#include "router/mail_folders.h"
 #include "router/mail_message.h"
 #include "base/ascii.h"
 #include "pki/base64.h"
@@ -68,5 +71,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (entry.is_string()) (void)notesd::HierName::Parse(entry.get<std::string>());
   }
   (void)notesd::HierName::Parse(StringOf(*body, "ou"));
+
+  for (const char* field : {"name", "new_name", "folder"}) {
+    auto folder = notesd::NormalizeFolderName(StringOf(*body, field));
+    if (folder.ok() && (!notesd::NormalizeFolderName(*folder).ok() || *notesd::NormalizeFolderName(*folder) != *folder))
+      std::abort();  // normalising is idempotent
+  }
   return 0;
 }

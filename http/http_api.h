@@ -53,8 +53,12 @@ class HttpApi {
   // own mail file.
   void InstallMailEndpoints(httplib::Server& server);
   Result<nlohmann::json> MailDeposit(const Caller& caller, const httplib::Request& request);
-  Result<nlohmann::json> MailList(const Caller& caller);
+  Result<nlohmann::json> MailList(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> MailRead(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> MailDelete(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> MailMove(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> MailFolders(const Caller& caller);
+  Result<nlohmann::json> MailFolderChange(const Caller& caller, const httplib::Request& request);
 
   // AdminP requests and Internet certifiers (http/http_ca_api.cc): administrators post
   // requests (the author is the caller); only a certifier's CAAs may change its roles.

@@ -1,9 +1,8 @@
 // http/http_mail_api.cc — the client API's mail endpoints (contract in
 // http/http_task.h): a Notes user deposits a message into mail.box and reads their own
-// mail file. Routes onto the mail service (router/mail_service.h), which holds the rules
-// (only the caller's own mail file; the envelope sender is the caller's own address; a
-// From or Sender naming anyone else is refused with 403). Here: JSON in, JSON out, and
-// header text made UTF-8 for JSON.
+// mail file (its folders, read marks, moves and deletions). Routes onto the mail service (router/mail_service.h), which
+// holds the rules (only the caller's own mail file; the envelope sender is the caller's own address; a From or Sender
+// naming anyone else is refused with 403). Here: JSON in, JSON out, and header text made UTF-8 for JSON.
 #include <httplib.h>
 
 #include "router/mail_message.h"
@@ -17,8 +16,26 @@ namespace notesd {
 namespace {
 
 nlohmann::json MailJson(const StoredMail& mail) {
-  return {{"unid", mail.unid},     {"from", mail.from},           {"send_to", mail.send_to}, {"subject", mail.subject},
-          {"posted", mail.posted}, {"delivered", mail.delivered}, {"size", mail.size},       {"sender", mail.sender}};
+  return {{"unid", mail.unid},       {"from", mail.from},     {"send_to", mail.send_to},
+          {"subject", mail.subject}, {"posted", mail.posted}, {"delivered", mail.delivered},
+          {"size", mail.size},       {"sender", mail.sender}, {"uid", mail.uid},
+          {"folder", mail.folder},   {"flags", mail.flags},   {"unread", !HasFlag(mail.flags, "\\Seen")}};
+}
+
+nlohmann::json FolderJson(const MailService::FolderStatus& folder) {
+  return {{"name", folder.name},
+          {"messages", folder.messages},
+          {"unseen", folder.unseen},
+          {"uid_next", folder.uid_next},
+          {"uid_validity", folder.uid_validity}};
+}
+
+// A required string field of a JSON body.
+Result<std::string> StringField(const nlohmann::json& body, const char* field) {
+  auto it = body.find(field);
+  if (it == body.end() || !it->is_string())
+    return Status::InvalidArgument(std::string("missing string field '") + field + "'");
+  return it->get<std::string>();
 }
 
 // JSON text must be UTF-8: header text from outside may not be, so it is cleaned.
@@ -55,9 +72,18 @@ void HttpApi::InstallMailEndpoints(httplib::Server& server) {
   server.Post("/api/v1/mail/deposit",
               Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailDeposit(c, r); }, false));
   server.Get("/api/v1/mail/messages",
-             Guarded([this](const Caller& c, const httplib::Request&, int*) { return MailList(c); }, false));
+             Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailList(c, r); }, false));
   server.Get(R"(/api/v1/mail/messages/([0-9A-Fa-f]{32}))",
              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailRead(c, r); }, false));
+  server.Post(R"(/api/v1/mail/messages/([0-9A-Fa-f]{32})/delete)",
+              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailDelete(c, r); }, false));
+  server.Post(R"(/api/v1/mail/messages/([0-9A-Fa-f]{32})/move)",
+              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailMove(c, r); }, false));
+  server.Get("/api/v1/mail/folders",
+             Guarded([this](const Caller& c, const httplib::Request&, int*) { return MailFolders(c); }, false));
+  server.Post(R"(/api/v1/mail/folders/(create|delete|rename))",
+              Guarded([this](const Caller& c, const httplib::Request& r, int*) { return MailFolderChange(c, r); },
+                      false));
 }
 
 Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib::Request& request) {
@@ -79,15 +105,61 @@ Result<nlohmann::json> HttpApi::MailDeposit(const Caller& caller, const httplib:
   return nlohmann::json{{"unid", unid}, {"recipients", count}};
 }
 
-Result<nlohmann::json> HttpApi::MailList(const Caller& caller) {
-  NOTESD_ASSIGN_OR_RETURN(MailService::Mailbox mailbox, mail_.List(caller.person));
+Result<nlohmann::json> HttpApi::MailList(const Caller& caller, const httplib::Request& request) {
+  const std::string folder = request.has_param("folder") ? request.get_param_value("folder") : kInboxFolder;
+  NOTESD_ASSIGN_OR_RETURN(MailService::FolderListing listing, mail_.ListFolder(caller.person, folder));
   nlohmann::json messages = nlohmann::json::array();
-  for (StoredMail& mail : mailbox.messages) messages.push_back(MailJson(Cleaned(std::move(mail))));
-  return nlohmann::json{{"mail_file", mailbox.mail_file}, {"messages", messages}};
+  for (StoredMail& mail : listing.messages) messages.push_back(MailJson(Cleaned(std::move(mail))));
+  return nlohmann::json{{"mail_file", caller.person.mail_file},
+                        {"folder", Utf8Safe(listing.status.name)},
+                        {"uid_validity", listing.status.uid_validity},
+                        {"uid_next", listing.status.uid_next},
+                        {"messages", messages}};
+}
+
+Result<nlohmann::json> HttpApi::MailDelete(const Caller& caller, const httplib::Request& request) {
+  NOTESD_RETURN_IF_ERROR(mail_.Delete(caller.person, request.matches[1].str()));
+  return nlohmann::json{{"deleted", ToUpperAscii(request.matches[1].str())}};
+}
+
+Result<nlohmann::json> HttpApi::MailMove(const Caller& caller, const httplib::Request& request) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
+  NOTESD_ASSIGN_OR_RETURN(std::string folder, StringField(body, "folder"));
+  NOTESD_ASSIGN_OR_RETURN(std::uint32_t uid, mail_.MoveMessage(caller.person, request.matches[1].str(), folder));
+  return nlohmann::json{{"unid", ToUpperAscii(request.matches[1].str())}, {"folder", Utf8Safe(folder)}, {"uid", uid}};
+}
+
+Result<nlohmann::json> HttpApi::MailFolders(const Caller& caller) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<MailService::FolderStatus> folders, mail_.ListFolders(caller.person));
+  nlohmann::json out = nlohmann::json::array();
+  for (MailService::FolderStatus& folder : folders) {
+    folder.name = Utf8Safe(folder.name);
+    out.push_back(FolderJson(folder));
+  }
+  return nlohmann::json{{"folders", out}};
+}
+
+Result<nlohmann::json> HttpApi::MailFolderChange(const Caller& caller, const httplib::Request& request) {
+  NOTESD_ASSIGN_OR_RETURN(nlohmann::json body, ParseJsonBody(request.body));
+  NOTESD_ASSIGN_OR_RETURN(std::string name, StringField(body, "name"));
+  const std::string action = request.matches[1].str();
+  if (action == "create") {
+    NOTESD_ASSIGN_OR_RETURN(MailService::FolderStatus folder, mail_.CreateFolder(caller.person, name));
+    folder.name = Utf8Safe(folder.name);
+    return FolderJson(folder);
+  }
+  if (action == "delete") {
+    NOTESD_RETURN_IF_ERROR(mail_.DeleteFolder(caller.person, name));
+    return nlohmann::json{{"deleted", Utf8Safe(name)}};
+  }
+  NOTESD_ASSIGN_OR_RETURN(std::string new_name, StringField(body, "new_name"));
+  NOTESD_RETURN_IF_ERROR(mail_.RenameFolder(caller.person, name, new_name));
+  return nlohmann::json{{"renamed", Utf8Safe(name)}, {"name", Utf8Safe(new_name)}};
 }
 
 Result<nlohmann::json> HttpApi::MailRead(const Caller& caller, const httplib::Request& request) {
-  NOTESD_ASSIGN_OR_RETURN(StoredMail mail, mail_.Read(caller.person, request.matches[1].str()));
+  const bool mark = request.has_param("mark_read") && request.get_param_value("mark_read") == "1";
+  NOTESD_ASSIGN_OR_RETURN(StoredMail mail, mail_.Read(caller.person, request.matches[1].str(), mark));
   nlohmann::json json = MailJson(Cleaned(mail));
   json["message_base64"] = Base64Flat(mail.message);
   return json;

@@ -30,8 +30,16 @@
 //   DELETE /api/v1/admin/people?name=X  delete a Person document (administrators)
 //   POST /api/v1/mail/deposit           {"recipients":[...],"message_base64"} -> {"unid"}: mail.box
 //                                       (403 when its From or Sender is not the caller's address)
-//   GET  /api/v1/mail/messages          the caller's mail file: [{"unid","from","subject",...}]
-//   GET  /api/v1/mail/messages/<UNID>   one message, its RFC 5322 bytes as "message_base64"
+//   GET  /api/v1/mail/messages[?folder=NAME]  a folder of the caller's mail file (INBOX):
+//                                       {"folder","uid_validity","uid_next","messages":[{"unid",
+//                                       "uid","flags","unread","from","subject",...}]} in UID order
+//   GET  /api/v1/mail/messages/<UNID>[?mark_read=1]  one message, its RFC 5322 bytes as
+//                                       "message_base64" (mark_read=1: it gets \Seen first)
+//   POST /api/v1/mail/messages/<UNID>/delete   delete it;  .../move {"folder"} -> {"uid"}
+//   GET  /api/v1/mail/folders           {"folders":[{"name","messages","unseen","uid_next",
+//                                       "uid_validity"}]}
+//   POST /api/v1/mail/folders/create|delete|rename  {"name"[,"new_name"]} (INBOX cannot be
+//                                       deleted; renaming it moves its messages, RFC 3501)
 //   POST /api/v1/admin/requests/internet-certifier   post a Create Internet Certifier
 //                                       AdminP request (administrators) -> 202 {"unid"}
 //   GET  /api/v1/admin/requests[?status=pending|failed|done|new|all]   AdminP requests

@@ -11,6 +11,7 @@
 #include "base/wall_clock.h"
 #include "base/notes_ini.h"
 #include "directory/directory.h"
+#include "router/mail_folders.h"
 #include "router/mail_message.h"
 #include "router/message_spool.h"
 #include "base/ascii.h"
@@ -144,6 +145,8 @@ StoredMail StoredFromNote(const Note& note, bool with_body) {
   m.sender = note.GetText("SMTPOriginator");
   m.body_in_file = note.GetNumber("$MessageFile") != 0;
   m.flags = note.GetTextList(kMailFlagsItem);
+  m.folder_unid = note.GetText("$Folder");
+  m.uid = static_cast<std::uint32_t>(note.GetNumber("$UID"));
   if (with_body && !m.body_in_file) m.message = FromBytes(note.GetBinary("$Message"));
   return m;
 }
@@ -166,8 +169,12 @@ ViewDefinition RoutingViewDefinition() {
 
 ViewDefinition InboxViewDefinition() {
   return {kInboxView,
-          [](const Note& note) { return std::vector<std::string>{PaddedTime(note.GetTime("DeliveredDate"))}; }, false,
-          1};
+          [](const Note& note) {
+            // Messages only (version 2: folder notes are not in it).
+            if (note.form() == kFolderForm) return std::vector<std::string>{};
+            return std::vector<std::string>{PaddedTime(note.GetTime("DeliveredDate"))};
+          },
+          false, 2};
 }
 
 Result<std::unique_ptr<MailStore>> MailStore::Open(const std::filesystem::path& data_dir,
@@ -316,6 +323,17 @@ Result<std::string> MailStore::ReadMailFileBody(std::string_view mail_file, std:
   return ReadFileBytes(data_dir_ / (std::string(mail_file) + kBodiesSuffix) / std::string(unid));
 }
 
+Status MailStore::LinkMailFileBody(std::string_view mail_file, std::string_view from_unid,
+                                   std::string_view to_unid) const {
+  if (!IsValidUnid(from_unid) || !IsValidUnid(to_unid))
+    return Status::InvalidArgument("'" + std::string(from_unid) + "' or '" + std::string(to_unid) + "' is not a UNID");
+  std::filesystem::path dir = data_dir_ / (std::string(mail_file) + kBodiesSuffix);
+  std::filesystem::path source = dir / std::string(from_unid), target = dir / std::string(to_unid);
+  if (::link(source.c_str(), target.c_str()) != 0 && errno != EEXIST)
+    return Status::IOError("cannot link " + source.string() + " to " + target.string() + ": " + std::strerror(errno));
+  return SyncDirectory(dir);
+}
+
 Status MailStore::RemoveMailFileBody(std::string_view mail_file, std::string_view unid) const {
   if (!IsValidUnid(unid)) return Status::InvalidArgument("'" + std::string(unid) + "' is not a UNID");
   std::filesystem::path path = data_dir_ / (std::string(mail_file) + kBodiesSuffix) / std::string(unid);
@@ -404,12 +422,52 @@ Result<std::shared_ptr<NsfDatabase>> MailStore::MailFile(std::string_view relati
   nsf.title = "Mail file " + relative.stem().string();
   nsf.clock = options_.clock;
   nsf.no_sync = options_.no_sync;
-  nsf.views.push_back(InboxViewDefinition());
+  nsf.views = MailFileViewDefinitions();
   nsf.label = relative.string();
   NOTESD_ASSIGN_OR_RETURN(std::unique_ptr<NsfDatabase> db, NsfDatabase::Open(full, nsf));
+  // INBOX, and UIDs for messages from before folders (a no-op once done: one lookup).
+  const TimeMicros now = options_.clock ? options_.clock() : WallClock().NowMicros();
+  NOTESD_RETURN_IF_ERROR(db->Write([now](WriteTxn& txn) {
+                             return FileUnfiledMessages(txn, now).status();
+                           }).WithContext(relative.string()));
   std::shared_ptr<NsfDatabase> shared = std::move(db);
   mail_files_[key] = shared;
   return shared;
+}
+
+namespace {
+
+std::string ChangeKey(std::string_view mail_file) {
+  auto normal = NormalizeMailFilePath(mail_file);
+  return ToLowerAscii(normal.ok() ? std::string_view(*normal) : mail_file);
+}
+
+}  // namespace
+
+std::uint64_t MailStore::MailFileChangeCount(std::string_view mail_file) {
+  std::lock_guard lock(changes_mutex_);
+  auto it = changes_.find(ChangeKey(mail_file));
+  return it == changes_.end() ? 0 : it->second;
+}
+
+void MailStore::NoteMailFileChange(std::string_view mail_file) {
+  {
+    std::lock_guard lock(changes_mutex_);
+    ++changes_[ChangeKey(mail_file)];
+  }
+  changes_changed_.notify_all();
+}
+
+std::uint64_t MailStore::WaitForMailFileChange(std::string_view mail_file, std::uint64_t seen,
+                                               std::chrono::milliseconds timeout) {
+  const std::string key = ChangeKey(mail_file);
+  std::unique_lock lock(changes_mutex_);
+  auto count = [&] {
+    auto it = changes_.find(key);
+    return it == changes_.end() ? std::uint64_t{0} : it->second;
+  };
+  changes_changed_.wait_for(lock, timeout, [&] { return count() != seen; });
+  return count();
 }
 
 void MailStore::NotifyWork() {

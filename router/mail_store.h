@@ -38,14 +38,46 @@
 // in Postfix's deferred queue); "transfer" while $Outbound has entries; "dead" when
 // RoutingState is DEAD.
 //
-// Mail file note (Form "Memo"), one per delivered message, with the SAME UNID as the
-// mail.box note it came from (the idempotency key of exactly-once delivery, see
+// Mail file note (Form "Memo"), one per message, with the SAME UNID as the mail.box
+// note it came from (the idempotency key of exactly-once delivery, see
 // router/router_task.h): $Message, From, SendTo, CopyTo, Subject, PostedDate, Size,
 // SMTPOriginator, Recipients, $Origin, $MessageFile as above (a body file is
-// `<data>/<mail file>.bodies/<UNID>`, e.g. mail/jdoe.nsf.bodies/), plus DeliveredDate,
-// and $Flags (text list, the owner's flags such as "\Seen"; absent until one is set:
-// router/mail_service.h).
-// View ($Inbox): DeliveredDate as 20 zero-padded decimal digits (delivery order).
+// `<data>/<mail file>.bodies/<UNID>`, e.g. mail/jdoe.nsf.bodies/), plus
+//   DeliveredDate   time       when it entered the mail file (IMAP's INTERNALDATE)
+//   $Flags          text list  summary; the owner's flags, normalised (NormalizeFlags,
+//                              router/mail_folders.h): "\Seen", "\Deleted", keywords;
+//                              absent until one is set (router/mail_service.h)
+//   $Folder         text       summary; the UNID of the folder note it is filed in
+//   $UID            number     summary; its IMAP UID in that folder
+// A message is in exactly one folder. Delivery files it into INBOX in the transaction
+// that creates it (CreateInInbox); an IMAP APPEND or a COPY creates a new note (a new
+// UNID; a copied body file is hard-linked as bodies/<new UNID>, never duplicated); a
+// MOVE keeps the note and gives it a new UID in the target folder.
+// Folder note (Form "Folder"), one per folder; INBOX always exists:
+//   $FolderName     text       the IMAP mailbox name ("INBOX", "Work/2026"; '/' is the
+//                              hierarchy delimiter)
+//   $UIDValidity    number     chosen when the folder is created: the clock's seconds,
+//                              above every value this file gave before (the info map
+//                              key $LastUIDValidity), so a re-created folder differs
+//   $UIDNext        number     the UID the next message filed here gets (ascending,
+//                              never reused)
+// A folder renamed keeps its note, UNID, UIDVALIDITY and UIDs; renaming INBOX (RFC 3501)
+// renames its note to the new name (its messages go with it) and creates a new, empty
+// INBOX with a new UIDVALIDITY.
+// Views of a mail file (every opener defines them: MailFileViewDefinitions):
+//   ($Inbox)        DeliveredDate as 20 zero-padded decimal digits (delivery order, all
+//                   messages of every folder; no folder notes)
+//   ($Folders)      folder notes by $FolderName
+//   ($FolderUID)    messages by "<$Folder>/<$UID as 10 zero-padded digits>": FETCH 1:*
+//                   and UID ranges are ordered range scans; listings read only the
+//                   summary items (ReadTxn::GetSummary), never a body
+//   ($FolderCount)  per message "<$Folder>", "<$Folder>/unseen" without \Seen and
+//                   "<$Folder>/deleted" with \Deleted: STATUS counts are key counts
+//   ($Unfiled)      "unfiled" for a Memo without $UID: messages of a mail file from
+//                   before folders, filed into INBOX in delivery order when the mail
+//                   file is opened (FileUnfiledMessages; one lookup once done)
+// A COPY links the body file before its commit, as delivery does; a crash in between
+// leaves a body file no note refers to in the mail file's .bodies (not swept yet).
 //
 // Group commit: Deposit and WriteMailBox hand their work to one committer thread, which
 // runs everything queued in ONE LMDB write transaction (one fsync for many messages) and
@@ -146,6 +178,9 @@ struct StoredMail {
   std::string sender;
   bool body_in_file = false;       // $MessageFile: MailStore::ReadMailFileBody reads it
   std::vector<std::string> flags;  // $Flags
+  std::string folder_unid;         // $Folder: the UNID of its folder's note
+  std::string folder;              // the folder's name (filled in by the mail service)
+  std::uint32_t uid = 0;           // $UID in that folder
   std::string message;             // $Message (empty when read without the body)
 };
 inline constexpr char kMailFlagsItem[] = "$Flags";
@@ -219,6 +254,9 @@ class MailStore {
   Status LinkBodyIntoMailFile(const QueuedMessage& message, std::string_view mail_file) const;
   // The body file of mail file note `unid` (StoredMail::body_in_file).
   Result<std::string> ReadMailFileBody(std::string_view mail_file, std::string_view unid) const;
+  // Hard-links the body file of mail file note `from_unid` as that of `to_unid` (a
+  // copied message), durably; already there is fine. IOError naming the files.
+  Status LinkMailFileBody(std::string_view mail_file, std::string_view from_unid, std::string_view to_unid) const;
   // Removes the body file of mail file note `unid` once the note is deleted (none there
   // is fine). IOError naming the file.
   Status RemoveMailFileBody(std::string_view mail_file, std::string_view unid) const;
@@ -232,6 +270,14 @@ class MailStore {
   // InvalidArgument for a path NormalizeMailFilePath (directory/directory.h) refuses
   // (outside mail/, a system database...); NotFound when it does not exist and !create.
   Result<std::shared_ptr<NsfDatabase>> MailFile(std::string_view relative_path, bool create);
+
+  // A counter per mail file of the changes made to it in this process (deliveries, the
+  // mail service's writes): what IMAP IDLE and NOOP poll. 0 before the first change.
+  std::uint64_t MailFileChangeCount(std::string_view mail_file);
+  void NoteMailFileChange(std::string_view mail_file);
+  // Waits until the count differs from `seen` or `timeout` passed; returns the count.
+  std::uint64_t WaitForMailFileChange(std::string_view mail_file, std::uint64_t seen,
+                                      std::chrono::milliseconds timeout);
 
   // The Router waits here for new work; Deposit and NotifyWork wake it.
   void NotifyWork();
@@ -268,6 +314,10 @@ class MailStore {
 
   std::mutex files_mutex_;
   std::map<std::string, std::shared_ptr<NsfDatabase>> mail_files_;
+
+  std::mutex changes_mutex_;
+  std::condition_variable changes_changed_;
+  std::map<std::string, std::uint64_t> changes_;  // lower-cased mail file path -> count
 
   std::mutex work_mutex_;
   std::condition_variable work_changed_;

@@ -7,6 +7,7 @@
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "router/dsn.h"
+#include "router/mail_folders.h"
 #include "router/mail_message.h"
 #include "router/recipient_resolver.h"
 #include "base/ascii.h"
@@ -346,16 +347,21 @@ Result<std::size_t> RouterEngine::RoutePending() {
       continue;
     }
     Status written = (*db)->Write([&](WriteTxn& txn) -> Status {
+      std::vector<Note> notes;
       for (std::size_t i : indexes) {
         auto existing = txn.GetByUnid(messages[i].unid);
         if (existing.ok()) continue;
         if (existing.status().code() != StatusCode::kNotFound) return existing.status();
         if (messages[i].body_in_file) NOTESD_RETURN_IF_ERROR(store_.LinkBodyIntoMailFile(messages[i], spelling));
-        NOTESD_RETURN_IF_ERROR(txn.Create(MailFileNote(messages[i], now)).status());
+        notes.push_back(MailFileNote(messages[i], now));
       }
-      return Status::Ok();
+      // Filed into INBOX here: each takes its UID in this transaction (never two alike).
+      return CreateInInbox(txn, notes, now).status();
     });
-    if (!written.ok()) failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
+    if (!written.ok())
+      failed_files[key] = "unable to deliver to mail file " + spelling + ": " + written.message();
+    else
+      store_.NoteMailFileChange(spelling);
   }
   if (after_local_delivery) NOTESD_RETURN_IF_ERROR(after_local_delivery());
 

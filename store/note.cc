@@ -269,7 +269,9 @@ Status ParseHeader(ByteReader& reader, Note& note) {
   return Status::Ok();
 }
 
-Result<Item> ParseItem(ByteReader& reader, std::uint32_t index) {
+// Reads one item; when `summary_only` and the item is not a summary item, its value is
+// skipped undecoded and `*skipped` is set.
+Result<Item> ParseItem(ByteReader& reader, std::uint32_t index, bool summary_only = false, bool* skipped = nullptr) {
   const std::string what = "item " + std::to_string(index);
   auto name_length = reader.Unsigned<std::uint16_t>();
   if (!name_length) return Truncated(reader, what + " name length");
@@ -293,6 +295,10 @@ Result<Item> ParseItem(ByteReader& reader, std::uint32_t index) {
   if (!value_length) return Truncated(reader, what + " value length");
   auto raw = reader.Take(*value_length);
   if (!raw) return Truncated(reader, what + " value");
+  if (summary_only && (*flags & kItemSummary) == 0) {
+    *skipped = true;
+    return Item{std::string(*name), *flags, std::string()};
+  }
   NOTESD_ASSIGN_OR_RETURN(ItemValue value, ValueDecoder(*raw, context).Decode(static_cast<ItemType>(*type)));
   return Item{std::string(*name), *flags, std::move(value)};
 }
@@ -500,7 +506,9 @@ Result<std::string> SerializeNote(const Note& note) {
   return out;
 }
 
-Result<Note> ParseNote(std::string_view bytes) {
+// Declared as Note's friend; the parser of both ParseNote and ParseNoteSummary.
+Result<Note> ParseNoteItems(std::string_view bytes, bool summary_only);
+Result<Note> ParseNoteItems(std::string_view bytes, bool summary_only) {
   ByteReader reader(bytes);
   Note note;
   NOTESD_RETURN_IF_ERROR(ParseHeader(reader, note));
@@ -510,16 +518,21 @@ Result<Note> ParseNote(std::string_view bytes) {
   // hundreds of thousands of tiny items.
   std::unordered_set<std::string> folded_names;
   for (std::uint32_t i = 0; i < *count; ++i) {
-    NOTESD_ASSIGN_OR_RETURN(Item item, ParseItem(reader, i));
+    bool skipped = false;
+    NOTESD_ASSIGN_OR_RETURN(Item item, ParseItem(reader, i, summary_only, &skipped));
     if (!folded_names.insert(FoldName(item.name)).second) {
       return Status::Corruption("note: item " + std::to_string(i) + ": duplicate name '" + Printable(item.name) + "'");
     }
-    note.items_.push_back(std::move(item));
+    if (!skipped) note.items_.push_back(std::move(item));
   }
   if (reader.remaining() != 0) {
     return Status::Corruption("note: " + std::to_string(reader.remaining()) + " trailing bytes after the last item");
   }
   return note;
 }
+
+Result<Note> ParseNote(std::string_view bytes) { return ParseNoteItems(bytes, false); }
+
+Result<Note> ParseNoteSummary(std::string_view bytes) { return ParseNoteItems(bytes, true); }
 
 }  // namespace notesd

@@ -139,7 +139,8 @@ class Note {
   friend bool operator==(const Note&, const Note&) = default;
 
  private:
-  friend Result<Note> ParseNote(std::string_view bytes);  // appends items without lookups
+  // ParseNote and ParseNoteSummary (store/note.cc): appends items without lookups.
+  friend Result<Note> ParseNoteItems(std::string_view bytes, bool summary_only);
 
   Item* FindMutableItem(std::string_view name);
 
@@ -169,5 +170,9 @@ Result<std::string> SerializeNote(const Note& note);
 // version/type/flags, inconsistent lengths, duplicate or empty item names, trailing
 // bytes) yields Corruption with the byte offset or item named. Never crashes.
 Result<Note> ParseNote(std::string_view bytes);
+// As ParseNote, but keeps only the items flagged kItemSummary (Notes' summary buffer):
+// the values of the others (a message body) are skipped unread, so a listing costs the
+// size of the summary, not of the note. Checks the structure as ParseNote does.
+Result<Note> ParseNoteSummary(std::string_view bytes);
 
 }  // namespace notesd

@@ -240,6 +240,8 @@ Result<T> WriteValue(NsfDatabase& db, Fn&& fn) {
 
 }  // namespace
 
+Result<std::string> NewUnid() { return RandomHex(16, "UNID"); }
+
 // ---- ReadTxn ---------------------------------------------------------------------
 
 Result<std::optional<std::string_view>> ReadTxn::Fetch(MDB_dbi dbi, std::string_view key) const {
@@ -251,11 +253,15 @@ Result<std::optional<std::string_view>> ReadTxn::Fetch(MDB_dbi dbi, std::string_
   return std::optional<std::string_view>(FromMdbVal(v));
 }
 
-Result<Note> ReadTxn::Get(NoteId id) const {
+Result<Note> ReadTxn::Get(NoteId id) const { return GetNote(id, false); }
+
+Result<Note> ReadTxn::GetSummary(NoteId id) const { return GetNote(id, true); }
+
+Result<Note> ReadTxn::GetNote(NoteId id, bool summary_only) const {
   const std::string what = db_.label_ + ": NoteID " + std::to_string(id);
   NOTESD_ASSIGN_OR_RETURN(std::optional<std::string_view> raw, Fetch(db_.notes_dbi_, NoteIdKey(id)));
   if (!raw) return Status::NotFound(what + " not found");
-  Result<Note> note = ParseNote(*raw);
+  Result<Note> note = summary_only ? ParseNoteSummary(*raw) : ParseNote(*raw);
   if (!note.ok()) return note.status().WithContext(what);
   if (note->id() != id) {
     return Status::Corruption(what + ": stored note says NoteID " + std::to_string(note->id()));

@@ -141,6 +141,10 @@ struct NsfInfo {
 
 class NsfDatabase;
 
+// A fresh random UNID (32 uppercase hex digits), for a note whose UNID must be known
+// before the transaction that creates it (e.g. to name a file beside it).
+Result<std::string> NewUnid();
+
 // Reads inside one LMDB read (or write) transaction; a consistent snapshot. Only valid
 // inside the Read/Write body that received it. Values returned are copies.
 class ReadTxn {
@@ -150,6 +154,9 @@ class ReadTxn {
 
   // NotFound "names.nsf: NoteID 7 not found"; Corruption if the stored bytes are bad.
   Result<Note> Get(NoteId id) const;
+  // The note with only its summary items (ParseNoteSummary, store/note.h): what a view
+  // listing needs, without decoding (or copying) a body. Errors as Get.
+  Result<Note> GetSummary(NoteId id) const;
   // Accepts lower-case hex. InvalidArgument if not 32 hex digits; NotFound if absent.
   Result<Note> GetByUnid(std::string_view unid) const;
   // All NoteIDs under exactly `key` (normalised as the view's keys), in NoteID order;
@@ -171,6 +178,7 @@ class ReadTxn {
   friend class NsfDatabase;
   ReadTxn(const NsfDatabase& db, MDB_txn* txn) : db_(db), txn_(txn) {}
 
+  Result<Note> GetNote(NoteId id, bool summary_only) const;
   // The value under `key`, or nullopt if absent. Borrowed from the map: valid until
   // the transaction ends or writes to `dbi`.
   Result<std::optional<std::string_view>> Fetch(MDB_dbi dbi, std::string_view key) const;

@@ -78,7 +78,7 @@ class SignedEncryptedMail(unittest.TestCase):
         number, entry = scenario.wait_for_mail(john, "Sealed for John")
         self.assertTrue(entry["encrypted"])
         listing = notes(john, "mail", "list")
-        self.assertRegex(listing, rf"(?m)^\s*{number}  S E  .*Sealed for John")
+        self.assertRegex(listing, rf"(?m)^\s*{number} [* ] S E  .*Sealed for John")
         read = notes(john, "mail", "read", str(number))
         self.assertRegex(read, r"Encrypted:\s+yes, decrypted with your ID")
         self.assertRegex(read, r"Signature:\s+valid")

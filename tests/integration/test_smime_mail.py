@@ -102,7 +102,7 @@ class SmimeMailTest(unittest.TestCase):
         type(self).signed_number = number
 
         listing, _ = self.ok("mail", "list")
-        self.assertRegex(listing, rf"(?m)^\s*{number}  S -  .*Signed from outside")
+        self.assertRegex(listing, rf"(?m)^\s*{number} [* ] S -  .*Signed from outside")
         entry = self.messages()[int(number) - 1]
         self.assertTrue(entry["signed"])
         self.assertFalse(entry["encrypted"])
@@ -221,7 +221,7 @@ class SmimeMailTest(unittest.TestCase):
         self.assertNotIn("Signature:  valid", out)
         self.assertNotIn("Pay 900 euros", out)
         listing, _ = self.ok("mail", "list")
-        self.assertRegex(listing, rf"(?m)^\s*{number}  X -  .*Tampered in transit")
+        self.assertRegex(listing, rf"(?m)^\s*{number} [* ] X -  .*Tampered in transit")
         entry = self.messages()[int(number) - 1]
         self.assertTrue(entry["tampered"])
         rc, out, err = self.notes("mail", "read", number, "--json")

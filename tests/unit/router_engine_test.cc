@@ -282,8 +282,17 @@ TEST_CASE("router: a crash between the mail file and mail.box commits delivers e
     auto mail = f.MailOf(user);
     CHECK(mail.size() == 20);
     std::set<std::string> unids;
-    for (const StoredMail& m : mail) unids.insert(m.unid);
+    std::set<std::uint32_t> uids;
+    for (const StoredMail& m : mail) {
+      unids.insert(m.unid);
+      uids.insert(m.uid);
+      CHECK_FALSE(m.folder_unid.empty());  // filed into INBOX by the delivery
+    }
     CHECK(unids.size() == 20);  // no duplicates
+    // The replayed pass gave no UID twice and skipped none: 1..20 in the mail file.
+    CHECK(uids.size() == 20);
+    CHECK(*uids.begin() == 1);
+    CHECK(*uids.rbegin() == 20);
   }
   CHECK(f.Counts().transfer == 20);  // the outside member of Sales is still to be sent
 }
