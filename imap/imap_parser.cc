@@ -10,14 +10,8 @@
 namespace notesd::imap {
 
 namespace {
-
-constexpr std::uint64_t kMaxNumber = std::numeric_limits<std::uint32_t>::max();
-// A longer tag is not guessed for an error reply (the reply is untagged then).
-constexpr std::size_t kMaxTagGuess = 64;
-// RFC 2971 3.3: at most 30 field/value pairs.
-constexpr std::size_t kMaxIdFields = 30;
-
 bool IsCtl(unsigned char c) { return c < 0x20 || c == 0x7f; }
+}  // namespace
 
 // ATOM-CHAR: any 7-bit CHAR except atom-specials "(){ %*\"\\]" and CTLs.
 bool IsAtomChar(unsigned char c) {
@@ -36,7 +30,17 @@ bool IsAtomChar(unsigned char c) {
   }
 }
 bool IsAstringChar(unsigned char c) { return IsAtomChar(c) || c == ']'; }
+
+namespace {
+
 bool IsTagChar(unsigned char c) { return IsAstringChar(c) && c != '+'; }
+
+constexpr std::uint64_t kMaxNumber = std::numeric_limits<std::uint32_t>::max();
+// A longer tag is not guessed for an error reply (the reply is untagged then).
+constexpr std::size_t kMaxTagGuess = 64;
+// RFC 2971 3.3: at most 30 field/value pairs.
+constexpr std::size_t kMaxIdFields = 30;
+
 bool IsListChar(unsigned char c) { return IsAtomChar(c) || c == '%' || c == '*' || c == ']'; }
 bool IsDigit(char c) { return c >= '0' && c <= '9'; }
 

@@ -411,6 +411,10 @@ struct AuthenticateLine {
 // nullopt with *error set (naming the problem) when the line is not valid base64.
 std::optional<AuthenticateLine> ParseAuthenticateLine(std::string_view line, std::string* error);
 
+// ATOM-CHAR and ASTRING-CHAR of RFC 3501's grammar (the reader and the writer agree).
+bool IsAtomChar(unsigned char c);
+bool IsAstringChar(unsigned char c);
+
 // Parses a sequence set on its own ("1:*,5"); nullopt with *error set when invalid.
 std::optional<SequenceSet> ParseSequenceSet(std::string_view text, std::string* error);
 

@@ -3,27 +3,13 @@
 #include <cstdio>
 
 #include "base/ascii.h"
+#include "imap/imap_parser.h"
 #include "mime/mail_header.h"
 #include "mime/mime_entity.h"
 
 namespace notesd::imap {
 
 namespace {
-
-bool IsAstringByte(unsigned char c) {
-  if (c >= 0x80 || c < 0x20 || c == 0x7f) return false;
-  switch (c) {
-    case '(':
-    case ')':
-    case '{':
-    case ' ':
-    case '%':
-    case '*':
-    case '"':
-    case '\\': return false;
-    default: return true;
-  }
-}
 
 const char* const kMonthNames[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
 
@@ -238,7 +224,7 @@ void AppendNString(std::string* out, const std::optional<std::string>& text) {
 
 void AppendAString(std::string* out, std::string_view text) {
   bool atom = !text.empty() && !EqualsIgnoreCase(text, "NIL");
-  for (char c : text) atom = atom && IsAstringByte(static_cast<unsigned char>(c));
+  for (char c : text) atom = atom && IsAstringChar(static_cast<unsigned char>(c));
   if (atom) {
     out->append(text);
   } else {
