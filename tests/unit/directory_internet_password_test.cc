@@ -263,6 +263,7 @@ TEST_CASE("at most max_concurrent_hashes Argon2 computations run at once", "[int
   Fixture f(settings);
   Must(f.passwords->SetPassword("jdoe", "right", "Admin"));
   std::vector<std::thread> threads;
+  threads.reserve(8);
   std::atomic<int> succeeded{0};
   for (int i = 0; i < 8; ++i)
     threads.emplace_back([&, i] {
