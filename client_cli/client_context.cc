@@ -2,6 +2,8 @@
 // sources and loading the user's ID.
 #include "client_cli/client_context.h"
 
+#include "base/terminal.h"
+
 #include <sys/stat.h>
 #include <termios.h>
 #include <unistd.h>
@@ -52,6 +54,23 @@ Result<std::string> ResolveNewPassword(const PasswordInputs& inputs, const Passw
   NOTESD_ASSIGN_OR_RETURN(std::string second, prompt("Again, to confirm: "));
   if (first != second) return Status::InvalidArgument("the two " + kind.what + "s typed do not match");
   return first;
+}
+
+Result<std::string> NewInternetPassword(bool from_stdin, const PromptFn& prompt) {
+  if (from_stdin) {
+    if (StdinIsTerminal())
+      return Status::InvalidArgument("--password-stdin reads a pipe; on a terminal leave it out and type the password");
+    Result<std::string> line = ReadSecretLine();
+    if (!line.ok()) return Status::Unavailable("--password-stdin: no Internet password on standard input");
+    return line;
+  }
+  if (!StdinIsTerminal() || !prompt)
+    return Status::InvalidArgument(
+        "no Internet password given: type it on a terminal, or pipe it with --password-stdin");
+  PasswordInputs inputs;
+  inputs.terminal = true;
+  PasswordKind kind{"Internet password", "--password-stdin", "", "New Internet password: "};
+  return ResolveNewPassword(inputs, kind, prompt);
 }
 
 bool StdinIsTerminal() { return ::isatty(STDIN_FILENO) == 1; }

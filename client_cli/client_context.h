@@ -99,6 +99,14 @@ Result<std::string> ResolvePassword(const PasswordInputs& inputs, const Password
 // twice and refuses two different answers (InvalidArgument).
 Result<std::string> ResolveNewPassword(const PasswordInputs& inputs, const PasswordKind& kind, const PromptFn& prompt);
 
+// A new Internet password (`notes admin person set-internet-password`, `notes id
+// internet-password`): with `from_stdin` the first line of standard input (a script's
+// pipe; refused when stdin is a terminal), else asked twice on the terminal through
+// `prompt` (ResolveNewPassword). Never an option or an environment variable, so it cannot
+// end up in argv, /proc/<pid>/environ or a shell history. InvalidArgument when there is
+// no source or the two answers differ; Unavailable when stdin is empty.
+Result<std::string> NewInternetPassword(bool from_stdin, const PromptFn& prompt);
+
 // Reads one line from stdin with echo off (termios), prompting on stderr.
 Result<std::string> PromptOnTerminal(const std::string& prompt);
 bool StdinIsTerminal();

@@ -3,6 +3,9 @@
 // Identity / Your Certificates"):
 //   notes id show [--id FILE] [--json]
 //   notes id password [--id FILE] [--new-password P]
+//   notes id internet-password [--password-stdin] [--json]
+//                                   your Internet password for IMAP, POP3 and SMTP AUTH
+//                                   (cmd_internet_password.h)
 //   notes id sync [--json]          merge the Internet certificates the server holds for
 //                                   you (over your Notes key) and their roots into your ID
 //   notes id certificates [--id FILE] [--json]      "Your Internet Certificates" (local)
@@ -24,6 +27,7 @@
 #include "pki/x509_certs.h"
 
 #include "client_cli/cli_output.h"
+#include "client_cli/cmd_internet_password.h"
 #include "client_cli/id_view.h"
 #include "client_cli/notes_cli.h"
 
@@ -237,6 +241,8 @@ void AddIdCommands(CLI::App& app, CommandLine& line) {
                          "Add the Internet certificates the server holds for you (and their roots) to your ID file");
   sync->add_flag("--json", options->json, "Print JSON");
   OnRun(sync, line, [options] { return RunSync(*options); });
+
+  AddOwnInternetPasswordCommand(id, line);
 
   CLI::App* certificates = id->add_subcommand("certificates", "Your Internet certificates (from the ID file only)");
   AddOptional(certificates, "--id", options->id_file, "The ID file (default: the client directory's user.id)");

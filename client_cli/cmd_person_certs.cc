@@ -8,6 +8,7 @@
 #include <thread>
 
 #include "client_cli/cli_output.h"
+#include "client_cli/cmd_internet_password.h"
 #include "pki/crypto.h"
 #include "pki/x509_certs.h"
 
@@ -228,6 +229,7 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   show_sub->add_flag("--certificates", show->certificates, "Also each Internet certificate of the person");
   show_sub->add_flag("--json", show->json, "Print JSON");
   OnRun(show_sub, line, [show] { return RunPersonShow(*show); });
+  AddSetInternetPasswordCommand(person, line);
 
   auto revoke = std::make_shared<RevokeOptions>();
   revoke->global = &line.global;

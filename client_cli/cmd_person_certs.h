@@ -11,6 +11,8 @@
 //   notes admin person show NAME [--certificates] [--json]
 //     the Person record; with --certificates each Internet certificate (Subject, Issuer
 //     CN, serial, validity, e-mail), or "Internet Certificate: none".
+//   notes admin person set-internet-password NAME [--password-stdin] [--json]
+//     in cmd_internet_password.h (added under the same `person` command).
 //   notes admin certificates revoke --ca CERTIFIER (--serial S | --person NAME)
 //       [--reason R] [--json]
 //     revokes at once (RAs and CAAs of the certifier); the next CRL lists it.

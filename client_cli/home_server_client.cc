@@ -257,6 +257,13 @@ Result<nlohmann::json> HomeServerClient::Post(const std::string& path, const nlo
   return Finish(result, expected_status);
 }
 
+Result<nlohmann::json> HomeServerClient::Put(const std::string& path, const nlohmann::json& body, int expected_status) {
+  check_->failure.clear();
+  ERR_clear_error();
+  httplib::Result result = http_->Put(path, body.dump(), "application/json");
+  return Finish(result, expected_status);
+}
+
 Result<nlohmann::json> HomeServerClient::Finish(httplib::Result& result, int expected_status) {
   if (!result) return TransportFailure(static_cast<int>(result.error()));
   if (result->status != expected_status) return StatusFromHttpError(result->status, result->body);

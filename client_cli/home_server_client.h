@@ -77,6 +77,8 @@ class HomeServerClient {
   Result<nlohmann::json> Get(const std::string& target, int expected_status = 200);
   // POST a JSON body to `path`.
   Result<nlohmann::json> Post(const std::string& path, const nlohmann::json& body, int expected_status = 200);
+  // PUT a JSON body to `path`.
+  Result<nlohmann::json> Put(const std::string& path, const nlohmann::json& body, int expected_status = 200);
 
   // The server's name from its certificate, verified at the last handshake; the empty
   // name before any successful handshake.

@@ -247,6 +247,9 @@ Note PersonToNote(const Person& person) {
   note.SetText("Certificate", person.notes_certificate_pem);
   note.SetText("PublicKey", person.public_key_pem);
   note.SetTextList("UserCertificate", person.internet_certificates_pem);
+  // Only a person who has an Internet password carries the items (as in Domino).
+  if (!person.http_password.empty()) note.SetText("HTTPPassword", person.http_password);
+  if (person.http_password_change_date != 0) note.SetTime("HTTPPasswordChangeDate", person.http_password_change_date);
   return note;
 }
 
@@ -267,6 +270,8 @@ Result<Person> PersonFromNote(const Note& note) {
   person.notes_certificate_pem = note.GetText("Certificate");
   person.public_key_pem = note.GetText("PublicKey");
   person.internet_certificates_pem = note.GetTextList("UserCertificate");
+  person.http_password = note.GetText("HTTPPassword");
+  person.http_password_change_date = note.GetTime("HTTPPasswordChangeDate");
   return person;
 }
 
@@ -379,6 +384,22 @@ std::string PersonKey(std::string_view any_name) {
 Result<Person> Directory::FindPerson(std::string_view any_name) const {
   NOTESD_ASSIGN_OR_RETURN(Note note, FindOne(*db_, kUsersView, PersonKey(any_name), "Person"));
   return PersonFromNote(note);
+}
+
+Result<Person> Directory::SetHttpPassword(std::string_view any_name, std::string encoded_hash, int64_t changed) {
+  NOTESD_ASSIGN_OR_RETURN(Person found, FindPerson(any_name));
+  Person stored;
+  Status written = db_->Write([&](WriteTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(found.note_id));
+    NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
+    person.http_password = encoded_hash;
+    person.http_password_change_date = changed;
+    NOTESD_ASSIGN_OR_RETURN(Note updated, txn.Update(PersonToNote(person)));
+    NOTESD_ASSIGN_OR_RETURN(stored, PersonFromNote(updated));
+    return Status::Ok();
+  });
+  if (!written.ok()) return written;
+  return stored;
 }
 
 Result<std::vector<Result<Person>>> Directory::FindPeople(const std::vector<std::string>& any_names) const {

@@ -11,7 +11,9 @@
 // canonical name first, then the abbreviated name and the common name), FirstName,
 // LastName, ShortName, InternetAddress, MailServer, MailFile, MailDomain, Certificate
 // (the Notes certificate, PEM), PublicKey (the Notes public key, PEM), UserCertificate
-// (Internet certificates, PEM, newest first).
+// (Internet certificates, PEM, newest first), HTTPPassword (the Internet password as an
+// Argon2id PHC string, never the password: directory/internet_password.h) and
+// HTTPPasswordChangeDate (when it was last set, server clock).
 //
 // Views (case-insensitive):
 //   ($Users)             every FullName entry, ShortName and InternetAddress of a Person
@@ -53,6 +55,8 @@ struct Person {
   std::string notes_certificate_pem;
   std::string public_key_pem;
   std::vector<std::string> internet_certificates_pem;  // newest first
+  std::string http_password;                           // HTTPPassword: "$argon2id$v=19$..."; "" = none
+  int64_t http_password_change_date = 0;               // HTTPPasswordChangeDate, µs since the epoch; 0 = never
 
   // FullName as Domino keeps it: canonical, abbreviated, common name.
   std::vector<std::string> FullNames() const;
@@ -128,6 +132,12 @@ class Directory {
   // stored, in order.
   Result<std::vector<Person>> UpdatePeople(const std::vector<Person>& people);
   Status DeletePerson(std::string_view any_name);
+  // Stores `encoded_hash` (an encoded password hash, never a password: the caller is
+  // directory/internet_password.h) as the HTTPPassword of the person FindPerson finds by
+  // `any_name`, and `changed` (µs since the epoch) as HTTPPasswordChangeDate. The Person is
+  // read and written in ONE write transaction, so a concurrent change of another item is
+  // not lost. Returns the Person as stored; errors as FindPerson.
+  Result<Person> SetHttpPassword(std::string_view any_name, std::string encoded_hash, int64_t changed);
 
   // Groups: nested groups are expanded, cycles are cut.
   Result<Group> PutGroup(const Group& group);

@@ -50,8 +50,14 @@ nlohmann::json PersonJson(const Person& person) {
           {"internet_certificates", person.internet_certificates_pem}};
 }
 
-HttpApi::HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail, HierName server_name)
-    : context_(context), directory_(directory), ca_(ca), mail_(mail), server_name_(std::move(server_name)) {}
+HttpApi::HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail,
+                 InternetPasswords& passwords, HierName server_name)
+    : context_(context),
+      directory_(directory),
+      ca_(ca),
+      mail_(mail),
+      passwords_(passwords),
+      server_name_(std::move(server_name)) {}
 
 void HttpApi::Install(httplib::Server& server) {
   server.Get("/api/v1/whoami",
@@ -71,6 +77,7 @@ void HttpApi::Install(httplib::Server& server) {
   InstallMailEndpoints(server);
   InstallCaEndpoints(server);
   InstallCertEndpoints(server);
+  InstallPasswordEndpoints(server);
   server.set_exception_handler(
       [this](const httplib::Request& request, httplib::Response& response, const std::exception_ptr& ep) {
         std::string what = "unknown error";

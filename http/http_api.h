@@ -20,13 +20,15 @@
 namespace notesd {
 
 class CaService;
+class InternetPasswords;
 class MailService;
 
 class HttpApi {
  public:
   // All references must outlive the API (the HTTP task makes the services at Start over
   // the databases it takes from the server's set, and keeps them until Stop).
-  HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail, HierName server_name);
+  HttpApi(TaskContext& context, Directory& directory, CaService& ca, MailService& mail, InternetPasswords& passwords,
+          HierName server_name);
   void Install(httplib::Server& server);
 
  private:
@@ -78,10 +80,17 @@ class HttpApi {
   Result<nlohmann::json> RevokeCertificate(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> MyCertificates(const Caller& caller);
 
+  // Internet passwords (http/http_password_api.cc): administrators set anyone's, each
+  // person their own (directory/internet_password.h).
+  void InstallPasswordEndpoints(httplib::Server& server);
+  Result<nlohmann::json> SetInternetPassword(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> SetOwnInternetPassword(const Caller& caller, const httplib::Request& request);
+
   TaskContext& context_;
   Directory& directory_;
   CaService& ca_;
   MailService& mail_;
+  InternetPasswords& passwords_;
   HierName server_name_;
 };
 

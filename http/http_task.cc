@@ -16,6 +16,7 @@
 #include "pki/tls_context.h"
 #include "adminp/admin_requests.h"
 #include "directory/directory.h"
+#include "directory/internet_password.h"
 #include "ca_task/ca_service.h"
 #include "router/mail_service.h"
 #include "router/mail_store.h"
@@ -177,7 +178,9 @@ class HttpTask final : public Task {
     ca_ = std::make_unique<CaService>(context_.Databases(), context_.DataDir(), *directory_, *requests_, *server_name,
                                       context_.GetClock());
     mail_service_ = std::make_unique<MailService>(*mail_, context_.GetClock());
-    api_ = std::make_unique<HttpApi>(context_, *directory_, *ca_, *mail_service_, *server_name);
+    passwords_ = std::make_unique<InternetPasswords>(*directory_, context_.GetClock(), context_.Log(), context_.Stats(),
+                                                     ReadInternetPasswordSettings(ini), "HTTP Server");
+    api_ = std::make_unique<HttpApi>(context_, *directory_, *ca_, *mail_service_, *passwords_, *server_name);
     api_->Install(*server_);
 
     address_ = ConfigText(ini, kHttpAddress);
@@ -201,6 +204,7 @@ class HttpTask final : public Task {
     server_.reset();
     guard_.reset();
     api_.reset();
+    passwords_.reset();
     mail_service_.reset();
     ca_.reset();
     mail_.reset();
@@ -328,6 +332,7 @@ class HttpTask final : public Task {
   std::shared_ptr<MailStore> mail_;
   std::unique_ptr<CaService> ca_;
   std::unique_ptr<MailService> mail_service_;
+  std::unique_ptr<InternetPasswords> passwords_;
   std::unique_ptr<HttpConnectionGuard> guard_;  // outlives server_: its TLS context calls it
   std::unique_ptr<httplib::SSLServer> server_;
   std::unique_ptr<HttpApi> api_;

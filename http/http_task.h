@@ -64,6 +64,13 @@
 //   GET  /api/v1/me/certificates        the caller's Internet certificates (PEM, newest first)
 //                                       and "roots": the roots of the certifiers that issued
 //                                       them -> {"name","certificates","roots"}
+//   PUT  /api/v1/admin/people/<name>/internet-password  {"password"}: set or reset a
+//                                       person's Internet password (administrators; 400 for
+//                                       a password the rules refuse, 404 for no such person)
+//                                       -> {"name","changed"}
+//   PUT  /api/v1/me/internet-password   {"password"}: the caller's own Internet password
+//                                       -> {"name","changed"} (no current password asked:
+//                                       the client certificate already proved who it is)
 // SECURITY: every byte of a request is untrusted: bodies are size-limited and parsed as
 // JSON with errors answered 400 (a larger body is read and discarded, never buffered,
 // then 413); reads time out; the whole TLS handshake and each whole request head have a

@@ -3,13 +3,14 @@
 # apt only for what is missing, so a second run does nothing. clang and libclang-rt-14-dev
 # (libFuzzer, the sanitizer runtimes) build fuzz/; llvm gives llvm-symbolizer for
 # readable sanitizer stacks; clang-format and clang-tidy (both 14) check the code's layout and
-# catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh).
+# catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh). libargon2-dev hashes
+# Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2).
 set -euo pipefail
 
 PACKAGES=(
   build-essential cmake ninja-build pkg-config ccache git
   libssl-dev openssl liblmdb-dev lmdb-utils libboost-dev libcpp-httplib-dev
-  nlohmann-json3-dev libcli11-dev libedit-dev catch2
+  nlohmann-json3-dev libcli11-dev libedit-dev libargon2-dev catch2
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
   clang libclang-rt-14-dev llvm clang-format clang-tidy
 )

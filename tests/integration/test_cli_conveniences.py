@@ -78,10 +78,10 @@ class CliConveniencesTest(unittest.TestCase):
         self.assertEqual(rc, expect, f"{line}: {out}{err}")
         return out + err
 
-    def json_run(self, client, *args, expect=0):
-        """Runs `notes ARGS --json`, checks the exit status, parses stdout as one JSON
-        document and records the command as covered."""
-        rc, out, err = client.run(*args, "--json")
+    def json_run(self, client, *args, expect=0, input=None):
+        """Runs `notes ARGS --json` (with `input` on its standard input), checks the exit
+        status, parses stdout as one JSON document and records the command as covered."""
+        rc, out, err = client.run(*args, "--json", input=input)
         self.assertEqual(rc, expect, f"notes {' '.join(args)} --json: {out}{err}\n{self.server.output()[-3000:]}")
         try:
             value = json.loads(out)
@@ -150,6 +150,11 @@ class CliConveniencesTest(unittest.TestCase):
         shutil.copy(john_id, copy)
         reply = self.json_run(john, "id", "password", "--id", copy, "--new-password", "new-pw")
         self.assertTrue(reply["password_changed"])
+        reply = self.json_run(admin, "admin", "person", "set-internet-password", "John Roe", "--password-stdin",
+                              input="inet-pw-by-admin\n")
+        self.assertEqual(reply["name"], "CN=John Roe/O=Acme")
+        reply = self.json_run(john, "id", "internet-password", "--password-stdin", input="inet-pw-by-john\n")
+        self.assertEqual(reply["name"], "CN=John Roe/O=Acme")
 
         # Mail: Jane writes to John; an outside person sends Jane signed mail over SMTP.
         reply = self.json_run(admin, "mail", "send", "--to", "John Roe", "--subject", "Hello", "--body", "Hi John")

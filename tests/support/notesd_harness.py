@@ -288,11 +288,12 @@ class Client:
         self.password = password
         self.id_path = id_path
 
-    def run(self, *args, password=None, env=None, timeout=60):
+    def run(self, *args, password=None, env=None, timeout=60, input=None):
+        """`notes ARGS`; `input`, when given, is written to its standard input (a pipe)."""
         full_env = {**os.environ, **FAST_KDF_ENV, **(env or {})}
         pw = password if password is not None else self.password
         if pw is not None:
             full_env["NOTESD_PASSWORD"] = pw
-        done = subprocess.run([binary("notes"), "--client-dir", self.client_dir, *args],
+        done = subprocess.run([binary("notes"), "--client-dir", self.client_dir, *args], input=input,
                               capture_output=True, text=True, env=full_env, timeout=timeout)
         return done.returncode, done.stdout, done.stderr
