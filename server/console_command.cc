@@ -59,29 +59,29 @@ const CommandGrammar& ConsoleGrammar() {
 // Where the declared secret of `line` starts (the index of its first word), when `line`
 // is TELL <task> with a form of that task's grammar that declares one
 // (CommandForm::secret_word). Matched as the parser and the task match the words.
-std::optional<std::size_t> SecretWord(std::string_view line, const TaskRegistry& tasks) {
+std::optional<std::size_t> SecretWord(std::string_view line, const TellGrammarLookup& tell_grammar) {
   Result<MatchedCommand> console = MatchCommand(line, ConsoleGrammar());
   if (!console.ok() || console->form->id != static_cast<int>(ConsoleVerb::kTell)) return std::nullopt;
   std::vector<std::string> tell = SplitWords(console->rest);
-  const TaskSpec* task = tell.empty() ? nullptr : tasks.Find(tell.front());
-  if (task == nullptr || task->tell_grammar == nullptr) return std::nullopt;
+  const CommandGrammar* grammar = tell.empty() || !tell_grammar ? nullptr : tell_grammar(tell.front());
+  if (grammar == nullptr) return std::nullopt;
   std::string_view task_command = std::string_view(console->rest).substr(OffsetAfterWords(console->rest, 1));
-  Result<MatchedCommand> told = MatchCommand(task_command, *task->tell_grammar);
+  Result<MatchedCommand> told = MatchCommand(task_command, *grammar);
   if (!told.ok() || told->form->secret_word < 0) return std::nullopt;
   return console->keywords + 1 + told->keywords + static_cast<std::size_t>(told->form->secret_word);
 }
 
 }  // namespace
 
-std::string MaskConsoleSecrets(std::string_view line, const TaskRegistry& tasks) {
-  std::optional<std::size_t> secret_word = SecretWord(line, tasks);
+std::string MaskConsoleSecrets(std::string_view line, const TellGrammarLookup& tell_grammar) {
+  std::optional<std::size_t> secret_word = SecretWord(line, tell_grammar);
   if (!secret_word || SplitWords(line).size() <= *secret_word) return std::string(line);
   size_t start = line.find_first_not_of(" \t", OffsetAfterWords(line, *secret_word));
   return std::string(line.substr(0, start)) + std::string(kMaskedSecret);
 }
 
-bool ConsoleSecretLeftOut(std::string_view line, const TaskRegistry& tasks) {
-  std::optional<std::size_t> secret_word = SecretWord(line, tasks);
+bool ConsoleSecretLeftOut(std::string_view line, const TellGrammarLookup& tell_grammar) {
+  std::optional<std::size_t> secret_word = SecretWord(line, tell_grammar);
   return secret_word && SplitWords(line).size() == *secret_word;
 }
 

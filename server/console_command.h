@@ -7,13 +7,13 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "base/command_grammar.h"  // SplitWords, for the console's callers
 #include "base/status.h"
-#include "task/task.h"
 
 namespace notesd {
 
@@ -58,19 +58,22 @@ Result<int64_t> ParseClockAdvance(std::string_view text);
 std::string ConsoleHelpText();
 
 // Password arguments. A task's TELL grammar declares which words of a command are a
-// secret (CommandForm::secret_word; the task's TaskSpec::tell_grammar in `tasks`): MaskConsoleSecrets is what every
-// sink shows of a console line (console.log, log.nsf, the console history, the remote
-// console's log line, the argv of `nserver -c`), and ConsoleSecretLeftOut tells
-// `nserver -c` to ask for the secret instead of taking it from its command line.
+// secret (CommandForm::secret_word; the task's TaskSpec::tell_grammar, found by `tell_grammar`): MaskConsoleSecrets is
+// what every sink shows of a console line (console.log, log.nsf, the console history, the remote console's log line,
+// the argv of `nserver -c`), and ConsoleSecretLeftOut tells `nserver -c` to ask for the secret instead of taking it
+// from its command line.
 inline constexpr std::string_view kMaskedSecret = "********";
+
+// The TELL grammar of the task a TELL line names (TaskRegistry::TellGrammar), or nullptr.
+using TellGrammarLookup = std::function<const CommandGrammar*(std::string_view task_name)>;
 
 // `line` with every declared secret (from its first word to the end of the line) shown as
 // kMaskedSecret; any other line is returned unchanged. Keywords match as the parser and
 // the tasks match them: case-insensitive prefixes.
-std::string MaskConsoleSecrets(std::string_view line, const TaskRegistry& tasks);
+std::string MaskConsoleSecrets(std::string_view line, const TellGrammarLookup& tell_grammar);
 
 // True when `line` is a command that declares a secret and the line ends before it
 // (`tell ca activate 1`): the caller may ask for the secret and append it.
-bool ConsoleSecretLeftOut(std::string_view line, const TaskRegistry& tasks);
+bool ConsoleSecretLeftOut(std::string_view line, const TellGrammarLookup& tell_grammar);
 
 }  // namespace notesd

@@ -43,7 +43,7 @@ constexpr auto kStartingRetry = std::chrono::milliseconds(200);
 // the terminal (no echo) or from the first line of stdin, so it is never in argv. An empty
 // answer sends the command as typed (a certifier encrypted with the server ID needs none).
 std::string WithSecretAsked(const std::string& command, const TaskRegistry& tasks) {
-  if (!ConsoleSecretLeftOut(command, tasks)) return command;
+  if (!ConsoleSecretLeftOut(command, tasks.TellGrammars())) return command;
   Result<std::string> secret = StdinIsTerminal() ? PromptSecret("Password: ") : ReadSecretLine();
   if (!secret.ok() || secret->empty()) return command;
   return TrimSpaces(command) + " " + *secret;
@@ -61,8 +61,9 @@ void MaskSecretsInArgv(int argc, char** argv, const TaskRegistry& tasks) {
   for (int i = 1; i < argc; ++i) {
     std::string_view arg = argv[i];
     if (arg.starts_with(kCommandOption)) {
-      overwrite(argv[i], std::string(kCommandOption) + MaskConsoleSecrets(arg.substr(kCommandOption.size()), tasks));
-    } else if (std::string masked = MaskConsoleSecrets(arg, tasks); masked != arg) {
+      overwrite(argv[i], std::string(kCommandOption) +
+                             MaskConsoleSecrets(arg.substr(kCommandOption.size()), tasks.TellGrammars()));
+    } else if (std::string masked = MaskConsoleSecrets(arg, tasks.TellGrammars()); masked != arg) {
       overwrite(argv[i], masked);
     }
     for (std::string_view option : {"--admin-password", "--certifier-password"}) {

@@ -215,7 +215,7 @@ void ServerCore::StartConsole() {
           std::fflush(stdout);
         }
       },
-      [this](std::string_view line) { return MaskConsoleSecrets(line, registry_); },
+      [this](std::string_view line) { return MaskConsoleSecrets(line, registry_.TellGrammars()); },
       options_.data_dir / ".nserver_history", history);
   console_->Start();
 }
@@ -377,7 +377,8 @@ Result<std::string> ServerCore::ExecuteRemoteConsoleCommand(std::string_view lin
     return Status::InvalidArgument("'" + std::string(line) + "' would stop the " + serving->name +
                                    " task serving this remote console; use the server console or nserver -c");
   logger_.Log(serving ? serving->display_name : std::string(serving_task),
-              "Remote console command from " + std::string(caller) + ": " + MaskConsoleSecrets(line, registry_));
+              "Remote console command from " + std::string(caller) + ": " +
+                  MaskConsoleSecrets(line, registry_.TellGrammars()));
   CommandReply reply = Execute(std::string(line), "remote console: " + std::string(caller));
   if (ok) *ok = reply.ok;
   return reply.log_lines + reply.text;
@@ -398,7 +399,8 @@ bool ServerCore::StopsTask(std::string_view line, const TaskSpec& spec) const {
 CommandReply ServerCore::Execute(const std::string& line, const std::string& origin) {
   std::lock_guard lock(execute_mutex_);
   executing_origin_ = origin;
-  WriteLogFileLine("> " + MaskConsoleSecrets(line, registry_) + (origin == "console" ? "" : "   [" + origin + "]"));
+  WriteLogFileLine("> " + MaskConsoleSecrets(line, registry_.TellGrammars()) +
+                   (origin == "console" ? "" : "   [" + origin + "]"));
   stats_.Counter("Server.Trans.Total")++;
   stats_.Counter("Server.Console.Commands")++;
 

@@ -112,6 +112,15 @@ class TaskRegistry {
   // AlreadyExists when the name or an alias is taken.
   Status Add(TaskSpec spec);
   const TaskSpec* Find(std::string_view name) const;
+  // The TELL grammar of the task `name` names (TaskSpec::tell_grammar), or nullptr.
+  const CommandGrammar* TellGrammar(std::string_view name) const {
+    const TaskSpec* spec = Find(name);
+    return spec ? spec->tell_grammar : nullptr;
+  }
+  // TellGrammar as a function, for the console's masking (server/console_command.h).
+  std::function<const CommandGrammar*(std::string_view)> TellGrammars() const {
+    return [this](std::string_view name) { return TellGrammar(name); };
+  }
   std::vector<const TaskSpec*> All() const;
 
  private:

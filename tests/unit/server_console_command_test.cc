@@ -176,7 +176,7 @@ TEST_CASE("password arguments declared in the grammar are masked in every line s
       {"show config *", "show config *"},
   }));
   INFO(row.line);
-  CHECK(MaskConsoleSecrets(row.line, ShippedTasks()) == row.shown);
+  CHECK(MaskConsoleSecrets(row.line, ShippedTasks().TellGrammars()) == row.shown);
 }
 
 TEST_CASE("a task's own grammar says which of its arguments is a password", "[console][secrets]") {
@@ -191,20 +191,20 @@ TEST_CASE("a task's own grammar says which of its arguments is a password", "[co
   probe.aliases = {"nprobe"};
   probe.tell_grammar = &grammar;
   REQUIRE(tasks.Add(std::move(probe)).ok());
-  CHECK(MaskConsoleSecrets("tell probe login jdoe s3cret", tasks) == "tell probe login jdoe ********");
-  CHECK(MaskConsoleSecrets("t NPROBE lo jdoe s3cret", tasks) == "t NPROBE lo jdoe ********");
-  CHECK(MaskConsoleSecrets("tell probe list jdoe s3cret", tasks) == "tell probe list jdoe s3cret");
-  CHECK(ConsoleSecretLeftOut("tell probe login jdoe", tasks));
+  CHECK(MaskConsoleSecrets("tell probe login jdoe s3cret", tasks.TellGrammars()) == "tell probe login jdoe ********");
+  CHECK(MaskConsoleSecrets("t NPROBE lo jdoe s3cret", tasks.TellGrammars()) == "t NPROBE lo jdoe ********");
+  CHECK(MaskConsoleSecrets("tell probe list jdoe s3cret", tasks.TellGrammars()) == "tell probe list jdoe s3cret");
+  CHECK(ConsoleSecretLeftOut("tell probe login jdoe", tasks.TellGrammars()));
   // Without the registry's grammar nothing is known to be a secret.
-  CHECK(MaskConsoleSecrets("tell ca activate 1 s3cret", tasks) == "tell ca activate 1 s3cret");
+  CHECK(MaskConsoleSecrets("tell ca activate 1 s3cret", tasks.TellGrammars()) == "tell ca activate 1 s3cret");
 }
 
 TEST_CASE("a password left out is noticed so nserver -c can ask for it", "[console][secrets]") {
-  CHECK(ConsoleSecretLeftOut("tell ca activate 1", ShippedTasks()));
-  CHECK(ConsoleSecretLeftOut("T CA ACT *  ", ShippedTasks()));
-  CHECK(ConsoleSecretLeftOut("tell ca unlock idfile", ShippedTasks()));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate 1 s3cret", ShippedTasks()));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate", ShippedTasks()));
-  CHECK_FALSE(ConsoleSecretLeftOut("tell ca stat", ShippedTasks()));
-  CHECK_FALSE(ConsoleSecretLeftOut("show tasks", ShippedTasks()));
+  CHECK(ConsoleSecretLeftOut("tell ca activate 1", ShippedTasks().TellGrammars()));
+  CHECK(ConsoleSecretLeftOut("T CA ACT *  ", ShippedTasks().TellGrammars()));
+  CHECK(ConsoleSecretLeftOut("tell ca unlock idfile", ShippedTasks().TellGrammars()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate 1 s3cret", ShippedTasks().TellGrammars()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca activate", ShippedTasks().TellGrammars()));
+  CHECK_FALSE(ConsoleSecretLeftOut("tell ca stat", ShippedTasks().TellGrammars()));
+  CHECK_FALSE(ConsoleSecretLeftOut("show tasks", ShippedTasks().TellGrammars()));
 }
