@@ -190,7 +190,8 @@ TEST_CASE("a task's own grammar says which of its arguments is a password", "[co
   probe.name = "Probe";
   probe.aliases = {"nprobe"};
   probe.tell_grammar = &grammar;
-  REQUIRE(tasks.Add(std::move(probe)).ok());
+  Status added = tasks.Add(std::move(probe));
+  REQUIRE(added.ok());
   CHECK(MaskConsoleSecrets("tell probe login jdoe s3cret", tasks.TellGrammars()) == "tell probe login jdoe ********");
   CHECK(MaskConsoleSecrets("t NPROBE lo jdoe s3cret", tasks.TellGrammars()) == "t NPROBE lo jdoe ********");
   CHECK(MaskConsoleSecrets("tell probe list jdoe s3cret", tasks.TellGrammars()) == "tell probe list jdoe s3cret");
