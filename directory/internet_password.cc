@@ -173,19 +173,20 @@ const std::string& InternetPasswords::DummyHash() {
 }
 
 Status InternetPasswords::Refuse(std::string_view name, std::string_view client_address, std::string_view reason,
-                                 bool locked) {
+                                 bool locked, std::string_view log_source) {
   stats_.Counter(locked ? "Security.InternetLogin.LockedOut" : "Security.InternetLogin.Failed")++;
-  log_.Log(log_source_, "Internet login failed for " + NameForLog(name) + " from " + NameForLog(client_address) + ": " +
-                            std::string(reason));
+  log_.Log(log_source.empty() ? log_source_ : std::string(log_source), "Internet login failed for " + NameForLog(name) +
+                                                                           " from " + NameForLog(client_address) +
+                                                                           ": " + std::string(reason));
   return locked ? Status::Unavailable(kLockedOut) : Status::PermissionDenied(kInvalidLogin);
 }
 
 Result<Person> InternetPasswords::Verify(std::string_view name, std::string_view password,
-                                         std::string_view client_address) {
+                                         std::string_view client_address, std::string_view log_source) {
   const int64_t expiry = settings_.expiration_seconds;
   const std::string address_key = FoldKey(client_address);
   if (address_failures_.IsLocked(address_key, settings_.max_tries_per_address, expiry, clock_.NowSeconds()))
-    return Refuse(name, client_address, "locked out: too many failed logins from this address", true);
+    return Refuse(name, client_address, "locked out: too many failed logins from this address", true, log_source);
 
   Result<Person> person = Status::NotFound("no name given");
   if (!name.empty() && name.size() <= 1024) person = directory_.FindPerson(name);
@@ -194,7 +195,7 @@ Result<Person> InternetPasswords::Verify(std::string_view name, std::string_view
     return person.status();  // the directory failed: not the caller's fault, not counted
   const std::string person_key = person.ok() ? FoldKey(person->name.Canonical()) : std::string();
   if (person.ok() && person_failures_.IsLocked(person_key, settings_.max_tries, expiry, clock_.NowSeconds()))
-    return Refuse(name, client_address, "locked out: too many failed logins for this person", true);
+    return Refuse(name, client_address, "locked out: too many failed logins for this person", true, log_source);
 
   // Every path below costs one hash, so timing does not tell an unknown name from a wrong
   // password.
@@ -238,7 +239,8 @@ Result<Person> InternetPasswords::Verify(std::string_view name, std::string_view
   std::string counts = " (" + std::to_string(address_count) + " from this address";
   if (person.ok())
     counts += ", " + std::to_string(person_failures_.AddFailure(person_key, expiry, now)) + " for this person";
-  return Refuse(person.ok() ? person->name.Abbreviated() : name, client_address, reason + counts + ")", false);
+  return Refuse(person.ok() ? person->name.Abbreviated() : name, client_address, reason + counts + ")", false,
+                log_source);
 }
 
 Result<Person> InternetPasswords::SetPassword(std::string_view person_name, std::string_view password,
@@ -257,6 +259,21 @@ Result<Person> InternetPasswords::SetPassword(std::string_view person_name, std:
   stats_.Counter("Security.InternetPassword.Set")++;
   log_.Log(log_source_, "Internet password of " + stored.name.Abbreviated() + " set by " + NameForLog(who));
   return stored;
+}
+
+Result<std::shared_ptr<InternetPasswords>> OpenInternetPasswords(DatabaseSet& databases,
+                                                                 const std::filesystem::path& data_dir,
+                                                                 const Clock& clock, Logger& log, StatsRegistry& stats,
+                                                                 const NotesIni& ini) {
+  NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<Directory> directory, OpenDirectory(databases, data_dir));
+  // Keyed on names.nsf's path: the passwords live there, and the set gives one object per
+  // path and kind. The service holds the Directory by reference; the set destroys newest
+  // first, so the service goes before the directory it uses.
+  return databases.Get<InternetPasswords>(data_dir / "names.nsf", [&](const std::filesystem::path&) {
+    return Result<std::unique_ptr<InternetPasswords>>(
+        std::make_unique<InternetPasswords>(*directory, clock, log, stats, ReadInternetPasswordSettings(ini),
+                                            "Internet Login"));
+  });
 }
 
 }  // namespace notesd

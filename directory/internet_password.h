@@ -12,7 +12,8 @@
 // bytes of salt from OpenSSL's RAND_bytes, a 32-byte hash). The string carries its
 // parameters, so they can change later and every older hash still verifies.
 //
-// notes.ini keys (read when the task that checks passwords starts; RESTART TASK to apply):
+// notes.ini keys (read when the server's one instance is made, OpenInternetPasswords below;
+// they apply at the next server start):
 // InternetLockout_MaxTries, InternetLockout_ExpirationMinutes,
 // InternetLockout_MaxTriesPerAddress (the table below).
 //
@@ -45,6 +46,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <filesystem>
 #include <functional>
 #include <list>
 #include <memory>
@@ -62,6 +64,7 @@
 #include "base/stats.h"
 #include "base/status.h"
 #include "directory/directory.h"
+#include "store/database_set.h"
 
 namespace notesd {
 
@@ -180,7 +183,10 @@ class InternetPasswords {
   // failed logins; try again later" while the person or the address is locked out (the
   // hash is then not computed), or "server busy" when no hashing turn came within 10 s;
   // other codes for a directory failure.
-  Result<Person> Verify(std::string_view name, std::string_view password, std::string_view client_address);
+  // `log_source`, when given, names the door in the log line instead of the service's own
+  // source ("IMAP Server"), so one shared service logs each protocol's failures as its own.
+  Result<Person> Verify(std::string_view name, std::string_view password, std::string_view client_address,
+                        std::string_view log_source = {});
 
   // Sets (or replaces) the Internet password of the person found by `person_name`, after
   // CheckInternetPasswordRules; `who` names the one who set it for the log. Returns the
@@ -197,7 +203,8 @@ class InternetPasswords {
  private:
   // Runs `work` while holding one hashing turn; Unavailable when none came in time.
   Status WithHashingTurn(const std::function<Status()>& work);
-  Status Refuse(std::string_view name, std::string_view client_address, std::string_view reason, bool locked);
+  Status Refuse(std::string_view name, std::string_view client_address, std::string_view reason, bool locked,
+                std::string_view log_source);
   const std::string& DummyHash();
 
   Directory& directory_;
@@ -214,5 +221,16 @@ class InternetPasswords {
   std::once_flag dummy_once_;
   std::string dummy_hash_;
 };
+
+// The server's one InternetPasswords, kept in its open databases (store/database_set.h)
+// beside `<data_dir>/names.nsf`, so the HTTP, IMAP, POP3 and SMTP tasks share one lockout:
+// a guesser who moves from IMAP to POP3 keeps his count. Made on first use with the
+// lockout keys of `ini` as they are then (they apply at the next server start), logging
+// under "Internet Login"; the same object for every task after. `clock`, `log` and
+// `stats` must outlive `databases` (the core's own do). Errors as OpenDirectory.
+Result<std::shared_ptr<InternetPasswords>> OpenInternetPasswords(DatabaseSet& databases,
+                                                                 const std::filesystem::path& data_dir,
+                                                                 const Clock& clock, Logger& log, StatsRegistry& stats,
+                                                                 const NotesIni& ini);
 
 }  // namespace notesd

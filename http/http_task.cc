@@ -178,8 +178,9 @@ class HttpTask final : public Task {
     ca_ = std::make_unique<CaService>(context_.Databases(), context_.DataDir(), *directory_, *requests_, *server_name,
                                       context_.GetClock());
     mail_service_ = std::make_unique<MailService>(*mail_, context_.GetClock());
-    passwords_ = std::make_unique<InternetPasswords>(*directory_, context_.GetClock(), context_.Log(), context_.Stats(),
-                                                     ReadInternetPasswordSettings(ini), "HTTP Server");
+    NOTESD_ASSIGN_OR_RETURN(passwords_,
+                            OpenInternetPasswords(context_.Databases(), context_.DataDir(), context_.GetClock(),
+                                                  context_.Log(), context_.Stats(), ini));
     api_ = std::make_unique<HttpApi>(context_, *directory_, *ca_, *mail_service_, *passwords_, *server_name);
     api_->Install(*server_);
 
@@ -332,7 +333,7 @@ class HttpTask final : public Task {
   std::shared_ptr<MailStore> mail_;
   std::unique_ptr<CaService> ca_;
   std::unique_ptr<MailService> mail_service_;
-  std::unique_ptr<InternetPasswords> passwords_;
+  std::shared_ptr<InternetPasswords> passwords_;
   std::unique_ptr<HttpConnectionGuard> guard_;  // outlives server_: its TLS context calls it
   std::unique_ptr<httplib::SSLServer> server_;
   std::unique_ptr<HttpApi> api_;

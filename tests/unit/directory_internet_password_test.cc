@@ -12,6 +12,7 @@
 #include "base/stats.h"
 #include "directory/directory.h"
 #include "directory/internet_password.h"
+#include "store/database_set.h"
 #include "unit_test_support.h"
 
 using namespace notesd;
@@ -286,4 +287,38 @@ TEST_CASE("the lockout keys are read from notes.ini", "[internet_password]") {
   CHECK(settings.expiration_seconds == 180);
   CHECK(settings.max_tries_per_address == 20);
   CHECK_THAT(problem, Catch::Contains("InternetLockout_MaxTriesPerAddress"));
+}
+
+TEST_CASE("the server's open databases hold one InternetPasswords, so every door shares one lockout",
+          "[internet_password]") {
+  TempDir temp{"notesd-inetpw-set-"};
+  TestClock clock;
+  Logger log{&clock};
+  StatsRegistry stats;
+  std::vector<std::string> lines;
+  log.AddSink([&lines](const LogRecord& record) { lines.push_back(record.source + ": " + record.message); });
+  NotesIni ini;
+  ini.Set("InternetLockout_MaxTries", "2");
+  DatabaseSet databases;
+  std::shared_ptr<InternetPasswords> imap = Must(OpenInternetPasswords(databases, temp.path, clock, log, stats, ini));
+  std::shared_ptr<InternetPasswords> pop3 =
+      Must(OpenInternetPasswords(databases, temp.path, clock, log, stats, NotesIni()));
+  REQUIRE(imap.get() == pop3.get());
+  CHECK(imap->settings().max_tries == 2);  // the first caller's notes.ini made it
+
+  std::shared_ptr<Directory> directory = Must(OpenDirectory(databases, temp.path));
+  Must(directory->RegisterPerson(MakePerson("CN=Jane Doe/O=Acme", "jdoe", "jane@acme.example")));
+  Must(imap->SetPassword("jdoe", "right", "Admin"));
+  CHECK(imap->Verify("jdoe", "wrong", "192.0.2.1", "IMAP Server").status().code() == StatusCode::kPermissionDenied);
+  CHECK(pop3->Verify("jdoe", "wrong", "192.0.2.2", "POP3 Server").status().code() == StatusCode::kPermissionDenied);
+  // Two failures through two doors lock the person out of both.
+  CHECK(imap->Verify("jdoe", "right", "192.0.2.3", "IMAP Server").status().code() == StatusCode::kUnavailable);
+  bool imap_logged = false;
+  bool pop3_logged = false;
+  for (const std::string& line : lines) {
+    imap_logged = imap_logged || line.starts_with("IMAP Server: Internet login failed for Jane Doe/Acme");
+    pop3_logged = pop3_logged || line.starts_with("POP3 Server: Internet login failed for Jane Doe/Acme");
+  }
+  CHECK(imap_logged);
+  CHECK(pop3_logged);
 }
