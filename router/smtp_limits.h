@@ -1,8 +1,8 @@
 // router/smtp_limits.h — the SMTP listener's bounds on time and on sessions per client,
 // as pure pieces the session and the listener (router/smtp_task.cc) drive.
 //
-// Owns: when a session's current read must end (SessionDeadline) and how many sessions
-// each client address holds (PeerSessionCounter). No sockets, no clock of their own: the
+// Owns: when a session's current read must end (SessionDeadline); how many sessions each
+// client address holds is the listener's (net/peer_sessions.h). No sockets, no clock of their own: the
 // caller passes the time, so the unit tests say "3 s later" without sleeping.
 //
 // Why these bounds (issue 13): an idle timer that restarts on every byte lets a client
@@ -20,18 +20,12 @@
 //  - at most SMTPMaxSessionsPerIP sessions per client address (IPv6: per /64, what one
 //    subscriber usually gets), so one address cannot fill SMTPMaxSessions.
 //
-// Thread safety: SessionDeadline none (one per session, on its strand);
-// PeerSessionCounter is safe from any thread.
+// Thread safety: none (one SessionDeadline per session, on its strand).
 #pragma once
 
-#include <boost/asio/ip/address.hpp>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
-#include <mutex>
-#include <optional>
-#include <string>
-#include <unordered_map>
 
 namespace notesd::smtp {
 
@@ -64,47 +58,6 @@ class SessionDeadline {
   DeadlineLimits limits_;
   bool in_data_ = false;
   Clock::time_point deadline_{};
-};
-
-// The key sessions are counted under: the IPv4 address (also for an IPv4-mapped IPv6
-// address), or the IPv6 /64 ("2001:db8:1:2::/64").
-std::string PeerKey(const boost::asio::ip::address& address);
-
-class PeerSessionCounter {
- public:
-  // One counted session; gives its place back when destroyed. Movable, not copyable.
-  class Slot {
-   public:
-    Slot(Slot&& other) noexcept : counter_(other.counter_), key_(std::move(other.key_)) { other.counter_ = nullptr; }
-    Slot& operator=(Slot&&) = delete;
-    Slot(const Slot&) = delete;
-    Slot& operator=(const Slot&) = delete;
-    ~Slot();
-
-   private:
-    friend class PeerSessionCounter;
-    Slot(PeerSessionCounter* counter, std::string key) : counter_(counter), key_(std::move(key)) {}
-    PeerSessionCounter* counter_;
-    std::string key_;
-  };
-
-  explicit PeerSessionCounter(std::size_t max_per_peer) : max_per_peer_(max_per_peer) {}
-  PeerSessionCounter(const PeerSessionCounter&) = delete;
-  PeerSessionCounter& operator=(const PeerSessionCounter&) = delete;
-
-  // A slot when `key` holds fewer than max_per_peer sessions; nullopt otherwise. The
-  // counter must outlive every slot it gave out.
-  std::optional<Slot> TryAcquire(const std::string& key);
-  std::size_t Count(const std::string& key) const;
-  // Distinct keys holding sessions (the map never keeps a key at zero).
-  std::size_t Peers() const;
-
- private:
-  void Release(const std::string& key);
-
-  const std::size_t max_per_peer_;
-  mutable std::mutex mutex_;
-  std::unordered_map<std::string, std::size_t> sessions_;
 };
 
 }  // namespace notesd::smtp

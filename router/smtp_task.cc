@@ -1,22 +1,16 @@
 #include "router/smtp_task.h"
 
-#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
-#include <boost/asio/steady_timer.hpp>
-#include <boost/asio/strand.hpp>
-#include <boost/asio/write.hpp>
 #include <array>
 #include <atomic>
-#include <list>
-#include <future>
-#include <mutex>
+#include <functional>
 #include <optional>
-#include <thread>
 
 #include "base/command_grammar.h"
-#include "pki/id_file.h"
-#include "pki/tls_context.h"
+#include "net/connection.h"
+#include "net/listener.h"
+#include "net/server_tls.h"
 #include "router/mail_config.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
@@ -43,7 +37,6 @@ const CommandGrammar& SmtpGrammar() {
 }
 
 namespace asio = boost::asio;
-using tcp = asio::ip::tcp;
 
 // What every session shares; kept alive by the sessions themselves, so a session that
 // outlives Stop() by a few handlers never touches a destroyed task.
@@ -51,7 +44,7 @@ struct SmtpShared {
   TaskContext* context = nullptr;
   std::shared_ptr<Directory> directory;
   std::shared_ptr<MailStore> store;
-  std::optional<asio::ssl::context> tls;
+  std::unique_ptr<asio::ssl::context> tls;
   smtp::ServerOptions options;
   std::vector<std::string> local_domains;
   // RCPT decisions are remembered briefly: a directory change is seen within this time.
@@ -59,12 +52,7 @@ struct SmtpShared {
   std::chrono::seconds idle_timeout{300};  // also each write and the TLS handshake
   smtp::DeadlineLimits deadlines;
   bool allow_local_senders = false;
-  std::size_t max_sessions = 100;
-  std::optional<smtp::PeerSessionCounter> per_peer;  // SMTPMaxSessionsPerIP
-  std::atomic<std::int64_t> current{0};
-  std::atomic<std::int64_t>* total = nullptr;
-  std::atomic<std::int64_t>* refused = nullptr;
-  std::atomic<std::int64_t>* refused_per_peer = nullptr;
+  std::atomic<std::int64_t> current{0};  // live sessions, on every listener
   std::atomic<std::int64_t>* timed_out = nullptr;
   std::atomic<std::int64_t>* received = nullptr;
   std::atomic<std::int64_t>* messages_refused = nullptr;
@@ -123,63 +111,38 @@ class DirectoryPolicy final : public smtp::ServerPolicy {
   RecipientResolver resolver_;
 };
 
-// The session piece: one connection.
+// The session piece: one connection (socket, TLS and deadlines: net/connection.h).
 class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
  public:
-  // `slot` is this session's place in the per-address count, given back at destruction.
-  SmtpSession(tcp::socket socket, std::string peer, smtp::PeerSessionCounter::Slot slot,
-              std::shared_ptr<SmtpShared> shared)
-      : socket_(std::move(socket)),
-        timer_(socket_.get_executor()),
+  SmtpSession(std::shared_ptr<net::Connection> connection, std::shared_ptr<SmtpShared> shared)
+      : connection_(std::move(connection)),
         shared_(std::move(shared)),
         policy_(*shared_),
         protocol_(shared_->options, policy_),
         deadline_(shared_->deadlines),
-        peer_(std::move(peer)),
-        slot_(std::move(slot)) {}
+        peer_(connection_->peer_address()) {
+    ++shared_->current;
+  }
+  ~SmtpSession() { --shared_->current; }
 
   void Start() {
-    ++shared_->current;
-    ++*shared_->total;
+    // One last reply when a deadline passes, best effort (nothing over TLS), then the close.
+    connection_->SetTimeoutHandler([connection = connection_.get(), shared = shared_.get()] {
+      ++*shared->timed_out;
+      connection->WriteLastWords("421 4.4.2 " + shared->options.host_name + " Error: timeout exceeded\r\n");
+    });
     deadline_.BeginCommand(smtp::SessionDeadline::Clock::now());  // the first command, counted from the greeting
     Send(protocol_.Greeting(), [self = shared_from_this()] { self->ReadMore(); });
   }
 
-  // Closes the connection from any thread (Stop()).
-  void Abort() {
-    asio::post(socket_.get_executor(), [self = shared_from_this()] { self->Close(); });
-  }
-
-  ~SmtpSession() { --shared_->current; }
-
  private:
-  void ArmDeadline(std::chrono::seconds timeout) { ArmDeadlineAt(smtp::SessionDeadline::Clock::now() + timeout); }
-
-  void ArmDeadlineAt(smtp::SessionDeadline::Clock::time_point when) {
-    timer_.expires_at(when);
-    timer_.async_wait([weak = weak_from_this()](const boost::system::error_code& ec) {
-      if (ec) return;
-      if (auto self = weak.lock()) self->OnTimeout();
-    });
-  }
-
-  void OnTimeout() {
-    if (closed_) return;
-    ++*shared_->timed_out;
-    // One last reply, best effort and without waiting, then close whatever the client
-    // does. Over TLS a record cannot be written without blocking: just close.
-    if (!tls_) {
-      std::string reply = "421 4.4.2 " + shared_->options.host_name + " Error: timeout exceeded\r\n";
-      boost::system::error_code ignored;
-      socket_.non_blocking(true, ignored);
-      socket_.write_some(asio::buffer(reply), ignored);
-    }
-    Close();
+  smtp::SessionDeadline::Clock::time_point IdleDeadline() const {
+    return smtp::SessionDeadline::Clock::now() + shared_->idle_timeout;
   }
 
   // The read's deadline (smtp_limits.h): a command line's clock starts when the previous
   // line was taken (a trickle of bytes does not restart it); DATA's when it begins.
-  void ArmReadDeadline() {
+  smtp::SessionDeadline::Clock::time_point ReadDeadline() {
     auto now = smtp::SessionDeadline::Clock::now();
     if (protocol_.in_data()) {
       if (!deadline_.in_data()) deadline_.BeginData(now);
@@ -187,23 +150,18 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
       deadline_.BeginCommand(now);
     }
     commands_seen_ = protocol_.commands_received();
-    ArmDeadlineAt(deadline_.ReadDeadline(now));
+    return deadline_.ReadDeadline(now);
   }
 
   void ReadMore() {
-    if (closed_) return;
-    ArmReadDeadline();
-    auto on_read = [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
-      self->timer_.cancel();
-      if (ec || self->closed_) return self->Close();
-      self->deadline_.Received(smtp::SessionDeadline::Clock::now(), n);
-      self->protocol_.Receive(std::string_view(self->buffer_.data(), n));
-      self->Drive();
-    };
-    if (tls_)
-      tls_->async_read_some(asio::buffer(buffer_), on_read);
-    else
-      socket_.async_read_some(asio::buffer(buffer_), on_read);
+    if (connection_->closed()) return;
+    connection_->ReadSome(asio::buffer(buffer_), ReadDeadline(),
+                          [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                            if (ec) return self->Close();
+                            self->deadline_.Received(smtp::SessionDeadline::Clock::now(), n);
+                            self->protocol_.Receive(std::string_view(self->buffer_.data(), n));
+                            self->Drive();
+                          });
   }
 
   // Moves the message bytes the protocol received into the spool (memory while small,
@@ -226,7 +184,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
 
   // Sends what the protocol produced, then does what it asks for.
   void Drive() {
-    if (closed_) return;
+    if (connection_->closed()) return;
     SpoolMessageBytes();
     std::string output = protocol_.TakeOutput();
     auto next = [self = shared_from_this()] { self->AfterOutput(); };
@@ -271,7 +229,7 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     spool_.reset();
     shared_->store->DepositAsync(std::move(mail), std::move(body), [self](const Result<std::string>& unid) {
       // On the committer thread: hop back to the session's strand.
-      asio::post(self->socket_.get_executor(), [self, unid] {
+      asio::post(self->connection_->executor(), [self, unid] {
         if (unid.ok())
           ++*self->shared_->received;
         else
@@ -285,11 +243,8 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
 
   void StartTls() {
     if (!shared_->tls) return Close();
-    tls_.emplace(socket_, *shared_->tls);
-    ArmDeadline(shared_->idle_timeout);
-    tls_->async_handshake(asio::ssl::stream_base::server,
+    connection_->StartTls(*shared_->tls, IdleDeadline(),
                           [self = shared_from_this()](const boost::system::error_code& ec) {
-                            self->timer_.cancel();
                             if (ec) return self->Close();
                             self->protocol_.CompleteStartTls();
                             self->protocol_.Receive("");
@@ -297,44 +252,26 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
                           });
   }
 
-  template <typename Next>
-  void Send(std::string bytes, Next next) {
-    auto data = std::make_shared<std::string>(std::move(bytes));
-    ArmDeadline(shared_->idle_timeout);
-    auto on_write = [self = shared_from_this(), data, next](const boost::system::error_code& ec, std::size_t) {
-      self->timer_.cancel();
-      if (ec || self->closed_) return self->Close();
-      next();
-    };
-    if (tls_)
-      asio::async_write(*tls_, asio::buffer(*data), on_write);
-    else
-      asio::async_write(socket_, asio::buffer(*data), on_write);
+  void Send(std::string bytes, std::function<void()> next) {
+    connection_->Write(std::move(bytes), IdleDeadline(),
+                       [self = shared_from_this(), next = std::move(next)](const boost::system::error_code& ec) {
+                         if (ec) return self->Close();
+                         next();
+                       });
   }
 
-  void Close() {
-    if (closed_) return;
-    closed_ = true;
-    boost::system::error_code ignored;
-    timer_.cancel();
-    socket_.shutdown(tcp::socket::shutdown_both, ignored);
-    socket_.close(ignored);
-  }
+  void Close() { connection_->Close(); }
 
-  tcp::socket socket_;
-  asio::steady_timer timer_;
+  std::shared_ptr<net::Connection> connection_;
   std::shared_ptr<SmtpShared> shared_;
   DirectoryPolicy policy_;
   smtp::ServerSession protocol_;
   smtp::SessionDeadline deadline_;
   std::size_t commands_seen_ = 0;
-  std::optional<asio::ssl::stream<tcp::socket&>> tls_;
   std::array<char, 16384> buffer_{};
   std::optional<MessageSpool> spool_;    // the message in DATA
   std::uint64_t spool_transaction_ = 0;  // protocol_.data_transaction() that spool_ holds
   std::string peer_;
-  smtp::PeerSessionCounter::Slot slot_;
-  bool closed_ = false;
 };
 
 // The listener piece.
@@ -352,63 +289,49 @@ class SmtpTask final : public Task {
     ReadLimits(ini, *shared);
     if (ConfigBool(ini, mail_keys::kStartTls)) LoadTls(ini, *shared);
     StatsRegistry& stats = context_.Stats();
-    shared->total = &stats.Counter("SMTP.Sessions.Total");
-    shared->refused = &stats.Counter("SMTP.Sessions.Refused");
-    shared->refused_per_peer = &stats.Counter("SMTP.Sessions.RefusedPerAddress");
     shared->timed_out = &stats.Counter("SMTP.Sessions.TimedOut");
     shared->received = &stats.Counter("SMTP.Messages.Received");
     shared->messages_refused = &stats.Counter("SMTP.Messages.Refused");
     shared->recipients_refused = &stats.Counter("SMTP.Recipients.Refused");
-    std::weak_ptr<SmtpShared> weak = shared;
-    stats.SetGauge("SMTP.Sessions.Current", [weak] {
-      auto s = weak.lock();
-      return std::to_string(s ? s->current.load() : 0);
-    });
     shared_ = shared;
 
-    address_ = ConfigText(ini, mail_keys::kListenerAddress);
-    port_ = static_cast<int>(ConfigInt(ini, mail_keys::kListenerPort));
-    boost::system::error_code ec;
-    auto ip = asio::ip::make_address(address_, ec);
-    if (ec) return Status::InvalidArgument("SMTPListenerAddress=" + address_ + ": not an IP address");
-    acceptor_.emplace(asio::make_strand(context_.Io()));
-    tcp::endpoint endpoint(ip, static_cast<unsigned short>(port_));
-    acceptor_->open(endpoint.protocol(), ec);
-    if (!ec) acceptor_->set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) acceptor_->bind(endpoint, ec);
-    if (!ec) acceptor_->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) {
-      acceptor_.reset();
-      return Status::Unavailable("cannot listen on " + address_ + ":" + std::to_string(port_) + ": " + ec.message());
+    net::ListenerOptions options;
+    options.log_source = "SMTP Server";
+    options.what = "SMTP";
+    options.address = ConfigText(ini, mail_keys::kListenerAddress);
+    options.port = static_cast<int>(ConfigInt(ini, mail_keys::kListenerPort));
+    options.max_sessions = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessions));
+    options.max_sessions_per_address = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessionsPerIp));
+    options.handshake_timeout = shared->idle_timeout;
+    options.refusal = [host = shared->options.host_name](std::string_view reason) {
+      return "421 4.7.0 " + host + " Error: " + std::string(reason) + "\r\n";
+    };
+    options.stats = &stats;
+    options.stats_prefix = "SMTP";
+    listener_.emplace(context_.Io(), context_.Log(), std::move(options),
+                      [shared](std::shared_ptr<net::Connection> connection) {
+                        std::make_shared<SmtpSession>(std::move(connection), shared)->Start();
+                      });
+    if (Status listening = listener_->Start(); !listening.ok()) {
+      listener_.reset();
+      return listening;
     }
-    retry_timer_.emplace(acceptor_->get_executor());
-    Accept();
-    context_.Log().Log("SMTP Server", "Listening for SMTP on " + address_ + ":" + std::to_string(port_) +
+    port_ = listener_->port();
+    std::weak_ptr<SmtpShared> weak = shared;
+    stats.SetGauge("SMTP.Sessions.Current", [weak] {
+      auto live = weak.lock();
+      return std::to_string(live ? live->current.load() : 0);
+    });
+    context_.Log().Log("SMTP Server", "Listening for SMTP on " + listener_->options().address + ":" +
+                                          std::to_string(port_) +
                                           (shared_->tls ? " (STARTTLS offered)" : " (no STARTTLS)"));
     return Status::Ok();
   }
 
   void Stop() override {
-    if (!acceptor_) return;
-    std::promise<void> closed;
-    asio::post(acceptor_->get_executor(), [this, &closed] {
-      boost::system::error_code ignored;
-      acceptor_->close(ignored);
-      retry_timer_->cancel();
-      closed.set_value();
-    });
-    closed.get_future().wait_for(std::chrono::seconds(5));
-    {
-      std::lock_guard lock(sessions_mutex_);
-      for (auto& weak : sessions_)
-        if (auto session = weak.lock()) session->Abort();
-      sessions_.clear();
-    }
-    // Let the sessions see their sockets closed; they keep `shared_` alive meanwhile.
-    for (int i = 0; i < 100 && shared_->current.load() > 0; ++i)
-      std::this_thread::sleep_for(std::chrono::milliseconds(20));
-    acceptor_.reset();
-    retry_timer_.reset();
+    if (!listener_) return;
+    listener_->Stop();
+    listener_.reset();
     shared_.reset();
   }
 
@@ -429,19 +352,20 @@ class SmtpTask final : public Task {
   }
 
  private:
+  // A numeric key; a bad value is logged and its default used.
+  std::int64_t IntKey(const NotesIni& ini, const ConfigKey& key) {
+    std::string problem;
+    std::int64_t value = ConfigInt(ini, key, &problem);
+    if (!problem.empty()) context_.Log().Log("SMTP Server", problem);
+    return value;
+  }
+
   void ReadLimits(const NotesIni& ini, SmtpShared& shared) {
-    auto int_key = [&](const ConfigKey& key) {
-      std::string problem;
-      std::int64_t value = ConfigInt(ini, key, &problem);
-      if (!problem.empty()) context_.Log().Log("SMTP Server", problem);
-      return value;
-    };
+    auto int_key = [&](const ConfigKey& key) { return IntKey(ini, key); };
     shared.options.host_name = mail_keys::MailHostName(ini);
     shared.options.limits.max_message_bytes = static_cast<std::uint64_t>(int_key(mail_keys::kMaxMessageKb)) * 1024;
     shared.options.limits.max_recipients = static_cast<std::size_t>(int_key(mail_keys::kMaxRecipients));
     shared.options.limits.max_commands = static_cast<std::size_t>(int_key(mail_keys::kMaxCommands));
-    shared.max_sessions = static_cast<std::size_t>(int_key(mail_keys::kMaxSessions));
-    shared.per_peer.emplace(static_cast<std::size_t>(int_key(mail_keys::kMaxSessionsPerIp)));
     shared.idle_timeout = std::chrono::seconds(int_key(mail_keys::kIdleTimeout));
     shared.deadlines.idle = shared.idle_timeout;
     shared.deadlines.command = std::chrono::seconds(int_key(mail_keys::kCommandTimeout));
@@ -455,92 +379,18 @@ class SmtpTask final : public Task {
 
   // STARTTLS with server.id's certificate; without it the listener runs in clear.
   void LoadTls(const NotesIni& ini, SmtpShared& shared) {
-    std::filesystem::path id_path = context_.DataDir() / ConfigText(ini, identity_keys::kKeyFileName);
-    auto id = IdFile::Load(id_path, "");
-    if (!id.ok()) {
-      context_.Log().Log("SMTP Server",
-                         "STARTTLS not offered: cannot load " + id_path.string() + ": " + id.status().message());
+    Result<std::unique_ptr<asio::ssl::context>> tls = net::LoadServerTls(context_.DataDir(), ini, "notesd-smtp");
+    if (!tls.ok()) {
+      context_.Log().Log("SMTP Server", "STARTTLS not offered: " + tls.status().message());
       return;
     }
-    asio::ssl::context tls(asio::ssl::context::tls_server);
-    Status configured = ConfigureServerTls(*tls.native_handle(), *id, ClientCertificates::kNotAsked, "notesd-smtp");
-    if (!configured.ok()) {
-      context_.Log().Log("SMTP Server", "STARTTLS not offered: " + configured.message());
-      return;
-    }
-    shared.tls.emplace(std::move(tls));
+    shared.tls = std::move(tls).value();
     shared.options.tls_available = true;
-  }
-
-  void Accept() {
-    acceptor_->async_accept(asio::make_strand(context_.Io()),
-                            [this](const boost::system::error_code& ec, tcp::socket socket) {
-                              if (ec == asio::error::operation_aborted || !acceptor_->is_open()) return;
-                              if (ec) {
-                                // Out of descriptors or similar: wait a little instead of spinning.
-                                context_.Log().Log("SMTP Server", "Accept failed: " + ec.message());
-                                retry_timer_->expires_after(std::chrono::milliseconds(200));
-                                retry_timer_->async_wait([this](const boost::system::error_code& wait) {
-                                  if (!wait) Accept();
-                                });
-                                return;
-                              }
-                              OnAccepted(std::move(socket));
-                              Accept();
-                            });
-  }
-
-  void OnAccepted(tcp::socket socket) {
-    if (static_cast<std::size_t>(shared_->current.load()) >= shared_->max_sessions) {
-      ++*shared_->refused;
-      return Refuse(std::move(socket), "too many connections, try again later");
-    }
-    boost::system::error_code ec;
-    tcp::endpoint endpoint = socket.remote_endpoint(ec);
-    if (ec) return;  // already gone; the socket closes here
-    std::optional<smtp::PeerSessionCounter::Slot> slot =
-        shared_->per_peer->TryAcquire(smtp::PeerKey(endpoint.address()));
-    if (!slot) {
-      ++*shared_->refused;
-      ++*shared_->refused_per_peer;
-      return Refuse(std::move(socket), "too many connections from your address, try again later");
-    }
-    auto session =
-        std::make_shared<SmtpSession>(std::move(socket), endpoint.address().to_string(), std::move(*slot), shared_);
-    {
-      std::lock_guard lock(sessions_mutex_);
-      std::erase_if(sessions_, [](const std::weak_ptr<SmtpSession>& w) { return w.expired(); });
-      sessions_.push_back(session);
-    }
-    session->Start();
-  }
-
-  // 421 4.7.0 naming `reason`, then close; the write is bounded by the idle timeout.
-  void Refuse(tcp::socket socket, std::string_view reason) {
-    auto reply = std::make_shared<std::string>("421 4.7.0 " + shared_->options.host_name +
-                                               " Error: " + std::string(reason) + "\r\n");
-    auto sock = std::make_shared<tcp::socket>(std::move(socket));
-    auto timer = std::make_shared<asio::steady_timer>(sock->get_executor(), shared_->idle_timeout);
-    timer->async_wait([sock](const boost::system::error_code& ec) {
-      if (ec) return;
-      boost::system::error_code ignored;
-      sock->close(ignored);
-    });
-    asio::async_write(*sock, asio::buffer(*reply), [sock, reply, timer](const boost::system::error_code&, std::size_t) {
-      timer->cancel();
-      boost::system::error_code ignored;
-      sock->shutdown(tcp::socket::shutdown_both, ignored);
-      sock->close(ignored);
-    });
   }
 
   TaskContext& context_;
   std::shared_ptr<SmtpShared> shared_;
-  std::optional<tcp::acceptor> acceptor_;
-  std::optional<asio::steady_timer> retry_timer_;
-  std::mutex sessions_mutex_;
-  std::list<std::weak_ptr<SmtpSession>> sessions_;
-  std::string address_;
+  std::optional<net::Listener> listener_;
   int port_ = 0;
 };
 

@@ -1,15 +1,14 @@
 // router/smtp_task.h — the SMTP task ("SMTP" in ServerTasks; SHOW TASKS "SMTP Server"):
 // the inbound ESMTP listener.
 //
-// Owns: a TCP listener (Boost.Asio, on the server's io threads), one asynchronous session
-// per connection (a strand, a socket, TLS after STARTTLS, a deadline on every read and
-// write), the recipient policy (router/recipient_resolver.h), and handing each complete
-// message to mail.box. Delegates: the protocol to router/smtp_protocol.h (pure, every
-// reply is decided there), storage and group commit to router/mail_store.h, routing to
-// the Router task.
+// Owns: one asynchronous session per connection on the shared listener and connection
+// (net/listener.h, net/connection.h: the server's io threads, a strand, TLS after
+// STARTTLS, a deadline on every read and write), the recipient policy (router/recipient_resolver.h), and handing each
+// complete message to mail.box. Delegates: the protocol to router/smtp_protocol.h (pure, every reply is decided there),
+// storage and group commit to router/mail_store.h, routing to the Router task.
 //
-// The four pieces (STYLE.md): listener = SmtpTask (acceptor, the session cap);
-// session = SmtpSession in smtp_task.cc (socket, buffers, deadlines); parser =
+// The four pieces (STYLE.md): listener = net::Listener (acceptor, the session caps);
+// session = SmtpSession in smtp_task.cc (buffers, deadlines, over a net::Connection); parser =
 // smtp::ServerSession; handler = DirectoryPolicy + the deposit into mail.box.
 //
 // Ports and databases: listens on SMTPListenerAddress:SMTPListenerPort; reads names.nsf
