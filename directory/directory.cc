@@ -1,3 +1,4 @@
+#include <charconv>
 #include "directory/directory.h"
 
 #include <algorithm>
@@ -433,26 +434,58 @@ Result<std::vector<Person>> Directory::ListPeople() const {
   return people;
 }
 
+// Reads up to `limit` people after `last` (none: from the start) in one read
+// transaction, with their view entries; `last` becomes the last entry read.
+Status Directory::ReadPeopleAfter(std::optional<ViewEntry>& last, std::size_t limit, std::vector<Person>& page,
+                                  std::vector<ViewEntry>* entries_read) const {
+  return db_->Read([&](const ReadTxn& txn) -> Status {
+    ScanOptions options = last ? ScanOptions::After(*last, limit) : ScanOptions::StartingAt("", limit);
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView, options));
+    if (entries_read) *entries_read = entries;
+    for (const ViewEntry& entry : entries) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
+      NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
+      page.push_back(std::move(person));
+    }
+    if (!entries.empty()) last = entries.back();
+    return Status::Ok();
+  });
+}
+
 Status Directory::ForEachPerson(const std::function<Status(const Person&)>& visit) const {
   constexpr std::size_t kPage = 512;
   std::vector<Person> page;
   std::optional<ViewEntry> last;
   while (true) {
     page.clear();
-    NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
-      ScanOptions options = last ? ScanOptions::After(*last, kPage) : ScanOptions::StartingAt("", kPage);
-      NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kPeopleView, options));
-      for (const ViewEntry& entry : entries) {
-        NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
-        NOTESD_ASSIGN_OR_RETURN(Person person, PersonFromNote(note));
-        page.push_back(std::move(person));
-      }
-      if (!entries.empty()) last = entries.back();
-      return Status::Ok();
-    }));
+    NOTESD_RETURN_IF_ERROR(ReadPeopleAfter(last, kPage, page));
     if (page.empty()) return Status::Ok();
     for (const Person& person : page) NOTESD_RETURN_IF_ERROR(visit(person));
   }
+}
+
+Result<Directory::PeoplePage> Directory::ListPeoplePage(std::string_view after, std::size_t limit) const {
+  std::optional<ViewEntry> last;
+  if (!after.empty()) {
+    std::size_t colon = after.find(':');
+    NoteId id = 0;
+    const char* end = after.data() + (colon == std::string_view::npos ? 0 : colon);
+    auto [parsed, ec] = std::from_chars(after.data(), end, id);
+    if (colon == std::string_view::npos || colon == 0 || ec != std::errc() || parsed != end || id == 0)
+      return Status::InvalidArgument("bad page cursor '" + std::string(after.substr(0, 64)) +
+                                     "': give the 'next' of the page before");
+    last = ViewEntry{std::string(after.substr(colon + 1)), id};
+  }
+  limit = std::max<std::size_t>(limit, 1);
+  PeoplePage page;
+  std::vector<ViewEntry> entries;
+  // One more than asked tells whether another page follows.
+  NOTESD_RETURN_IF_ERROR(ReadPeopleAfter(last, limit + 1, page.people, &entries));
+  if (page.people.size() > limit) {
+    page.people.resize(limit);
+    page.next = std::to_string(entries[limit - 1].id) + ":" + entries[limit - 1].key;
+  }
+  return page;
 }
 
 Status Directory::DeletePerson(std::string_view any_name) {

@@ -30,6 +30,7 @@
 #include <filesystem>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -119,6 +120,16 @@ class Directory {
   // left out; one renamed meanwhile may come twice or not at all. Stops at the first error
   // of `visit` and returns it.
   Status ForEachPerson(const std::function<Status(const Person&)>& visit) const;
+  // One page of people in ListPeople's order, for a caller that pages through the
+  // directory across requests (`GET /api/v1/people`, `notes people list`). `after` is the
+  // `next` of the page before (empty: from the start); `next` is empty after the last
+  // page. The cursor is opaque text ("<NoteID>:<view key>"); InvalidArgument for one this
+  // did not make. `limit` is at least 1.
+  struct PeoplePage {
+    std::vector<Person> people;
+    std::string next;
+  };
+  Result<PeoplePage> ListPeoplePage(std::string_view after, std::size_t limit) const;
   // FindPerson for many names in ONE read transaction (a consistent snapshot). Element
   // i is what FindPerson(any_names[i]) would return.
   Result<std::vector<Result<Person>>> FindPeople(const std::vector<std::string>& any_names) const;
@@ -156,6 +167,8 @@ class Directory {
   NsfDatabase& Database() { return *db_; }
 
  private:
+  Status ReadPeopleAfter(std::optional<ViewEntry>& last, std::size_t limit, std::vector<Person>& page,
+                         std::vector<ViewEntry>* entries_read = nullptr) const;
   explicit Directory(std::unique_ptr<NsfDatabase> db) : db_(std::move(db)) {}
   Status CheckPersonUnique(const ReadTxn& txn, const Person& person) const;
   // `person` with its mail file in normal form, refused when another Person has it.

@@ -1,3 +1,4 @@
+#include <charconv>
 #include "http/http_api.h"
 
 #include <openssl/ssl.h>
@@ -62,6 +63,8 @@ HttpApi::HttpApi(TaskContext& context, Directory& directory, CaService& ca, Mail
 void HttpApi::Install(httplib::Server& server) {
   server.Get("/api/v1/whoami",
              Guarded([this](const Caller& c, const httplib::Request&, int*) { return WhoAmI(c); }, false));
+  server.Get("/api/v1/people",
+             Guarded([this](const Caller&, const httplib::Request& r, int*) { return ListPeople(r); }, false));
   server.Get("/api/v1/people/lookup",
              Guarded([this](const Caller&, const httplib::Request& r, int*) { return LookupPerson(r); }, false));
   server.Post("/api/v1/admin/console",
@@ -166,6 +169,30 @@ Result<nlohmann::json> HttpApi::LookupPerson(const httplib::Request& request) {
   if (!request.has_param("name")) return Status::InvalidArgument("missing query parameter 'name'");
   NOTESD_ASSIGN_OR_RETURN(Person person, directory_.FindPerson(request.get_param_value("name")));
   return PersonJson(person);
+}
+
+// A page of the directory: ?limit=N (1..1000, default 100) &after=<next of the page before>.
+Result<nlohmann::json> HttpApi::ListPeople(const httplib::Request& request) {
+  std::size_t limit = 100;
+  if (request.has_param("limit")) {
+    const std::string text = request.get_param_value("limit");
+    std::size_t value = 0;
+    auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+    if (ec != std::errc() || end != text.data() + text.size() || value < 1 || value > 1000)
+      return Status::InvalidArgument("query parameter 'limit' must be a number from 1 to 1000");
+    limit = value;
+  }
+  NOTESD_ASSIGN_OR_RETURN(Directory::PeoplePage page,
+                          directory_.ListPeoplePage(request.get_param_value("after"), limit));
+  nlohmann::json people = nlohmann::json::array();
+  for (const Person& person : page.people) {
+    people.push_back({{"name", person.name.Canonical()},
+                      {"abbreviated", person.name.Abbreviated()},
+                      {"short_name", person.short_name},
+                      {"internet_address", person.internet_address},
+                      {"internet_certificates", person.internet_certificates_pem.size()}});
+  }
+  return nlohmann::json{{"people", std::move(people)}, {"next", page.next}};
 }
 
 Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httplib::Request& request) {

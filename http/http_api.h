@@ -47,6 +47,7 @@ class HttpApi {
 
   Result<nlohmann::json> WhoAmI(const Caller& caller);
   Result<nlohmann::json> LookupPerson(const httplib::Request& request);
+  Result<nlohmann::json> ListPeople(const httplib::Request& request);
   Result<nlohmann::json> RemoteConsole(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> RegisterPerson(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);

@@ -196,9 +196,10 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   bool no_console = false;
   bool config_keys = false;
   app.add_option("--data,-d", data_dir, "Server data directory (default: $NOTESD_DATA or the current directory)");
-  app.add_option("-c,--command", command,
-                 "Send one console command to the running server of the data directory and print its answer (exit 0 "
-                 "done, 1 failed, 3 no server, 4 still starting after 30 s)");
+  CLI::Option* command_option = app.add_option(
+      "-c,--command", command,
+      "Send one console command to the running server of the data directory and print its answer (exit 0 "
+      "done, 1 failed, 3 no server, 4 still starting after 30 s)");
   app.add_flag("--no-console", no_console, "Do not read console commands from stdin");
   app.add_flag("--config-keys", config_keys, "Print every notes.ini key the server reads, as a Markdown table");
   bool setup = false;
@@ -222,6 +223,12 @@ int NserverMain(int argc, char** argv, TaskRegistry& registry) {
   if (config_keys) {
     PrintConfigKeys(registry);
     return 0;
+  }
+  if (command_option->count() > 0 && TrimSpaces(command).empty()) {
+    std::fprintf(stderr,
+                 "nserver: the command given with -c is empty; give a console command, e.g. "
+                 "nserver -c \"show tasks\"\n");
+    return kExitUsage;
   }
   if (!command.empty()) return SendCommand(data_dir, command, registry);
   if (setup) {

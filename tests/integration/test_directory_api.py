@@ -113,6 +113,19 @@ class DirectoryApiTest(unittest.TestCase):
         self.assertEqual(rc, 0, err)
         self.assertEqual(json.loads(out)["internet_address"], "john@acme.example")
 
+        rc, out, err = self.admin.run("people", "list")
+        self.assertEqual(rc, 0, err)
+        lines = out.splitlines()
+        john = [line for line in lines if line.startswith("John Roe/Acme")]
+        self.assertEqual(len(john), 1, out)
+        self.assertIn("john@acme.example", john[0])
+        self.assertTrue(lines[-1].endswith(" people"), out)
+        rc, out, err = self.admin.run("people", "list", "--json")
+        self.assertEqual(rc, 0, err)
+        listed = json.loads(out)
+        self.assertIn("CN=John Roe/O=Acme", [person["name"] for person in listed])
+        self.assertEqual(int(lines[-1].split()[0]), len(listed))
+
         john = Client(os.path.join(user_dir, "client"), password="user-pw")
         rc, out, err = john.run("setup", "--id", john_id, "--server-address", f"127.0.0.1:{self.port}")
         self.assertEqual(rc, 0, out + err)

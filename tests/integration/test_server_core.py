@@ -226,6 +226,14 @@ class NoServerTest(unittest.TestCase):
         finally:
             tmp.cleanup()
 
+    def test_c_with_an_empty_command_says_so_and_starts_no_server(self):
+        with TempDir() as tmp:
+            for empty in ("", "   "):
+                rc, out, err = run_nserver_command(binary("nserver"), tmp.path, empty)
+                self.assertEqual(rc, 2, out + err)
+                self.assertIn("the command given with -c is empty", err)
+            self.assertFalse(os.path.exists(os.path.join(tmp.path, "console.log")))
+
     def test_missing_data_directory(self):
         server = Server("/nonexistent/notesd-data")
         self.assertEqual(server.wait_exit(), 1)

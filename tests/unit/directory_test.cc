@@ -1,4 +1,5 @@
 // Unit tests for directory/: names.nsf documents, views and lookups.
+#include <array>
 #include <unistd.h>
 
 #include <catch2/catch.hpp>
@@ -227,4 +228,47 @@ TEST_CASE("registration refuses a bad or another person's mail file", "[director
   Person renamed = *stored;
   renamed.first_name = "Johnny";
   CHECK((*directory)->UpdatePerson(renamed).ok());
+}
+
+TEST_CASE("people are listed a page at a time, each once, with same-key entries kept apart", "[directory]") {
+  TempNames temp;
+  auto directory = Directory::Open(temp.names());
+  REQUIRE(directory.ok());
+  // Seven people; two share "Lee, Ann" (the view key), so a page may end between them.
+  const std::vector<std::array<const char*, 3>> people = {{"Ann Lee/Sales/Acme", "alee", "ann.lee@acme.example"},
+                                                          {"Ann Lee/Dev/Acme", "alee2", "ann.lee2@acme.example"},
+                                                          {"Bob Stone/Acme", "bstone", "bob@acme.example"},
+                                                          {"Cy Young/Acme", "cyoung", "cy@acme.example"},
+                                                          {"Di Prince/Acme", "dprince", "di@acme.example"},
+                                                          {"Ed Wood/Acme", "ewood", "ed@acme.example"},
+                                                          {"Flo Rida/Acme", "frida", "flo@acme.example"}};
+  for (const auto& [name, short_name, address] : people)
+    REQUIRE((*directory)->RegisterPerson(MakePerson(name, short_name, address)).ok());
+  auto all = (*directory)->ListPeople();
+  REQUIRE(all.ok());
+  const std::size_t limit = GENERATE(1, 2, 3, 6, 7, 100);
+  CAPTURE(limit);
+  std::vector<std::string> seen;
+  std::string after;
+  int pages = 0;
+  do {
+    auto page = (*directory)->ListPeoplePage(after, limit);
+    REQUIRE(page.ok());
+    CHECK(page->people.size() <= limit);
+    for (const Person& person : page->people) seen.push_back(person.name.Canonical());
+    after = page->next;
+    REQUIRE(++pages <= 8);
+  } while (!after.empty());
+  std::vector<std::string> expected;
+  for (const Person& person : *all) expected.push_back(person.name.Canonical());
+  CHECK(seen == expected);  // ListPeople's order, nobody twice, nobody left out
+  CHECK(pages == static_cast<int>((people.size() + limit - 1) / limit));
+
+  for (const char* bad : {"junk", ":Lee, Ann", "0:x", "12x:Lee"}) {
+    CAPTURE(bad);
+    auto refused = (*directory)->ListPeoplePage(bad, 2);
+    REQUIRE_FALSE(refused.ok());
+    CHECK(refused.status().code() == StatusCode::kInvalidArgument);
+    CHECK_THAT(refused.status().message(), Catch::Contains("page cursor"));
+  }
 }
