@@ -177,7 +177,7 @@ class HttpTask final : public Task {
     ConfigureLimits(ini);
     ca_ = std::make_unique<CaService>(context_.Databases(), context_.DataDir(), *directory_, *requests_, *server_name,
                                       context_.GetClock());
-    mail_service_ = std::make_unique<MailService>(*mail_, context_.GetClock());
+    mail_service_ = std::make_unique<MailService>(*mail_, context_.GetClock(), directory_.get());
     NOTESD_ASSIGN_OR_RETURN(passwords_,
                             OpenInternetPasswords(context_.Databases(), context_.DataDir(), context_.GetClock(),
                                                   context_.Log(), context_.Stats(), ini));

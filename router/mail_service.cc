@@ -7,6 +7,7 @@
 #include "router/deposit_originator.h"
 #include "base/notes_ini.h"
 #include "router/mail_message.h"
+#include "router/recipient_resolver.h"
 
 namespace notesd {
 
@@ -76,7 +77,20 @@ std::vector<std::string> ChangedFlags(const std::vector<std::string>& current, M
 
 }  // namespace
 
-MailService::MailService(MailStore& store, const Clock& clock) : store_(store), clock_(clock) {}
+MailService::MailService(MailStore& store, const Clock& clock, const Directory* directory)
+    : store_(store), clock_(clock), directory_(directory) {}
+
+// A Notes name (no @) must name someone now: Notes resolves names when you send. An
+// Internet address is the Router's to judge (it may be anyone's, anywhere), and a
+// directory that cannot be read now leaves the name to the Router's retries.
+Status MailService::CheckNotesNameRecipient(std::string_view recipient) const {
+  if (!directory_ || recipient.find('@') != std::string_view::npos) return Status::Ok();
+  RecipientResolver resolver(*directory_, {});
+  for (const RouteTarget& target : resolver.Resolve(recipient))
+    if (target.kind != RouteTarget::Kind::kFailed) return Status::Ok();
+  return Status::NotFound("no person or group named '" + std::string(recipient) +
+                          "' in the directory (an Internet address needs an @)");
+}
 
 Result<std::string> MailService::Deposit(const Person& caller, Submission submission) {
   if (submission.recipients.empty())
@@ -89,6 +103,7 @@ Result<std::string> MailService::Deposit(const Person& caller, Submission submis
     if (recipient.empty()) return Status::InvalidArgument("every recipient must be a non-empty string");
     if (recipient.find_first_of("\r\n<>") != std::string::npos)
       return Status::InvalidArgument("recipient '" + recipient + "' has characters an address cannot have");
+    NOTESD_RETURN_IF_ERROR(CheckNotesNameRecipient(recipient));
     envelope.recipients.push_back(recipient);
   }
   if (submission.message.empty() || mime::HeaderBlock(submission.message).empty())

@@ -36,8 +36,10 @@ inline constexpr std::size_t kMaxDepositRecipients = 1000;
 
 class MailService {
  public:
-  // Both references must outlive the service.
-  MailService(MailStore& store, const Clock& clock);
+  // Both references must outlive the service, and `directory` too when given: with it,
+  // Deposit checks Notes-name recipients when the user sends (as Notes does), not later
+  // in a delivery failure report.
+  MailService(MailStore& store, const Clock& clock, const Directory* directory = nullptr);
 
   // What a user hands in: the recipients as typed (addresses or Notes names) and the
   // RFC 5322 message; `client` ("[192.0.2.1]") and `protocol` ("HTTPS") go into the
@@ -49,7 +51,8 @@ class MailService {
     std::string protocol;
   };
   // Deposits into mail.box as `caller`; durable when it returns the note's UNID.
-  // InvalidArgument for bad recipients or a message without a header.
+  // InvalidArgument for bad recipients or a message without a header; NotFound naming a
+  // recipient without an @ that is no person or group of the directory (with a directory).
   Result<std::string> Deposit(const Person& caller, Submission submission);
 
   struct Mailbox {
@@ -169,9 +172,11 @@ class MailService {
   // folder (FileUnfiledMessages: one key count when nothing is unfiled).
   Result<std::shared_ptr<NsfDatabase>> FolderMailFile(const Person& caller);
   void Changed(const Person& caller);
+  Status CheckNotesNameRecipient(std::string_view recipient) const;
 
   MailStore& store_;
   const Clock& clock_;
+  const Directory* directory_;
 };
 
 }  // namespace notesd

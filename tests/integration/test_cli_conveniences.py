@@ -111,6 +111,8 @@ class CliConveniencesTest(unittest.TestCase):
         self.assertIn("Jane Admin", json.dumps(reply))
         self.json_run(admin, "whoami")
         self.json_run(admin, "people", "show", "Jane Admin")
+        people = self.json_run(admin, "people", "list")
+        self.assertIn("Jane Admin", json.dumps(people))
         reply = self.json_run(admin, "admin", "console", "show tasks")
         self.assertTrue(reply["ok"])
         self.json_run(admin, "admin", "internet-certifier", "create", "--cn", CERTIFIER, "--o", "Acme",

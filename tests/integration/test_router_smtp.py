@@ -163,6 +163,18 @@ class MailServerTest(unittest.TestCase):
         found = self.wait_for_mail(self.john, lambda raw: b"jane-to-john@acme.example" in raw)
         self.assertEqual(found[0], message("jane-to-john", to="John Roe <john@acme.example>"))
 
+    def test_a_notes_name_nobody_has_is_refused_at_send_time(self):
+        rc, out, err = self.admin.run("mail", "send", "--to", "John Roe", "--to", "Joan Nobody", "--subject",
+                                      "typo", "--body", "x")
+        self.assertNotEqual(rc, 0, out)
+        self.assertIn("no person or group named 'Joan Nobody' in the directory", err)
+        code, body = self.jane.deposit(["Joan Nobody"], message("to-nobody", to="Joan <joan@acme.example>"))
+        self.assertEqual(code, 404, body)
+        # Nothing was deposited, so no delivery failure report comes back later.
+        rc, out, err = self.admin.run("mail", "list", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertNotIn("typo", [m["subject"] for m in json.loads(out)])
+
     def test_notes_mail_send_list_and_read(self):
         attachment = os.path.join(self.tmp.path, "report.bin")
         with open(attachment, "wb") as f:
