@@ -11,6 +11,7 @@
 #include "router/mail_message.h"
 #include "router/recipient_resolver.h"
 #include "base/ascii.h"
+#include "base/display_text.h"
 
 namespace notesd {
 
@@ -592,6 +593,98 @@ std::string RouterEngine::DescribeQueues() const {
   }
   out += "  Dead mail:                " + std::to_string(counts->dead) +
          " message(s) (kept in mail.box for the administrator)";
+  return out;
+}
+
+namespace {
+
+constexpr std::string_view kAllDead = "*";
+
+// The dead messages `unid` names ("*": all), as note ids.
+Result<std::vector<NoteId>> DeadNotes(const WriteTxn& txn, std::string_view unid) {
+  NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> dead, txn.LookupIds(kRoutingView, "dead"));
+  if (unid == kAllDead) return dead;
+  for (NoteId id : dead) {
+    NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+    if (EqualsIgnoreCase(note.unid(), unid)) return std::vector<NoteId>{id};
+  }
+  return Status::NotFound("no dead message " + std::string(unid) + " in mail.box (TELL ROUTER SHOW DEAD lists them)");
+}
+
+}  // namespace
+
+Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
+  std::size_t released = 0;
+  Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
+    released = 0;
+    NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
+    for (NoteId id : ids) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+      std::vector<std::string> pending = note.GetTextList("$Pending");
+      AppendUnique(pending, note.GetTextList("$DeadRecipients"));
+      note.SetTextList("$Pending", pending, kItemSummary);
+      note.SetTextList("$DeadRecipients", {}, kItemSummary);
+      note.SetText("RoutingState", "", kItemSummary);
+      note.SetNumber("$DeliveryAttempts", 0, kItemSummary);
+      note.SetNumber("$Attempts", 0, kItemSummary);
+      note.RemoveItem("$NextDelivery");
+      note.RemoveItem("$NextAttempt");
+      NOTESD_RETURN_IF_ERROR(txn.Update(note).status());
+      ++released;
+    }
+    return Status::Ok();
+  });
+  if (!written.ok()) return written.WithContext("releasing dead mail");
+  if (released > 0) {
+    Log("Released " + std::to_string(released) + " dead message(s) for routing again");
+    store_.NotifyWork();
+  }
+  return released;
+}
+
+Result<std::size_t> RouterEngine::DeleteDead(std::string_view unid) {
+  std::size_t deleted = 0;
+  Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
+    deleted = 0;
+    NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
+    for (NoteId id : ids) {
+      NOTESD_RETURN_IF_ERROR(txn.Delete(id));
+      ++deleted;
+    }
+    return Status::Ok();
+  });
+  if (!written.ok()) return written.WithContext("deleting dead mail");
+  if (deleted > 0) Log("Deleted " + std::to_string(deleted) + " dead message(s) from mail.box");
+  return deleted;
+}
+
+std::string RouterEngine::DescribeDead() const {
+  constexpr std::size_t kShown = 50;
+  std::vector<QueuedMessage> dead;
+  std::size_t total = 0;
+  Status read = store_.mail_box().Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, txn.LookupIds(kRoutingView, "dead"));
+    total = ids.size();
+    dead.clear();
+    for (std::size_t i = 0; i < ids.size() && i < kShown; ++i) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.GetSummary(ids[i]));
+      QueuedMessage m;
+      m.unid = note.unid();
+      m.sender = note.GetText("SMTPOriginator");
+      m.dead_recipients = note.GetTextList("$DeadRecipients");
+      m.failure_reason = note.GetText("FailureReason");
+      m.subject = note.GetText("Subject");
+      dead.push_back(std::move(m));
+    }
+    return Status::Ok();
+  });
+  if (!read.ok()) return "Unable to read mail.box: " + read.message();
+  std::string out = "Dead mail in mail.box: " + std::to_string(total) + " message(s)";
+  for (const QueuedMessage& m : dead)
+    out += "\n  " + m.unid + "  from <" + m.sender + "> to " + Joined(m.dead_recipients) + ", subject \"" +
+           EscapeForDisplay(m.subject) + "\": " + EscapeForDisplay(m.failure_reason);
+  if (total > dead.size()) out += "\n  ...";
+  if (total > 0) out += "\n(TELL ROUTER RELEASE DEAD unid|* routes again; TELL ROUTER DELETE DEAD unid|* deletes)";
   return out;
 }
 

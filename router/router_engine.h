@@ -103,6 +103,17 @@ class RouterEngine {
   std::string DescribeQueues() const;
   std::string DescribeStats() const;
 
+  // Dead mail, as Domino's administrator handles it in mail.box. `unid` names one dead
+  // message; "*" is all of them. ReleaseDead gives each its dead recipients back as
+  // pending (attempts and errors cleared) and wakes routing, which tries them again (and
+  // may make it dead again); DeleteDead removes it (its body file goes with the next
+  // sweep). Both return how many messages they changed; NotFound "no dead message X in
+  // mail.box" when `unid` names none.
+  Result<std::size_t> ReleaseDead(std::string_view unid);
+  Result<std::size_t> DeleteDead(std::string_view unid);
+  // TELL ROUTER SHOW DEAD: the first 50 dead messages, with sender, recipients and why.
+  std::string DescribeDead() const;
+
   // Test hook: runs after the mail files were written and before mail.box is updated;
   // an error stops the pass there, as a crash would.
   std::function<Status()> after_local_delivery;

@@ -17,14 +17,24 @@ constexpr auto kBatchPause = std::chrono::milliseconds(50);
 constexpr std::int64_t kConfigRefreshMillis = 5 * 60 * 1000;
 
 // TELL ROUTER commands (base/command_grammar.h: `t router sh q`, `t router del st`).
-enum RouterCommand { kShowQueues, kDeliveryStats, kUpdateConfig };
+enum RouterCommand { kShowQueues, kDeliveryStats, kUpdateConfig, kShowDead, kReleaseDead, kPurgeDead };
 const CommandGrammar& RouterGrammar() {
   static const std::vector<CommandForm> forms = WithTaskQuitForms({
       {{"SHOW", "QUEUES"}, kShowQueues, CommandArgument::kNone, "The mail.box queues"},
       {{"DELIVERY", "STATS"}, kDeliveryStats, CommandArgument::kNone, "Delivery statistics since the Router started"},
       {{"UPDATE", "CONFIGURATION"}, kUpdateConfig, CommandArgument::kNone, "Read the Router's notes.ini keys again"},
+      {{"SHOW", "DEAD"}, kShowDead, CommandArgument::kNone, "The dead messages in mail.box and why they failed"},
+      {{"RELEASE", "DEAD"},
+       kReleaseDead,
+       CommandArgument::kRequired,
+       "Route dead mail again to its recipients: RELEASE DEAD unid, or * for all"},
+      {{"PURGE", "DEAD"},
+       kPurgeDead,
+       CommandArgument::kRequired,
+       "Delete dead mail from mail.box: PURGE DEAD unid, or * for all"},
   });
-  static const CommandGrammar grammar{forms, "Router", "(try SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG or QUIT)"};
+  static const CommandGrammar grammar{
+      forms, "Router", "(try SHOW QUEUES, SHOW DEAD, RELEASE DEAD, PURGE DEAD, DELIVERY STATS, UPDATE CONFIG or QUIT)"};
   return grammar;
 }
 
@@ -69,6 +79,15 @@ class RouterTask final : public Task {
     NOTESD_ASSIGN_OR_RETURN(MatchedCommand matched, MatchCommand(command, RouterGrammar()));
     switch (matched.form->id) {
       case kShowQueues: return engine_->DescribeQueues();
+      case kShowDead: return engine_->DescribeDead();
+      case kReleaseDead: {
+        NOTESD_ASSIGN_OR_RETURN(std::size_t released, engine_->ReleaseDead(matched.rest));
+        return "Router: " + std::to_string(released) + " dead message(s) released for routing";
+      }
+      case kPurgeDead: {
+        NOTESD_ASSIGN_OR_RETURN(std::size_t purged, engine_->DeleteDead(matched.rest));
+        return "Router: " + std::to_string(purged) + " dead message(s) deleted from mail.box";
+      }
       case kDeliveryStats: return engine_->DescribeStats();
       case kUpdateConfig: {
         std::string summary = UpdateConfig();

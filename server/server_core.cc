@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <future>
 #include <iostream>
+#include <map>
 #include <sstream>
 #include <stdexcept>
 
@@ -140,6 +141,21 @@ void ServerCore::WaitForSignal() {
   signals_->async_wait([this](const boost::system::error_code& ec, int number) { OnSignal(ec, number); });
 }
 
+void ServerCore::StartRateSampling() {
+  rate_timer_ = std::make_unique<boost::asio::steady_timer>(io_);
+  transaction_rate_.Sample(MonotonicMillis(), stats_.Counter("Server.Trans.Total").load());
+  SampleRateAfterAMinute();
+}
+
+void ServerCore::SampleRateAfterAMinute() {
+  rate_timer_->expires_after(std::chrono::minutes(1));
+  rate_timer_->async_wait([this](const boost::system::error_code& ec) {
+    if (ec) return;  // cancelled at shutdown
+    transaction_rate_.Sample(MonotonicMillis(), stats_.Counter("Server.Trans.Total").load());
+    SampleRateAfterAMinute();
+  });
+}
+
 void ServerCore::OnSignal(const boost::system::error_code& ec, int number) {
   if (ec) return;  // cancelled at shutdown
   if (number == SIGHUP) {
@@ -264,6 +280,7 @@ int ServerCore::Run(bool* restart) {
     return 1;
   }
   StartSignals();
+  StartRateSampling();
   StartIoThreads();
   tasks_->LoadAll(ParseServerTasks(ConfigText(ini, server_keys::kServerTasks)));
   state_ = State::kRunning;
@@ -300,6 +317,7 @@ void ServerCore::Shutdown() {
   boost::asio::post(io_, [this, &closed] {
     if (control_) control_->Stop();
     if (signals_) signals_->cancel();
+    if (rate_timer_) rate_timer_->cancel();
     closed.set_value();
   });
   if (!io_threads_.empty()) closed.get_future().wait();
@@ -511,13 +529,35 @@ std::string ServerCore::ShowServer() {
   out += Field("Domain name", domain.empty() ? "(not set up)" : domain);
   out += Field("Server directory", options_.data_dir.string());
   out += Field("Elapsed time", ElapsedTime());
+  out += Field("Transactions/minute", TransactionsPerMinute());
   out += Field("Transactions", std::to_string(stats_.Counter("Server.Trans.Total").load()));
   out += Field("Server state", StateText());
   out += Field("Tasks running", std::to_string(tasks_->RunningCount()));
   out += Field("Process id", std::to_string(::getpid()));
+  out += MailLines();
   out += Field("Console log file", (options_.data_dir / "console.log").string());
   out.pop_back();
   return out;
+}
+
+std::string ServerCore::TransactionsPerMinute() const {
+  TransactionRate::Rates rates = transaction_rate_.Read();
+  return "Last minute: " + std::to_string(rates.last_minute) + "; Last hour: " + std::to_string(rates.last_hour) +
+         "; Peak: " + std::to_string(rates.peak);
+}
+
+// Domino's "Pending mail: 0   Dead mail: 0", from the Router's gauges (mail.box's views);
+// without a Router there is no queue to count.
+std::string ServerCore::MailLines() {
+  auto gauge = [this](const std::string& name) -> std::string {
+    for (const auto& [found, value] : stats_.Snapshot(name))
+      if (found == name) return value;
+    return "";
+  };
+  std::string pending = gauge("Mail.Waiting");
+  std::string dead = gauge("Mail.Dead");
+  if (pending.empty() || dead.empty()) return Field("Mail", "the Router is not running (LOAD ROUTER)");
+  return Field("Number of Mailboxes", "1") + PadRight("Pending mail: " + pending, 24) + "Dead mail: " + dead + "\n";
 }
 
 std::string ServerCore::StateText() const {
@@ -551,9 +591,15 @@ Result<std::string> ServerCore::ShowConfig(const std::string& pattern) {
   return out;
 }
 
+// Domino's `Show Stat Mail` shows every Mail.* statistic: a name without a wildcard is
+// that statistic and every one below it.
 std::string ServerCore::ShowStat(const std::string& pattern) {
+  std::map<std::string, std::string> rows;
+  for (auto& [name, value] : stats_.Snapshot(pattern)) rows[name] = std::move(value);
+  if (pattern.find_first_of("*?") == std::string::npos)
+    for (auto& [name, value] : stats_.Snapshot(pattern + ".*")) rows[name] = std::move(value);
   std::string out;
-  for (const auto& [name, value] : stats_.Snapshot(pattern)) out += "  " + name + " = " + value + "\n";
+  for (const auto& [name, value] : rows) out += "  " + name + " = " + value + "\n";
   if (out.empty()) return "No statistics match '" + pattern + "'";
   out.pop_back();
   return out;

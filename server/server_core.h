@@ -32,6 +32,7 @@
 #include <atomic>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
 #include <condition_variable>
 #include <filesystem>
@@ -53,6 +54,7 @@
 #include "server/data_dir_lock.h"
 #include "server/log_database.h"
 #include "server/task_manager.h"
+#include "server/transaction_rate.h"
 
 namespace notesd {
 
@@ -107,6 +109,9 @@ class ServerCore final : public TaskContext {
   void StartSignals();
   void OnSignal(const boost::system::error_code& ec, int number);
   void WaitForSignal();
+  // Samples Server.Trans.Total for SHOW SERVER's Transactions/minute, once a minute.
+  void StartRateSampling();
+  void SampleRateAfterAMinute();
   void StartIoThreads();
   void StartConsole();
   void RequestShutdown(bool restart);
@@ -128,6 +133,8 @@ class ServerCore final : public TaskContext {
   Result<std::string> SetClock(const std::string& argument);
   std::string ServerName();
   std::string ElapsedTime() const;
+  std::string MailLines();
+  std::string TransactionsPerMinute() const;
 
   ServerOptions options_;
   const TaskRegistry& registry_;
@@ -149,6 +156,8 @@ class ServerCore final : public TaskContext {
   std::vector<std::thread> io_threads_;
   boost::asio::thread_pool command_pool_{1};
   std::unique_ptr<boost::asio::signal_set> signals_;
+  std::unique_ptr<boost::asio::steady_timer> rate_timer_;
+  TransactionRate transaction_rate_;
   std::unique_ptr<ControlSocketServer> control_;
   std::unique_ptr<ConsoleInput> console_;
   // Every database the server and its tasks have open; closed after the tasks stopped,

@@ -57,6 +57,7 @@ class ServerCoreTest(unittest.TestCase):
         self.assertIn(f"Server directory:       {os.path.realpath(self.data)}", out)
         self.assertIn("Tasks running:          2", out)
         self.assertRegex(out, r"Elapsed time:\s+\d\d:\d\d:\d\d")
+        self.assertIn("Mail:                   the Router is not running", out)
 
     def test_unknown_task_in_server_tasks_is_reported_and_server_goes_on(self):
         self.assertIn("Unknown task 'NoSuchTask'", self.server.output())

@@ -262,6 +262,40 @@ TEST_CASE("router: a failure that cannot be reported becomes dead mail", "[route
   CHECK(f.Counts().pending == 0);
 }
 
+TEST_CASE("router: the administrator releases dead mail for routing again, or purges it", "[router]") {
+  RouterFixture f;
+  std::string first = f.Deposit("", {"nobody@acme.example"}, Message("first"));
+  std::string second = f.Deposit("", {"late@acme.example"}, Message("second"));
+  Must(f.engine->RoutePending());
+  REQUIRE(f.Counts().dead == 2);
+  std::string shown = f.engine->DescribeDead();
+  CHECK(shown.find("Dead mail in mail.box: 2 message(s)") != std::string::npos);
+  CHECK(shown.find(first + "  from <> to nobody@acme.example, subject \"first\"") != std::string::npos);
+
+  // The recipient exists now: released, the message is delivered.
+  f.AddPerson("Late Comer", "late", "late@acme.example");
+  CHECK(Must(f.engine->ReleaseDead(second)) == 1);
+  CHECK(f.Counts().dead == 1);
+  CHECK(f.Counts().pending == 1);
+  Must(f.engine->RoutePending());
+  CHECK(f.Counts().pending == 0);
+  REQUIRE(f.MailOf("late").size() == 1);
+  CHECK(f.MailOf("late")[0].message.find("Subject: second") != std::string::npos);
+
+  // Released again without a cure, it fails again and is dead again.
+  CHECK(Must(f.engine->ReleaseDead("*")) == 1);
+  Must(f.engine->RoutePending());
+  CHECK(f.Counts().dead == 1);
+
+  auto unknown = f.engine->ReleaseDead("0123456789ABCDEF0123456789ABCDEF");
+  REQUIRE_FALSE(unknown.ok());
+  CHECK(unknown.status().code() == StatusCode::kNotFound);
+  CHECK(Must(f.engine->DeleteDead(first)) == 1);
+  CHECK(f.Counts().dead == 0);
+  CHECK(Must(f.engine->DeleteDead("*")) == 0);
+  CHECK(f.engine->DescribeDead() == "Dead mail in mail.box: 0 message(s)");
+}
+
 TEST_CASE("router: a crash between the mail file and mail.box commits delivers exactly once", "[router]") {
   RouterFixture f;
   std::vector<std::string> sent;
