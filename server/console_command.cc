@@ -30,6 +30,8 @@ std::vector<CommandForm> MakeCommands() {
            "Show statistics: SHOW STAT [name or wildcard]"),
       form({"SET", "CONFIGURATION"}, ConsoleVerb::kSetConfig, true, true,
            "Write a notes.ini setting now: SET CONFIG name=value"),
+      form({"SHOW", "DIRECTORY"}, ConsoleVerb::kShowDirectory, false, false,
+           "The databases in the data directory and their sizes"),
       form({"SHOW", "CLOCK"}, ConsoleVerb::kShowClock, false, false,
            "The server's clock and how far SET CLOCK has moved it"),
       form({"SET", "CLOCK"}, ConsoleVerb::kSetClock, true, true,

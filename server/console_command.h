@@ -24,6 +24,7 @@ enum class ConsoleVerb {
   kShowStat,
   kSetConfig,
   kShowClock,
+  kShowDirectory,
   kSetClock,
   kLoad,
   kTell,

@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <boost/asio/post.hpp>
 #include <chrono>
 #include <csignal>
@@ -457,6 +458,7 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
     case ConsoleVerb::kSetConfig: return SetConfigCommand(command.argument);
     case ConsoleVerb::kLoad: return LoadCommand(command.argument);
     case ConsoleVerb::kShowClock: return ShowClock();
+    case ConsoleVerb::kShowDirectory: return ShowDirectory();
     case ConsoleVerb::kSetClock: return SetClock(command.argument);
     case ConsoleVerb::kTell: return tasks_->Tell(command.task, command.task_command);
     case ConsoleVerb::kRestartTask: {
@@ -468,6 +470,35 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
     case ConsoleVerb::kExit: RequestShutdown(false); return std::string("Server shutdown in progress");
   }
   return Status::Internal("unhandled console verb");
+}
+
+// Domino's SHOW DIRECTORY: every database (.nsf, mail.box) below the data directory.
+// Body-file folders (*.bodies) and spools hold no databases and are not walked.
+std::string ServerCore::ShowDirectory() {
+  namespace fs = std::filesystem;
+  std::vector<std::pair<std::string, std::uintmax_t>> rows;  // (name, bytes)
+  std::error_code ec;
+  fs::recursive_directory_iterator it(options_.data_dir, fs::directory_options::skip_permission_denied, ec);
+  for (; !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
+    const fs::directory_entry& entry = *it;
+    std::string extension = entry.path().extension().string();
+    std::error_code entry_error;
+    if (entry.is_directory(entry_error)) {
+      if (extension == ".bodies" || extension == ".spool") it.disable_recursion_pending();
+      continue;
+    }
+    if (extension != ".nsf" && entry.path().filename() != "mail.box") continue;
+    rows.emplace_back(fs::relative(entry.path(), options_.data_dir, entry_error).string(),
+                      entry.file_size(entry_error));
+  }
+  std::sort(rows.begin(), rows.end());
+  std::string out = "Databases in " + options_.data_dir.string() + "\n";
+  out += "  " + PadRight("Database", 40) + "Size\n";
+  for (const auto& [name, bytes] : rows)
+    out += "  " + PadRight(EscapeForDisplay(name), 40) + std::to_string((bytes + 1023) / 1024) + " KB\n";
+  out += std::to_string(rows.size()) + " database(s)";
+  if (ec) out += "\n(the walk stopped early: " + ec.message() + ")";
+  return out;
 }
 
 std::string ServerCore::ShowClock() {

@@ -130,6 +130,7 @@ class ServerCore final : public TaskContext {
   std::string UnknownKeyWarning(const std::string& name) const;
   Result<std::string> LoadCommand(const std::string& argument);
   std::string ShowClock();
+  std::string ShowDirectory();
   Result<std::string> SetClock(const std::string& argument);
   std::string ServerName();
   std::string ElapsedTime() const;

@@ -311,6 +311,10 @@ class MailServerTest(unittest.TestCase):
         self.assertIn("configuration updated", out)
         rc, out, err = self.server.command("tell router frobnicate")
         self.assertEqual(rc, 1)
+        rc, out, err = self.server.command("show directory")
+        self.assertEqual(rc, 0, err)
+        listed = {line.split()[0] for line in out.splitlines()[2:-1]}
+        self.assertTrue({"names.nsf", "mail.box", "log.nsf", "mail/jadmin.nsf"} <= listed, out)
         rc, out, err = self.server.command("tell router show dead")
         self.assertEqual((rc, out.strip()), (0, "Dead mail in mail.box: 0 message(s)"), err)
         rc, out, err = self.server.command("t router rel dead *")

@@ -59,6 +59,15 @@ class ServerCoreTest(unittest.TestCase):
         self.assertRegex(out, r"Elapsed time:\s+\d\d:\d\d:\d\d")
         self.assertIn("Mail:                   the Router is not running", out)
 
+    def test_show_directory_lists_the_databases(self):
+        rc, out, err = self.cmd("sh dir")
+        self.assertEqual(rc, 0, err)
+        rows = {line.split()[0]: line.split() for line in out.splitlines()[2:-1]}
+        self.assertIn("log.nsf", rows, out)
+        self.assertEqual(rows["log.nsf"][-1], "KB", out)
+        self.assertTrue(int(rows["log.nsf"][1]) > 0, out)
+        self.assertRegex(out.splitlines()[-1], r"^\d+ database\(s\)$")
+
     def test_unknown_task_in_server_tasks_is_reported_and_server_goes_on(self):
         self.assertIn("Unknown task 'NoSuchTask'", self.server.output())
         with open(os.path.join(self.data, "console.log")) as log:
