@@ -161,10 +161,7 @@ const RequestTypeInfo* FindRequestType(std::string_view name) {
 
 const std::vector<RequestTypeInfo>& KnownRequestTypes() { return kTypes; }
 
-std::string IsoTime(TimeMicros micros) {
-  if (micros == 0) return "";
-  return FormatMicros(micros, "%Y-%m-%dT%H:%M:%SZ");
-}
+std::string IsoTime(TimeMicros micros) { return Rfc3339FromMicros(micros); }
 
 // ---- AdminRequest -----------------------------------------------------------------------
 

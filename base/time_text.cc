@@ -19,4 +19,12 @@ std::string FormatMicros(long long micros, const char* format, TimeZoneOf zone) 
   return FormatSeconds(static_cast<std::time_t>(seconds), format, zone);
 }
 
+std::string Rfc3339FromSeconds(std::time_t seconds) {
+  return seconds == 0 ? std::string() : FormatSeconds(seconds, kRfc3339Format);
+}
+
+std::string Rfc3339FromMicros(long long micros) {
+  return micros == 0 ? std::string() : FormatMicros(micros, kRfc3339Format);
+}
+
 }  // namespace notesd

@@ -20,6 +20,13 @@ std::string FormatSeconds(std::time_t seconds, const char* format, TimeZoneOf zo
 // a second is dropped (rounded toward negative infinity).
 std::string FormatMicros(long long micros, const char* format, TimeZoneOf zone = TimeZoneOf::kUtc);
 
+// RFC 3339 in UTC ("2026-12-03T05:58:00Z"), the form every JSON time takes (the client
+// API, `notes ... --json`): sortable, and read by every JSON consumer's date parser. ""
+// for 0 (no time).
+inline constexpr char kRfc3339Format[] = "%Y-%m-%dT%H:%M:%SZ";
+std::string Rfc3339FromSeconds(std::time_t seconds);
+std::string Rfc3339FromMicros(long long micros);
+
 // An RFC 5322 Date field value in UTC: "Tue, 01 Dec 2026 14:21:44 +0000".
 inline constexpr char kRfc5322DateFormat[] = "%a, %d %b %Y %H:%M:%S +0000";
 

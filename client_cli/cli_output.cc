@@ -38,6 +38,7 @@ std::string IssuedBy(X509* cert) {
 namespace {
 
 std::string TimeOrUnknown(const Result<std::time_t>& time) { return time.ok() ? FormatTime(*time) : "?"; }
+std::string JsonTimeOrUnknown(const Result<std::time_t>& time) { return time.ok() ? Rfc3339FromSeconds(*time) : "?"; }
 
 }  // namespace
 
@@ -47,8 +48,8 @@ nlohmann::json CertificateJson(X509* cert) {
           {"issuer", IssuerText(cert)},
           {"issued_by", IssuedBy(cert)},
           {"serial", SerialHex(cert)},
-          {"not_before", TimeOrUnknown(NotBefore(cert))},
-          {"not_after", TimeOrUnknown(NotAfter(cert))},
+          {"not_before", JsonTimeOrUnknown(NotBefore(cert))},
+          {"not_after", JsonTimeOrUnknown(NotAfter(cert))},
           {"sha256", fingerprint.ok() ? *fingerprint : ""}};
 }
 

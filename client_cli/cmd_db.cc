@@ -7,6 +7,7 @@
 #include <iostream>
 #include <memory>
 
+#include "base/time_text.h"
 #include "client_cli/cli_output.h"
 #include "client_cli/notes_cli.h"
 #include "base/notes_ini.h"
@@ -91,7 +92,7 @@ nlohmann::json NoteSummaryJson(const Note& note) {
   return {{"noteid", note.id()},
           {"unid", note.unid()},
           {"form", note.form()},
-          {"modified", FormatTimeMicros(note.modified())},
+          {"modified", Rfc3339FromMicros(note.modified())},
           {"modified_us", note.modified()}};
 }
 

@@ -88,7 +88,11 @@ struct MailOptions {
   std::vector<std::string> arguments;  // mail folders: ACTION [NAME [NEW]]
 };
 
-std::string ShortDate(std::int64_t micros) { return FormatMicros(micros, "%Y-%m-%d %H:%M"); }
+// "2026-12-03T05:58:00Z" (the API's RFC 3339 time) as "2026-12-03 05:58".
+std::string ShortDate(const std::string& rfc3339) {
+  if (rfc3339.size() < 16 || rfc3339[10] != 'T') return rfc3339;
+  return rfc3339.substr(0, 10) + " " + rfc3339.substr(11, 5);
+}
 
 std::int64_t JsonInt(const nlohmann::json& object, const char* field) {
   auto it = object.find(field);
@@ -323,7 +327,7 @@ int RunList(const MailOptions& o) {
     any_tampered = any_tampered || JsonBool(m, "tampered");
     any_unread = any_unread || JsonBool(m, "unread");
     std::printf("%4d %s %s %s  %-16s  %8lld  %-30s  %s\n", ++number, JsonBool(m, "unread") ? "*" : " ", s,
-                JsonBool(m, "encrypted") ? "E" : "-", ShortDate(JsonInt(m, "delivered")).c_str(),
+                JsonBool(m, "encrypted") ? "E" : "-", ShortDate(JsonText(m, "delivered")).c_str(),
                 static_cast<long long>(JsonInt(m, "size")), from.c_str(), Sanitize(JsonText(m, "subject")).c_str());
   }
   std::cout << (any_unread ? "* = unread, " : "") << "S = signed, E = encrypted"
@@ -513,7 +517,7 @@ int RunRead(const MailOptions& o) {
   }
   Fields fields = {{"From", Sanitize(JsonText(fetched->summary, "from"))},
                    {"Subject", Sanitize(JsonText(fetched->summary, "subject"))},
-                   {"Delivered", ShortDate(JsonInt(fetched->summary, "delivered")) + " UTC"},
+                   {"Delivered", ShortDate(JsonText(fetched->summary, "delivered")) + " UTC"},
                    {"Size", std::to_string(JsonInt(fetched->summary, "size")) + " bytes"},
                    {"UNID", JsonText(fetched->summary, "unid")}};
   for (auto& line : DescribeSmime(*judged, trust->contacts)) fields.push_back(std::move(line));

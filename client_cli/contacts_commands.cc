@@ -1,5 +1,6 @@
 // client_cli/contacts_commands.cc — opening names.nsf, printing contacts and
 // cross-certificates, checking certificate files for import.
+#include "base/time_text.h"
 #include "client_cli/contacts_commands.h"
 
 #include "client_cli/cli_output.h"
@@ -74,7 +75,7 @@ nlohmann::json CrossCertificateJson(const CrossCertificateRecord& record) {
                         {"emails", record.emails},
                         {"sha256", record.fingerprint},
                         {"created_by", record.created_by},
-                        {"created", FormatTime(static_cast<std::time_t>(record.created_at / 1'000'000))},
+                        {"created", Rfc3339FromMicros(record.created_at)},
                         {"valid", record.valid}};
   if (!record.valid) out["problem"] = record.problem;
   if (record.certificate) out["certificate"] = CertificateJson(record.certificate.get());

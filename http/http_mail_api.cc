@@ -5,6 +5,7 @@
 // naming anyone else is refused with 403). Here: JSON in, JSON out, and header text made UTF-8 for JSON.
 #include <httplib.h>
 
+#include "base/time_text.h"
 #include "router/mail_message.h"
 #include "router/mail_service.h"
 #include "http/http_api.h"
@@ -16,10 +17,18 @@ namespace notesd {
 namespace {
 
 nlohmann::json MailJson(const StoredMail& mail) {
-  return {{"unid", mail.unid},       {"from", mail.from},     {"send_to", mail.send_to},
-          {"subject", mail.subject}, {"posted", mail.posted}, {"delivered", mail.delivered},
-          {"size", mail.size},       {"sender", mail.sender}, {"uid", mail.uid},
-          {"folder", mail.folder},   {"flags", mail.flags},   {"unread", !HasFlag(mail.flags, "\\Seen")}};
+  return {{"unid", mail.unid},
+          {"from", mail.from},
+          {"send_to", mail.send_to},
+          {"subject", mail.subject},
+          {"posted", Rfc3339FromMicros(mail.posted)},
+          {"delivered", Rfc3339FromMicros(mail.delivered)},
+          {"size", mail.size},
+          {"sender", mail.sender},
+          {"uid", mail.uid},
+          {"folder", mail.folder},
+          {"flags", mail.flags},
+          {"unread", !HasFlag(mail.flags, "\\Seen")}};
 }
 
 nlohmann::json FolderJson(const MailService::FolderStatus& folder) {

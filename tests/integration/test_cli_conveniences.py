@@ -87,12 +87,31 @@ class CliConveniencesTest(unittest.TestCase):
             value = json.loads(out)
         except json.JSONDecodeError as error:
             self.fail(f"notes {' '.join(args)} --json printed no JSON ({error}): {out!r}")
+        self.check_times_are_rfc3339(value, " ".join(args))
         words = tuple(a for a in args if not a.startswith("-"))
         for length in range(len(words), 0, -1):
             if words[:length] in self.leaves:
                 self.covered.add(words[:length])
                 break
         return value
+
+    TIME_FIELDS = {"posted", "delivered", "created", "modified", "not_before", "not_after", "started", "finished",
+                   "retry_at", "signing_time", "expires"}
+
+    def check_times_are_rfc3339(self, value, command):
+        """Every time in --json output is an RFC 3339 UTC string, never epoch microseconds."""
+        if isinstance(value, list):
+            for item in value:
+                self.check_times_are_rfc3339(item, command)
+        elif isinstance(value, dict):
+            for key, item in value.items():
+                if key in self.TIME_FIELDS and not isinstance(item, (dict, list, bool)):
+                    self.assertIsInstance(item, str, f"notes {command} --json: {key} = {item!r} is not a time string")
+                    if item not in ("", "?"):
+                        self.assertRegex(item, r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?Z$", f"notes {command} --json: {key}")
+                        self.__class__.times_seen = getattr(self.__class__, "times_seen", 0) + 1
+                else:
+                    self.check_times_are_rfc3339(item, command)
 
     # ---- --json everywhere ------------------------------------------------------------
 
@@ -188,6 +207,7 @@ class CliConveniencesTest(unittest.TestCase):
         notes = self.json_run(admin, "db", "list", names)
         self.json_run(admin, "db", "show", names, str(notes[0]["noteid"]))
 
+        self.assertGreater(getattr(self.__class__, "times_seen", 0), 10, "the walk saw hardly any times")
         missing = sorted(" ".join(path) for path in set(self.leaves) - self.covered)
         self.assertEqual(missing, [], "commands not walked with --json")
 
