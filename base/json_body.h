@@ -15,6 +15,11 @@
 
 namespace notesd {
 
+// The response header that carries the administrator's BROADCAST message to a client
+// API user, once, at their next request (task/session_registry.h); `notes` prints it on
+// stderr.
+inline constexpr char kBroadcastHeader[] = "X-Notesd-Broadcast";
+
 // Parses a request body as a JSON object; InvalidArgument "request body is not valid
 // JSON" or "request body must be a JSON object".
 Result<nlohmann::json> ParseJsonBody(const std::string& body);

@@ -15,12 +15,15 @@
 #include <cctype>
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
 
 #include "pki/openssl_handles.h"
 #include "pki/tls_context.h"
 #include "pki/x509_certs.h"
 #include "base/ascii.h"
+#include "base/display_text.h"
+#include "base/json_body.h"
 
 namespace notesd::client {
 
@@ -266,6 +269,10 @@ Result<nlohmann::json> HomeServerClient::Put(const std::string& path, const nloh
 
 Result<nlohmann::json> HomeServerClient::Finish(httplib::Result& result, int expected_status) {
   if (!result) return TransportFailure(static_cast<int>(result.error()));
+  // stderr: stdout may be --json output.
+  if (result->has_header(kBroadcastHeader))
+    std::fprintf(stderr, "notes: broadcast from %s: %s\n", ServerLabel().c_str(),
+                 EscapeForDisplay(result->get_header_value(kBroadcastHeader)).c_str());
   if (result->status != expected_status) return StatusFromHttpError(result->status, result->body);
   nlohmann::json body = nlohmann::json::parse(result->body, nullptr, /*allow_exceptions=*/false);
   if (body.is_discarded())

@@ -3,10 +3,14 @@
 
 #include <openssl/ssl.h>
 
+#include <optional>
+
 #include "pki/crypto.h"
 #include "pki/openssl_handles.h"
 #include "pki/x509_certs.h"
 #include "base/ascii.h"
+#include "base/display_text.h"
+#include "base/json_body.h"
 
 namespace notesd {
 
@@ -119,6 +123,10 @@ httplib::Server::Handler HttpApi::Guarded(Handler handler, bool admin_only) {
                 200);
           return;
         }
+        std::string canonical = caller->person.name.Canonical();
+        context_.Sessions().Seen("HTTPS", canonical, caller->person.mail_file, request.remote_addr);
+        if (std::optional<std::string> broadcast = context_.Sessions().TakeBroadcast(canonical))
+          response.set_header(kBroadcastHeader, EscapeForDisplay(*broadcast));
         int success_status = 200;
         Result<nlohmann::json> result = handler(*caller, request, &success_status);
         Reply(request, response, &*caller, result, success_status);

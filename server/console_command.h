@@ -25,6 +25,9 @@ enum class ConsoleVerb {
   kSetConfig,
   kShowClock,
   kShowDirectory,
+  kShowUsers,
+  kDrop,
+  kBroadcast,
   kSetClock,
   kLoad,
   kTell,
@@ -38,7 +41,8 @@ struct ConsoleCommand {
   ConsoleVerb verb = ConsoleVerb::kHelp;
   // The rest of the line after the command words, trimmed, case kept:
   //   SHOW CONFIG <pattern>, SHOW STAT <pattern>, SET CONFIG <name=value>,
-  //   LOAD <task args>, RESTART TASK <task>, SET CLOCK <+n[s|m|h|d]>.
+  //   LOAD <task args>, RESTART TASK <task>, SET CLOCK <+n[s|m|h|d]>, DROP <name|ALL>,
+  //   BROADCAST "<text>".
   std::string argument;
   std::string task;          // TELL: the task name
   std::string task_command;  // TELL: what follows the task name, verbatim

@@ -16,6 +16,7 @@
 #include "base/display_text.h"
 #include "adminp/admin_requests.h"
 #include "directory/directory.h"
+#include "pki/hier_name.h"
 #include "server/server_config.h"
 #include "base/ascii.h"
 
@@ -459,6 +460,9 @@ Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {
     case ConsoleVerb::kLoad: return LoadCommand(command.argument);
     case ConsoleVerb::kShowClock: return ShowClock();
     case ConsoleVerb::kShowDirectory: return ShowDirectory();
+    case ConsoleVerb::kShowUsers: return ShowUsers();
+    case ConsoleVerb::kDrop: return DropCommand(command.argument);
+    case ConsoleVerb::kBroadcast: return BroadcastCommand(command.argument);
     case ConsoleVerb::kSetClock: return SetClock(command.argument);
     case ConsoleVerb::kTell: return tasks_->Tell(command.task, command.task_command);
     case ConsoleVerb::kRestartTask: {
@@ -499,6 +503,45 @@ std::string ServerCore::ShowDirectory() {
   out += std::to_string(rows.size()) + " database(s)";
   if (ec) out += "\n(the walk stopped early: " + ec.message() + ")";
   return out;
+}
+
+// Domino's SHOW USERS: User name, Databases open, Minutes since last used; with the door
+// and the client's address, since one person may read mail over IMAP and the web at once.
+std::string ServerCore::ShowUsers() {
+  std::vector<SessionRegistry::SessionInfo> sessions = sessions_.List();
+  if (sessions.empty()) return "No users are connected";
+  std::int64_t now = MonotonicMillis();
+  std::string out = "  " + PadRight("User name", 32) + PadRight("Door", 8) + PadRight("Client", 18) +
+                    PadRight("Databases open", 24) + "Minutes since last used\n";
+  for (const SessionRegistry::SessionInfo& session : sessions) {
+    Result<HierName> name = HierName::Parse(session.user);
+    std::string user =
+        session.user.empty() ? "(not signed in)" : EscapeForDisplay(name.ok() ? name->Abbreviated() : session.user);
+    out += "  " + PadRight(user, 32) + PadRight(session.protocol, 8) + PadRight(session.client_address, 18) +
+           PadRight(session.database.empty() ? "-" : EscapeForDisplay(session.database), 24) +
+           std::to_string((now - session.last_used_millis) / 60'000) + "\n";
+  }
+  out += std::to_string(sessions.size()) + " session(s)";
+  return out;
+}
+
+Result<std::string> ServerCore::DropCommand(const std::string& argument) {
+  std::string who = argument;
+  if (who.size() >= 2 && who.front() == '"' && who.back() == '"') who = who.substr(1, who.size() - 2);
+  std::size_t dropped = sessions_.Drop(who);
+  bool all = who == "*" || EqualsIgnoreCase(who, "ALL");
+  if (dropped == 0 && !all) return Status::NotFound("No sessions of '" + who + "' (SHOW USERS lists them)");
+  logger_.Log("Server", "DROP " + who + ": " + std::to_string(dropped) + " session(s) closed");
+  return std::to_string(dropped) + " session(s) dropped";
+}
+
+Result<std::string> ServerCore::BroadcastCommand(const std::string& argument) {
+  std::string text = argument;
+  if (text.size() >= 2 && text.front() == '"' && text.back() == '"') text = text.substr(1, text.size() - 2);
+  sessions_.Broadcast(text);
+  if (text.empty()) return std::string("Broadcast message withdrawn");
+  logger_.Log("Server", "Broadcast: " + text);
+  return std::string("Broadcast message sent: connected users see it at their next command");
 }
 
 std::string ServerCore::ShowClock() {

@@ -86,6 +86,7 @@ class ServerCore final : public TaskContext {
   const Clock& GetClock() override { return clock_; }
   const std::filesystem::path& DataDir() override { return options_.data_dir; }
   DatabaseSet& Databases() override { return *databases_; }
+  SessionRegistry& Sessions() override { return sessions_; }
   NotesIni Config() override;
   Status SetConfig(std::string_view name, std::string_view value) override;
   void ReportTaskFailure(std::string_view task_name, std::string_view reason) override;
@@ -131,6 +132,9 @@ class ServerCore final : public TaskContext {
   Result<std::string> LoadCommand(const std::string& argument);
   std::string ShowClock();
   std::string ShowDirectory();
+  std::string ShowUsers();
+  Result<std::string> DropCommand(const std::string& argument);
+  Result<std::string> BroadcastCommand(const std::string& argument);
   Result<std::string> SetClock(const std::string& argument);
   std::string ServerName();
   std::string ElapsedTime() const;
@@ -143,6 +147,7 @@ class ServerCore final : public TaskContext {
   SystemClock clock_;
   Logger logger_{&clock_};
   StatsRegistry stats_;
+  SessionRegistry sessions_;  // before the tasks: they hold Sessions until they stop
   DataDirLock lock_;
 
   std::mutex config_mutex_;

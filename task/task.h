@@ -24,6 +24,7 @@
 #include "base/stats.h"
 #include "base/status.h"
 #include "store/database_set.h"
+#include "task/session_registry.h"
 #include "task/task_worker.h"
 
 namespace notesd {
@@ -49,6 +50,9 @@ class TaskContext {
   // through the typed accessors (OpenDirectory, OpenAdminRequests, OpenIcl,
   // OpenMailStore) and drops it in Stop.
   virtual DatabaseSet& Databases() = 0;
+  // Who is connected through which door (task/session_registry.h): SHOW USERS, DROP,
+  // BROADCAST.
+  virtual SessionRegistry& Sessions() = 0;
   // A copy of the current notes.ini (re-read on SIGHUP, changed by SET CONFIG).
   virtual NotesIni Config() = 0;
   // Writes one setting to notes.ini at once (as SET CONFIG does), validated.

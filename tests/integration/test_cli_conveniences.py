@@ -284,6 +284,37 @@ class CliConveniencesTest(unittest.TestCase):
 
     # ---- exit statuses ------------------------------------------------------------------
 
+    def test_5_show_users_drop_and_broadcast(self):
+        admin = Client(self.path("admin-client"), password="admin-pw")
+        john = Client(self.path("john-client"), password="user-pw")
+        for client in (admin, john):
+            rc, out, err = client.run("whoami")
+            self.assertEqual(rc, 0, out + err)
+        users = self.console("show users")
+        rows = [line for line in users.splitlines() if "HTTPS" in line]
+        self.assertTrue(any(line.split()[:3] == ["Jane", "Admin/Acme", "HTTPS"] for line in rows), users)
+        self.assertTrue(any("John Roe/Acme" in line and "mail/jroe.nsf" in line for line in rows), users)
+
+        # BROADCAST: each user sees it once, on stderr (stdout stays the answer).
+        self.assertIn("Broadcast message sent", self.console('broadcast "Maintenance at noon"'))
+        rc, out, err = john.run("whoami", "--json")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("broadcast from", err)
+        self.assertIn("Maintenance at noon", err)
+        json.loads(out)
+        rc, out, err = john.run("whoami")
+        self.assertNotIn("Maintenance at noon", err)
+        rc, out, err = admin.run("whoami")
+        self.assertIn("Maintenance at noon", err)
+        self.assertIn("withdrawn", self.console("broadcast"))
+
+        # DROP forgets the API session (the next request opens a new one).
+        self.assertIn("1 session(s) dropped", self.console("drop John Roe"))
+        self.assertNotIn("John Roe/Acme", self.console("show users"))
+        self.assertIn("No sessions of 'Nobody Here'", self.console("drop Nobody Here", expect=1))
+        self.assertRegex(self.console("drop all"), r"(?m)^\d+ session\(s\) dropped$")
+        self.assertEqual(self.console("show users").strip(), "No users are connected")
+
     def test_4_exit_statuses(self):
         admin = Client(self.path("admin-client"), password="admin-pw")
         # 2: usage errors, named.
