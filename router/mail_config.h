@@ -108,12 +108,33 @@ inline constexpr ConfigKey kRelayTimeout{"RouterTimeoutSeconds",
 // SMTP.
 inline constexpr ConfigKey kListenerPort{
     "SMTPListenerPort", ConfigType::kInt, "25", 1, 65535, "TCP port of the SMTP listener", "SMTP", true};
+inline constexpr ConfigKey kSubmissionPort{
+    "SMTPSubmissionPort",
+    ConfigType::kInt,
+    "0",
+    0,
+    65535,
+    "TCP port of the message submission listener (RFC 6409; usually 587): STARTTLS, then AUTH PLAIN or LOGIN with the "
+    "person's Internet password before MAIL (530 5.7.0 otherwise); 0 = off (Domino's default: disabled)",
+    "SMTP",
+    true};
+inline constexpr ConfigKey kSslPort{
+    "SMTPSSLPort",
+    ConfigType::kInt,
+    "0",
+    0,
+    65535,
+    "TCP port of the implicit-TLS submission listener (RFC 8314; usually 465): TLS from the first byte, then AUTH as on "
+    "SMTPSubmissionPort; 0 = off (Domino's default: disabled)",
+    "SMTP",
+    true};
 inline constexpr ConfigKey kListenerAddress{"SMTPListenerAddress",
                                             ConfigType::kText,
                                             "0.0.0.0",
                                             0,
                                             0,
-                                            "Address the SMTP listener binds (`127.0.0.1` for loopback only)",
+                                            "Address the SMTP listeners bind (the submission ports' too; `127.0.0.1` for "
+                                            "loopback only)",
                                             "SMTP",
                                             true};
 inline constexpr ConfigKey kMaxMessageKb{
@@ -206,7 +227,7 @@ inline constexpr ConfigKey kStartTls{"SMTPStartTLS",
                                      "1",
                                      0,
                                      0,
-                                     "Offer STARTTLS with the server ID's certificate (1) or not (0)",
+                                     "Offer STARTTLS with the server ID's certificate (1) or not (0); AUTH is offered only over TLS",
                                      "SMTP",
                                      true};
 
@@ -224,6 +245,8 @@ inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains,
 inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,
                                           kSmtpHostName,
                                           kListenerPort,
+                                          kSubmissionPort,
+                                          kSslPort,
                                           kListenerAddress,
                                           kMaxMessageKb,
                                           kMaxRecipients,
