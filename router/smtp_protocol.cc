@@ -216,8 +216,13 @@ void ServerSession::Process() {
 }
 
 bool ServerSession::TakeLine(std::string* line, bool* handled) {
+  // An AUTH exchange's lines, and an AUTH command with its initial response, may be
+  // longer than other commands (RFC 4954 section 4).
+  std::string_view pending(input_.data() + input_pos_, std::min<std::size_t>(5, input_.size() - input_pos_));
+  const bool auth_line =
+      state_ != State::kCommand || (options_.auth_available && StartsWithIgnoreCase(pending, "AUTH "));
   const std::size_t max =
-      state_ == State::kCommand ? options_.limits.max_line_bytes : std::max(options_.limits.max_line_bytes, kMaxAuthLineBytes);
+      auth_line ? std::max(options_.limits.max_line_bytes, kMaxAuthLineBytes) : options_.limits.max_line_bytes;
   std::size_t lf = input_.find('\n', input_pos_);
   if (lf == std::string::npos) {
     // Bound the buffer: a line that cannot fit is dropped up to its LF.
@@ -357,6 +362,9 @@ void ServerSession::HandleMail(std::string_view args) {
       body_8bit = EqualsIgnoreCase(value, "8BITMIME");
       continue;
     }
+    // RFC 4954 section 5: a server that offers AUTH takes MAIL's AUTH= parameter; its value
+    // (who the message is on behalf of) is not trusted, so it is ignored.
+    if (key == "AUTH" && options_.auth_available && options_.tls_active && !value.empty()) continue;
     if (key == "SIZE" || key == "BODY") return Error("501 5.5.4 Bad " + key + " parameter syntax");
     return Error("555 5.5.4 Unsupported option: " + std::string(param.substr(0, 64)));
   }
