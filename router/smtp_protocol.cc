@@ -290,8 +290,7 @@ void ServerSession::HandleLine(std::string_view line) {
                  "\n214 2.0.0 End of HELP");
   if (verb == "VRFY") return Reply("252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
   if (verb == "EXPN") return Error("502 5.5.1 Error: EXPN not available");
-  if (verb == "BDAT" || verb == "TURN" || verb == "ETRN")
-    return Error("502 5.5.1 Error: command not implemented");
+  if (verb == "BDAT" || verb == "TURN" || verb == "ETRN") return Error("502 5.5.1 Error: command not implemented");
   if (verb.empty()) return Error("500 5.5.2 Error: bad syntax");
   Error("500 5.5.2 Error: command not recognized");
 }
@@ -677,7 +676,8 @@ void ServerSession::CompleteAuthentication(const Status& result, const AuthIdent
     return Reply("235 2.7.0 Authentication successful");
   }
   last_error_ = "AUTH failed: " + result.message();
-  if (result.code() == StatusCode::kPermissionDenied) return Error("535 5.7.8 Error: authentication credentials invalid");
+  if (result.code() == StatusCode::kPermissionDenied)
+    return Error("535 5.7.8 Error: authentication credentials invalid");
   Reply("454 4.7.0 Temporary authentication failure, try again later");
 }
 
@@ -754,8 +754,9 @@ std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, 
         continue;
       case Action::kAuthenticate: {
         Credentials credentials = session.TakeCredentials();
-        Result<AuthIdentity> identity = authenticate ? authenticate(credentials)
-                                                     : Result<AuthIdentity>(Status::PermissionDenied("no authenticator"));
+        Result<AuthIdentity> identity = authenticate
+                                            ? authenticate(credentials)
+                                            : Result<AuthIdentity>(Status::PermissionDenied("no authenticator"));
         session.CompleteAuthentication(identity.ok() ? Status::Ok() : identity.status(),
                                        identity.ok() ? *identity : AuthIdentity());
         session.Receive("");

@@ -30,7 +30,7 @@
 // Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
 // against RFC 5321's path grammar before the policy sees them. The number of commands
 // and of bad commands per session is capped (421 4.7.0 and close). A sender the policy
-// calls local (forged: SMTP here has no authentication) is refused with 550 5.7.1, at
+// calls local (forged, unless the session authenticated) is refused with 550 5.7.1, at
 // MAIL FROM and, for the From fields, at the end of DATA (at most kMaxAuthors addresses
 // are looked at; a message with more is refused).
 //
@@ -142,7 +142,7 @@ struct RecipientCheck {
 
 enum class SenderVerdict {
   kAccept,          // an outside address (or local senders are allowed)
-  kLocalNeedsAuth,  // 550 5.7.1: one of our addresses, and SMTP has no authentication
+  kLocalNeedsAuth,  // 550 5.7.1: one of our addresses, and the session did not authenticate
   kTryLater,        // 451 4.3.0 (the directory could not be read)
 };
 

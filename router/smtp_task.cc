@@ -103,8 +103,8 @@ struct SmtpShared {
 
 // Which listener a session came in on.
 enum class SmtpPort {
-  kRelay,           // SMTPListenerPort: mail for us; AUTH optional (after STARTTLS)
-  kSubmission,      // SMTPSubmissionPort: STARTTLS, AUTH before MAIL
+  kRelay,                  // SMTPListenerPort: mail for us; AUTH optional (after STARTTLS)
+  kSubmission,             // SMTPSubmissionPort: STARTTLS, AUTH before MAIL
   kImplicitTlsSubmission,  // SMTPSSLPort: TLS first, AUTH before MAIL
 };
 
@@ -283,7 +283,8 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     };
     if (!shared_->passwords) return answer(Status::Unavailable("no Internet passwords"), {});
     auto check = [self, answer, credentials = protocol_.TakeCredentials()] {
-      Result<Person> person = self->shared_->passwords->Verify(credentials.name, credentials.password, self->peer_, "SMTP");
+      Result<Person> person =
+          self->shared_->passwords->Verify(credentials.name, credentials.password, self->peer_, "SMTP");
       if (!person.ok()) return answer(person.status(), {});
       answer(Status::Ok(), {person->name.Canonical(), person->internet_address});
     };
@@ -445,7 +446,7 @@ class SmtpTask final : public Task {
     std::vector<TaskStatusRow> rows;
     for (const Port& port : ports_)
       rows.push_back({"SMTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port.number) +
-                                         (port.kind == SmtpPort::kRelay ? ""
+                                         (port.kind == SmtpPort::kRelay        ? ""
                                           : port.kind == SmtpPort::kSubmission ? " (submission)"
                                                                                : " (submission, implicit TLS)")});
     if (rows.empty()) rows.push_back({"SMTP Server", "Not listening"});
@@ -496,10 +497,11 @@ class SmtpTask final : public Task {
     };
     options.stats = &context_.Stats();
     options.stats_prefix = "SMTP";
-    auto listener = std::make_unique<net::Listener>(
-        context_.Io(), context_.Log(), std::move(options), [shared, kind](std::shared_ptr<net::Connection> connection) {
-          std::make_shared<SmtpSession>(std::move(connection), shared, kind)->Start();
-        });
+    auto listener =
+        std::make_unique<net::Listener>(context_.Io(), context_.Log(), std::move(options),
+                                        [shared, kind](std::shared_ptr<net::Connection> connection) {
+                                          std::make_shared<SmtpSession>(std::move(connection), shared, kind)->Start();
+                                        });
     NOTESD_RETURN_IF_ERROR(listener->Start());
     std::string where = listener->options().address + ":" + std::to_string(listener->port());
     std::string auth = shared->options.auth_available ? ", AUTH PLAIN LOGIN" : "";
@@ -523,8 +525,9 @@ class SmtpTask final : public Task {
 
   // AUTH checks the server's one InternetPasswords; without it AUTH is not offered.
   void LoadPasswords(const NotesIni& ini, SmtpShared& shared) {
-    Result<std::shared_ptr<InternetPasswords>> passwords = OpenInternetPasswords(
-        context_.Databases(), context_.DataDir(), context_.GetClock(), context_.Log(), context_.Stats(), ini);
+    Result<std::shared_ptr<InternetPasswords>> passwords =
+        OpenInternetPasswords(context_.Databases(), context_.DataDir(), context_.GetClock(), context_.Log(),
+                              context_.Stats(), ini);
     if (!passwords.ok()) {
       context_.Log().Log("SMTP Server", "AUTH not offered: " + passwords.status().message());
       return;

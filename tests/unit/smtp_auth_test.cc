@@ -138,7 +138,8 @@ TEST_CASE("smtp auth: PLAIN with and without an initial response, LOGIN in two s
 
   Run login = Session("EHLO c\r\nAUTH LOGIN\r\n" + Base64Flat("Jane Admin") + "\r\n" + Base64Flat("secret") + "\r\n");
   std::vector<std::string> tail(login.replies.end() - 3, login.replies.end());
-  CHECK(tail == std::vector<std::string>{"334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 Authentication successful"});
+  CHECK(tail ==
+        std::vector<std::string>{"334 VXNlcm5hbWU6", "334 UGFzc3dvcmQ6", "235 2.7.0 Authentication successful"});
   REQUIRE(login.credentials.size() == 1);
   CHECK(login.credentials[0].mechanism == "LOGIN");
   CHECK(login.credentials[0].name == "Jane Admin");
@@ -163,7 +164,8 @@ TEST_CASE("smtp auth: cancel, bad base64, malformed PLAIN, unknown mechanism, wr
       {"AUTH PLAIN "s + Base64Flat("\0\0secret"s) + "\r\n", "501 5.5.2 Error: malformed PLAIN response"},
       {"AUTH PLAIN "s + Base64Flat("a\0b\0c\0d"s) + "\r\n", "501 5.5.2 Error: malformed PLAIN response"},
       {"AUTH PLAIN =\r\n", "501 5.5.2 Error: malformed PLAIN response"},
-      {"AUTH PLAIN "s + Plain("john", "jane", "secret") + "\r\n", "535 5.7.8 Error: authentication credentials invalid"},
+      {"AUTH PLAIN "s + Plain("john", "jane", "secret") + "\r\n",
+       "535 5.7.8 Error: authentication credentials invalid"},
       {"AUTH PLAIN "s + Plain("", "jane", "wrong") + "\r\n", "535 5.7.8 Error: authentication credentials invalid"},
       {"AUTH LOGIN "s + Base64Flat("jane") + "\r\n" + Base64Flat("wrong") + "\r\n",
        "535 5.7.8 Error: authentication credentials invalid"},
@@ -216,8 +218,7 @@ TEST_CASE("smtp auth: the submission ports need AUTH before MAIL (530)", "[smtp]
   clear.tls_active = false;
   Run in_clear = Session("EHLO c\r\nMAIL FROM:<someone@outside.example>\r\n", clear);
   CHECK(in_clear.replies.back() == "530 5.7.0 Authentication required");
-  Run allowed = Session("EHLO c\r\nAUTH PLAIN " + Plain("", "jane", "secret") +
-                            "\r\nMAIL FROM:<jane@acme.example>\r\n",
+  Run allowed = Session("EHLO c\r\nAUTH PLAIN " + Plain("", "jane", "secret") + "\r\nMAIL FROM:<jane@acme.example>\r\n",
                         TlsOptions(true));
   CHECK(allowed.replies.back() == "250 2.1.0 Ok");
 }
@@ -227,8 +228,7 @@ const std::string kAuth = "EHLO c\r\nAUTH PLAIN " + Plain("", "jane", "secret") 
 TEST_CASE("smtp auth: an authenticated person sends only as themselves", "[smtp][smtp_auth]") {
   // Envelope sender: their own address (any case), nothing else, not the null sender.
   CHECK(Session(kAuth + "MAIL FROM:<Jane@ACME.example>\r\n").replies.back() == "250 2.1.0 Ok");
-  CHECK(Session(kAuth + "MAIL FROM:<jane@acme.example> AUTH=<jane@acme.example>\r\n").replies.back() ==
-        "250 2.1.0 Ok");
+  CHECK(Session(kAuth + "MAIL FROM:<jane@acme.example> AUTH=<jane@acme.example>\r\n").replies.back() == "250 2.1.0 Ok");
   CHECK(Session(kAuth + "MAIL FROM:<john@acme.example>\r\n").replies.back() ==
         "553 5.7.1 <john@acme.example>: Sender address rejected: not owned by you; you may send only as "
         "<jane@acme.example>");
@@ -260,8 +260,9 @@ TEST_CASE("smtp auth: an authenticated person sends only as themselves", "[smtp]
 TEST_CASE("smtp auth: relaying is for authenticated people only", "[smtp][smtp_auth]") {
   Run anonymous = Session("EHLO c\r\nMAIL FROM:<x@outside.example>\r\nRCPT TO:<bob@outside.example>\r\n");
   CHECK(anonymous.replies.back() == "550 5.7.1 <bob@outside.example>: Relay access denied");
-  Run authenticated = Session(kAuth + "MAIL FROM:<jane@acme.example>\r\nRCPT TO:<bob@outside.example>\r\n"
-                                      "RCPT TO:<nobody@acme.example>\r\nRCPT TO:<john@acme.example>\r\n");
+  Run authenticated = Session(kAuth +
+                              "MAIL FROM:<jane@acme.example>\r\nRCPT TO:<bob@outside.example>\r\n"
+                              "RCPT TO:<nobody@acme.example>\r\nRCPT TO:<john@acme.example>\r\n");
   std::vector<std::string> tail(authenticated.replies.end() - 3, authenticated.replies.end());
   CHECK(tail == std::vector<std::string>{"250 2.1.5 Ok",
                                          "550 5.1.1 <nobody@acme.example>: Recipient address rejected: User unknown",
@@ -272,8 +273,8 @@ TEST_CASE("smtp auth: the message is handed on byte for byte", "[smtp][smtp_auth
   std::string body =
       "From: jane@acme.example\r\nContent-Type: multipart/signed; boundary=\"b\"\r\n\r\n--b\r\n..dot\r\n"
       "tab\tend \r\n--b--\r\n";
-  Run run = Session(kAuth + "MAIL FROM:<jane@acme.example>\r\nRCPT TO:<bob@outside.example>\r\nDATA\r\n" + body +
-                    ".\r\n");
+  Run run =
+      Session(kAuth + "MAIL FROM:<jane@acme.example>\r\nRCPT TO:<bob@outside.example>\r\nDATA\r\n" + body + ".\r\n");
   REQUIRE(run.delivered.size() == 1);
   std::string expected = body;
   expected.replace(expected.find("..dot"), 5, ".dot");
