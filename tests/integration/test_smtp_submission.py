@@ -127,6 +127,13 @@ class SubmissionTest(unittest.TestCase):
             self.assertEqual(s.esmtp_features["auth"].split(), ["PLAIN", "LOGIN"])
             self.assertEqual(s.mail("jane@acme.example")[0], 530)
 
+    def test_show_tasks_lists_every_port(self):
+        rc, out, err = self.server.command("show tasks")
+        self.assertEqual(rc, 0, err)
+        self.assertIn(f"Listening for connect requests on TCP Port:{self.smtp_port}\n", out + "\n")
+        self.assertIn(f"TCP Port:{self.submission_port} (submission)", out)
+        self.assertIn(f"TCP Port:{self.ssl_port} (submission, implicit TLS)", out)
+
     # --- Python smtplib -------------------------------------------------------------------------
 
     def test_smtplib_plain_relays_through_the_router(self):
