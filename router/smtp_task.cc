@@ -507,8 +507,8 @@ class SmtpTask final : public Task {
     std::string auth = shared->options.auth_available ? ", AUTH PLAIN LOGIN" : "";
     switch (kind) {
       case SmtpPort::kRelay:
-        context_.Log().Log("SMTP Server", "Listening for SMTP on " + where +
-                                              (shared->tls ? " (STARTTLS offered" + auth + ")" : " (no STARTTLS)"));
+        context_.Log().Log("SMTP Server",
+                           "Listening for SMTP on " + where + (shared->tls ? " (STARTTLS offered)" : " (no STARTTLS)"));
         break;
       case SmtpPort::kSubmission:
         context_.Log().Log("SMTP Server", "Listening for SMTP submission on " + where + " (STARTTLS" + auth +
