@@ -12,6 +12,7 @@ unauthenticated client cannot; a message signed with openssl cms leaves byte for
 still verifies. No password appears in the server's output or console.log.
 """
 import base64
+import concurrent.futures
 import os
 import shutil
 import smtplib
@@ -163,6 +164,21 @@ class SubmissionTest(unittest.TestCase):
         self.assert_left_byte_for_byte(data, original)
         self.assertTrue(wait_until(lambda: [raw for raw in self.jane.raw_messages()
                                             if raw and b"<smtplib-login@acme.example>" in raw]))
+
+    def test_parallel_logins_all_answered(self):
+        # Eight sessions authenticate at once (the checks queue on the task's AUTH pool and
+        # the hashing turns); meanwhile a plain session is answered at once.
+        def login(i):
+            with self.submission() as s:
+                code, _ = s.login("john@acme.example" if i % 2 else "jane@acme.example",
+                                  JOHN_SECRET if i % 2 else JANE_SECRET)
+                return code
+
+        with concurrent.futures.ThreadPoolExecutor(max_workers=8) as pool:
+            codes = pool.map(login, range(8))
+            with smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="laptop.example.org", timeout=10) as s:
+                self.assertEqual(s.noop()[0], 250)
+            self.assertEqual(list(codes), [235] * 8)
 
     def test_relaying_is_refused_without_auth(self):
         with smtplib.SMTP("127.0.0.1", self.smtp_port, local_hostname="laptop.example.org", timeout=30) as s:
