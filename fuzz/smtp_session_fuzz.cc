@@ -10,7 +10,9 @@
 // clock advancing by each byte's value mod 4 seconds, and checks that a command's
 // deadline never moves later while it trickles in, that silence is never allowed past
 // the idle or DATA timeout, and that DATA never banks more than its timeout. The policy
-// calls acme.example and "Jane Admin" local senders (refused as forged). Seeds:
+// calls acme.example and "Jane Admin" local senders (refused as forged). Bit 6 offers AUTH
+// (over TLS; "jane" with password "secret" is Jane, "locked" is locked out, anyone else
+// fails), bit 7 requires it before MAIL (a submission port). Seeds:
 // fuzz/corpus/smtp_session/, transcripts from tests/unit/smtp_protocol_test.cc.
 #include <chrono>
 #include <cstddef>
@@ -94,6 +96,19 @@ class DeadlineCheck {
   std::size_t commands_seen_ = 0;
 };
 
+notesd::Result<notesd::smtp::AuthIdentity> FuzzAuthenticate(const notesd::smtp::Credentials& c) {
+  if (c.name == "locked") return notesd::Status::Unavailable("locked out");
+  if (c.name == "jane" && c.password == "secret")
+    return notesd::smtp::AuthIdentity{"CN=Jane Admin/O=Acme", "jane@acme.example"};
+  return notesd::Status::PermissionDenied("invalid user name or password");
+}
+
+void CompleteAuth(notesd::smtp::ServerSession& session) {
+  notesd::Result<notesd::smtp::AuthIdentity> identity = FuzzAuthenticate(session.TakeCredentials());
+  session.CompleteAuthentication(identity.ok() ? notesd::Status::Ok() : identity.status(),
+                                 identity.ok() ? *identity : notesd::smtp::AuthIdentity());
+}
+
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
@@ -105,6 +120,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   options.host_name = "mx.acme.example";
   options.tls_available = (mode & 1) != 0;
   options.tls_active = (mode & 2) != 0;
+  options.auth_available = (mode & 64) != 0;
+  options.auth_required = (mode & 128) != 0;
   if (mode & 4) {
     options.limits.max_line_bytes = 64;
     options.limits.max_message_bytes = 200;
@@ -115,7 +132,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   notesd::Status result = (mode & 8) ? notesd::Status::Unavailable("store down") : notesd::Status::Ok();
 
   FuzzPolicy policy;
-  std::string whole = notesd::smtp::SimulateSession(options, policy, input, nullptr, result);
+  std::string whole = notesd::smtp::SimulateSession(options, policy, input, nullptr, result, FuzzAuthenticate);
 
   // The same session, byte by byte: the replies must be the same.
   if (input.size() <= 4096) {
@@ -136,6 +153,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         } else if (action == notesd::smtp::Action::kStartTls) {
           replies += session.TakeOutput();
           session.CompleteStartTls();
+        } else if (action == notesd::smtp::Action::kAuthenticate) {
+          CompleteAuth(session);
         } else {
           break;
         }

@@ -108,14 +108,36 @@ inline constexpr ConfigKey kRelayTimeout{"RouterTimeoutSeconds",
 // SMTP.
 inline constexpr ConfigKey kListenerPort{
     "SMTPListenerPort", ConfigType::kInt, "25", 1, 65535, "TCP port of the SMTP listener", "SMTP", true};
-inline constexpr ConfigKey kListenerAddress{"SMTPListenerAddress",
-                                            ConfigType::kText,
-                                            "0.0.0.0",
-                                            0,
-                                            0,
-                                            "Address the SMTP listener binds (`127.0.0.1` for loopback only)",
-                                            "SMTP",
-                                            true};
+inline constexpr ConfigKey kSubmissionPort{
+    "SMTPSubmissionPort",
+    ConfigType::kInt,
+    "0",
+    0,
+    65535,
+    "TCP port of the message submission listener (RFC 6409; usually 587): STARTTLS, then AUTH PLAIN or LOGIN with the "
+    "person's Internet password before MAIL (530 5.7.0 otherwise); 0 = off (Domino's default: disabled)",
+    "SMTP",
+    true};
+inline constexpr ConfigKey kSslPort{"SMTPSSLPort",
+                                    ConfigType::kInt,
+                                    "0",
+                                    0,
+                                    65535,
+                                    "TCP port of the implicit-TLS submission listener (RFC 8314; usually 465): TLS "
+                                    "from the first byte, then AUTH as on "
+                                    "SMTPSubmissionPort; 0 = off (Domino's default: disabled)",
+                                    "SMTP",
+                                    true};
+inline constexpr ConfigKey kListenerAddress{
+    "SMTPListenerAddress",
+    ConfigType::kText,
+    "0.0.0.0",
+    0,
+    0,
+    "Address the SMTP listeners bind (the submission ports' too; `127.0.0.1` for "
+    "loopback only)",
+    "SMTP",
+    true};
 inline constexpr ConfigKey kMaxMessageKb{
     "SMTPMaxMessageSizeKB",
     ConfigType::kInt,
@@ -197,18 +219,19 @@ inline constexpr ConfigKey kAllowLocalSenders{
     "0",
     0,
     0,
-    "Accept mail over SMTP (which has no authentication) whose envelope sender or From field is a local address: one "
-    "of SMTPDomains or a person's Internet address (1); refuse it with 550 5.7.1 (0)",
+    "Accept unauthenticated mail over SMTP (no AUTH) whose envelope sender or From field is a local address: one of "
+    "SMTPDomains or a person's Internet address (1); refuse it with 550 5.7.1 (0)",
     "SMTP",
     true};
-inline constexpr ConfigKey kStartTls{"SMTPStartTLS",
-                                     ConfigType::kBool,
-                                     "1",
-                                     0,
-                                     0,
-                                     "Offer STARTTLS with the server ID's certificate (1) or not (0)",
-                                     "SMTP",
-                                     true};
+inline constexpr ConfigKey kStartTls{
+    "SMTPStartTLS",
+    ConfigType::kBool,
+    "1",
+    0,
+    0,
+    "Offer STARTTLS with the server ID's certificate (1) or not (0); AUTH is offered only over TLS",
+    "SMTP",
+    true};
 
 inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains,
                                             kSmtpHostName,
@@ -224,6 +247,8 @@ inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains,
 inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,
                                           kSmtpHostName,
                                           kListenerPort,
+                                          kSubmissionPort,
+                                          kSslPort,
                                           kListenerAddress,
                                           kMaxMessageKb,
                                           kMaxRecipients,

@@ -5,6 +5,8 @@
 #include <charconv>
 
 #include "base/notes_ini.h"
+#include "pki/base64.h"
+#include "router/deposit_originator.h"
 #include "router/mail_message.h"
 #include "base/ascii.h"
 
@@ -205,12 +207,22 @@ void ServerSession::Process() {
     std::string line;
     bool handled = false;
     if (!TakeLine(&line, &handled)) return;
-    if (!handled) HandleLine(line);
+    if (handled) continue;
+    if (state_ == State::kCommand)
+      HandleLine(line);
+    else
+      HandleAuthResponse(line);
   }
 }
 
 bool ServerSession::TakeLine(std::string* line, bool* handled) {
-  const std::size_t max = options_.limits.max_line_bytes;
+  // An AUTH exchange's lines, and an AUTH command with its initial response, may be
+  // longer than other commands (RFC 4954 section 4).
+  std::string_view pending(input_.data() + input_pos_, std::min<std::size_t>(5, input_.size() - input_pos_));
+  const bool auth_line =
+      state_ != State::kCommand || (options_.auth_available && StartsWithIgnoreCase(pending, "AUTH "));
+  const std::size_t max =
+      auth_line ? std::max(options_.limits.max_line_bytes, kMaxAuthLineBytes) : options_.limits.max_line_bytes;
   std::size_t lf = input_.find('\n', input_pos_);
   if (lf == std::string::npos) {
     // Bound the buffer: a line that cannot fit is dropped up to its LF.
@@ -228,6 +240,10 @@ bool ServerSession::TakeLine(std::string* line, bool* handled) {
   discarding_line_ = false;
   if (too_long) {
     *handled = true;
+    if (state_ != State::kCommand) {  // an AUTH exchange ends with its over-long line
+      state_ = State::kCommand;
+      credentials_ = Credentials();
+    }
     if (++commands_ > options_.limits.max_commands) {
       Close("421 4.7.0 " + options_.host_name + " Error: too many commands");
       return true;
@@ -259,6 +275,7 @@ void ServerSession::HandleLine(std::string_view line) {
   if (verb == "RCPT") return HandleRcpt(args);
   if (verb == "DATA") return HandleData(args);
   if (verb == "STARTTLS") return HandleStartTls(args);
+  if (verb == "AUTH") return HandleAuth(args);
   if (verb == "RSET") {
     if (!args.empty()) return Error("501 5.5.4 Syntax: RSET");
     ResetTransaction();
@@ -269,11 +286,11 @@ void ServerSession::HandleLine(std::string_view line) {
   if (verb == "HELP")
     return Reply("214-2.0.0 Commands: EHLO HELO MAIL RCPT DATA RSET NOOP QUIT HELP" +
                  std::string(options_.tls_available && !options_.tls_active ? " STARTTLS" : "") +
+                 std::string(options_.auth_available && options_.tls_active ? " AUTH" : "") +
                  "\n214 2.0.0 End of HELP");
   if (verb == "VRFY") return Reply("252 2.5.2 Cannot VRFY user, but will accept message and attempt delivery");
   if (verb == "EXPN") return Error("502 5.5.1 Error: EXPN not available");
-  if (verb == "BDAT" || verb == "AUTH" || verb == "TURN" || verb == "ETRN")
-    return Error("502 5.5.1 Error: command not implemented");
+  if (verb == "BDAT" || verb == "TURN" || verb == "ETRN") return Error("502 5.5.1 Error: command not implemented");
   if (verb.empty()) return Error("500 5.5.2 Error: bad syntax");
   Error("500 5.5.2 Error: command not recognized");
 }
@@ -290,6 +307,7 @@ void ServerSession::HandleEhlo(std::string_view args, bool esmtp) {
   reply += "250-SIZE " + std::to_string(options_.limits.max_message_bytes) + "\n";
   reply += "250-8BITMIME\n250-PIPELINING\n250-ENHANCEDSTATUSCODES\n";
   if (options_.tls_available && !options_.tls_active) reply += "250-STARTTLS\n";
+  if (options_.auth_available && options_.tls_active) reply += "250-AUTH PLAIN LOGIN\n";
   reply += "250 HELP";
   Reply(reply);
 }
@@ -297,12 +315,28 @@ void ServerSession::HandleEhlo(std::string_view args, bool esmtp) {
 void ServerSession::HandleMail(std::string_view args) {
   if (!greeted_) return Error("503 5.5.1 Error: send HELO/EHLO first");
   if (in_transaction_) return Error("503 5.5.1 Error: nested MAIL command");
+  if (options_.auth_required && !authenticated_) {
+    last_error_ = "MAIL before AUTH on a submission port";
+    return Reply("530 5.7.0 Authentication required");
+  }
   if (!StartsWithIgnoreCase(args, "FROM:")) return Error("501 5.5.4 Syntax: MAIL FROM:<address>");
   std::string path;
   std::string_view rest;
   if (!TakePath(args.substr(5), &path, &rest)) return Error("501 5.5.4 Syntax: MAIL FROM:<address>");
   std::string sender;
-  if (!path.empty()) {
+  if (authenticated_) {
+    // Submission: the envelope sender is the person's own address, nothing else.
+    Result<Mailbox> mailbox = path.empty() ? Result<Mailbox>(Mailbox{}) : ParseMailbox(StripSourceRoute(path));
+    if (!mailbox.ok()) return Error("501 5.1.7 Bad sender address syntax");
+    sender = mailbox->ToString();
+    if (identity_.address.empty() || !EqualsIgnoreCase(sender, identity_.address)) {
+      last_error_ = "<" + sender + "> is not the address of " + identity_.user;
+      if (identity_.address.empty())
+        return Reply("553 5.7.1 <" + sender + ">: Sender address rejected: you have no Internet address to send as");
+      return Reply("553 5.7.1 <" + sender + ">: Sender address rejected: not owned by you; you may send only as <" +
+                   identity_.address + ">");
+    }
+  } else if (!path.empty()) {
     auto mailbox = ParseMailbox(StripSourceRoute(path));
     if (!mailbox.ok()) return Error("501 5.1.7 Bad sender address syntax");
     sender = mailbox->ToString();
@@ -327,6 +361,9 @@ void ServerSession::HandleMail(std::string_view args) {
       body_8bit = EqualsIgnoreCase(value, "8BITMIME");
       continue;
     }
+    // RFC 4954 section 5: a server that offers AUTH takes MAIL's AUTH= parameter; its value
+    // (who the message is on behalf of) is not trusted, so it is ignored.
+    if (key == "AUTH" && options_.auth_available && options_.tls_active && !value.empty()) continue;
     if (key == "SIZE" || key == "BODY") return Error("501 5.5.4 Bad " + key + " parameter syntax");
     return Error("555 5.5.4 Unsupported option: " + std::string(param.substr(0, 64)));
   }
@@ -360,6 +397,10 @@ void ServerSession::HandleRcpt(std::string_view args) {
       last_error_ = "<" + address + "> unknown: " + check.detail;
       return Reply("550 5.1.1 <" + address + ">: Recipient address rejected: User unknown");
     case RecipientVerdict::kRelayDenied:
+      if (authenticated_) {  // an authenticated person may send anywhere (through the Router)
+        envelope_.recipients.push_back(address);
+        return Reply("250 2.1.5 Ok");
+      }
       last_error_ = "<" + address + "> relay denied";
       return Reply("550 5.7.1 <" + address + ">: Relay access denied");
     case RecipientVerdict::kTryLater:
@@ -383,6 +424,7 @@ void ServerSession::HandleData(std::string_view args) {
   data_line_start_ = true;
   data_prev_cr_ = false;
   envelope_.tls = options_.tls_active;
+  envelope_.auth_user = authenticated_ ? identity_.user : std::string();
   ++data_transaction_;
   Reply("354 End data with <CR><LF>.<CR><LF>");
 }
@@ -481,7 +523,7 @@ void ServerSession::FinishData() {
     Reply("552 5.3.4 Error: message header exceeds fixed maximum size");
     return;
   }
-  if (std::string refusal = CheckAuthors(); !refusal.empty()) {
+  if (std::string refusal = authenticated_ ? CheckOwnOriginator() : CheckAuthors(); !refusal.empty()) {
     ResetTransaction();
     Reply(refusal);
     return;
@@ -520,6 +562,125 @@ std::string ServerSession::CheckAuthors() {
   return "";
 }
 
+// The rule of every deposit by a person (the client API's too): one From field naming
+// only them, and a Sender naming only them. Read from the header block as mail.box will
+// store it; the text names header bytes, so it is made printable before it is echoed.
+std::string ServerSession::CheckOwnOriginator() {
+  Status allowed = CheckDepositOriginator(header_block_ + "\r\n", identity_.address);
+  if (allowed.ok()) return "";
+  std::string shown = allowed.message().substr(0, 400);
+  for (char& c : shown)
+    if (c < ' ' || c > '~') c = '?';
+  last_error_ = "message of " + identity_.user + " refused: " + shown;
+  return "550 5.7.1 Error: " + shown;
+}
+
+void ServerSession::HandleAuth(std::string_view args) {
+  if (!options_.auth_available) return Error("502 5.5.1 Error: command not implemented");
+  if (!options_.tls_active) return Error("538 5.7.11 Encryption required for requested authentication mechanism");
+  if (!greeted_) return Error("503 5.5.1 Error: send EHLO first");
+  if (authenticated_) return Error("503 5.5.1 Error: already authenticated");
+  if (in_transaction_) return Error("503 5.5.1 Error: MAIL transaction in progress");
+  std::size_t space = args.find(' ');
+  std::string mechanism = ToUpperAscii(args.substr(0, space));
+  std::string_view initial = space == std::string_view::npos ? std::string_view() : args.substr(space + 1);
+  if (initial.find(' ') != std::string_view::npos) return Error("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+  if (mechanism.empty()) return Error("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+  if (mechanism != "PLAIN" && mechanism != "LOGIN") return Error("504 5.5.4 Unrecognized authentication type");
+  credentials_ = Credentials();
+  credentials_.mechanism = mechanism;
+  if (mechanism == "PLAIN") {
+    state_ = State::kAuthPlain;
+    if (initial.empty()) return Reply("334 ");
+  } else {
+    state_ = State::kAuthLoginName;
+    if (initial.empty()) return Reply("334 VXNlcm5hbWU6");  // "Username:"
+  }
+  // An initial response (RFC 4954): "=" is an empty one.
+  HandleAuthResponse(initial == "=" ? std::string_view() : initial);
+}
+
+// One line of an AUTH exchange: "*" cancels, anything else must be base64.
+void ServerSession::HandleAuthResponse(std::string_view line) {
+  if (++commands_ > options_.limits.max_commands) {
+    credentials_ = Credentials();
+    state_ = State::kCommand;
+    return Close("421 4.7.0 " + options_.host_name + " Error: too many commands");
+  }
+  const State step = state_;
+  state_ = State::kCommand;
+  if (line == "*") {
+    credentials_ = Credentials();
+    last_error_ = "AUTH cancelled by the client";
+    return Reply("501 5.7.0 Authentication aborted");
+  }
+  Result<std::string> decoded = line.empty() ? Result<std::string>(std::string()) : Base64DecodeFlat(line);
+  if (!decoded.ok()) {
+    credentials_ = Credentials();
+    return Error("501 5.5.2 Error: cannot decode AUTH response");
+  }
+  switch (step) {
+    case State::kAuthPlain: return TakePlainResponse(*decoded);
+    case State::kAuthLoginName:
+      if (decoded->empty()) {
+        credentials_ = Credentials();
+        return Error("501 5.5.2 Error: empty user name");
+      }
+      credentials_.name = std::move(*decoded);
+      state_ = State::kAuthLoginPassword;
+      return Reply("334 UGFzc3dvcmQ6");  // "Password:"
+    case State::kAuthLoginPassword:
+      credentials_.password = std::move(*decoded);
+      action_ = Action::kAuthenticate;
+      return;
+    case State::kCommand:
+    case State::kData: return;  // not an AUTH step
+  }
+}
+
+// RFC 4616: authzid NUL authcid NUL passwd. Acting for someone else (an authzid that is
+// not the authcid) is not offered.
+void ServerSession::TakePlainResponse(std::string_view decoded) {
+  std::size_t first = decoded.find('\0');
+  std::size_t second = first == std::string_view::npos ? first : decoded.find('\0', first + 1);
+  if (second == std::string_view::npos || decoded.find('\0', second + 1) != std::string_view::npos ||
+      second == first + 1) {
+    credentials_ = Credentials();
+    return Error("501 5.5.2 Error: malformed PLAIN response");
+  }
+  std::string_view authzid = decoded.substr(0, first);
+  std::string_view authcid = decoded.substr(first + 1, second - first - 1);
+  if (!authzid.empty() && !EqualsIgnoreCase(authzid, authcid)) {
+    credentials_ = Credentials();
+    last_error_ = "AUTH PLAIN for another identity refused";
+    return Error("535 5.7.8 Error: authentication credentials invalid");
+  }
+  credentials_.name = std::string(authcid);
+  credentials_.password = std::string(decoded.substr(second + 1));
+  action_ = Action::kAuthenticate;
+}
+
+Credentials ServerSession::TakeCredentials() {
+  Credentials taken = std::move(credentials_);
+  credentials_ = Credentials();
+  return taken;
+}
+
+void ServerSession::CompleteAuthentication(const Status& result, const AuthIdentity& identity) {
+  if (action_ != Action::kAuthenticate) return;
+  action_ = Action::kNone;
+  credentials_ = Credentials();
+  if (result.ok()) {
+    authenticated_ = true;
+    identity_ = identity;
+    return Reply("235 2.7.0 Authentication successful");
+  }
+  last_error_ = "AUTH failed: " + result.message();
+  if (result.code() == StatusCode::kPermissionDenied)
+    return Error("535 5.7.8 Error: authentication credentials invalid");
+  Reply("454 4.7.0 Temporary authentication failure, try again later");
+}
+
 void ServerSession::CompleteDelivery(const Status& result, std::string_view queue_id) {
   if (action_ != Action::kDeliver) return;
   action_ = Action::kNone;
@@ -551,6 +712,8 @@ void ServerSession::CompleteStartTls() {
   action_ = Action::kNone;
   options_.tls_active = true;
   greeted_ = false;
+  authenticated_ = false;
+  identity_ = AuthIdentity();
   ResetTransaction();
   envelope_.helo.clear();
 }
@@ -571,7 +734,8 @@ void ServerSession::ResetTransaction() {
 }
 
 std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, std::string_view input,
-                            std::vector<SimulatedDelivery>* deliveries, const Status& delivery_result) {
+                            std::vector<SimulatedDelivery>* deliveries, const Status& delivery_result,
+                            const SimulatedAuthenticator& authenticate) {
   ServerSession session(options, policy);
   std::string out = session.Greeting();
   session.Receive(input);
@@ -588,6 +752,16 @@ std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, 
         session.CompleteStartTls();
         session.Receive("");
         continue;
+      case Action::kAuthenticate: {
+        Credentials credentials = session.TakeCredentials();
+        Result<AuthIdentity> identity = authenticate
+                                            ? authenticate(credentials)
+                                            : Result<AuthIdentity>(Status::PermissionDenied("no authenticator"));
+        session.CompleteAuthentication(identity.ok() ? Status::Ok() : identity.status(),
+                                       identity.ok() ? *identity : AuthIdentity());
+        session.Receive("");
+        continue;
+      }
       case Action::kClose:
       case Action::kNone: return out;
     }

@@ -2,7 +2,7 @@
 // replies out, no sockets, no clock, no disk (Asio's "request parser" piece).
 //
 // Owns: command-line framing (CRLF, a line-length limit), the command grammar (EHLO,
-// HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, HELP, VRFY, EXPN, STARTTLS), the session
+// HELO, MAIL, RCPT, DATA, RSET, NOOP, QUIT, HELP, VRFY, EXPN, STARTTLS, AUTH), the session
 // state (greeted, in a transaction, in DATA), DATA framing (dot-unstuffing, the end
 // marker), the per-session limits and every reply code and text. Delegates recipient
 // checks to a ServerPolicy and the commit of a message to its driver (router/smtp_task.cc).
@@ -13,6 +13,9 @@
 //              CompleteDelivery() (this answers the DATA) and Receive("") to go on with
 //              pipelined input already buffered;
 //   kStartTls  send TakeOutput() in clear, do the TLS handshake, call CompleteStartTls();
+//   kAuthenticate  AUTH collected a name and password: TakeCredentials(), check them (off
+//              the io thread: the hash is slow), call CompleteAuthentication() and
+//              Receive("");
 //   kClose     send TakeOutput() and close the connection.
 // While an action is pending, Receive() only buffers.
 //
@@ -27,9 +30,22 @@
 // Input buffered after STARTTLS is discarded (RFC 3207 section 6). Addresses are checked
 // against RFC 5321's path grammar before the policy sees them. The number of commands
 // and of bad commands per session is capped (421 4.7.0 and close). A sender the policy
-// calls local (forged: SMTP here has no authentication) is refused with 550 5.7.1, at
+// calls local (forged, unless the session authenticated) is refused with 550 5.7.1, at
 // MAIL FROM and, for the From fields, at the end of DATA (at most kMaxAuthors addresses
 // are looked at; a message with more is refused).
+//
+// Authenticated submission (RFC 4954, RFC 6409): AUTH PLAIN and LOGIN are offered and
+// accepted only while the session runs over TLS (after STARTTLS or on an implicit-TLS
+// port); before that AUTH gets 538 5.7.11. An AUTH response line may be up to
+// kMaxAuthLineBytes; "*" cancels (501 5.7.0); bad base64 or a malformed PLAIN response
+// gets 501 5.5.2; wrong credentials 535 5.7.8 (counted as a bad command, so a guesser is
+// cut off after max_errors); a lockout or a busy server 454 4.7.0. The password is kept
+// only until the driver takes it (TakeCredentials) and never appears in a reply or in
+// last_error(). Once authenticated, the person may relay (RCPT to other domains is
+// accepted), the envelope sender must be their own address (else 553 5.7.1) and the
+// message's From and Sender fields too (router/deposit_originator.h, the rule of every
+// deposit; else 550 5.7.1 naming the foreign address). With auth_required (the
+// submission ports) MAIL before AUTH gets 530 5.7.0.
 //
 // Thread safety: none; one session per connection, used by one strand at a time.
 // Fuzzing: SimulateSession() drives a session from one byte string (tests/unit).
@@ -37,6 +53,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -48,6 +65,8 @@ namespace notesd::smtp {
 
 // A message is never buffered beyond this, even with no configured maximum.
 inline constexpr std::uint64_t kHardMessageCap = std::uint64_t{256} << 20;
+// An AUTH response line (RFC 4954 section 4: 12288 octets), CRLF included.
+inline constexpr std::size_t kMaxAuthLineBytes = 12288;
 // From-field addresses checked per message; more are refused (550 5.7.1).
 inline constexpr std::size_t kMaxAuthors = 50;
 // The most header bytes a message may have: the From check reads the header block (kept
@@ -67,6 +86,8 @@ struct ServerOptions {
   std::string host_name = "localhost";  // in the greeting, EHLO and 221/421 replies
   bool tls_available = false;           // STARTTLS offered (the server has a certificate)
   bool tls_active = false;              // the session already runs over TLS (port 465 style)
+  bool auth_available = false;          // AUTH PLAIN LOGIN offered once TLS is active
+  bool auth_required = false;           // MAIL needs AUTH first (submission ports): 530 5.7.0
   ServerLimits limits;
 };
 
@@ -91,6 +112,20 @@ struct Envelope {
   bool body_8bit = false;               // BODY=8BITMIME
   std::uint64_t declared_size = 0;      // SIZE=, 0 when not given
   bool tls = false;                     // the transaction ran over TLS
+  std::string auth_user;                // the authenticated person ("" = no AUTH)
+};
+
+// What AUTH collected, for the driver to check while kAuthenticate is pending.
+struct Credentials {
+  std::string mechanism;  // "PLAIN" or "LOGIN"
+  std::string name;       // the authentication identity as the client sent it
+  std::string password;   // never logged, never echoed
+};
+
+// Who the driver found behind Credentials.
+struct AuthIdentity {
+  std::string user;     // for the log and the trace: "CN=Jane Admin/O=Acme"
+  std::string address;  // the only address they may send as ("" = none: MAIL is refused)
 };
 
 enum class RecipientVerdict {
@@ -107,7 +142,7 @@ struct RecipientCheck {
 
 enum class SenderVerdict {
   kAccept,          // an outside address (or local senders are allowed)
-  kLocalNeedsAuth,  // 550 5.7.1: one of our addresses, and SMTP has no authentication
+  kLocalNeedsAuth,  // 550 5.7.1: one of our addresses, and the session did not authenticate
   kTryLater,        // 451 4.3.0 (the directory could not be read)
 };
 
@@ -128,7 +163,7 @@ class ServerPolicy {
   virtual SenderCheck CheckSender(const Mailbox& sender) = 0;
 };
 
-enum class Action { kNone, kDeliver, kStartTls, kClose };
+enum class Action { kNone, kDeliver, kStartTls, kAuthenticate, kClose };
 
 class ServerSession {
  public:
@@ -161,6 +196,15 @@ class ServerSession {
   void CompleteDelivery(const Status& result, std::string_view queue_id);
   // TLS is up: forget the greeting and transaction (the client must EHLO again).
   void CompleteStartTls();
+  // While kAuthenticate is pending: what the client sent, moved out (the session keeps
+  // no copy of the password).
+  Credentials TakeCredentials();
+  // Answers the AUTH: Ok -> 235 2.7.0 and the session is `identity`'s from now on;
+  // PermissionDenied -> 535 5.7.8; anything else (a lockout, a busy server, a directory
+  // failure) -> 454 4.7.0. Clears kAuthenticate. Call Receive("") to go on.
+  void CompleteAuthentication(const Status& result, const AuthIdentity& identity);
+  bool authenticated() const { return authenticated_; }
+  const AuthIdentity& identity() const { return identity_; }
 
   // For the driver's deadlines and logs.
   bool in_data() const { return state_ == State::kData; }
@@ -175,7 +219,7 @@ class ServerSession {
   const std::string& last_error() const { return last_error_; }
 
  private:
-  enum class State { kCommand, kData };
+  enum class State { kCommand, kData, kAuthPlain, kAuthLoginName, kAuthLoginPassword };
 
   void Process();
   // False when no complete line is buffered; *handled when the line was answered here
@@ -190,6 +234,11 @@ class ServerSession {
   void HandleRcpt(std::string_view args);
   void HandleData(std::string_view args);
   void HandleStartTls(std::string_view args);
+  void HandleAuth(std::string_view args);
+  void HandleAuthResponse(std::string_view line);
+  void TakePlainResponse(std::string_view decoded);
+  // The refusal of a message an authenticated person sends, or "" (their own From).
+  std::string CheckOwnOriginator();
   // The message's From addresses: the reply refusing it, or "" when none is local.
   std::string CheckAuthors();
   void ResetTransaction();
@@ -225,6 +274,9 @@ class ServerSession {
   std::size_t errors_ = 0;
   std::size_t messages_accepted_ = 0;
   std::string last_error_;
+  Credentials credentials_;  // while AUTH collects them
+  bool authenticated_ = false;
+  AuthIdentity identity_;
 };
 
 // A message a simulated session delivered.
@@ -233,12 +285,18 @@ struct SimulatedDelivery {
   std::string message;
 };
 
+// Checks credentials for SimulateSession: the identity, or the Status for
+// CompleteAuthentication.
+using SimulatedAuthenticator = std::function<Result<AuthIdentity>(const Credentials&)>;
+
 // Runs a whole session on `input` (the client's bytes, possibly pipelined): greeting,
 // every reply, deliveries completed with `delivery_result` (queue id "Q1", "Q2"...),
-// STARTTLS completed at once. Returns everything the server sent. For transcript tests
-// and fuzzing; never throws on any input.
+// STARTTLS completed at once, AUTH answered by `authenticate` (none: every AUTH fails
+// with 535). Returns everything the server sent. For transcript tests and fuzzing; never
+// throws on any input.
 std::string SimulateSession(const ServerOptions& options, ServerPolicy& policy, std::string_view input,
                             std::vector<SimulatedDelivery>* deliveries = nullptr,
-                            const Status& delivery_result = Status::Ok());
+                            const Status& delivery_result = Status::Ok(),
+                            const SimulatedAuthenticator& authenticate = nullptr);
 
 }  // namespace notesd::smtp

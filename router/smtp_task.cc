@@ -2,12 +2,15 @@
 
 #include <boost/asio/post.hpp>
 #include <boost/asio/ssl.hpp>
+#include <boost/asio/thread_pool.hpp>
 #include <array>
 #include <atomic>
 #include <functional>
+#include <mutex>
 #include <optional>
 
 #include "base/command_grammar.h"
+#include "directory/internet_password.h"
 #include "net/connection.h"
 #include "net/listener.h"
 #include "net/server_tls.h"
@@ -38,6 +41,42 @@ const CommandGrammar& SmtpGrammar() {
 
 namespace asio = boost::asio;
 
+// Where AUTH's password checks run: off the io threads, since an Argon2 hash takes tens of
+// milliseconds and 19 MiB (directory/internet_password.h bounds how many run at once).
+// Two threads: the machine's share, and InternetPasswords queues the rest. Stop runs what
+// is queued, then joins; a check asked for after that is refused at once (`refused`).
+class AuthRunner {
+ public:
+  AuthRunner() : pool_(2) {}
+  ~AuthRunner() { Stop(); }
+  AuthRunner(const AuthRunner&) = delete;
+  AuthRunner& operator=(const AuthRunner&) = delete;
+
+  void Run(std::function<void()> check, const std::function<void()>& refused) {
+    {
+      std::lock_guard lock(mutex_);
+      if (!stopped_) {
+        asio::post(pool_, std::move(check));
+        return;
+      }
+    }
+    refused();
+  }
+  void Stop() {
+    {
+      std::lock_guard lock(mutex_);
+      if (stopped_) return;
+      stopped_ = true;
+    }
+    pool_.join();
+  }
+
+ private:
+  std::mutex mutex_;
+  bool stopped_ = false;
+  asio::thread_pool pool_;
+};
+
 // What every session shares; kept alive by the sessions themselves, so a session that
 // outlives Stop() by a few handlers never touches a destroyed task.
 struct SmtpShared {
@@ -45,6 +84,8 @@ struct SmtpShared {
   std::shared_ptr<Directory> directory;
   std::shared_ptr<MailStore> store;
   std::unique_ptr<asio::ssl::context> tls;
+  std::shared_ptr<InternetPasswords> passwords;  // AUTH; nullptr: not offered
+  std::shared_ptr<AuthRunner> auth_runner;
   smtp::ServerOptions options;
   std::vector<std::string> local_domains;
   // RCPT decisions are remembered briefly: a directory change is seen within this time.
@@ -57,6 +98,15 @@ struct SmtpShared {
   std::atomic<std::int64_t>* received = nullptr;
   std::atomic<std::int64_t>* messages_refused = nullptr;
   std::atomic<std::int64_t>* recipients_refused = nullptr;
+  std::atomic<std::int64_t>* auth_succeeded = nullptr;
+  std::atomic<std::int64_t>* auth_failed = nullptr;
+};
+
+// Which listener a session came in on.
+enum class SmtpPort {
+  kRelay,                  // SMTPListenerPort: mail for us; AUTH optional (after STARTTLS)
+  kSubmission,             // SMTPSubmissionPort: STARTTLS, AUTH before MAIL
+  kImplicitTlsSubmission,  // SMTPSSLPort: TLS first, AUTH before MAIL
 };
 
 // The handler piece: RCPT decisions from the directory.
@@ -67,9 +117,14 @@ class DirectoryPolicy final : public smtp::ServerPolicy {
 
   smtp::RecipientCheck CheckRecipient(const smtp::Mailbox& mailbox) override {
     smtp::RecipientCheck check = Decide(mailbox);
-    if (check.verdict != smtp::RecipientVerdict::kAccept) ++*shared_.recipients_refused;
+    // An authenticated person's relay is accepted by the protocol: not a refusal.
+    bool relayed = relay_allowed_ && check.verdict == smtp::RecipientVerdict::kRelayDenied;
+    if (check.verdict != smtp::RecipientVerdict::kAccept && !relayed) ++*shared_.recipients_refused;
     return check;
   }
+
+  // The session authenticated: relaying is the protocol's to allow from now on.
+  void AllowRelay() { relay_allowed_ = true; }
 
   // Local as the Router decides it for recipients: one of our domains, or an address (or
   // Notes name) that resolves to a person or group of ours.
@@ -109,16 +164,24 @@ class DirectoryPolicy final : public smtp::ServerPolicy {
 
   const SmtpShared& shared_;
   RecipientResolver resolver_;
+  bool relay_allowed_ = false;
 };
+
+smtp::ServerOptions SessionOptions(const SmtpShared& shared, SmtpPort port, bool tls_active) {
+  smtp::ServerOptions options = shared.options;
+  options.tls_active = tls_active;
+  options.auth_required = port != SmtpPort::kRelay;
+  return options;
+}
 
 // The session piece: one connection (socket, TLS and deadlines: net/connection.h).
 class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
  public:
-  SmtpSession(std::shared_ptr<net::Connection> connection, std::shared_ptr<SmtpShared> shared)
+  SmtpSession(std::shared_ptr<net::Connection> connection, std::shared_ptr<SmtpShared> shared, SmtpPort port)
       : connection_(std::move(connection)),
         shared_(std::move(shared)),
         policy_(*shared_),
-        protocol_(shared_->options, policy_),
+        protocol_(SessionOptions(*shared_, port, connection_->tls()), policy_),
         deadline_(shared_->deadlines),
         peer_(connection_->peer_address()) {
     ++shared_->current;
@@ -198,7 +261,35 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
       case smtp::Action::kClose: return Close();
       case smtp::Action::kStartTls: return StartTls();
       case smtp::Action::kDeliver: return Deliver();
+      case smtp::Action::kAuthenticate: return Authenticate();
     }
+  }
+
+  // Checks the credentials on the AUTH runner with the server's one InternetPasswords
+  // (its lockout is shared with IMAP, POP3 and HTTP), then answers on the strand. The
+  // password lives only in this closure; Verify logs failures without it.
+  void Authenticate() {
+    auto self = shared_from_this();
+    auto answer = [self](const Status& result, const smtp::AuthIdentity& identity) {
+      asio::post(self->connection_->executor(), [self, result, identity] {
+        ++*(result.ok() ? self->shared_->auth_succeeded : self->shared_->auth_failed);
+        self->protocol_.CompleteAuthentication(result, identity);
+        if (self->protocol_.authenticated()) {
+          self->policy_.AllowRelay();
+          self->shared_->context->Log().Log("SMTP", "SMTP AUTH of " + identity.user + " from " + self->peer_);
+        }
+        self->protocol_.Receive("");
+        self->Drive();
+      });
+    };
+    if (!shared_->passwords) return answer(Status::Unavailable("no Internet passwords"), {});
+    auto check = [self, answer, credentials = protocol_.TakeCredentials()] {
+      Result<Person> person =
+          self->shared_->passwords->Verify(credentials.name, credentials.password, self->peer_, "SMTP");
+      if (!person.ok()) return answer(person.status(), {});
+      answer(Status::Ok(), {person->name.Canonical(), person->internet_address});
+    };
+    shared_->auth_runner->Run(check, [answer] { answer(Status::Unavailable("the SMTP task is stopping"), {}); });
   }
 
   void Deliver() {
@@ -208,7 +299,12 @@ class SmtpSession final : public std::enable_shared_from_this<SmtpSession> {
     mail.recipients = envelope.recipients;
     mail.origin = "SMTP from " + envelope.helo + " [" + peer_ + "]";
     mail.arrival = shared_->context->GetClock().NowMicros();
+    // RFC 3848's names; "A": authenticated submission.
     std::string with = !envelope.esmtp ? "SMTP" : (envelope.tls ? "ESMTPS" : "ESMTP");
+    if (!envelope.auth_user.empty()) {
+      with += "A";
+      mail.origin = "SMTP AUTH " + envelope.auth_user + " from " + envelope.helo + " [" + peer_ + "]";
+    }
     mail.trace = "Received: from " + envelope.helo + " ([" + peer_ + "])\r\n\tby " + shared_->options.host_name +
                  " (notesd) with " + with + ";\r\n\t" + FormatRfc5322Date(mail.arrival);
     auto self = shared_from_this();
@@ -284,6 +380,7 @@ class SmtpTask final : public Task {
     NotesIni ini = context_.Config();
     auto shared = std::make_shared<SmtpShared>();
     shared->context = &context_;
+    shared->auth_runner = std::make_shared<AuthRunner>();
     NOTESD_ASSIGN_OR_RETURN(shared->directory, OpenDirectory(context_.Databases(), context_.DataDir()));
     NOTESD_ASSIGN_OR_RETURN(shared->store, OpenMailStore(context_.Databases(), context_.DataDir()));
     ReadLimits(ini, *shared);
@@ -293,45 +390,45 @@ class SmtpTask final : public Task {
     shared->received = &stats.Counter("SMTP.Messages.Received");
     shared->messages_refused = &stats.Counter("SMTP.Messages.Refused");
     shared->recipients_refused = &stats.Counter("SMTP.Recipients.Refused");
+    shared->auth_succeeded = &stats.Counter("SMTP.Auth.Succeeded");
+    shared->auth_failed = &stats.Counter("SMTP.Auth.Failed");
+    if (shared->tls) LoadPasswords(ini, *shared);
     shared_ = shared;
 
-    net::ListenerOptions options;
-    options.log_source = "SMTP Server";
-    options.what = "SMTP";
-    options.address = ConfigText(ini, mail_keys::kListenerAddress);
-    options.port = static_cast<int>(ConfigInt(ini, mail_keys::kListenerPort));
-    options.max_sessions = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessions));
-    options.max_sessions_per_address = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessionsPerIp));
-    options.handshake_timeout = shared->idle_timeout;
-    options.refusal = [host = shared->options.host_name](std::string_view reason) {
-      return "421 4.7.0 " + host + " Error: " + std::string(reason) + "\r\n";
-    };
-    options.stats = &stats;
-    options.stats_prefix = "SMTP";
-    listener_.emplace(context_.Io(), context_.Log(), std::move(options),
-                      [shared](std::shared_ptr<net::Connection> connection) {
-                        std::make_shared<SmtpSession>(std::move(connection), shared)->Start();
-                      });
-    if (Status listening = listener_->Start(); !listening.ok()) {
-      listener_.reset();
+    // The listener for mail to us, then the submission ports that are on (they need TLS:
+    // AUTH is never offered in clear).
+    if (Status listening = Listen(ini, SmtpPort::kRelay, static_cast<int>(ConfigInt(ini, mail_keys::kListenerPort)));
+        !listening.ok()) {
+      Stop();
       return listening;
     }
-    port_ = listener_->port();
+    for (auto [port, key] : {std::pair{SmtpPort::kSubmission, &mail_keys::kSubmissionPort},
+                             std::pair{SmtpPort::kImplicitTlsSubmission, &mail_keys::kSslPort}}) {
+      int number = static_cast<int>(IntKey(ini, *key));
+      if (number == 0) continue;
+      if (!shared->options.auth_available) {
+        context_.Log().Log("SMTP Server", std::string(key->name) + "=" + std::to_string(number) +
+                                              " not opened: submission needs TLS and AUTH (see the lines above)");
+        continue;
+      }
+      if (Status listening = Listen(ini, port, number); !listening.ok()) {
+        Stop();
+        return listening;
+      }
+    }
     std::weak_ptr<SmtpShared> weak = shared;
     stats.SetGauge("SMTP.Sessions.Current", [weak] {
       auto live = weak.lock();
       return std::to_string(live ? live->current.load() : 0);
     });
-    context_.Log().Log("SMTP Server", "Listening for SMTP on " + listener_->options().address + ":" +
-                                          std::to_string(port_) +
-                                          (shared_->tls ? " (STARTTLS offered)" : " (no STARTTLS)"));
     return Status::Ok();
   }
 
   void Stop() override {
-    if (!listener_) return;
-    listener_->Stop();
-    listener_.reset();
+    if (!shared_) return;
+    for (Port& port : ports_) port.listener->Stop();
+    ports_.clear();
+    shared_->auth_runner->Stop();  // after the sessions: runs the checks still queued
     shared_.reset();
   }
 
@@ -347,8 +444,15 @@ class SmtpTask final : public Task {
 
   std::vector<TaskStatusRow> StatusRows() const override {
     std::int64_t current = shared_ ? shared_->current.load() : 0;
-    return {{"SMTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port_)},
-            {"SMTP Server", std::to_string(current) + " session(s)"}};
+    std::vector<TaskStatusRow> rows;
+    for (const Port& port : ports_)
+      rows.push_back({"SMTP Server", "Listening for connect requests on TCP Port:" + std::to_string(port.number) +
+                                         (port.kind == SmtpPort::kRelay        ? ""
+                                          : port.kind == SmtpPort::kSubmission ? " (submission)"
+                                                                               : " (submission, implicit TLS)")});
+    if (rows.empty()) rows.push_back({"SMTP Server", "Not listening"});
+    rows.push_back({"SMTP Server", std::to_string(current) + " session(s)"});
+    return rows;
   }
 
  private:
@@ -377,6 +481,62 @@ class SmtpTask final : public Task {
     shared.local_domains = ConfigList(ini, mail_keys::kSmtpDomains);
   }
 
+  // Opens one listener of the task; its sessions know which port they came in on.
+  Status Listen(const NotesIni& ini, SmtpPort kind, int number) {
+    std::shared_ptr<SmtpShared> shared = shared_;
+    net::ListenerOptions options;
+    options.log_source = "SMTP Server";
+    options.what = kind == SmtpPort::kRelay ? "SMTP" : kind == SmtpPort::kSubmission ? "SMTP submission" : "SMTPS";
+    options.address = ConfigText(ini, mail_keys::kListenerAddress);
+    options.port = number;
+    options.max_sessions = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessions));
+    options.max_sessions_per_address = static_cast<std::size_t>(IntKey(ini, mail_keys::kMaxSessionsPerIp));
+    options.handshake_timeout = shared->idle_timeout;
+    if (kind == SmtpPort::kImplicitTlsSubmission) options.implicit_tls = shared->tls.get();
+    options.refusal = [host = shared->options.host_name](std::string_view reason) {
+      return "421 4.7.0 " + host + " Error: " + std::string(reason) + "\r\n";
+    };
+    options.stats = &context_.Stats();
+    options.stats_prefix = "SMTP";
+    auto listener =
+        std::make_unique<net::Listener>(context_.Io(), context_.Log(), std::move(options),
+                                        [shared, kind](std::shared_ptr<net::Connection> connection) {
+                                          std::make_shared<SmtpSession>(std::move(connection), shared, kind)->Start();
+                                        });
+    NOTESD_RETURN_IF_ERROR(listener->Start());
+    std::string where = listener->options().address + ":" + std::to_string(listener->port());
+    std::string auth = shared->options.auth_available ? ", AUTH PLAIN LOGIN" : "";
+    switch (kind) {
+      case SmtpPort::kRelay:
+        context_.Log().Log("SMTP Server",
+                           "Listening for SMTP on " + where + (shared->tls ? " (STARTTLS offered)" : " (no STARTTLS)"));
+        break;
+      case SmtpPort::kSubmission:
+        context_.Log().Log("SMTP Server", "Listening for SMTP submission on " + where + " (STARTTLS" + auth +
+                                              " required before MAIL)");
+        break;
+      case SmtpPort::kImplicitTlsSubmission:
+        context_.Log().Log("SMTP Server", "Listening for SMTPS submission on " + where + " (implicit TLS" + auth +
+                                              " required before MAIL)");
+        break;
+    }
+    ports_.push_back({kind, listener->port(), std::move(listener)});
+    return Status::Ok();
+  }
+
+  // AUTH checks the server's one InternetPasswords; without it AUTH is not offered.
+  void LoadPasswords(const NotesIni& ini, SmtpShared& shared) {
+    Result<std::shared_ptr<InternetPasswords>> passwords =
+        OpenInternetPasswords(context_.Databases(), context_.DataDir(), context_.GetClock(), context_.Log(),
+                              context_.Stats(), ini);
+    if (!passwords.ok()) {
+      context_.Log().Log("SMTP Server", "AUTH not offered: " + passwords.status().message());
+      return;
+    }
+    shared.passwords = std::move(passwords).value();
+    shared.options.auth_available = true;
+  }
+
   // STARTTLS with server.id's certificate; without it the listener runs in clear.
   void LoadTls(const NotesIni& ini, SmtpShared& shared) {
     Result<std::unique_ptr<asio::ssl::context>> tls = net::LoadServerTls(context_.DataDir(), ini, "notesd-smtp");
@@ -389,9 +549,14 @@ class SmtpTask final : public Task {
   }
 
   TaskContext& context_;
+  struct Port {
+    SmtpPort kind;
+    int number;
+    std::unique_ptr<net::Listener> listener;
+  };
+
   std::shared_ptr<SmtpShared> shared_;
-  std::optional<net::Listener> listener_;
-  int port_ = 0;
+  std::vector<Port> ports_;
 };
 
 }  // namespace
