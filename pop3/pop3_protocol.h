@@ -38,6 +38,8 @@ class LineReader {
   void Clear() { buffer_.clear(); }
   // True when part of a line is buffered.
   bool partial() const { return !buffer_.empty(); }
+  // The bytes buffered (below kMaxLineBytes whenever Next said kNeedMore).
+  std::size_t buffered() const { return buffer_.size(); }
 
  private:
   std::string buffer_;
