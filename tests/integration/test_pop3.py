@@ -185,6 +185,10 @@ class Pop3Test(unittest.TestCase):
         # curl: RETR over STLS (--ssl-reqd) and over implicit TLS, UIDL and TOP with -X.
         for url in (f"pop3://127.0.0.1:{self.pop3_port}/{number}", f"pop3s://127.0.0.1:{self.pop3s_port}/{number}"):
             self.assertEqual(self.curl(url, "--ssl-reqd").stdout, message, url)
+        # curl takes SASL PLAIN when CAPA offers it (poplib above used USER/PASS).
+        for login in ("AUTH=PLAIN", "AUTH=*"):
+            self.assertEqual(self.curl(f"pop3s://127.0.0.1:{self.pop3s_port}/{number}", "--login-options", login).stdout,
+                             message, login)
         uidl_out = self.curl(f"pop3s://127.0.0.1:{self.pop3s_port}/", "-X", "UIDL").stdout.decode()
         self.assertIn(f"{number} {uidl}", uidl_out)
         top_out = self.curl(f"pop3s://127.0.0.1:{self.pop3s_port}/", "-X", f"TOP {number} 0").stdout
@@ -263,6 +267,14 @@ class Pop3Test(unittest.TestCase):
         self.assertEqual(reader.readline(), b"-ERR unknown command\r\n")
         sock.sendall(b"NOOP\r\n")  # not before login
         self.assertTrue(reader.readline().startswith(b"-ERR"))
+        # Pipelined commands are answered in order.
+        sock.sendall(b"CAPA\r\nXYZZY\r\nCAPA\r\n")
+        for _ in range(2):
+            self.assertTrue(reader.readline().startswith(b"+OK"))
+            while reader.readline() != b".\r\n":
+                pass
+            if _ == 0:
+                self.assertEqual(reader.readline(), b"-ERR unknown command\r\n")
         sock.sendall(b"A" * 100_000 + b"\r\n")
         self.assertTrue(reader.readline().startswith(b"-ERR command line too long"))
         self.assertEqual(reader.read(), b"")  # closed
@@ -312,6 +324,10 @@ class Pop3Test(unittest.TestCase):
         rc, out, err = self.server.command("show tasks")
         self.assertEqual(rc, 0, err)
         self.assertIn("POP3 Server", out)
+        self.assertIn(f"TCP Port:{self.pop3_port} and {self.pop3s_port} (TLS)", out)
+        rc, out, err = self.server.command("tell pop3 stat")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("POP3.Logins.Succeeded = ", out)
 
 
 if __name__ == "__main__":
