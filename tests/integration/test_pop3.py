@@ -51,7 +51,8 @@ class Pop3Test(unittest.TestCase):
         start_mail_server(cls, settings={
             "POP3Port": cls.pop3_port, "POP3SSLPort": cls.pop3s_port, "POP3Address": "127.0.0.1",
             "Test_POP3IdleTimeoutSeconds": IDLE_SECONDS, "InternetLockout_MaxTriesPerAddress": 1000,
-            "InternetLockout_MaxTries": 1000}, tasks="HTTP,Router,SMTP,POP3")
+            "InternetLockout_MaxTries": 1000,
+            "POP3MaxSessionsPerIP": 3}, tasks="HTTP,Router,SMTP,POP3")
         cls.wait_for_pop3(cls.server)
         rc, out, err = cls.admin.run("admin", "person", "set-internet-password", "Jane Admin", "--password-stdin",
                                      input=PASSWORD + "\n")
@@ -309,6 +310,23 @@ class Pop3Test(unittest.TestCase):
         self.assertLess(answered - started, IDLE_SECONDS + 2)
         sock.close()
         self.assertGreaterEqual(self.stat("POP3.Sessions.TimedOut"), 1)
+
+    def test_5b_sessions_per_address_are_capped(self):
+        self.assertTrue(wait_until(lambda: self.stat("POP3.Sessions.Current") == 0), self.server.output())
+        held = []
+        try:
+            for _ in range(3):
+                sock = socket.create_connection(("127.0.0.1", self.pop3_port), timeout=20)
+                held.append(sock)
+                self.assertTrue(sock.makefile("rb").readline().startswith(b"+OK"))
+            with socket.create_connection(("127.0.0.1", self.pop3_port), timeout=20) as refused:
+                reader = refused.makefile("rb")
+                self.assertTrue(reader.readline().startswith(b"-ERR [SYS/TEMP] "))
+                self.assertEqual(reader.read(), b"")
+        finally:
+            for sock in held:
+                sock.close()
+        self.assertGreaterEqual(self.stat("POP3.Sessions.RefusedPerAddress"), 1)
 
     def test_6_uidl_stable_across_a_restart(self):
         self.deliver(outside_message("pop3 restart"))
