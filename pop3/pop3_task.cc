@@ -14,6 +14,7 @@
 #include "net/listener.h"
 #include "net/server_tls.h"
 #include "pop3/pop3_config.h"
+#include "pop3/pop3_maildrop.h"
 #include "pop3/pop3_protocol.h"
 #include "pop3/pop3_session.h"
 #include "router/mail_config.h"
@@ -26,11 +27,9 @@ namespace {
 
 namespace asio = boost::asio;
 using pop3::Action;
-using pop3::MaildropMessage;
 using pop3::Reply;
 
 constexpr char kLogSource[] = "POP3 Server";
-constexpr char kInbox[] = "INBOX";
 
 // TELL POP3 commands (base/command_grammar.h): STAT, STATS and SHOW STAT are one.
 constexpr int kPop3Statistics = 1;
@@ -44,58 +43,6 @@ const CommandGrammar& Pop3Grammar() {
   return grammar;
 }
 
-// The handler's view of the server: the shared login check and the person's INBOX.
-class MailBackend final : public pop3::Pop3Backend {
- public:
-  MailBackend(InternetPasswords& passwords, MailService& mail) : passwords_(passwords), mail_(mail) {}
-
-  Result<Person> Login(std::string_view name, std::string_view password, std::string_view client_address) override {
-    return passwords_.Verify(name, password, client_address, "POP3");
-  }
-
-  Result<std::vector<MaildropMessage>> ListMaildrop(const Person& person) override {
-    NOTESD_ASSIGN_OR_RETURN(MailService::FolderListing listing, mail_.ListFolder(person, kInbox));
-    std::vector<MaildropMessage> out;
-    out.reserve(listing.messages.size());
-    for (const StoredMail& m : listing.messages)
-      out.push_back({m.uid, m.unid, static_cast<std::uint64_t>(m.size < 0 ? 0 : m.size)});
-    return out;
-  }
-
-  Result<std::string> ReadMessage(const Person& person, const MaildropMessage& message, bool mark_seen) override {
-    NOTESD_ASSIGN_OR_RETURN(StoredMail mail, mail_.ReadByUid(person, kInbox, message.uid));
-    // A UID names the message of the listing only while INBOX keeps its UIDVALIDITY.
-    if (mail.unid != message.unid) return Status::NotFound("message " + message.unid + " is no longer in INBOX");
-    bool seen = false;
-    for (const std::string& flag : mail.flags) seen = seen || flag == "\\Seen";
-    if (mark_seen && !seen) {
-      // The message was read; a failure to mark it is no reason to withhold it.
-      (void)mail_.AddFlags(person, kInbox, {message.uid}, {"\\Seen"});
-    }
-    return std::move(mail.message);
-  }
-
-  // DELE at QUIT: \Deleted and an EXPUNGE of just those UIDs (two transactions for the
-  // lot), after checking each UID still names the message of the listing.
-  Result<std::size_t> RemoveMessages(const Person& person, const std::vector<MaildropMessage>& messages) override {
-    NOTESD_ASSIGN_OR_RETURN(MailService::FolderListing listing, mail_.ListFolder(person, kInbox));
-    std::vector<std::uint32_t> uids;
-    for (const MaildropMessage& doomed : messages) {
-      for (const StoredMail& m : listing.messages) {
-        if (m.uid == doomed.uid && m.unid == doomed.unid) uids.push_back(m.uid);
-      }
-    }
-    if (uids.empty()) return std::size_t{0};
-    NOTESD_RETURN_IF_ERROR(mail_.AddFlags(person, kInbox, uids, {"\\Deleted"}).status());
-    NOTESD_ASSIGN_OR_RETURN(std::vector<std::uint32_t> removed, mail_.Expunge(person, kInbox, uids));
-    return removed.size();
-  }
-
- private:
-  InternetPasswords& passwords_;
-  MailService& mail_;
-};
-
 // What every session shares; kept alive by the sessions themselves, so a session that
 // outlives Stop() by a few handlers never touches a destroyed task. The pool is joined
 // when the last session goes; work on it never holds the last reference (it hands its
@@ -106,7 +53,7 @@ struct Pop3Shared {
   std::shared_ptr<MailStore> store;
   std::shared_ptr<InternetPasswords> passwords;
   std::unique_ptr<MailService> mail;
-  std::unique_ptr<MailBackend> backend;
+  std::unique_ptr<pop3::MailServiceBackend> backend;
   std::unique_ptr<asio::ssl::context> tls;
   pop3::HandlerOptions options;
   std::chrono::seconds idle_timeout{600};
@@ -241,7 +188,13 @@ class Pop3Task final : public Task {
                             OpenInternetPasswords(context_.Databases(), context_.DataDir(), context_.GetClock(),
                                                   context_.Log(), context_.Stats(), ini));
     shared->mail = std::make_unique<MailService>(*shared->store, context_.GetClock(), shared->directory.get());
-    shared->backend = std::make_unique<MailBackend>(*shared->passwords, *shared->mail);
+    shared->backend =
+        std::make_unique<pop3::MailServiceBackend>(*shared->mail,
+                                                   [passwords = shared->passwords.get()](std::string_view name,
+                                                                                         std::string_view password,
+                                                                                         std::string_view address) {
+                                                     return passwords->Verify(name, password, address, "POP3");
+                                                   });
     shared->options.host_name = mail_keys::MailHostName(ini);
     std::int64_t test_seconds = IntKey(ini, pop3_keys::kTestIdleTimeoutSeconds);
     shared->idle_timeout = test_seconds > 0 ? std::chrono::seconds(test_seconds)

@@ -13,7 +13,7 @@
 //
 // The four pieces (STYLE.md): listener = net::Listener; session = Pop3Session in
 // pop3_task.cc; parser = pop3::LineReader + pop3::ParseCommand; handler = pop3::Pop3Handler
-// over a Pop3Backend (MailBackend in pop3_task.cc).
+// over a Pop3Backend (pop3/pop3_maildrop.h on the mail service).
 //
 // Ports and databases: listens on POP3Address:POP3Port and POP3Address:POP3SSLPort; reads
 // names.nsf (people, Internet passwords) and server.id (KeyFileName, for TLS); reads and
