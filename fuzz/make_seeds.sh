@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=$root/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body,imap_command}
+mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body,imap_command,pop3_command}
 
 # The fixed test identity, from fuzz/fuzz_pki.h.
 python3 - "$root/fuzz/fuzz_pki.h" "$tmp" <<'PY'
@@ -132,3 +132,11 @@ imap bad '\x00a1 FROBNICATE x\r\n+ NOOP\r\na2 LOGIN "ja\\ne" pw\r\na3 SELECT "IN
 imap tight '\x01a1 SEARCH NOT NOT NOT NOT NOT SEEN\r\na2 LOGIN {200}\r\na3 LOGIN x yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n'
 imap append_mime '\x00a APPEND Drafts (\\Draft) " 2-Dec-2026 18:00:00 +0100" {443+}\r\nFrom: "Doe, J" <j@acme.example>, team: a@b.example;\r\nTo: <@relay.example:joe@z.example>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="m.eml"\r\n\r\nSubject: inner\r\n\r\nhi\r\n--b1--\r\n\r\n'
 echo "seeds written under $corpus"
+
+# POP3 command streams (tests/unit/pop3_session_test.cc); byte 0 is fuzz_pop3_command's
+# session byte (1 = on TLS, 2 = STLS available).
+pop3() { printf "$2" > "$corpus/pop3_command/$1"; }
+pop3 session '\x01CAPA\r\nUSER jane\r\nPASS pw\r\nSTAT\r\nLIST\r\nLIST 2\r\nUIDL\r\nUIDL 3\r\nRETR 1\r\nTOP 1 0\r\nTOP 3 5\r\nDELE 1\r\nRETR 1\r\nRSET\r\nDELE 2\r\nNOOP\r\nQUIT\r\n'
+pop3 stls '\x02CAPA\r\nUSER jane\r\nSTLS\r\nCAPA\r\nUSER jane\r\nPASS pw\r\nSTAT\r\nQUIT\r\n'
+pop3 auth '\x01AUTH\r\nAUTH PLAIN\r\n*\r\nAUTH PLAIN AGphbmUAd3Jvbmc=\r\nAUTH PLAIN\r\nAGphbmUAcHc=\r\nLIST\r\nQUIT\r\n'
+pop3 bad '\x03XYZZY\r\n\r\nLIST 0\r\nRETR x\r\nTOP 1\r\nUSER\r\nPASS\r\nAPOP a b\r\nNO\x00OP\r\nUSER jane\nPASS pw\nLIST 99999999999\nQUIT'

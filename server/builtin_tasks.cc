@@ -8,6 +8,7 @@
 #include "ca_task/ca_task.h"
 #include "router/router_task.h"
 #include "router/smtp_task.h"
+#include "pop3/pop3_task.h"
 #include "http/http_task.h"
 
 namespace notesd {
@@ -17,6 +18,7 @@ void RegisterBuiltinTasks(TaskRegistry& registry) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());
   }
+  if (Status added = registry.Add(Pop3TaskSpec()); !added.ok()) throw std::logic_error(added.message());
   // AdminP carries out the CA's requests with the CA's handlers; they share the CA's keyring.
   auto ca_keyring = std::make_shared<CaKeyring>();
   auto admin_handlers = std::make_shared<AdminRequestHandlerRegistry>();
