@@ -250,7 +250,8 @@ ImapHandler::ImapHandler(MailService& mail, LoginCheck login, HandlerOptions opt
     : mail_(mail), login_(std::move(login)), options_(std::move(options)), peer_(std::move(peer)), tls_(tls) {}
 
 std::string ImapHandler::Capabilities() const {
-  std::string caps = "IMAP4rev1 LITERAL+ SASL-IR ID IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS";
+  std::string caps =
+      "IMAP4rev1 LITERAL+ SASL-IR ID IDLE NAMESPACE UIDPLUS MOVE UNSELECT CHILDREN LIST-EXTENDED LIST-STATUS";
   if (state_ == ImapState::kNotAuthenticated) {
     if (!tls_) {
       if (options_.tls_available) caps += " STARTTLS";
@@ -316,8 +317,7 @@ Reply ImapHandler::Handle(const Command& c) {
         return Login(c, args.user, args.password);
       }
       case CommandName::kAuthenticate: return Authenticate(c);
-      default:
-        return {Tagged(tag, "BAD", std::string(imap::CommandNameText(c.name)) + " is not valid before login")};
+      default: return {Tagged(tag, "BAD", std::string(imap::CommandNameText(c.name)) + " is not valid before login")};
     }
   }
   // Authenticated or selected.
@@ -371,13 +371,12 @@ Reply ImapHandler::Login(const Command& c, std::string_view user, std::string_vi
     person = notesd::Status::PermissionDenied(person->name.Abbreviated() + " has no mail file");
   if (!person.ok()) {
     ++login_failures_;
-    std::string code = person.status().code() == StatusCode::kPermissionDenied ? "[AUTHENTICATIONFAILED] "
-                                                                               : "[UNAVAILABLE] ";
-    std::string text = person.status().code() == StatusCode::kPermissionDenied
-                           ? "invalid user name or password"
-                           : OneLine(person.status().message());
-    if (person.status().code() == StatusCode::kPermissionDenied && person.status().message().find("no mail file") !=
-                                                                       std::string::npos)
+    std::string code =
+        person.status().code() == StatusCode::kPermissionDenied ? "[AUTHENTICATIONFAILED] " : "[UNAVAILABLE] ";
+    std::string text = person.status().code() == StatusCode::kPermissionDenied ? "invalid user name or password"
+                                                                               : OneLine(person.status().message());
+    if (person.status().code() == StatusCode::kPermissionDenied &&
+        person.status().message().find("no mail file") != std::string::npos)
       text = OneLine(person.status().message());
     Reply reply{Tagged(c.tag, "NO", code + text)};
     if (login_failures_ >= options_.max_login_failures) {
@@ -418,7 +417,8 @@ Reply ImapHandler::FinishPlain(std::string_view tag, std::string_view response) 
   std::string_view authzid = response.substr(0, first);
   std::string_view user = response.substr(first + 1, second - first - 1);
   std::string_view password = response.substr(second + 1);
-  if (!authzid.empty() && authzid != user) return {Tagged(tag, "NO", "[AUTHORIZATIONFAILED] cannot act as another user")};
+  if (!authzid.empty() && authzid != user)
+    return {Tagged(tag, "NO", "[AUTHORIZATIONFAILED] cannot act as another user")};
   Command c;
   c.tag = std::string(tag);
   return Login(c, user, password);
@@ -453,8 +453,9 @@ Reply ImapHandler::Select(const Command& c, bool read_only) {
   out += "* OK [UIDNEXT " + std::to_string(s.uid_next) + "] Predicted next UID\r\n";
   selected_ = std::move(s);
   state_ = ImapState::kSelected;
-  out += Tagged(c.tag, "OK", std::string(read_only ? "[READ-ONLY] " : "[READ-WRITE] ") +
-                                 imap::CommandNameText(c.name) + " completed");
+  out +=
+      Tagged(c.tag, "OK",
+             std::string(read_only ? "[READ-ONLY] " : "[READ-WRITE] ") + imap::CommandNameText(c.name) + " completed");
   return {out};
 }
 
@@ -476,8 +477,8 @@ Reply ImapHandler::List(const Command& c) {
   std::vector<std::string> patterns;
   for (const std::string& p : args.patterns) patterns.push_back(InboxCase(args.reference + p));
   for (const MailService::FolderStatus& f : *folders) {
-    bool match = std::any_of(patterns.begin(), patterns.end(),
-                             [&](const std::string& p) { return MatchesPattern(f.name, p); });
+    bool match =
+        std::any_of(patterns.begin(), patterns.end(), [&](const std::string& p) { return MatchesPattern(f.name, p); });
     if (!match) continue;
     bool children = std::any_of(folders->begin(), folders->end(), [&](const MailService::FolderStatus& o) {
       return o.name.size() > f.name.size() && o.name.compare(0, f.name.size(), f.name) == 0 &&
@@ -490,12 +491,18 @@ Reply ImapHandler::List(const Command& c) {
       std::string items;
       for (const std::string& item : args.return_status) {
         std::uint32_t value = 0;
-        if (item == "MESSAGES") value = f.messages;
-        else if (item == "RECENT") value = f.recent;
-        else if (item == "UIDNEXT") value = f.uid_next;
-        else if (item == "UIDVALIDITY") value = f.uid_validity;
-        else if (item == "UNSEEN") value = f.unseen;
-        else continue;
+        if (item == "MESSAGES")
+          value = f.messages;
+        else if (item == "RECENT")
+          value = f.recent;
+        else if (item == "UIDNEXT")
+          value = f.uid_next;
+        else if (item == "UIDVALIDITY")
+          value = f.uid_validity;
+        else if (item == "UNSEEN")
+          value = f.unseen;
+        else
+          continue;
         items += (items.empty() ? "" : " ") + item + " " + std::to_string(value);
       }
       out += "* STATUS " + AString(f.name) + " (" + items + ")\r\n";
@@ -558,8 +565,9 @@ Reply ImapHandler::Append(const Command& c) {
   }
   std::string out;
   if (selected_ && selected_->name == InboxCase(args.mailbox)) out = Refresh();
-  return {out + Tagged(c.tag, "OK", "[APPENDUID " + std::to_string(done->uid_validity) + " " +
-                                        std::to_string(done->uid) + "] APPEND completed")};
+  return {out + Tagged(c.tag, "OK",
+                       "[APPENDUID " + std::to_string(done->uid_validity) + " " + std::to_string(done->uid) +
+                           "] APPEND completed")};
 }
 
 // ---- The selected folder ----------------------------------------------------------------
@@ -676,7 +684,8 @@ Reply ImapHandler::Fetch(const Command& c) {
       if (it != by_uid.end() && !HasFlag(it->second.flags, "\\Seen")) unseen.push_back(uid);
     }
     if (!unseen.empty()) {
-      Result<std::vector<MailService::FlagsOfUid>> stored = mail_.AddFlags(*person_, selected_->name, unseen, {"\\Seen"});
+      Result<std::vector<MailService::FlagsOfUid>> stored =
+          mail_.AddFlags(*person_, selected_->name, unseen, {"\\Seen"});
       if (stored.ok()) {
         for (const MailService::FlagsOfUid& f : *stored) {
           auto it = by_uid.find(f.uid);
@@ -718,7 +727,9 @@ Reply ImapHandler::Fetch(const Command& c) {
         case FetchItem::kInternalDate:
           item("INTERNALDATE \"" + imap::FormatDateTime(FloorDiv(m.delivered, 1'000'000)) + "\"");
           break;
-        case FetchItem::kRfc822Size: item("RFC822.SIZE " + std::to_string(body ? static_cast<std::int64_t>(m.message.size()) : m.size)); break;
+        case FetchItem::kRfc822Size:
+          item("RFC822.SIZE " + std::to_string(body ? static_cast<std::int64_t>(m.message.size()) : m.size));
+          break;
         case FetchItem::kEnvelope: {
           std::string env = "ENVELOPE ";
           imap::AppendEnvelope(&env, imap::BuildEnvelope(m.message));

@@ -42,8 +42,8 @@ namespace notesd::imap_server {
 
 // Checks a login: the Person, PermissionDenied for bad credentials, Unavailable for a
 // lockout. `client_address` is the peer's IP address.
-using LoginCheck = std::function<Result<Person>(std::string_view user, std::string_view password,
-                                                std::string_view client_address)>;
+using LoginCheck =
+    std::function<Result<Person>(std::string_view user, std::string_view password, std::string_view client_address)>;
 
 struct HandlerOptions {
   bool tls_available = false;  // STARTTLS may be offered (the server has its certificate)

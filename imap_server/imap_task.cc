@@ -122,8 +122,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
     auto self = shared_from_this();
     switch (step.kind) {
       case imap::StepKind::kNeedMore: return ReadMore([self] { self->Process(); });
-      case imap::StepKind::kSendContinuation:
-        return Send("+ Ready for literal data\r\n", [self] { self->Process(); });
+      case imap::StepKind::kSendContinuation: return Send("+ Ready for literal data\r\n", [self] { self->Process(); });
       case imap::StepKind::kError: {
         std::string text = (step.error.tag.empty() ? std::string("*") : step.error.tag) + " BAD " +
                            OneLine(step.error.message) + "\r\n";
@@ -148,9 +147,8 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
     auto self = shared_from_this();
     asio::post(*shared_->pool, [self, work = std::move(work)] {
       Reply reply = work(self->handler_);
-      asio::post(self->connection_->executor(), [self, reply = std::move(reply)]() mutable {
-        self->Finish(std::move(reply));
-      });
+      asio::post(self->connection_->executor(),
+                 [self, reply = std::move(reply)]() mutable { self->Finish(std::move(reply)); });
     });
   }
 
@@ -292,7 +290,8 @@ class ImapTask final : public Task {
                                                   context_.Log(), context_.Stats(), ini));
     shared->mail = std::make_unique<MailService>(*shared->store, context_.GetClock(), shared->directory.get());
     std::int64_t seconds = IntKey(ini, imap_keys::kIdleTimeoutSeconds);
-    shared->idle_timeout = std::chrono::seconds(seconds > 0 ? seconds : IntKey(ini, imap_keys::kIdleTimeoutMinutes) * 60);
+    shared->idle_timeout =
+        std::chrono::seconds(seconds > 0 ? seconds : IntKey(ini, imap_keys::kIdleTimeoutMinutes) * 60);
     shared->limits.max_line_bytes = static_cast<std::size_t>(IntKey(ini, imap_keys::kMaxLineKb)) * 1024;
     shared->limits.max_literal_bytes = static_cast<std::uint64_t>(IntKey(ini, imap_keys::kMaxMessageKb)) * 1024;
     shared->handler.greeting_host = mail_keys::MailHostName(ini);
@@ -308,7 +307,8 @@ class ImapTask final : public Task {
     shared->logins_ok = &stats.Counter("IMAP.Logins.Succeeded");
     shared->logins_failed = &stats.Counter("IMAP.Logins.Failed");
     shared->commands = &stats.Counter("IMAP.Commands");
-    shared->pool = std::make_shared<asio::thread_pool>(static_cast<std::size_t>(IntKey(ini, imap_keys::kWorkerThreads)));
+    shared->pool =
+        std::make_shared<asio::thread_pool>(static_cast<std::size_t>(IntKey(ini, imap_keys::kWorkerThreads)));
     shared_ = shared;
 
     std::string address = ConfigText(ini, imap_keys::kAddress);
@@ -354,8 +354,8 @@ class ImapTask final : public Task {
   std::vector<TaskStatusRow> StatusRows() const override {
     std::vector<TaskStatusRow> rows;
     for (const auto& [port, tls] : ports_)
-      rows.push_back({"IMAP Server", "Listening for connect requests on TCP Port:" + std::to_string(port) +
-                                         (tls ? " (TLS)" : "")});
+      rows.push_back({"IMAP Server",
+                      "Listening for connect requests on TCP Port:" + std::to_string(port) + (tls ? " (TLS)" : "")});
     std::int64_t current = shared_ ? shared_->current.load() : 0;
     rows.push_back({"IMAP Server", std::to_string(current) + " session(s)"});
     return rows;

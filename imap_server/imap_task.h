@@ -51,16 +51,14 @@
 namespace notesd {
 
 namespace imap_keys {
-inline constexpr ConfigKey kPort{
-    "IMAPPort", ConfigType::kInt, "143", 0, 65535, "TCP port of the IMAP listener (STARTTLS); 0: off", "IMAP", true};
-inline constexpr ConfigKey kSslPort{"IMAPSSLPort",
-                                    ConfigType::kInt,
-                                    "993",
-                                    0,
-                                    65535,
-                                    "TCP port of the IMAP listener with implicit TLS (RFC 8314); 0: off",
-                                    "IMAP",
-                                    true};
+inline constexpr ConfigKey kPort{"IMAPPort", ConfigType::kInt,
+                                 "143",      0,
+                                 65535,      "TCP port of the IMAP listener (STARTTLS); 0: off",
+                                 "IMAP",     true};
+inline constexpr ConfigKey kSslPort{"IMAPSSLPort", ConfigType::kInt,
+                                    "993",         0,
+                                    65535,         "TCP port of the IMAP listener with implicit TLS (RFC 8314); 0: off",
+                                    "IMAP",        true};
 inline constexpr ConfigKey kAddress{"IMAPAddress",
                                     ConfigType::kText,
                                     "0.0.0.0",
@@ -122,10 +120,9 @@ inline constexpr ConfigKey kWorkerThreads{"IMAPWorkerThreads",
                                           "Threads that run IMAP commands (logins, mail-file reads and writes)",
                                           "IMAP",
                                           true};
-inline constexpr ConfigKey kImapKeys[] = {kPort,           kSslPort,           kAddress,
-                                          kMaxSessions,    kMaxSessionsPerIp,  kIdleTimeoutMinutes,
-                                          kIdleTimeoutSeconds, kMaxLineKb,     kMaxMessageKb,
-                                          kWorkerThreads};
+inline constexpr ConfigKey kImapKeys[] = {
+    kPort,      kSslPort,      kAddress,      kMaxSessions, kMaxSessionsPerIp, kIdleTimeoutMinutes, kIdleTimeoutSeconds,
+    kMaxLineKb, kMaxMessageKb, kWorkerThreads};
 }  // namespace imap_keys
 
 TaskSpec ImapTaskSpec();
