@@ -53,7 +53,7 @@ struct HandlerFixture {
     return std::make_unique<ImapHandler>(mail, check, options, "192.0.2.1", tls);
   }
 
-  std::uint32_t Append(const std::string& subject, std::vector<std::string> flags = {},
+  std::uint32_t Append(const std::string& subject, const std::vector<std::string>& flags = {},
                        const std::string& folder = "INBOX") {
     std::string message = "From: John <john@acme.example>\r\nTo: jane@acme.example\r\nSubject: " + subject +
                           "\r\nDate: Tue, 1 Dec 2026 10:00:00 +0000\r\n\r\nHello " + subject + "\r\n";
