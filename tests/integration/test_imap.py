@@ -23,7 +23,7 @@ import threading
 import time
 import unittest
 
-from mail_harness import Server, free_port, set_ini, start_mail_server, wait_until
+from mail_harness import Server, free_port, register_person, set_ini, start_mail_server, wait_until
 
 SECRET = "Jane-Imap-Secret-77"
 
@@ -600,6 +600,55 @@ class ImapTest(unittest.TestCase):
             self.assertEqual(status, "BAD")
         finally:
             c.close()
+
+    def test_13_nesting_and_a_client_that_vanishes_in_idle(self):
+        c = self.raw_login()
+        try:
+            _, status, line = c.command("SELECT INBOX")
+            self.assertEqual(status, "OK", line)
+            _, status, _ = c.command("SEARCH " + "(" * 10000 + "ALL" + ")" * 10000)
+            self.assertEqual(status, "BAD")
+            _, status, _ = c.command("NOOP")
+            self.assertEqual(status, "OK")
+            c.send("i1 IDLE\r\n")
+            self.assertTrue(c.read_response_line().startswith(b"+"))
+        finally:
+            c.close()  # gone without DONE
+        self.assertTrue(wait_until(lambda: "IMAP.Sessions.Current = 0" in
+                                   self.server.command("show stat IMAP.Sessions.Current")[1]), self.server.output())
+        m = self.login()  # the server goes on
+        m.logout()
+
+    def test_14_password_flood_locks_that_person_only(self):
+        rc, out, err = register_person(self, "John Roe", "jroe", "jroe@acme.example")
+        self.assertEqual(rc, 0, out + err)
+        rc, out, err = self.admin.run("admin", "person", "set-internet-password", "John Roe", "--password-stdin",
+                                      input="Johns-Imap-Pw-1\n")
+        self.assertEqual(rc, 0, out + err)
+        refusals = []
+        for attempt in range(3):  # three sessions, the last two cut short after three failures
+            c = RawImap(self.imaps_port)
+            try:
+                for _ in range(3):
+                    _, status, line = c.command("LOGIN jroe wrong-guess")
+                    refusals.append(line)
+            except (EOFError, OSError):
+                pass
+            finally:
+                c.close()
+        self.assertTrue(all(b" NO " in r for r in refusals), refusals)
+        self.assertTrue(any(b"UNAVAILABLE" in r for r in refusals), refusals)
+        c = RawImap(self.imaps_port)
+        try:
+            _, status, line = c.command("LOGIN jroe Johns-Imap-Pw-1")
+            self.assertEqual(status, "NO", line)  # locked out, even with the right password
+            self.assertIn(b"too many failed logins", line)
+        finally:
+            c.close()
+        m = self.login()  # Jane, from the same address, is not locked out
+        m.logout()
+        self.assertNotIn("Johns-Imap-Pw-1", self.server.output())
+        self.assertNotIn("wrong-guess", self.server.output())
 
     def test_y_uids_stable_across_restart(self):
         m = self.login()
