@@ -550,6 +550,14 @@ Reply ImapHandler::Delete(const Command& c) {
 Reply ImapHandler::Rename(const Command& c) {
   const auto& args = std::get<imap::RenameArgs>(c.args);
   if (notesd::Status done = mail_.RenameFolder(*person_, args.from, args.to); !done.ok()) return {Failure(c.tag, done)};
+  if (selected_) {
+    // The selected folder (or one above it) was renamed: it keeps its UIDs under the new name.
+    std::string from = InboxCase(args.from);
+    const std::string& name = selected_->name;
+    if (from != "INBOX" && (name == from || (name.size() > from.size() && name.compare(0, from.size(), from) == 0 &&
+                                             name[from.size()] == kFolderDelimiter)))
+      selected_->name = args.to + name.substr(from.size());
+  }
   return {Tagged(c.tag, "OK", "RENAME completed")};
 }
 
@@ -659,47 +667,69 @@ Reply ImapHandler::EndIdle(std::string_view line) {
   return {Tagged(tag, "OK", "IDLE terminated")};
 }
 
+// One FETCH command in progress: what to answer for which messages, and how far it got.
+struct ImapHandler::FetchJob {
+  std::string tag;
+  bool uid = false;
+  std::vector<FetchAttribute> attributes;
+  bool body = false;
+  std::vector<std::uint32_t> uids;
+  std::size_t done = 0;
+  std::map<std::uint32_t, StoredMail> by_uid;
+  std::set<std::uint32_t> newly_seen;
+};
+
 Reply ImapHandler::Fetch(const Command& c) {
   const auto& args = std::get<imap::FetchArgs>(c.args);
-  std::vector<std::uint32_t> uids = Resolve(args.set, c.uid);
-  std::string out;
-  if (uids.empty()) return {Tagged(c.tag, "OK", c.uid ? "UID FETCH completed" : "FETCH completed")};
-  bool body = false, sets_seen = false;
+  auto job = std::make_shared<FetchJob>();
+  job->tag = c.tag;
+  job->uid = c.uid;
+  job->attributes = args.attributes;
+  job->uids = Resolve(args.set, c.uid);
+  if (job->uids.empty()) return FetchPart(job);
+  bool sets_seen = false;
   for (const FetchAttribute& a : args.attributes) {
-    body = body || NeedsBody(a);
+    job->body = job->body || NeedsBody(a);
     sets_seen = sets_seen || (!a.peek && (a.item == FetchItem::kBodySection || a.item == FetchItem::kRfc822 ||
                                           a.item == FetchItem::kRfc822Text));
   }
   sets_seen = sets_seen && !selected_->read_only;
-  Result<MailService::FolderListing> listing = mail_.ListFolder(*person_, selected_->name, uids.front(), uids.back());
+  Result<MailService::FolderListing> listing =
+      mail_.ListFolder(*person_, selected_->name, job->uids.front(), job->uids.back());
   if (!listing.ok()) return {Failure(c.tag, listing.status())};
-  std::map<std::uint32_t, StoredMail> by_uid;
-  for (StoredMail& m : listing->messages) by_uid.emplace(m.uid, std::move(m));
+  for (StoredMail& m : listing->messages) job->by_uid.emplace(m.uid, std::move(m));
   // BODY[] without PEEK sets \Seen first (RFC 3501 6.4.5), so FLAGS says so.
-  std::set<std::uint32_t> newly_seen;
   if (sets_seen) {
     std::vector<std::uint32_t> unseen;
-    for (std::uint32_t uid : uids) {
-      auto it = by_uid.find(uid);
-      if (it != by_uid.end() && !HasFlag(it->second.flags, "\\Seen")) unseen.push_back(uid);
+    for (std::uint32_t uid : job->uids) {
+      auto it = job->by_uid.find(uid);
+      if (it != job->by_uid.end() && !HasFlag(it->second.flags, "\\Seen")) unseen.push_back(uid);
     }
     if (!unseen.empty()) {
       Result<std::vector<MailService::FlagsOfUid>> stored =
           mail_.AddFlags(*person_, selected_->name, unseen, {"\\Seen"});
       if (stored.ok()) {
         for (const MailService::FlagsOfUid& f : *stored) {
-          auto it = by_uid.find(f.uid);
-          if (it != by_uid.end()) it->second.flags = f.flags;
-          newly_seen.insert(f.uid);
+          auto it = job->by_uid.find(f.uid);
+          if (it != job->by_uid.end()) it->second.flags = f.flags;
+          job->newly_seen.insert(f.uid);
         }
       }
     }
   }
-  for (std::uint32_t uid : uids) {
-    auto it = by_uid.find(uid);
-    if (it == by_uid.end()) continue;  // expunged elsewhere since: no answer (RFC 3501 allows it)
-    StoredMail& m = it->second;
-    if (body) {
+  return FetchPart(job);
+}
+
+Reply ImapHandler::FetchPart(const std::shared_ptr<FetchJob>& job) {
+  std::string out;
+  while (job->done < job->uids.size() && out.size() < kReplyPartBytes) {
+    std::uint32_t uid = job->uids[job->done++];
+    auto it = job->by_uid.find(uid);
+    std::uint32_t number = selected_ ? NumberOf(uid) : 0;
+    if (it == job->by_uid.end() || number == 0) continue;  // expunged meanwhile: no answer (RFC 3501 allows it)
+    StoredMail m = std::move(it->second);
+    job->by_uid.erase(it);
+    if (job->body) {
       Result<StoredMail> full = mail_.ReadByUid(*person_, selected_->name, uid);
       if (!full.ok()) continue;
       m.message = std::move(full->message);
@@ -710,11 +740,11 @@ Reply ImapHandler::Fetch(const Command& c) {
       items += text;
     };
     bool flags_done = false, uid_done = false;
-    if (c.uid) {
+    if (job->uid) {
       item("UID " + std::to_string(uid));
       uid_done = true;
     }
-    for (const FetchAttribute& a : args.attributes) {
+    for (const FetchAttribute& a : job->attributes) {
       switch (a.item) {
         case FetchItem::kFlags:
           if (!flags_done) item("FLAGS " + FlagList(m.flags));
@@ -728,7 +758,7 @@ Reply ImapHandler::Fetch(const Command& c) {
           item("INTERNALDATE \"" + imap::FormatDateTime(FloorDiv(m.delivered, 1'000'000)) + "\"");
           break;
         case FetchItem::kRfc822Size:
-          item("RFC822.SIZE " + std::to_string(body ? static_cast<std::int64_t>(m.message.size()) : m.size));
+          item("RFC822.SIZE " + std::to_string(job->body ? static_cast<std::int64_t>(m.message.size()) : m.size));
           break;
         case FetchItem::kEnvelope: {
           std::string env = "ENVELOPE ";
@@ -752,28 +782,24 @@ Reply ImapHandler::Fetch(const Command& c) {
           if (a.item == FetchItem::kRfc822Header) section.text = imap::SectionText::kHeader;
           if (a.item == FetchItem::kRfc822Text) section.text = imap::SectionText::kText;
           std::string text = imap::FetchItemName(a) + " ";
-          std::optional<std::string> bytes =
-              section.part.empty() && section.text == imap::SectionText::kNone
-                  ? std::optional<std::string>(std::string(imap::ApplyPartial(m.message, a.partial)))
-                  : std::nullopt;
-          if (!bytes) {
-            std::optional<std::string> part = imap::ExtractSection(m.message, section);
-            if (part) bytes = std::string(imap::ApplyPartial(*part, a.partial));
-          }
-          if (bytes)
-            AppendLiteral(&text, *bytes);
-          else
+          if (section.part.empty() && section.text == imap::SectionText::kNone) {
+            AppendLiteral(&text, imap::ApplyPartial(m.message, a.partial));  // BODY[]: the stored bytes
+          } else if (std::optional<std::string> part = imap::ExtractSection(m.message, section)) {
+            AppendLiteral(&text, imap::ApplyPartial(*part, a.partial));
+          } else {
             text += "\"\"";
+          }
           item(text);
           break;
         }
       }
     }
-    if (!flags_done && newly_seen.count(uid) != 0) item("FLAGS " + FlagList(m.flags));
+    if (!flags_done && job->newly_seen.count(uid) != 0) item("FLAGS " + FlagList(m.flags));
     selected_->flags[uid] = m.flags;
-    out += "* " + std::to_string(NumberOf(uid)) + " FETCH (" + items + ")\r\n";
+    out += "* " + std::to_string(number) + " FETCH (" + items + ")\r\n";
   }
-  return {out + Tagged(c.tag, "OK", c.uid ? "UID FETCH completed" : "FETCH completed")};
+  if (job->done < job->uids.size()) return {std::move(out), After::kNone, [this, job] { return FetchPart(job); }};
+  return {out + Tagged(job->tag, "OK", job->uid ? "UID FETCH completed" : "FETCH completed")};
 }
 
 Reply ImapHandler::Search(const Command& c) {

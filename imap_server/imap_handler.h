@@ -28,9 +28,11 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "base/status.h"
@@ -63,9 +65,20 @@ enum class After {
 };
 
 struct Reply {
+  Reply() = default;
+  Reply(
+      std::string text_in, After after_in = After::kNone,
+      std::function<Reply()> next_in = {})  // NOLINT(google-explicit-constructor): replies are written as {text, after}
+      : text(std::move(text_in)), after(after_in), next(std::move(next_in)) {}
   std::string text;  // CRLF-terminated lines
   After after = After::kNone;
+  // A long reply (FETCH of many messages) comes in parts of about kReplyPartBytes: when
+  // set, the session writes `text`, then calls `next` (on a worker, like Handle) for the
+  // next part, and so on; `after` counts in the last part only. So a session holds
+  // one part, and the next is read from the mail file only when the client took the last.
+  std::function<Reply()> next;
 };
+inline constexpr std::size_t kReplyPartBytes = 1024 * 1024;
 
 class ImapHandler {
  public:
@@ -120,6 +133,8 @@ class ImapHandler {
   Reply Rename(const imap::Command& command);
   Reply Append(const imap::Command& command);
   Reply Fetch(const imap::Command& command);
+  struct FetchJob;
+  Reply FetchPart(const std::shared_ptr<FetchJob>& job);
   Reply Search(const imap::Command& command);
   Reply Store(const imap::Command& command);
   Reply CopyOrMove(const imap::Command& command, bool move);

@@ -159,6 +159,12 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
 
   void Finish(Reply reply) {
     if (connection_->closed()) return;
+    if (reply.next) {
+      // A long reply: the next part is made once this one is written.
+      return Send(std::move(reply.text), [self = shared_from_this(), next = std::move(reply.next)] {
+        self->OnPool([next](ImapHandler&) { return next(); });
+      });
+    }
     After after = reply.after;
     Send(std::move(reply.text), [self = shared_from_this(), after] { self->AfterReply(after); });
   }

@@ -61,17 +61,22 @@ struct HandlerFixture {
   }
 };
 
-std::string Run(ImapHandler& handler, const std::string& text) {
+// The whole reply, its parts joined as the session writes them; `parts` counts them.
+Reply RunReply(ImapHandler& handler, const std::string& text, int* parts = nullptr) {
   auto parsed = imap::ParseCommand(text);
   REQUIRE(std::holds_alternative<imap::Command>(parsed));
-  return handler.Handle(std::get<imap::Command>(parsed)).text;
+  Reply reply = handler.Handle(std::get<imap::Command>(parsed));
+  if (parts) *parts = 1;
+  while (reply.next) {
+    Reply next = reply.next();
+    next.text = reply.text + next.text;
+    reply = std::move(next);
+    if (parts) ++*parts;
+  }
+  return reply;
 }
 
-Reply RunReply(ImapHandler& handler, const std::string& text) {
-  auto parsed = imap::ParseCommand(text);
-  REQUIRE(std::holds_alternative<imap::Command>(parsed));
-  return handler.Handle(std::get<imap::Command>(parsed));
-}
+std::string Run(ImapHandler& handler, const std::string& text) { return RunReply(handler, text).text; }
 
 bool Has(const std::string& text, const std::string& part) { return text.find(part) != std::string::npos; }
 
@@ -167,6 +172,32 @@ TEST_CASE("imap handler: SELECT tells the folder, FETCH answers from the mail fi
             "ENVELOPE (\"Tue, 1 Dec 2026 10:00:00 +0000\" \"three\" ((\"John\" NIL \"john\" \"acme.example\"))"));
   CHECK(Has(envelope, "BODYSTRUCTURE (\"TEXT\" \"PLAIN\""));
   CHECK(Run(*f.h, "i FETCH 7 (FLAGS)") == "i OK FETCH completed\r\n");
+}
+
+TEST_CASE("imap handler: a long FETCH reply comes in parts of about 1 MB", "[imap_server]") {
+  LoggedIn f;
+  std::string big = "Subject: big\r\n\r\n" + std::string(300 * 1024, 'x') + "\r\n";
+  for (int i = 0; i < 8; ++i) (void)Must(f.mail.Append(f.jane, "INBOX", big, {}, 0));
+  Run(*f.h, "0 SELECT INBOX");
+  int parts = 0;
+  std::string reply = RunReply(*f.h, "a FETCH 1:* (BODY.PEEK[])", &parts).text;
+  CHECK(parts == 2);  // four messages (1.2 MB) fill a part
+  CHECK(reply.size() > 8 * big.size());
+  CHECK(reply.rfind("a OK FETCH completed\r\n") == reply.size() - 22);
+  CHECK(Has(reply, "* 8 FETCH (BODY[] {" + std::to_string(big.size()) + "}\r\n"));
+}
+
+TEST_CASE("imap handler: RENAME of the selected folder keeps it selected", "[imap_server]") {
+  LoggedIn f;
+  f.Append("kept", {}, "INBOX");
+  CHECK(Run(*f.h, "a CREATE Old") == "a OK CREATE completed\r\n");
+  CHECK(Has(Run(*f.h, "b COPY 1 Old"), "b BAD"));  // nothing selected
+  Run(*f.h, "c SELECT INBOX");
+  CHECK(Has(Run(*f.h, "d COPY 1 Old"), "d OK [COPYUID"));
+  Run(*f.h, "e SELECT Old");
+  CHECK(Run(*f.h, "f RENAME Old New") == "f OK RENAME completed\r\n");
+  CHECK(Run(*f.h, "g FETCH 1 (UID)") == "* 1 FETCH (UID 1)\r\ng OK FETCH completed\r\n");
+  CHECK(Run(*f.h, "h NOOP") == "h OK NOOP completed\r\n");
 }
 
 TEST_CASE("imap handler: EXAMINE is read-only", "[imap_server]") {
