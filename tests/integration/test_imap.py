@@ -405,6 +405,15 @@ class ImapTest(unittest.TestCase):
             self.assertIn(b"14-Nov-2023", got[0][0])
             typ, data = m.append("NoSuchFolder", None, None, message)
             self.assertEqual(typ, "NO")
+            # Big messages, fetched together (the reply goes out in parts), come back exactly.
+            self.assertEqual(m.create("Big")[0], "OK")
+            bigs = [b"Subject: big %d\r\n\r\n" % i + (b"%d" % i) * (700 * 1024) + b"\r\n" for i in range(4)]
+            for big in bigs:
+                self.assertEqual(m.append("Big", None, None, big)[0], "OK")
+            m.select("Big", readonly=True)
+            typ, data = m.uid("FETCH", "1:*", "(BODY.PEEK[])")
+            self.assertEqual(typ, "OK")
+            self.assertEqual([x[1] for x in data if isinstance(x, tuple)], bigs)
         finally:
             m.logout()
 
