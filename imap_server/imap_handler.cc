@@ -279,7 +279,12 @@ std::string ImapHandler::Failure(std::string_view tag, const notesd::Status& sta
     case StatusCode::kPermissionDenied: code = "[NOPERM] "; break;
     case StatusCode::kInvalidArgument: code = "[CANNOT] "; break;
     case StatusCode::kUnavailable: code = "[UNAVAILABLE] "; break;
-    default: code = "[SERVERBUG] "; break;
+    default:
+      // Storage and internal errors: the detail (paths, LMDB's words) goes to the log only.
+      if (options_.log_error)
+        options_.log_error((person_ ? person_->name.Abbreviated() : std::string("?")) + " from " + peer_ + ": " +
+                           status.ToString());
+      return Tagged(tag, "NO", "[SERVERBUG] the server could not do that; the problem is in its log");
   }
   return Tagged(tag, "NO", code + OneLine(status.message()));
 }
@@ -657,7 +662,12 @@ std::string ImapHandler::Refresh() {
 }
 
 std::string ImapHandler::IdleUpdates() {
-  if (!selected_ || CurrentChangeCount() == change_seen_) return {};
+  const std::uint64_t now = CurrentChangeCount();
+  if (now == change_seen_) return {};
+  if (!selected_) {
+    change_seen_ = now;  // nothing to tell without a selected folder
+    return {};
+  }
   return Refresh();
 }
 

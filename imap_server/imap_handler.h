@@ -51,6 +51,8 @@ struct HandlerOptions {
   bool tls_available = false;  // STARTTLS may be offered (the server has its certificate)
   std::string greeting_host = "notesd";
   int max_login_failures = 3;  // per session; then BYE and close
+  // Logs a storage or internal error of a command (the client gets a plain NO); may be empty.
+  std::function<void(const std::string&)> log_error;
 };
 
 enum class ImapState { kNotAuthenticated, kAuthenticated, kSelected, kLogout };

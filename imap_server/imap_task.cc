@@ -301,6 +301,8 @@ class ImapTask final : public Task {
     shared->limits.max_line_bytes = static_cast<std::size_t>(IntKey(ini, imap_keys::kMaxLineKb)) * 1024;
     shared->limits.max_literal_bytes = static_cast<std::uint64_t>(IntKey(ini, imap_keys::kMaxMessageKb)) * 1024;
     shared->handler.greeting_host = mail_keys::MailHostName(ini);
+    Logger* log = &context_.Log();
+    shared->handler.log_error = [log](const std::string& text) { log->Log(kLogSource, text); };
     Result<std::unique_ptr<asio::ssl::context>> tls = net::LoadServerTls(context_.DataDir(), ini, "notesd-imap");
     if (tls.ok()) {
       shared->tls = std::move(tls).value();
