@@ -1,5 +1,5 @@
 """Issue 16 part 2: the IMAP task, driven by real clients (Python's imaplib, curl and a raw
-client that parses every reply as Thunderbird would).
+client that parses every reply as Thunderbird would), and s-nail as a mail program.
 
 Mail comes in over SMTP from the outside; Jane reads her own mail file over IMAP with her
 Internet password (set by `notes admin person set-internet-password`). Checked: no login
@@ -658,6 +658,20 @@ class ImapTest(unittest.TestCase):
         m.logout()
         self.assertNotIn("Johns-Imap-Pw-1", self.server.output())
         self.assertNotIn("wrong-guess", self.server.output())
+
+    def test_15_s_nail_reads_the_inbox(self):
+        self.deliver(outside_message("for-s-nail", b"words for s-nail"))
+        home = os.path.join(self.tmp.path, "snail-home")
+        os.makedirs(home, exist_ok=True)
+        for url in (f"imaps://jane%40acme.example@127.0.0.1:{self.imaps_port}/INBOX",
+                    f"imap://jane%40acme.example@127.0.0.1:{self.imap_port}/INBOX"):
+            done = subprocess.run(["s-nail", "-:/", "-#", "-Sv15-compat", "-Snetrc-lookup", "-Stls-verify=ignore",
+                                   "-Simap-use-starttls", "-Y", "headers", "-Y", "print $", "-Y", "xit", "-f", url],
+                                  capture_output=True, env={**os.environ, "NETRC": self.netrc, "HOME": home},
+                                  timeout=60)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            self.assertIn(b"for-s-nail", done.stdout)
+            self.assertIn(b"words for s-nail", done.stdout)
 
     def test_y_uids_stable_across_restart(self):
         m = self.login()
