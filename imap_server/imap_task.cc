@@ -11,6 +11,7 @@
 #include <list>
 #include <memory>
 #include <optional>
+#include <stdexcept>
 
 #include "base/command_grammar.h"
 #include "directory/internet_password.h"
@@ -146,7 +147,15 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
   void OnPool(std::function<Reply(ImapHandler&)> work) {
     auto self = shared_from_this();
     asio::post(*shared_->pool, [self, work = std::move(work)] {
-      Reply reply = work(self->handler_);
+      Reply reply;
+      try {
+        reply = work(self->handler_);
+      } catch (const std::exception& e) {
+        // A bug or out of memory in one command ends that session, not the server.
+        self->shared_->context->Log().Log(kLogSource,
+                                          std::string("IMAP session ended by an internal error: ") + e.what());
+        reply = Reply("* BYE internal error\r\n", After::kClose);
+      }
       asio::post(self->connection_->executor(),
                  [self, reply = std::move(reply)]() mutable { self->Finish(std::move(reply)); });
     });
