@@ -718,6 +718,10 @@ class ImapTest(unittest.TestCase):
         self.assertIn("IMAP.Sessions.TimedOut = 1", out)
         rc, out, _ = self.server.command("show tasks")
         self.assertIn("IMAP Server", out)
+        rc, out, _ = self.server.command("tell imap stat")
+        self.assertEqual(rc, 0, out)
+        self.assertIn("IMAP.Sessions.Total = ", out)
+        self.assertIn("IMAP.Commands = ", out)
 
 
 if __name__ == "__main__":
