@@ -5,6 +5,7 @@
 #include <boost/asio/ssl.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <functional>
@@ -46,6 +47,7 @@ const CommandGrammar& ImapGrammar() {
 
 constexpr char kLogSource[] = "IMAP Server";
 constexpr auto kIdlePoll = std::chrono::milliseconds(500);
+constexpr std::uint64_t kMaxLiteralBeforeLogin = 8 * 1024;
 
 // What every session shares; kept alive by the sessions, so a session that outlives
 // Stop() by a few handlers never touches a destroyed task.
@@ -75,7 +77,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
   ImapSession(std::shared_ptr<net::Connection> connection, std::shared_ptr<ImapShared> shared)
       : connection_(std::move(connection)),
         shared_(std::move(shared)),
-        reader_(std::make_unique<imap::CommandReader>(shared_->limits)),
+        reader_(std::make_unique<imap::CommandReader>(LoginLimits(shared_->limits))),
         handler_(*shared_->mail, MakeLoginCheck(shared_), shared_->handler, connection_->peer_address(),
                  connection_->tls()),
         idle_timer_(connection_->executor()) {
@@ -101,6 +103,13 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
       ++*(person.ok() ? s->logins_ok : s->logins_failed);
       return person;
     };
+  }
+
+  // Before login a literal can only be a name or a password: a stranger cannot make the
+  // server buffer an APPEND's worth of bytes.
+  static imap::ReaderLimits LoginLimits(imap::ReaderLimits limits) {
+    limits.max_literal_bytes = std::min<std::uint64_t>(limits.max_literal_bytes, kMaxLiteralBeforeLogin);
+    return limits;
   }
 
   net::SteadyClock::time_point Deadline() const { return net::SteadyClock::now() + shared_->idle_timeout; }
@@ -168,6 +177,10 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
 
   void Finish(Reply reply) {
     if (connection_->closed()) return;
+    if (!logged_in_ && handler_.person()) {
+      logged_in_ = true;
+      reader_->RaiseLimits(shared_->limits);
+    }
     if (reply.next) {
       // A long reply: the next part is made once this one is written.
       return Send(std::move(reply.text), [self = shared_from_this(), next = std::move(reply.next)] {
@@ -211,7 +224,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
     connection_->StartTls(*shared_->tls, Deadline(), [self = shared_from_this()](const boost::system::error_code& ec) {
       if (ec) return self->Close();
       // What came before the handshake is not the protocol's (RFC 3501 6.2.1).
-      self->reader_ = std::make_unique<imap::CommandReader>(self->shared_->limits);
+      self->reader_ = std::make_unique<imap::CommandReader>(LoginLimits(self->shared_->limits));
       self->handler_.TlsStarted();
       self->Process();
     });
@@ -280,6 +293,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
   ImapHandler handler_;
   asio::steady_timer idle_timer_;
   std::array<char, 16384> buffer_{};
+  bool logged_in_ = false;
   bool idling_ = false;
   bool idle_done_ = false;
   bool idle_busy_ = false;

@@ -28,7 +28,7 @@
 // SECURITY: every byte comes from the network. LOGIN and AUTHENTICATE PLAIN only under
 // TLS (LOGINDISABLED before); three failed logins end the session; the shared lockout
 // counts every failure. A command's text is at most IMAPMaxLineKB, its literals at most
-// IMAPMaxMessageSizeKB (a bigger literal is refused before a byte of it is read: no
+// 8 KB before login and IMAPMaxMessageSizeKB after (a bigger literal is refused before a byte of it is read: no
 // continuation is sent), nesting at most 64; a line over the limit gets BAD and the
 // connection closes. A client silent for the idle timeout (in IDLE too) gets "* BYE" and
 // is closed; a half-sent command does not extend it. Commands are run one at a time per

@@ -600,9 +600,12 @@ class ImapTest(unittest.TestCase):
             self.assertTrue(any(b" BAD " in r for r in replies), replies)
         finally:
             c.close()
-        # Commands before login.
+        # Commands before login; no big literal before login either.
         c = RawImap(self.imaps_port)
         try:
+            c.send("t60 APPEND INBOX {100000}\r\n")
+            reply = c.read_response_line()
+            self.assertTrue(reply.startswith(b"t60 BAD"), reply)
             _, status, _ = c.command("SELECT INBOX")
             self.assertEqual(status, "BAD")
             _, status, _ = c.command("LIST \"\" *")

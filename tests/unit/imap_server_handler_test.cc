@@ -335,3 +335,26 @@ TEST_CASE("imap handler: LIST patterns, STATUS, CREATE, RENAME, DELETE, APPEND",
 
 }  // namespace
 }  // namespace notesd
+
+namespace notesd {
+namespace {
+
+TEST_CASE("imap reader: the literal bound is raised after login, as the session does", "[imap_server]") {
+  imap::ReaderLimits before;
+  before.max_literal_bytes = 8;
+  imap::CommandReader reader(before);
+  reader.Feed("a APPEND INBOX {9}\r\n");
+  imap::Step step = reader.Next();
+  CHECK(step.kind == imap::StepKind::kError);
+  CHECK_FALSE(step.error.fatal);
+  reader.RaiseLimits({});
+  reader.Feed("b APPEND INBOX {9}\r\n");
+  CHECK(reader.Next().kind == imap::StepKind::kSendContinuation);
+  reader.Feed("Subject:x\r\n");
+  step = reader.Next();
+  REQUIRE(step.kind == imap::StepKind::kCommand);
+  CHECK(std::get<imap::AppendArgs>(step.command.args).message == "Subject:x");
+}
+
+}  // namespace
+}  // namespace notesd
