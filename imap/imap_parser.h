@@ -374,6 +374,9 @@ class CommandReader {
 
   // Bytes fed but not yet consumed (bounded by the limits).
   std::size_t buffered() const { return buffer_.size() - start_; }
+  // Raises the limits for what follows (a session allows big literals only after login).
+  // Lowering them while a command is half read is not supported.
+  void RaiseLimits(const ReaderLimits& limits) { limits_ = limits; }
 
  private:
   Step Fail(std::string message, bool fatal);

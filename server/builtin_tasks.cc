@@ -10,11 +10,12 @@
 #include "router/smtp_task.h"
 #include "pop3/pop3_task.h"
 #include "http/http_task.h"
+#include "imap_server/imap_task.h"
 
 namespace notesd {
 
 void RegisterBuiltinTasks(TaskRegistry& registry) {
-  for (TaskSpec spec : {HttpTaskSpec(), RouterTaskSpec(), SmtpTaskSpec()}) {
+  for (TaskSpec spec : {HttpTaskSpec(), RouterTaskSpec(), SmtpTaskSpec(), ImapTaskSpec()}) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());
   }
