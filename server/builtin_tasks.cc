@@ -9,6 +9,7 @@
 #include "router/router_task.h"
 #include "router/smtp_task.h"
 #include "http/http_task.h"
+#include "ldap_server/ldap_task.h"
 
 namespace notesd {
 
@@ -26,6 +27,7 @@ void RegisterBuiltinTasks(TaskRegistry& registry) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());
   }
+  if (Status added = registry.Add(LdapTaskSpec()); !added.ok()) throw std::logic_error(added.message());
 }
 
 }  // namespace notesd
