@@ -4,7 +4,8 @@
 # (libFuzzer, the sanitizer runtimes) build fuzz/; llvm gives llvm-symbolizer for
 # readable sanitizer stacks; clang-format and clang-tidy (both 14) check the code's layout and
 # catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh). libargon2-dev hashes
-# Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2).
+# Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). libldap-dev (liblber) is the
+# LDAP task's BER; ldap-utils and python3-ldap3 are the LDAP tests' clients.
 set -euo pipefail
 
 PACKAGES=(
@@ -13,6 +14,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libedit-dev libargon2-dev catch2
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
   clang libclang-rt-14-dev llvm clang-format clang-tidy
+  libldap-dev ldap-utils python3-ldap3
 )
 
 missing=()
