@@ -20,6 +20,7 @@ using BerPtr = std::unique_ptr<BerElement, BerFree>;
 class Reader {
  public:
   explicit Reader(std::string_view bytes) {
+    if (bytes.empty()) return;  // liblber has no empty element to read from
     berval bv{static_cast<ber_len_t>(bytes.size()), const_cast<char*>(bytes.data())};
     ber_.reset(ber_init(&bv));
   }
@@ -403,9 +404,14 @@ struct PduReader::Impl {
       errno = EWOULDBLOCK;
       return -1;
     }
-    std::size_t n = std::min<std::size_t>(left, len);
+    // ber_get_next asks for up to 8 bytes while it reads a tag and length, and refuses
+    // (ERANGE) bytes that run past a message shorter than that (an unbind is 7 bytes), as
+    // a socket would never hold them for it. So small asks get one byte at a time (Next
+    // calls again while bytes are left); the contents are asked for exactly.
+    std::size_t n = std::min<std::size_t>(left, len <= 8 ? 1 : len);
     std::memcpy(buf, reader->input_.data() + reader->consumed_, n);
     reader->consumed_ += n;
+    reader->partial_ = true;
     return static_cast<ber_slen_t>(n);
   }
   static ber_slen_t Write(Sockbuf_IO_Desc*, void*, ber_len_t) {
@@ -420,6 +426,7 @@ PduReader::PduReader(std::size_t max_pdu_bytes) : impl_(std::make_unique<Impl>()
   impl_->owner = this;
   impl_->sb = ber_sockbuf_alloc();
   ber_sockbuf_add_io(impl_->sb, &Impl::memory_io, LBER_SBIOD_LEVEL_PROVIDER, this);
+
   ber_len_t max = max_pdu_bytes_;
   ber_sockbuf_ctrl(impl_->sb, LBER_SB_OPT_SET_MAX_INCOMING, &max);
 }
@@ -428,6 +435,8 @@ PduReader::~PduReader() {
   if (impl_->ber != nullptr) ber_free(impl_->ber, 1);
   ber_sockbuf_free(impl_->sb);
 }
+
+bool PduReader::has_buffered() const { return consumed_ < input_.size() || partial_; }
 
 void PduReader::Feed(std::string_view bytes) {
   if (consumed_ == input_.size()) {
@@ -443,22 +452,24 @@ PduReader::Status PduReader::Next(Decoded& decoded, const DecodeLimits& limits) 
     if (impl_->ber == nullptr) return Status::kMalformed;
   }
   ber_len_t len = 0;
-  errno = 0;
-  ber_tag_t tag = ber_get_next(impl_->sb, &len, impl_->ber);
+  ber_tag_t tag = LBER_DEFAULT;
+  for (;;) {
+    errno = 0;
+    tag = ber_get_next(impl_->sb, &len, impl_->ber);
+    bool waiting = tag == LBER_DEFAULT && (errno == EWOULDBLOCK || errno == EAGAIN);
+    if (!waiting || consumed_ == input_.size()) break;
+  }
   if (consumed_ == input_.size()) {
     input_.clear();
     consumed_ = 0;
   }
   if (tag == LBER_DEFAULT) {
     int error = errno;
-    if (error == EWOULDBLOCK || error == EAGAIN) {
-      in_message_ = true;
-      return Status::kNeedMore;
-    }
-    in_message_ = false;
+    if (error == EWOULDBLOCK || error == EAGAIN) return Status::kNeedMore;
+    partial_ = false;
     return error == ERANGE ? Status::kTooBig : Status::kMalformed;
   }
-  in_message_ = false;
+  partial_ = false;
   // ber_get_next leaves the message's contents in the element: decoded from there.
   Reader in(impl_->ber);
   impl_->ber = nullptr;

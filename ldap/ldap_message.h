@@ -164,10 +164,8 @@ class PduReader {
   // see Decoded::problem), or why there is none. After kTooBig or kMalformed the stream
   // cannot be resynchronised: the session closes.
   Status Next(Decoded& decoded, const DecodeLimits& limits = {});
-  // Bytes buffered and not yet framed (the part of a PDU read so far is in liblber's buffer).
-  std::size_t buffered() const { return input_.size() - consumed_; }
-  // True when part of a message has been read (for the idle-timeout choice).
-  bool in_message() const { return in_message_; }
+  // True when bytes are held that are not yet a whole message (or not yet framed).
+  bool has_buffered() const;
 
  private:
   struct Impl;
@@ -175,7 +173,7 @@ class PduReader {
   std::string input_;
   std::size_t consumed_ = 0;
   std::size_t max_pdu_bytes_;
-  bool in_message_ = false;
+  bool partial_ = false;  // bytes of a message not yet whole were handed to liblber
 };
 
 // ---- Responses ---------------------------------------------------------------------
