@@ -248,6 +248,10 @@ class LdapTest(unittest.TestCase):
         out = done.stdout.decode()
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(out.count("dn: cn="), 5, out)  # Jane Admin, John, Mary, Jane Doe, Carl
+        done = self.ldap_tool("ldapsearch", "-x", "-LLL", "-b", "o=Acme", "-E", "pr=100/noprompt",
+                              "(objectClass=person)", "cn", url=self.ldaps_url)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.decode().count("dn: cn="), 5)
         with self.anonymous() as conn:
             pages = 0
             cookie = None
@@ -389,6 +393,18 @@ class LdapTest(unittest.TestCase):
         self.assertFalse(right.bind())
         self.assertIn("too many failed logins", right.result["message"])
         self.assertServerAnswers()
+
+    def test_9f_tasks_and_statistics(self):
+        rc, out, err = self.server.command("show tasks")
+        self.assertEqual(rc, 0, err)
+        self.assertIn("LDAP Server", out)
+        self.assertIn(f"TCP Port:{self.ldap_port}", out)
+        rc, out, err = self.server.command("tell ldap stat")
+        self.assertEqual(rc, 0, err)
+        self.assertRegex(out, r"LDAP\.Searches = [1-9]")
+        self.assertRegex(out, r"LDAP\.Binds\.RefusedWithoutTLS = [1-9]")
+        self.assertRegex(out, r"LDAP\.Requests\.Refused = [1-9]")
+        self.assertRegex(out, r"LDAP\.Sessions\.TimedOut = [1-9]")
 
     def assertServerAnswers(self):
         rc, out, err = self.ldapsearch("-b", "", "-s", "base", "(objectClass=*)", "namingContexts")
