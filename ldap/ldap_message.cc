@@ -160,8 +160,10 @@ class FilterDecoder {
             continue;
           }
           if (!in_.String(part, text)) return Fail("bad extensible filter");
-          if (part == LDAP_FILTER_EXT_TYPE) out.attribute = std::move(text);
-          if (part == LDAP_FILTER_EXT_VALUE) out.value = std::move(text);
+          if (part == LDAP_FILTER_EXT_TYPE)
+            out.attribute = std::move(text);
+          else if (part == LDAP_FILTER_EXT_VALUE)
+            out.value = std::move(text);
         }
         if (!in_.AtEnd(end)) return Fail("bad extensible filter");
         return true;

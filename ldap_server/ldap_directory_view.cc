@@ -176,6 +176,7 @@ Entry Subschema() {
   entry.attributes.push_back(
       {"attributeTypes",
        {"( 2.5.4.0 NAME 'objectClass' EQUALITY objectIdentifierMatch SYNTAX 1.3.6.1.4.1.1466.115.121.1.38 )",
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one definition, split over two lines
         "( 2.5.4.41 NAME 'name' EQUALITY caseIgnoreMatch SUBSTR caseIgnoreSubstringsMatch SYNTAX "
         "1.3.6.1.4.1.1466.115.121.1.15 )",
         "( 2.5.4.3 NAME ( 'cn' 'commonName' ) SUP name )", "( 2.5.4.4 NAME ( 'sn' 'surname' ) SUP name )",
@@ -192,6 +193,7 @@ Entry Subschema() {
        {"( 2.5.6.0 NAME 'top' ABSTRACT MUST objectClass )",
         "( 2.5.6.6 NAME 'person' SUP top STRUCTURAL MUST ( sn $ cn ) MAY ( userPassword ) )",
         "( 2.5.6.7 NAME 'organizationalPerson' SUP person STRUCTURAL )",
+        // NOLINTNEXTLINE(bugprone-suspicious-missing-comma): one definition, split over two lines
         "( 2.16.840.1.113730.3.2.2 NAME 'inetOrgPerson' SUP organizationalPerson STRUCTURAL MAY ( givenName $ uid $ "
         "mail $ userCertificate $ userSMIMECertificate ) )",
         "( 1.3.6.1.4.1.334.1.3.4.1 NAME 'dominoPerson' SUP inetOrgPerson STRUCTURAL )",

@@ -290,7 +290,9 @@ class LdapSession final : public std::enable_shared_from_this<LdapSession> {
     switch (request.operation) {
       case Operation::kBind: return Bind(request);
       case Operation::kUnbind: return Close();
-      case Operation::kAbandon: return Process();
+      case Operation::kAbandon:
+        // Nothing to answer; posted, so a stream of pipelined abandons does not recurse.
+        return asio::post(connection_->executor(), [self = shared_from_this()] { self->Process(); });
       case Operation::kSearch: return Search(std::move(request));
       case Operation::kExtended: return Extended(request);
       case Operation::kModify:

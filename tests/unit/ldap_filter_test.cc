@@ -99,6 +99,7 @@ TEST_CASE("ldap attributes: *, +, 1.1 and names with options", "[ldap][filter]")
   Entry jane = Jane();
   auto names = [](const std::vector<Attribute>& attributes) {
     std::vector<std::string> out;
+    out.reserve(attributes.size());
     for (const Attribute& a : attributes) out.push_back(a.name);
     return out;
   };
