@@ -90,7 +90,7 @@ std::string NamingContext(const HierName& server) {
   return dn;
 }
 
-Entry PersonEntry(const Person& person, std::time_t now) {
+Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates) {
   Entry entry;
   entry.dn = NameToDn(person.name);
   auto& a = entry.attributes;
@@ -106,7 +106,8 @@ Entry PersonEntry(const Person& person, std::time_t now) {
   Add(a, "mail", {person.internet_address});
   std::vector<std::string> der;
   std::vector<X509Ptr> published;
-  for (const std::string& pem : person.internet_certificates_pem) {
+  static const std::vector<std::string> kNone;
+  for (const std::string& pem : with_certificates ? person.internet_certificates_pem : kNone) {
     auto cert = CertificateFromPem(pem);
     if (!cert.ok()) continue;
     auto not_before = NotBefore(cert->get());

@@ -32,7 +32,9 @@ std::string DnToNotesName(std::string_view dn);
 // The naming context of the organisation of `server` ("o=Acme"; with country "o=Acme,c=US").
 std::string NamingContext(const HierName& server);
 
-Entry PersonEntry(const Person& person, std::time_t now);
+// `with_certificates` false: without userCertificate;binary and userSMIMECertificate (for
+// filters that name neither; parsing the certificates is most of the cost).
+Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates = true);
 Entry GroupEntry(const Group& group, std::string_view naming_context);
 Entry OrganizationEntry(std::string_view naming_context);
 Entry RootDse(const std::vector<std::string>& naming_contexts);

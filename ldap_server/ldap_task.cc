@@ -92,6 +92,7 @@ class SearchRun {
  public:
   SearchRun(const LdapShared& shared, const ldap::Request& request, bool bound)
       : shared_(shared), request_(request), search_(request.search), bound_(bound) {
+    filter_names_certificates_ = NamesCertificates(search_.filter);
     access_ = [this](std::string_view base) {
       return bound_ || shared_.anonymous_attributes.count(std::string(base)) > 0;
     };
@@ -135,7 +136,10 @@ class SearchRun {
 
  private:
   // Sends `entry` when it is in scope and matches; false to stop (a limit, an error).
-  bool Consider(const ldap::Entry& entry, bool base_object = false) {
+  // With `full`, `entry` is the person without certificates (enough for a filter that
+  // names none): the certificates are read only for the entries sent.
+  bool Consider(const ldap::Entry& entry, bool base_object = false,
+                const std::function<ldap::Entry()>& full = nullptr) {
     if (stop_) return false;
     if (deadline_ && std::chrono::steady_clock::now() > *deadline_) return Stop(ResultCode::kTimeLimitExceeded);
     std::string dn = base_object ? base_ : ldap::NormalizeDn(entry.dn);
@@ -157,8 +161,11 @@ class SearchRun {
       }
       return Stop(ResultCode::kSizeLimitExceeded);
     }
-    out_ += ldap::EncodeSearchEntry(request_.message_id, entry.dn,
-                                    ldap::SelectAttributes(entry, search_.attributes, access), search_.types_only);
+    std::optional<ldap::Entry> whole;
+    if (full) whole = full();
+    const ldap::Entry& sent = whole ? *whole : entry;
+    out_ += ldap::EncodeSearchEntry(request_.message_id, sent.dn,
+                                    ldap::SelectAttributes(sent, search_.attributes, access), search_.types_only);
     ++sent_;
     return true;
   }
@@ -181,16 +188,29 @@ class SearchRun {
     std::time_t now = static_cast<std::time_t>(shared_.context->GetClock().NowMicros() / 1000000);
     if (auto key = LookupKey(search_.filter)) {
       auto person = shared_.directory->FindPerson(*key);
-      if (person.ok()) return Consider(ldap::PersonEntry(*person, now));
+      if (person.ok()) return ConsiderPerson(*person, now);
       if (person.status().code() == StatusCode::kNotFound) return true;
       // Several people share the common name: walk them all.
     }
     Status walked = shared_.directory->ForEachPerson([&](const Person& person) -> Status {
-      if (!Consider(ldap::PersonEntry(person, now))) return Status::Unavailable("stop");
+      if (!ConsiderPerson(person, now)) return Status::Unavailable("stop");
       return Status::Ok();
     });
     if (!walked.ok() && !stop_) return Stop(ResultCode::kOperationsError);
     return true;
+  }
+
+  // Parsing certificates is most of the cost of a person's entry: a filter that names no
+  // certificate attribute is evaluated without them.
+  bool ConsiderPerson(const Person& person, std::time_t now) {
+    if (filter_names_certificates_) return Consider(ldap::PersonEntry(person, now));
+    return Consider(ldap::PersonEntry(person, now, false), false, [&] { return ldap::PersonEntry(person, now); });
+  }
+
+  static bool NamesCertificates(const ldap::Filter& filter) {
+    std::string base = ldap::AttributeBaseName(filter.attribute);
+    if (base == "usercertificate" || base == "usersmimecertificate") return true;
+    return std::any_of(filter.children.begin(), filter.children.end(), NamesCertificates);
   }
 
   std::string Finish() {
@@ -222,7 +242,7 @@ class SearchRun {
   std::string base_;
   std::string out_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  bool paged_ = false, more_ = false, stop_ = false, base_seen_ = false;
+  bool paged_ = false, more_ = false, stop_ = false, base_seen_ = false, filter_names_certificates_ = true;
   std::int64_t page_size_ = 0, offset_ = 0, matched_ = 0, sent_ = 0;
   ResultCode stop_code_ = ResultCode::kSuccess;
 };

@@ -222,6 +222,12 @@ class LdapTest(unittest.TestCase):
             self.assertEqual([e.entry_dn for e in conn.entries], ["cn=John Roe,o=Acme"])
             conn.search("o=Acme", "(sn<=Doe)", attributes=["sn"])
             self.assertIn("cn=Jane Doe,o=Acme", [e.entry_dn for e in conn.entries])
+            # Who has a certificate (a filter on the certificate attribute itself), and the
+            # substring search returns the certificates too.
+            conn.search("o=Acme", "(&(mail=*acme.example)(userCertificate=*))", attributes=["cn"])
+            self.assertEqual(sorted(e.entry_dn for e in conn.entries), ["cn=Jane Doe,o=Acme", "cn=John Roe,o=Acme"])
+            conn.search("o=Acme", "(cn=*doe*)", attributes=["userCertificate;binary"])
+            self.assertEqual(len(conn.response[0]["raw_attributes"]["userCertificate;binary"]), 1)
             conn.search("o=Acme", "(mail=*)", attributes=["1.1"])
             self.assertGreaterEqual(len(conn.entries), 5)
             self.assertEqual(conn.response[0]["attributes"], {})
