@@ -55,6 +55,11 @@ std::string NameToDn(const HierName& name) {
 
 std::string DnToNotesName(std::string_view dn) {
   if (dn.find('=') == std::string_view::npos) return std::string(TrimBlanks(dn));
+  // "uid=jdoe,o=Acme" and "mail=jane@acme.example,o=Acme": the short name or the address.
+  std::string_view first = TrimBlanks(dn.substr(0, dn.find(',')));
+  std::string type = ToLowerAscii(TrimBlanks(first.substr(0, first.find('='))));
+  if ((type == "uid" || type == "mail") && first.find('\\') == std::string_view::npos)
+    return std::string(TrimBlanks(first.substr(first.find('=') + 1)));
   std::string out;
   std::string current;
   auto flush = [&] {

@@ -27,7 +27,8 @@ namespace notesd::ldap {
 // "CN=Jane Doe/OU=Sales/O=Acme/C=US" -> "cn=Jane Doe,ou=Sales,o=Acme,c=US".
 std::string NameToDn(const HierName& name);
 // The Notes name a bind DN stands for: "cn=Jane Doe,o=Acme" -> "CN=Jane Doe/O=Acme"; text
-// without '=' (a mail address, a short name) is returned as it is.
+// without '=' (a mail address, a short name) is returned as it is, and so is the value of a
+// first RDN uid= or mail= ("uid=jdoe,o=Acme" -> "jdoe").
 std::string DnToNotesName(std::string_view dn);
 // The naming context of the organisation of `server` ("o=Acme"; with country "o=Acme,c=US").
 std::string NamingContext(const HierName& server);

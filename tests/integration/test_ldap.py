@@ -301,6 +301,9 @@ class LdapTest(unittest.TestCase):
         # By mail address, and anonymous Who am I?
         done = self.ldap_tool("ldapwhoami", "-x", "-ZZ", "-D", "jroe@acme.example", "-y", self.john_pw)
         self.assertEqual(done.returncode, 0, done.stderr)
+        done = self.ldap_tool("ldapwhoami", "-x", "-ZZ", "-D", "uid=jroe,o=Acme", "-y", self.john_pw)
+        self.assertEqual(done.returncode, 0, done.stderr)
+        self.assertEqual(done.stdout.decode().strip(), "dn:cn=John Roe,o=Acme")
         done = self.ldap_tool("ldapwhoami", "-x")
         self.assertEqual(done.returncode, 0, done.stderr)
         self.assertEqual(done.stdout.decode().strip(), "anonymous")

@@ -85,6 +85,8 @@ TEST_CASE("ldap view: groups, names and the root DSE", "[ldap][entry]") {
   CHECK(DnToNotesName("cn=Jane Doe, ou=Sales,o=Acme") == "CN=Jane Doe/OU=Sales/O=Acme");
   CHECK(DnToNotesName("cn=Doe\\, Jane,o=Acme") == "CN=Doe, Jane/O=Acme");
   CHECK(DnToNotesName("jane@acme.example") == "jane@acme.example");
+  CHECK(DnToNotesName("uid=jdoe,o=Acme") == "jdoe");
+  CHECK(DnToNotesName("MAIL = jane@acme.example , o=Acme") == "jane@acme.example");
   CHECK(NamingContext(HierName::Parse("CN=Acme01/O=Acme").value()) == "o=Acme");
   CHECK(NamingContext(HierName::Parse("CN=Acme01/O=Acme/C=US").value()) == "o=Acme,c=US");
 
