@@ -504,6 +504,19 @@ Result<Group> Directory::FindGroup(std::string_view name) const {
   return GroupFromNote(note);
 }
 
+Result<std::vector<Group>> Directory::ListGroups() const {
+  std::vector<Group> groups;
+  NOTESD_RETURN_IF_ERROR(db_->Read([&](const ReadTxn& txn) -> Status {
+    NOTESD_ASSIGN_OR_RETURN(std::vector<ViewEntry> entries, txn.Scan(kGroupsView));
+    for (const ViewEntry& entry : entries) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(entry.id));
+      groups.push_back(GroupFromNote(note));
+    }
+    return Status::Ok();
+  }));
+  return groups;
+}
+
 bool Directory::GroupIncludes(std::string_view group_name, const Person& person, std::vector<std::string>& seen) const {
   std::string key = ToLowerAscii(group_name);
   if (std::find(seen.begin(), seen.end(), key) != seen.end()) return false;  // a cycle

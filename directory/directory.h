@@ -153,6 +153,9 @@ class Directory {
   // Groups: nested groups are expanded, cycles are cut.
   Result<Group> PutGroup(const Group& group);
   Result<Group> FindGroup(std::string_view name) const;
+  // Every Group in ($Groups) order (ListName), read in one transaction (the LDAP task
+  // publishes them; a directory has few groups).
+  Result<std::vector<Group>> ListGroups() const;
   // True when `person` is named directly in `names`, or in a group named there.
   bool NameListIncludes(const std::vector<std::string>& names, const Person& person) const;
 

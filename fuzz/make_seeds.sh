@@ -11,7 +11,7 @@ root=$(cd "$(dirname "$0")/.." && pwd)
 corpus=$root/fuzz/corpus
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body,imap_command,pop3_command}
+mkdir -p "$corpus"/{smtp_session,smime_read,cert_import,id_file,notes_ini,console,hier_name,api_body,imap_command,pop3_command,ldap_message}
 
 # The fixed test identity, from fuzz/fuzz_pki.h.
 python3 - "$root/fuzz/fuzz_pki.h" "$tmp" <<'PY'
@@ -131,6 +131,53 @@ imap mailboxes '\x00c CREATE "Sent Items"\r\nc RENAME "Sent Items" Sent\r\nc SUB
 imap bad '\x00a1 FROBNICATE x\r\n+ NOOP\r\na2 LOGIN "ja\\ne" pw\r\na3 SELECT "INBOX\r\na4 SELECT\r\na5 FETCH 1\r\na6 SEARCH ((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((((SEEN))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))))\r\na7 APPEND INBOX {4294967295}\r\na8 UID FROB\r\n\r\na9 APPEND INBOX {4294967295+}\r\n'
 imap tight '\x01a1 SEARCH NOT NOT NOT NOT NOT SEEN\r\na2 LOGIN {200}\r\na3 LOGIN x yyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyyy\r\n'
 imap append_mime '\x00a APPEND Drafts (\\Draft) " 2-Dec-2026 18:00:00 +0100" {443+}\r\nFrom: "Doe, J" <j@acme.example>, team: a@b.example;\r\nTo: <@relay.example:joe@z.example>\r\nSubject: mixed\r\nMIME-Version: 1.0\r\nContent-Type: multipart/mixed; boundary="b1"\r\n\r\n--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n--b2\r\nContent-Type: text/plain\r\n\r\ntext\r\n--b2\r\nContent-Type: text/html\r\n\r\n<p>html</p>\r\n--b2--\r\n--b1\r\nContent-Type: message/rfc822\r\nContent-Disposition: attachment; filename="m.eml"\r\n\r\nSubject: inner\r\n\r\nhi\r\n--b1--\r\n\r\n'
+# LDAP message streams (tests/integration/test_ldap.py); byte 0 is fuzz_ldap_message's
+# options byte (the split: 0 = at once; bit 7: a 256-byte cap).
+python3 - "$corpus/ldap_message" <<'PY'
+import sys
+out = sys.argv[1]
+def length(n):
+    if n < 0x80: return bytes([n])
+    body = n.to_bytes((n.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(body)]) + body
+def tlv(tag, body): return bytes([tag]) + length(len(body)) + body
+def s(text): return tlv(0x04, text.encode())
+def msg(mid, op, controls=b""): return tlv(0x30, tlv(0x02, bytes([mid])) + op + controls)
+def search(base, scope, flt, attrs=(), size=0):
+    return tlv(0x63, s(base) + tlv(0x0A, bytes([scope])) + tlv(0x0A, b"\0") + tlv(0x02, bytes([size])) +
+               tlv(0x02, b"\0") + tlv(0x01, b"\0") + flt + tlv(0x30, b"".join(s(a) for a in attrs)))
+def eq(a, v, tag=0xA3): return tlv(tag, s(a) + s(v))
+def sub(a, *parts): return tlv(0xA4, s(a) + tlv(0x30, b"".join(tlv(t, v.encode()) for t, v in parts)))
+def present(a): return tlv(0x87, a.encode())
+paged = tlv(0xA0, tlv(0x30, s("1.2.840.113556.1.4.319") + tlv(0x01, b"\xff") + tlv(0x04, tlv(0x30, tlv(0x02, b"\x64") + s("")))))
+bind = msg(1, tlv(0x60, tlv(0x02, b"\3") + s("") + tlv(0x80, b"")))
+bind_pw = msg(1, tlv(0x60, tlv(0x02, b"\3") + s("cn=John Roe,o=Acme") + tlv(0x80, b"secret")))
+unbind = msg(9, tlv(0x42, b""))
+thunderbird = msg(2, search("o=Acme", 2, tlv(0xA1, sub("cn", (0x81, "jane")) + sub("mail", (0x81, "jane")) +
+                                           sub("sn", (0x81, "jane")) + sub("givenName", (0x81, "jane"))),
+                             ["cn", "mail", "userCertificate;binary"]), paged)
+root = msg(3, search("", 0, present("objectClass"), ["*", "+"]))
+mixed = msg(4, search("o=Acme", 1, tlv(0xA0, eq("mail", "JANE@acme.example") + tlv(0xA2, eq("sn", "z", 0xA5)) +
+                                      eq("sn", "a", 0xA6) + eq("cn", "jan e", 0xA8) +
+                                      sub("cn", (0x80, "J"), (0x81, "n"), (0x82, "e"))), ["1.1"], size=2))
+starttls = msg(5, tlv(0x77, tlv(0x80, b"1.3.6.1.4.1.1466.20037")))
+whoami = msg(6, tlv(0x77, tlv(0x80, b"1.3.6.1.4.1.4203.1.11.3")))
+writes = msg(7, tlv(0x4A, b"cn=x,o=Acme")) + msg(8, tlv(0x66, s("cn=x") + tlv(0x30, b""))) + msg(10, tlv(0x50, b"\2"))
+deep = present("cn")
+for _ in range(100): deep = tlv(0xA2, deep)
+seeds = {
+    "thunderbird": b"\0" + bind + thunderbird + unbind,
+    "root_dse": b"\0" + root + whoami + unbind,
+    "filters": b"\x03" + bind_pw + mixed + unbind,
+    "starttls_writes": b"\x01" + starttls + writes,
+    "deep": b"\0" + msg(11, search("", 2, deep)),
+    "two_to_31": b"\0" + b"\x30\x84\x80\x00\x00\x00\x02\x01\x01",
+    "unterminated": b"\0" + msg(12, search("o=Acme", 2, bytes([0xA4, 0x0B]) + s("cn") + bytes([0x30, 0x05, 0x80, 0x09]) + b"jan")),
+    "tight": b"\x82" + thunderbird + root,
+}
+for name, data in seeds.items():
+    open(f"{out}/{name}", "wb").write(data)
+PY
 echo "seeds written under $corpus"
 
 # POP3 command streams (tests/unit/pop3_session_test.cc); byte 0 is fuzz_pop3_command's

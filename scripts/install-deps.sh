@@ -6,6 +6,8 @@
 # catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh). libargon2-dev hashes
 # Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). libnet-ssleay-perl is swaks' TLS
 # (--tls, --tlsc in the submission tests; only a Recommends of swaks).
+# Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). libldap-dev (liblber) is the
+# LDAP task's BER; ldap-utils and python3-ldap3 are the LDAP tests' clients.
 set -euo pipefail
 
 PACKAGES=(
@@ -15,6 +17,7 @@ PACKAGES=(
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   libnet-ssleay-perl
+  libldap-dev ldap-utils python3-ldap3
 )
 
 missing=()

@@ -11,15 +11,16 @@
 #include "pop3/pop3_task.h"
 #include "http/http_task.h"
 #include "imap_server/imap_task.h"
+#include "ldap_server/ldap_task.h"
 
 namespace notesd {
 
 void RegisterBuiltinTasks(TaskRegistry& registry) {
-  for (TaskSpec spec : {HttpTaskSpec(), RouterTaskSpec(), SmtpTaskSpec(), ImapTaskSpec()}) {
+  for (TaskSpec spec :
+       {HttpTaskSpec(), RouterTaskSpec(), SmtpTaskSpec(), ImapTaskSpec(), Pop3TaskSpec(), LdapTaskSpec()}) {
     Status added = registry.Add(std::move(spec));
     if (!added.ok()) throw std::logic_error(added.message());
   }
-  if (Status added = registry.Add(Pop3TaskSpec()); !added.ok()) throw std::logic_error(added.message());
   // AdminP carries out the CA's requests with the CA's handlers; they share the CA's keyring.
   auto ca_keyring = std::make_shared<CaKeyring>();
   auto admin_handlers = std::make_shared<AdminRequestHandlerRegistry>();

@@ -113,10 +113,10 @@ def notes(client, *args, ok=True, env=None, password=None):
     return out + err
 
 
-def set_up_server(name, tasks="HTTP,AdminP,Router,SMTP"):
+def set_up_server(name, tasks="HTTP,AdminP,Router,SMTP", ini=None):
     """Before the article: `nserver --setup`, loopback ports in notes.ini (SMTP listener, CRL
-    port, the outside mail provider as relay host), the server started, and the
-    administrator Jane's `notes setup`. Returns the Site."""
+    port, the outside mail provider as relay host; `ini`: more settings), the server
+    started, and the administrator Jane's `notes setup`. Returns the Site."""
     site = Site(name)
     try:
         site.http_port = setup_server(site.data, org=ORG, email=f"jane@{DOMAIN}", admin_password=ADMIN_PASSWORD,
@@ -126,6 +126,8 @@ def set_up_server(name, tasks="HTTP,AdminP,Router,SMTP"):
                 SMTPHostName=f"mx.{DOMAIN}", SMTPRelayHost="127.0.0.1", SMTPRelayPort=site.outside_port,
                 RouterRetryIntervalSeconds=1, RouterRetryMaxSeconds=2, RouterTimeoutSeconds=10,
                 HTTP_CRLPort=site.crl_port)
+        if ini:
+            set_ini(site.data, **ini)
         site.start()
         site.jane = Client(site.path("jane"), password=ADMIN_PASSWORD)
         out = notes(site.jane, "setup", "--id", os.path.join(site.data, "ids", "jadmin.id"),

@@ -26,6 +26,7 @@ int NotesdFuzz_hier_name(const std::uint8_t*, std::size_t);
 int NotesdFuzz_api_body(const std::uint8_t*, std::size_t);
 int NotesdFuzz_imap_command(const std::uint8_t*, std::size_t);
 int NotesdFuzz_pop3_command(const std::uint8_t*, std::size_t);
+int NotesdFuzz_ldap_message(const std::uint8_t*, std::size_t);
 }
 
 namespace {
@@ -56,7 +57,8 @@ TEST_CASE("fuzz seeds and saved crashes replay cleanly through every fuzz target
                Target{"cert_import", NotesdFuzz_cert_import}, Target{"id_file", NotesdFuzz_id_file},
                Target{"notes_ini", NotesdFuzz_notes_ini}, Target{"console", NotesdFuzz_console},
                Target{"hier_name", NotesdFuzz_hier_name}, Target{"api_body", NotesdFuzz_api_body},
-               Target{"imap_command", NotesdFuzz_imap_command}, Target{"pop3_command", NotesdFuzz_pop3_command});
+               Target{"imap_command", NotesdFuzz_imap_command}, Target{"pop3_command", NotesdFuzz_pop3_command},
+               Target{"ldap_message", NotesdFuzz_ldap_message});
   std::vector<std::filesystem::path> seeds = Inputs("corpus", target.name);
   CAPTURE(target.name);
   CHECK(!seeds.empty());  // every target has a seed corpus
