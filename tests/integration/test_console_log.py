@@ -1,0 +1,144 @@
+"""Logs an operator can keep (issue 19, part 5): console.log capped by
+Console_Log_Max_Kbytes (renamed console.log.1, one old file kept), reopened on SIGHUP
+after logrotate moved it, the journal's level prefixes when stdout is $JOURNAL_STREAM,
+and the sd_notify datagrams (READY=1, RELOADING=1, STOPPING=1) to $NOTIFY_SOCKET."""
+import os
+import signal
+import socket
+import subprocess
+import threading
+import unittest
+
+from notesd_harness import Server, TempDir, binary, set_ini, setup_server, stop_process, wait_until
+
+
+def read(path):
+    with open(path, errors="replace") as f:
+        return f.read()
+
+
+class ConsoleLogTest(unittest.TestCase):
+    def setUp(self):
+        self.tmp = TempDir()
+        self.data = os.path.join(self.tmp.path, "server")
+        setup_server(self.data)
+        self.log = os.path.join(self.data, "console.log")
+
+    def tearDown(self):
+        self.tmp.cleanup()
+
+    def test_console_log_is_renamed_at_its_cap_and_one_old_file_is_kept(self):
+        set_ini(self.data, Console_Log_Max_Kbytes=2)
+        with Server(self.data).wait_ready() as server:
+            for i in range(12):
+                status, _, _ = server.command("show server")
+                self.assertEqual(status, 0)
+            server.command("show tasks")
+        self.assertTrue(os.path.exists(self.log + ".1"), "console.log was never rotated")
+        self.assertFalse(os.path.exists(self.log + ".2"), "more than one old console.log kept")
+        for path in (self.log, self.log + ".1"):
+            self.assertLessEqual(os.path.getsize(path), 2048, f"{path} is past Console_Log_Max_Kbytes")
+            self.assertEqual(os.stat(path).st_mode & 0o777, 0o600, f"{path} is not owner-only")
+        # The newest lines are in the new file, whole (a rotation never splits a line).
+        self.assertIn("Server shutdown complete", read(self.log))
+        for line in (read(self.log) + read(self.log + ".1")).splitlines():
+            self.assertRegex(line, r"^\d\d/\d\d/\d{4} \d\d:\d\d:\d\d [AP]M  ")
+
+    def test_sighup_reopens_console_log_after_logrotate_moved_it(self):
+        set_ini(self.data, Console_Log_Max_Kbytes=0)
+        with Server(self.data).wait_ready() as server:
+            moved = self.log + ".rotated"
+            os.rename(self.log, moved)
+            server.proc.send_signal(signal.SIGHUP)
+            self.assertTrue(wait_until(lambda: os.path.exists(self.log)), "no new console.log after SIGHUP")
+            self.assertTrue(wait_until(lambda: "console.log reopened" in read(self.log)))
+            status, _, _ = server.command("show tasks")
+            self.assertEqual(status, 0)
+            self.assertIn("> show tasks", read(self.log))
+            self.assertNotIn("> show tasks", read(moved), "the moved file still gets new lines")
+            self.assertIn("Server started", read(moved))
+
+    def test_journal_level_prefixes_when_stdout_is_the_journal_stream(self):
+        set_ini(self.data, Server_IO_Threads="many")  # a bad value: a warning at start-up
+        reader, writer = os.pipe()
+        info = os.fstat(writer)
+        env = {**os.environ, "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"}
+        proc = subprocess.Popen([binary("nserver"), "--data", self.data, "--no-console"], stdin=subprocess.DEVNULL,
+                                stdout=writer, stderr=subprocess.DEVNULL, env=env)
+        os.close(writer)
+        lines = []
+        reading = threading.Thread(target=lambda: lines.extend(os.fdopen(reader, errors="replace")), daemon=True)
+        reading.start()
+        try:
+            self.assertTrue(wait_until(lambda: any("Server started" in line for line in lines)), "".join(lines))
+        finally:
+            stop_process(proc)
+            reading.join(timeout=10)
+        text = "".join(lines)
+        self.assertIn("<6>Server: Server started", text)
+        self.assertRegex(text, r"<4>Server: notes.ini: .*Server_IO_Threads")
+        for line in lines:
+            self.assertRegex(line, r"^<[3-7]>", "a journal line without its level")
+        # The journal keeps its own time: no Domino time stamp on these lines; console.log keeps it.
+        self.assertNotRegex(text, r"^<\d>\d\d/\d\d/")
+        self.assertRegex(read(self.log), r"\d\d/\d\d/\d{4} .*Server started")
+
+    def test_no_prefix_without_journal_stream(self):
+        with Server(self.data).wait_ready() as server:
+            pass
+        self.assertNotRegex(server.output(), r"(?m)^<\d>")
+
+
+class NotifySocket:
+    """A datagram socket standing in for systemd's $NOTIFY_SOCKET; collects the messages."""
+
+    def __init__(self, directory):
+        self.path = os.path.join(directory, "notify.sock")
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self.sock.bind(self.path)
+        self.sock.settimeout(0.2)
+        self.messages = []
+        self._stop = False
+        self._thread = threading.Thread(target=self._read, daemon=True)
+        self._thread.start()
+
+    def _read(self):
+        while not self._stop:
+            try:
+                self.messages.append(self.sock.recv(4096).decode())
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+
+    def wait_for(self, field, count=1, timeout=20):
+        return wait_until(lambda: sum(field in m.split("\n") for m in self.messages) >= count, timeout=timeout)
+
+    def close(self):
+        self._stop = True
+        self._thread.join(timeout=5)
+        self.sock.close()
+
+
+class NotifyTest(unittest.TestCase):
+    def test_ready_reloading_stopping(self):
+        with TempDir() as tmp:
+            data = os.path.join(tmp.path, "server")
+            setup_server(data)
+            notify = NotifySocket(tmp.path)
+            try:
+                with Server(data, env={"NOTIFY_SOCKET": notify.path}) as server:
+                    self.assertTrue(notify.wait_for("READY=1"), notify.messages)
+                    self.assertTrue(server.wait_for_output("Server started", 5), "READY=1 but no Server started")
+                    server.proc.send_signal(signal.SIGHUP)
+                    self.assertTrue(notify.wait_for("RELOADING=1"), notify.messages)
+                    self.assertTrue(notify.wait_for("READY=1", count=2), notify.messages)
+                    server.proc.send_signal(signal.SIGTERM)
+                    self.assertTrue(notify.wait_for("STOPPING=1"), notify.messages)
+                    self.assertEqual(server.wait_exit(), 0)
+            finally:
+                notify.close()
+
+
+if __name__ == "__main__":
+    unittest.main()
