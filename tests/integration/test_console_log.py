@@ -4,12 +4,12 @@ after logrotate moved it, the journal's level prefixes when stdout is $JOURNAL_S
 and the sd_notify datagrams (READY=1, RELOADING=1, STOPPING=1) to $NOTIFY_SOCKET."""
 import os
 import signal
-import socket
 import subprocess
 import threading
 import unittest
 
 from notesd_harness import Server, TempDir, binary, set_ini, setup_server, stop_process, wait_until
+from systemd_harness import NotifySocket
 
 
 def read(path):
@@ -89,55 +89,20 @@ class ConsoleLogTest(unittest.TestCase):
         self.assertNotRegex(server.output(), r"(?m)^<\d>")
 
 
-class NotifySocket:
-    """A datagram socket standing in for systemd's $NOTIFY_SOCKET; collects the messages."""
-
-    def __init__(self, directory):
-        self.path = os.path.join(directory, "notify.sock")
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(self.path)
-        self.sock.settimeout(0.2)
-        self.messages = []
-        self._stop = False
-        self._thread = threading.Thread(target=self._read, daemon=True)
-        self._thread.start()
-
-    def _read(self):
-        while not self._stop:
-            try:
-                self.messages.append(self.sock.recv(4096).decode())
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-
-    def wait_for(self, field, count=1, timeout=20):
-        return wait_until(lambda: sum(field in m.split("\n") for m in self.messages) >= count, timeout=timeout)
-
-    def close(self):
-        self._stop = True
-        self._thread.join(timeout=5)
-        self.sock.close()
-
-
 class NotifyTest(unittest.TestCase):
     def test_ready_reloading_stopping(self):
         with TempDir() as tmp:
             data = os.path.join(tmp.path, "server")
             setup_server(data)
-            notify = NotifySocket(tmp.path)
-            try:
-                with Server(data, env={"NOTIFY_SOCKET": notify.path}) as server:
-                    self.assertTrue(notify.wait_for("READY=1"), notify.messages)
-                    self.assertTrue(server.wait_for_output("Server started", 5), "READY=1 but no Server started")
-                    server.proc.send_signal(signal.SIGHUP)
-                    self.assertTrue(notify.wait_for("RELOADING=1"), notify.messages)
-                    self.assertTrue(notify.wait_for("READY=1", count=2), notify.messages)
-                    server.proc.send_signal(signal.SIGTERM)
-                    self.assertTrue(notify.wait_for("STOPPING=1"), notify.messages)
-                    self.assertEqual(server.wait_exit(), 0)
-            finally:
-                notify.close()
+            with NotifySocket(tmp.path) as notify, Server(data, env={"NOTIFY_SOCKET": notify.path}) as server:
+                self.assertTrue(notify.wait_for("READY=1"), notify.messages)
+                self.assertTrue(server.wait_for_output("Server started", 5), "READY=1 but no Server started")
+                server.proc.send_signal(signal.SIGHUP)
+                self.assertTrue(notify.wait_for("RELOADING=1"), notify.messages)
+                self.assertTrue(notify.wait_for("READY=1", count=2), notify.messages)
+                server.proc.send_signal(signal.SIGTERM)
+                self.assertTrue(notify.wait_for("STOPPING=1"), notify.messages)
+                self.assertEqual(server.wait_exit(), 0)
 
 
 if __name__ == "__main__":
