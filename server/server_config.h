@@ -45,7 +45,7 @@ inline constexpr ConfigKey kConsoleLogMaxKbytes{
     0,
     4194304,
     "Cap of console.log in KB: past it, console.log becomes console.log.1 (one old file kept) and a new one "
-    "starts; 0 = no cap (logrotate alone); re-read on SIGHUP",
+    "starts; 0 = no cap (logrotate alone); SET CONFIG and SIGHUP apply it at once",
     "Server",
     false};
 inline constexpr ConfigKey kControlTimeout{"Console_Control_Timeout",

@@ -348,6 +348,7 @@ Status ServerCore::SetConfig(std::string_view name, std::string_view value) {
   updated.Set(name, value);
   NOTESD_RETURN_IF_ERROR(updated.SaveAtomic(options_.data_dir / "notes.ini"));
   ini_ = std::move(updated);
+  console_log_.SetMaxBytes(ConfigInt(ini_, server_keys::kConsoleLogMaxKbytes) * 1024);
   return Status::Ok();
 }
 

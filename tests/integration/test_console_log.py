@@ -28,8 +28,10 @@ class ConsoleLogTest(unittest.TestCase):
         self.tmp.cleanup()
 
     def test_console_log_is_renamed_at_its_cap_and_one_old_file_is_kept(self):
-        set_ini(self.data, Console_Log_Max_Kbytes=2)
         with Server(self.data).wait_ready() as server:
+            # The default cap (10240 KB) is lowered while the server runs: SET CONFIG applies it at once.
+            status, _, _ = server.command("set config Console_Log_Max_Kbytes=2")
+            self.assertEqual(status, 0)
             for i in range(12):
                 status, _, _ = server.command("show server")
                 self.assertEqual(status, 0)
