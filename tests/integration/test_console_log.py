@@ -61,7 +61,8 @@ class ConsoleLogTest(unittest.TestCase):
             self.assertIn("Server started", read(moved))
 
     def test_journal_level_prefixes_when_stdout_is_the_journal_stream(self):
-        set_ini(self.data, Server_IO_Threads="many")  # a bad value: a warning at start-up
+        # A bad value is a warning at start-up, a task that does not exist an error.
+        set_ini(self.data, Server_IO_Threads="many", ServerTasks="HTTP,NoSuchTask")
         reader, writer = os.pipe()
         info = os.fstat(writer)
         env = {**os.environ, "JOURNAL_STREAM": f"{info.st_dev}:{info.st_ino}"}
@@ -79,6 +80,7 @@ class ConsoleLogTest(unittest.TestCase):
         text = "".join(lines)
         self.assertIn("<6>Server: Server started", text)
         self.assertRegex(text, r"<4>Server: notes.ini: .*Server_IO_Threads")
+        self.assertRegex(text, r"<3>Server: .*NoSuchTask.*ServerTasks entry skipped")
         for line in lines:
             self.assertRegex(line, r"^<[3-7]>", "a journal line without its level")
         # The journal keeps its own time: no Domino time stamp on these lines; console.log keeps it.
