@@ -63,9 +63,19 @@ class PackageTest(unittest.TestCase):
         scripts = subprocess.run(["dpkg-deb", "-I", self.deb], capture_output=True, text=True, check=True).stdout
         for script in ("postinst", "prerm", "postrm", "conffiles"):
             self.assertIn(script, scripts)
-        postinst = subprocess.run(["dpkg-deb", "--ctrl-tarfile", self.deb], capture_output=True, check=True).stdout
-        self.assertIn(b"systemd-sysusers", postinst)
-        self.assertIn(b"adduser --system", postinst)
+        control_dir = os.path.join(self.tmp.path, "control")
+        subprocess.run(["dpkg-deb", "-e", self.deb, control_dir], check=True)
+        with open(os.path.join(control_dir, "postinst")) as f:
+            postinst = f.read()
+        self.assertIn("systemd-sysusers /usr/lib/sysusers.d/notesd.conf", postinst)
+        self.assertIn("adduser --system --group --home /var/lib/notesd", postinst)
+        self.assertIn("install -d -o notesd -g notesd -m 0700 /var/lib/notesd", postinst)
+        for script in ("postinst", "prerm", "postrm"):
+            path = os.path.join(control_dir, script)
+            self.assertTrue(os.access(path, os.X_OK), script)
+            subprocess.run(["sh", "-n", path], check=True)  # parses
+        with open(os.path.join(control_dir, "conffiles")) as f:
+            self.assertEqual(f.read().split(), ["/etc/logrotate.d/notesd"])
 
     def test_files_are_where_the_unit_and_the_man_pages_say(self):
         program, args = self.installed_nserver()
@@ -92,6 +102,18 @@ class PackageTest(unittest.TestCase):
         self.assertIn("/var/lib/notesd/console.log {", logrotate)
         self.assertIn("systemctl reload notesd.service", logrotate)
         self.assertNotRegex(logrotate, r"(?m)^\s*copytruncate")  # moved, then SIGHUP: no line lost
+
+    def test_cmake_install_into_a_prefix(self):
+        prefix = os.path.join(self.tmp.path, "prefix")
+        subprocess.run(["cmake", "--install", BIN_DIR, "--prefix", prefix], check=True, capture_output=True)
+        for path in ("sbin/nserver", "bin/notes", "share/doc/notesd/notes.ini.sample", "share/man/man8/nserver.8",
+                     "share/man/man1/notes.1", "share/man/man5/notes.ini.5",
+                     "share/bash-completion/completions/notes", "share/bash-completion/completions/nserver",
+                     "lib/sysusers.d/notesd.conf", "etc/logrotate.d/notesd"):
+            self.assertTrue(os.path.isfile(os.path.join(prefix, path)), path)
+        with open(os.path.join(prefix, "lib/systemd/system/notesd.service")) as f:
+            self.assertEqual(unit_values(f.read(), "ExecStart"),
+                             [os.path.join(prefix, "sbin/nserver") + " --data /var/lib/notesd --no-console"])
 
     def test_man_pages_come_from_the_programs_tables(self):
         program, _ = self.installed_nserver()
