@@ -94,7 +94,7 @@ class ConsoleLogTest(unittest.TestCase):
 
 
 class NotifyTest(unittest.TestCase):
-    def test_ready_reloading_stopping(self):
+    def test_ready_reloading_restart_stopping(self):
         with TempDir() as tmp:
             data = os.path.join(tmp.path, "server")
             setup_server(data)
@@ -104,9 +104,17 @@ class NotifyTest(unittest.TestCase):
                 server.proc.send_signal(signal.SIGHUP)
                 self.assertTrue(notify.wait_for("RELOADING=1"), notify.messages)
                 self.assertTrue(notify.wait_for("READY=1", count=2), notify.messages)
+                # RESTART SERVER re-executes in the same process: a reload to systemd, never STOPPING=1.
+                status, _, _ = server.command("restart server")
+                self.assertEqual(status, 0)
+                self.assertTrue(notify.wait_for("READY=1", count=3), notify.messages)
+                self.assertEqual(notify.count("STOPPING=1"), 0, notify.messages)
+                self.assertIn("STATUS=Restarting", "\n".join(notify.messages))
                 server.proc.send_signal(signal.SIGTERM)
                 self.assertTrue(notify.wait_for("STOPPING=1"), notify.messages)
                 self.assertEqual(server.wait_exit(), 0)
+            self.assertEqual([m.split("\n")[0] for m in notify.messages],
+                             ["READY=1", "RELOADING=1", "READY=1", "RELOADING=1", "READY=1", "STOPPING=1"])
 
 
 if __name__ == "__main__":
