@@ -5,8 +5,8 @@
 # readable sanitizer stacks; clang-format and clang-tidy (both 14) check the code's layout and
 # catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh). libargon2-dev hashes
 # Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). dpkg-dev (dpkg-shlibdeps), adduser,
-# systemd's tools (systemd-analyze; no daemon is enabled or started) and man-db build and
-# check the .deb (scripts/package.sh, tests/integration/test_package.py).
+# systemd's tools (systemd-analyze; no daemon is enabled or started), man-db and logrotate
+# build and check the .deb (scripts/package.sh, tests/integration/test_package.py).
 set -euo pipefail
 
 PACKAGES=(
@@ -15,7 +15,7 @@ PACKAGES=(
   nlohmann-json3-dev libcli11-dev libedit-dev libargon2-dev catch2
   python3 python3-cryptography curl swaks gpgsm gpg-agent gpgconf gnupg s-nail
   clang libclang-rt-14-dev llvm clang-format clang-tidy
-  dpkg-dev adduser systemd man-db
+  dpkg-dev adduser systemd man-db logrotate
 )
 
 missing=()

@@ -101,6 +101,7 @@ class PackageTest(unittest.TestCase):
             logrotate = f.read()
         self.assertIn("/var/lib/notesd/console.log {", logrotate)
         self.assertIn("systemctl reload notesd.service", logrotate)
+        self.assertRegex(logrotate, r"(?m)^\s*dateext$")  # never console.log.1, nserver's own cap file
         self.assertNotRegex(logrotate, r"(?m)^\s*copytruncate")  # moved, then SIGHUP: no line lost
 
     def test_cmake_install_into_a_prefix(self):
@@ -170,6 +171,41 @@ class PackageTest(unittest.TestCase):
         exposure = re.search(r"Overall exposure level for notesd.service: ([\d.]+)", security.stdout + security.stderr)
         self.assertIsNotNone(exposure, security.stdout + security.stderr)
         self.assertLess(float(exposure.group(1)), 3.0, security.stdout)
+
+    @unittest.skipUnless(shutil.which("logrotate"), "logrotate not installed")
+    def test_logrotate_moves_console_log_and_the_server_reopens_it(self):
+        # The shipped file with the test's data directory, and the postrotate's `systemctl
+        # reload` (ExecReload: kill -HUP $MAINPID) done as the unit would, on this server.
+        program, _ = self.installed_nserver()
+        data = os.path.join(self.tmp.path, "logrotate-data")
+        setup_server(data, program=program)
+        with Server(data, program=program, extra_args=["--no-console"]) as server:
+            server.wait_ready()
+            with open(self.path("etc/logrotate.d/notesd")) as f:
+                config = f.read()
+            config = config.replace("/var/lib/notesd/console.log", os.path.join(data, "console.log"))
+            config = re.sub(r"(?m)^\s*su notesd notesd\n", "", config)
+            config = re.sub(r"(?s)postrotate\n.*?endscript", f"postrotate\n\t\tkill -HUP {server.proc.pid}\n\tendscript",
+                            config)
+            conf = os.path.join(self.tmp.path, "logrotate.conf")
+            with open(conf, "w") as f:
+                f.write(config)
+            done = subprocess.run(["logrotate", "-f", "-s", os.path.join(self.tmp.path, "logrotate.state"), conf],
+                                  capture_output=True, text=True)
+            self.assertEqual(done.returncode, 0, done.stderr)
+            rotated = glob.glob(os.path.join(data, "console.log-*"))
+            self.assertEqual(len(rotated), 1, os.listdir(data))
+            self.assertFalse(os.path.exists(os.path.join(data, "console.log.1")), "logrotate used nserver's name")
+            with open(rotated[0]) as f:
+                self.assertIn("Server started", f.read())
+            log = os.path.join(data, "console.log")
+            self.assertTrue(server.wait_for_output("console.log reopened", 10))
+            status, _, _ = server.command("show tasks")
+            self.assertEqual(status, 0)
+            with open(log) as f:
+                self.assertIn("> show tasks", f.read())
+            with open(rotated[0]) as f:
+                self.assertNotIn("> show tasks", f.read())
 
     def test_installed_server_reports_ready_reload_and_stop(self):
         program, args = self.installed_nserver()
