@@ -28,14 +28,14 @@ void Logger::RemoveSink(int id) {
   std::erase_if(sinks_, [id](const auto& entry) { return entry.first == id; });
 }
 
-void Logger::Log(std::string_view source, std::string_view message) {
+void Logger::Log(std::string_view source, std::string_view message, LogLevel level) {
   int64_t now = clock_->NowMicros();
   std::lock_guard lock(mutex_);
   size_t start = 0;
   while (start <= message.size()) {
     size_t end = message.find('\n', start);
     if (end == std::string_view::npos) end = message.size();
-    LogRecord record{now, EscapeForDisplay(source), EscapeForDisplay(message.substr(start, end - start))};
+    LogRecord record{now, EscapeForDisplay(source), EscapeForDisplay(message.substr(start, end - start)), level};
     for (auto& [id, sink] : sinks_) sink(record);
     if (end == message.size()) break;
     start = end + 1;

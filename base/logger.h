@@ -18,10 +18,15 @@
 
 namespace notesd {
 
+// A line's severity, numbered as syslog and sd-daemon.h's SD_ERR..SD_DEBUG are: under
+// systemd the journal keeps it from the `<N>` prefix of a line on stdout.
+enum class LogLevel { kError = 3, kWarning = 4, kNotice = 5, kInfo = 6, kDebug = 7 };
+
 struct LogRecord {
   int64_t time_micros = 0;
   std::string source;  // "Router", "Server", "" for a bare console line
   std::string message;
+  LogLevel level = LogLevel::kInfo;
   // "11/29/2026 01:42:30 AM  Router: message"
   std::string Formatted() const;
 };
@@ -43,7 +48,8 @@ class Logger {
   // One message, one line per '\n'-separated part. Each part and the source are passed
   // through EscapeForDisplay (base/display_text.h) first, so no sink ever receives a
   // control character or invalid UTF-8 from untrusted text (names, URLs, mail headers).
-  void Log(std::string_view source, std::string_view message);
+  // `level` is the lines' severity (kInfo unless said).
+  void Log(std::string_view source, std::string_view message, LogLevel level = LogLevel::kInfo);
 
  private:
   const Clock* clock_;

@@ -5,9 +5,10 @@
 # readable sanitizer stacks; clang-format and clang-tidy (both 14) check the code's layout and
 # catch bug patterns (scripts/check-format.sh, scripts/check-tidy.sh). libargon2-dev hashes
 # Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). libnet-ssleay-perl is swaks' TLS
-# (--tls, --tlsc in the submission tests; only a Recommends of swaks).
-# Internet passwords (Argon2id; OpenSSL 3.0 has no Argon2). libldap-dev (liblber) is the
-# LDAP task's BER; ldap-utils and python3-ldap3 are the LDAP tests' clients.
+# (--tls, --tlsc in the submission tests; only a Recommends of swaks). libldap-dev (liblber)
+# is the LDAP task's BER; ldap-utils and python3-ldap3 are the LDAP tests' clients. dpkg-dev (dpkg-shlibdeps), adduser,
+# systemd's tools (systemd-analyze; no daemon is enabled or started), man-db and logrotate
+# build and check the .deb (scripts/package.sh, tests/integration/test_package.py).
 set -euo pipefail
 
 PACKAGES=(
@@ -18,6 +19,7 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   libnet-ssleay-perl
   libldap-dev ldap-utils python3-ldap3
+  dpkg-dev adduser systemd man-db logrotate
 )
 
 missing=()

@@ -38,6 +38,16 @@ inline constexpr ConfigKey kConsoleHistory{"Console_History_Lines",
                                            "Console command lines kept in `.nserver_history` for line editing",
                                            "Server",
                                            true};
+inline constexpr ConfigKey kConsoleLogMaxKbytes{
+    "Console_Log_Max_Kbytes",
+    ConfigType::kInt,
+    "10240",
+    0,
+    4194304,
+    "Cap of console.log in KB: past it, console.log becomes console.log.1 (one old file kept) and a new one "
+    "starts; 0 = no cap (logrotate alone); SET CONFIG and SIGHUP apply it at once",
+    "Server",
+    false};
 inline constexpr ConfigKey kControlTimeout{"Console_Control_Timeout",
                                            ConfigType::kInt,
                                            "30",

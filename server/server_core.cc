@@ -18,6 +18,7 @@
 #include "directory/directory.h"
 #include "pki/hier_name.h"
 #include "server/server_config.h"
+#include "server/service_manager.h"
 #include "base/ascii.h"
 
 #ifndef NOTESD_VERSION
@@ -79,19 +80,17 @@ Status ServerCore::Prepare() {
 }
 
 void ServerCore::OpenLogFile() {
-  // console.log holds names and mail addresses: owner-only, also when an older server made
-  // it with a wider mode (the umask set at start-up covers a new file).
-  std::filesystem::path log_path = options_.data_dir / "console.log";
-  log_file_.open(log_path, std::ios::app);
-  std::error_code ignored;
-  std::filesystem::permissions(log_path, std::filesystem::perms::owner_read | std::filesystem::perms::owner_write,
-                               std::filesystem::perm_options::replace, ignored);
-  logger_.AddSink([this](const LogRecord& record) {
-    std::lock_guard lock(log_file_mutex_);
-    if (log_file_) log_file_ << record.Formatted() << '\n' << std::flush;
-  });
-  logger_.AddSink([](const LogRecord& record) {
-    std::string line = record.Formatted() + "\n";
+  // console.log holds names and mail addresses: owner-only (console_log_file.h); capped by
+  // Console_Log_Max_Kbytes once notes.ini is read (LoadConfig).
+  console_log_.Open(options_.data_dir / "console.log");
+  logger_.AddSink([this](const LogRecord& record) { console_log_.Write(record.Formatted()); });
+  // Under systemd with stdout on the journal, each line carries its level (`<6>`) and no
+  // time stamp: the journal keeps its own time.
+  const bool journal = StreamIsJournal(STDOUT_FILENO);
+  logger_.AddSink([journal](const LogRecord& record) {
+    std::string line = journal ? JournalPrefix(record.level) + (record.source.empty() ? "" : record.source + ": ") +
+                                     record.message + "\n"
+                               : record.Formatted() + "\n";
     std::fwrite(line.data(), 1, line.size(), stdout);
     std::fflush(stdout);
   });
@@ -112,18 +111,23 @@ Status ServerCore::LoadConfig() {
   std::vector<IniProblem> problems;
   Result<NotesIni> loaded = NotesIni::Load(options_.data_dir / "notes.ini", &problems);
   if (!loaded.ok()) return loaded.status();
-  for (const IniProblem& problem : problems) logger_.Log("Server", problem.message + " (line skipped)");
+  for (const IniProblem& problem : problems)
+    logger_.Log("Server", problem.message + " (line skipped)", LogLevel::kWarning);
   for (const IniDuplicate& duplicate : loaded->Duplicates())
-    logger_.Log("Server", "notes.ini: " + duplicate.name + " is set on line " + std::to_string(duplicate.used_line) +
-                              " and again on line " + std::to_string(duplicate.ignored_line) + "; line " +
-                              std::to_string(duplicate.used_line) + " is used (the first copy wins), line " +
-                              std::to_string(duplicate.ignored_line) + " is ignored (SET CONFIG " + duplicate.name +
-                              "=... leaves one line)");
+    logger_.Log("Server",
+                "notes.ini: " + duplicate.name + " is set on line " + std::to_string(duplicate.used_line) +
+                    " and again on line " + std::to_string(duplicate.ignored_line) + "; line " +
+                    std::to_string(duplicate.used_line) + " is used (the first copy wins), line " +
+                    std::to_string(duplicate.ignored_line) + " is ignored (SET CONFIG " + duplicate.name +
+                    "=... leaves one line)",
+                LogLevel::kWarning);
   for (const IniEntry& entry : loaded->Entries()) {
     Status valid = catalogue_.Validate(entry.name, entry.value);
-    if (!valid.ok()) logger_.Log("Server", "notes.ini: " + valid.message() + "; the default is used");
+    if (!valid.ok())
+      logger_.Log("Server", "notes.ini: " + valid.message() + "; the default is used", LogLevel::kWarning);
   }
   stats_.Counter("Server.Config.Problems").store(static_cast<int64_t>(problems.size()));
+  console_log_.SetMaxBytes(ConfigInt(*loaded, server_keys::kConsoleLogMaxKbytes) * 1024);
   std::lock_guard lock(config_mutex_);
   ini_ = std::move(loaded).value();
   return Status::Ok();
@@ -161,9 +165,16 @@ void ServerCore::SampleRateAfterAMinute() {
 void ServerCore::OnSignal(const boost::system::error_code& ec, int number) {
   if (ec) return;  // cancelled at shutdown
   if (number == SIGHUP) {
+    // systemd's reload: RELOADING=1, the work, READY=1. console.log is reopened by name
+    // first, so logrotate's move-then-HUP finds the server writing a new file.
+    NotifyServiceManager(ReloadingMessage());
+    console_log_.Reopen();
     Status reread = LoadConfig();
     logger_.Log("Server",
-                reread.ok() ? "SIGHUP: notes.ini re-read" : "SIGHUP: cannot re-read notes.ini: " + reread.message());
+                reread.ok() ? "SIGHUP: notes.ini re-read, console.log reopened"
+                            : "SIGHUP: cannot re-read notes.ini: " + reread.message(),
+                reread.ok() ? LogLevel::kInfo : LogLevel::kError);
+    NotifyServiceManager("READY=1\nSTATUS=Running");
   } else {
     logger_.Log("Server", std::string("Received ") + (number == SIGTERM ? "SIGTERM" : "SIGINT") + ", shutting down");
     RequestShutdown(false);
@@ -212,7 +223,8 @@ void ServerCore::StartIoThreads() {
           io_.run();
           return;
         } catch (const std::exception& e) {
-          logger_.Log("Server", std::string("Unexpected error in a network handler (the server goes on): ") + e.what());
+          logger_.Log("Server", std::string("Unexpected error in a network handler (the server goes on): ") + e.what(),
+                      LogLevel::kError);
         }
       }
     });
@@ -254,7 +266,7 @@ void ServerCore::RegisterServerStats() {
 int ServerCore::Run(bool* restart) {
   Status prepared = Prepare();
   if (!prepared.ok()) {
-    std::fprintf(stderr, "nserver: %s\n", prepared.message().c_str());
+    PrintServerError(prepared.message());
     return 1;
   }
   started_millis_ = MonotonicMillis();
@@ -264,8 +276,8 @@ int ServerCore::Run(bool* restart) {
 
   Status databases = CheckSystemDatabases();
   if (!databases.ok()) {
-    logger_.Log("Server", databases.message());
-    std::fprintf(stderr, "nserver: %s\n", databases.message().c_str());
+    logger_.Log("Server", databases.message(), LogLevel::kError);
+    PrintServerError(databases.message());
     return 1;
   }
 
@@ -277,8 +289,8 @@ int ServerCore::Run(bool* restart) {
       static_cast<int>(ConfigInt(ini, server_keys::kControlTimeout)));
   Status listening = control_->Start();
   if (!listening.ok()) {
-    logger_.Log("Server", listening.message());
-    std::fprintf(stderr, "nserver: %s\n", listening.message().c_str());
+    logger_.Log("Server", listening.message(), LogLevel::kError);
+    PrintServerError(listening.message());
     return 1;
   }
   StartSignals();
@@ -287,10 +299,15 @@ int ServerCore::Run(bool* restart) {
   tasks_->LoadAll(ParseServerTasks(ConfigText(ini, server_keys::kServerTasks)));
   state_ = State::kRunning;
   logger_.Log("Server", "Server started; type HELP for console commands");
+  // Type=notify: `systemctl start` returns once the ServerTasks are loaded.
+  NotifyServiceManager("READY=1\nSTATUS=Running");
   StartConsole();
 
   WaitForShutdown();
   state_ = State::kStopping;
+  // RESTART SERVER re-executes in the same process: to systemd that is a reload (the new
+  // image says READY=1 again), not a stop.
+  NotifyServiceManager(restart_requested_ ? "RELOADING=1\nSTATUS=Restarting" : "STOPPING=1\nSTATUS=Shutting down");
   Shutdown();
   *restart = restart_requested_;
   return 0;
@@ -351,6 +368,7 @@ Status ServerCore::SetConfig(std::string_view name, std::string_view value) {
   updated.Set(name, value);
   NOTESD_RETURN_IF_ERROR(updated.SaveAtomic(options_.data_dir / "notes.ini"));
   ini_ = std::move(updated);
+  console_log_.SetMaxBytes(ConfigInt(ini_, server_keys::kConsoleLogMaxKbytes) * 1024);
   return Status::Ok();
 }
 
@@ -446,8 +464,7 @@ CommandReply ServerCore::Execute(const std::string& line, const std::string& ori
 
 void ServerCore::WriteLogFileLine(std::string_view text) {
   LogRecord record{clock_.NowMicros(), "", EscapeForDisplay(text)};
-  std::lock_guard file_lock(log_file_mutex_);
-  if (log_file_) log_file_ << record.Formatted() << '\n' << std::flush;
+  console_log_.Write(record.Formatted());
 }
 
 Result<std::string> ServerCore::Dispatch(const ConsoleCommand& command) {

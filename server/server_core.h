@@ -8,7 +8,10 @@
 // the console. Shutdown (EXIT/QUIT, SIGTERM, SIGINT): stop the console, stop the tasks in
 // reverse order, close the control socket, remove the socket and lock files.
 // SIGHUP re-reads notes.ini (duplicated settings are warned about at every read, naming
-// both lines; the first copy wins, as in Domino).
+// both lines; the first copy wins, as in Domino) and reopens console.log (logrotate).
+// Under systemd (service_manager.h) the core reports READY=1 when the ServerTasks are
+// loaded, RELOADING=1/READY=1 around SIGHUP and STOPPING=1 at shutdown, and its stdout
+// lines carry the journal's level prefix.
 //
 // Start-up order: the control socket answers as soon as it listens, but commands that need
 // the tasks (TELL, LOAD, RESTART TASK) are refused with "Server is starting; try again"
@@ -50,6 +53,7 @@
 #include "task/task.h"
 #include "server/console_command.h"
 #include "server/console_input.h"
+#include "server/console_log_file.h"
 #include "server/control_socket.h"
 #include "server/data_dir_lock.h"
 #include "server/log_database.h"
@@ -153,8 +157,7 @@ class ServerCore final : public TaskContext {
   std::mutex config_mutex_;
   NotesIni ini_;
 
-  std::mutex log_file_mutex_;
-  std::ofstream log_file_;
+  ConsoleLogFile console_log_;
   std::unique_ptr<LogDatabase> log_nsf_;
 
   boost::asio::io_context io_;

@@ -51,7 +51,8 @@ void TaskManager::LoadAll(const std::vector<TaskEntry>& entries) {
   for (const TaskEntry& entry : entries) {
     Status loaded = Load(entry.name, entry.args);
     if (!loaded.ok())
-      context_.Log().Log("Server", loaded.message() + " (ServerTasks entry skipped; the server goes on)");
+      context_.Log().Log("Server", loaded.message() + " (ServerTasks entry skipped; the server goes on)",
+                         LogLevel::kError);
   }
 }
 
@@ -68,7 +69,7 @@ void TaskManager::StopTask(const Running& running, std::string_view why) {
   try {
     running.task->Stop();
   } catch (const std::exception& e) {
-    context_.Log().Log(running.spec->display_name, std::string("Error while stopping: ") + e.what());
+    context_.Log().Log(running.spec->display_name, std::string("Error while stopping: ") + e.what(), LogLevel::kError);
   }
   context_.Stats().RemovePrefix(running.spec->name + ".");
   context_.Log().Log(running.spec->display_name, std::string(why));
@@ -98,9 +99,10 @@ void TaskManager::Fail(std::string_view name, std::string_view reason) {
   std::lock_guard lifecycle(lifecycle_mutex_);
   Running taken;
   if (!TakeRunning(name, &taken)) return;
-  context_.Log().Log(taken.spec->display_name, "task stopped: " + std::string(reason) +
-                                                   " (the server and its other tasks go on; LOAD " + taken.spec->name +
-                                                   " starts it again)");
+  context_.Log().Log(taken.spec->display_name,
+                     "task stopped: " + std::string(reason) + " (the server and its other tasks go on; LOAD " +
+                         taken.spec->name + " starts it again)",
+                     LogLevel::kError);
   StopTask(taken, "Task shut down after failure");
 }
 

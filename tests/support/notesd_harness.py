@@ -83,7 +83,7 @@ class Server:
 
     def __init__(self, data_dir, program="nserver", extra_args=(), env=None):
         self.data_dir = data_dir
-        self.program = binary(program)
+        self.program = program if os.path.isabs(program) else binary(program)
         self.lines = []
         self._lock = threading.Lock()
         full_env = dict(os.environ)
@@ -202,10 +202,12 @@ FAST_KDF_ENV = {"NOTESD_ID_KDF": "fast"}  # test-only: cheap scrypt for the many
 
 
 def setup_server(data_dir, org="Acme", server_name="Acme01", admin="Jane Admin", email=None,
-                 admin_password="admin-pw", certifier_password="cert-pw", http_port=None, tasks="HTTP"):
-    """`nserver --setup` with loopback-only HTTPS on a free port. Returns the port."""
+                 admin_password="admin-pw", certifier_password="cert-pw", http_port=None, tasks="HTTP",
+                 program=None):
+    """`nserver --setup` (the built one, or `program`: a path) with loopback-only HTTPS on a free
+    port. Returns the port."""
     port = http_port or free_port()
-    args = [binary("nserver"), "--data", data_dir, "--setup", "--org", org, "--server-name", server_name,
+    args = [program or binary("nserver"), "--data", data_dir, "--setup", "--org", org, "--server-name", server_name,
             "--admin-name", admin, "--admin-password", admin_password,
             "--certifier-password", certifier_password, "--http-port", str(port),
             "--http-address", "127.0.0.1", "--server-tasks", tasks]
