@@ -88,6 +88,11 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
   ImapSession& operator=(const ImapSession&) = delete;
 
   void Start() {
+    // SHOW USERS lists the session; DROP closes it from the command thread.
+    std::weak_ptr<net::Connection> weak = connection_;
+    registration_ = shared_->context->Sessions().Open("IMAP", connection_->peer_address(), [weak] {
+      if (auto connection = weak.lock()) connection->CloseFromAnyThread();
+    });
     connection_->SetTimeoutHandler([connection = connection_.get(), shared = shared_.get()] {
       ++*shared->timed_out;
       connection->WriteLastWords("* BYE Autologout; idle for too long\r\n");
@@ -172,6 +177,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
 
   void Run(imap::Command command) {
     ++*shared_->commands;
+    registration_.Touch();
     OnPool([command = std::move(command)](ImapHandler& handler) { return handler.Handle(command); });
   }
 
@@ -180,7 +186,13 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
     if (!logged_in_ && handler_.person()) {
       logged_in_ = true;
       reader_->RaiseLimits(shared_->limits);
+      registration_.SignedIn(handler_.person()->name.Canonical(), handler_.person()->mail_file);
     }
+    // The administrator's BROADCAST: an [ALERT], which RFC 3501 says the client must show.
+    if (logged_in_ && !reply.next)
+      if (std::optional<std::string> text =
+              shared_->context->Sessions().TakeBroadcast(handler_.person()->name.Canonical()))
+        reply.text = "* OK [ALERT] " + OneLine(*text) + "\r\n" + reply.text;
     if (reply.next) {
       // A long reply: the next part is made once this one is written.
       return Send(std::move(reply.text), [self = shared_from_this(), next = std::move(reply.next)] {
@@ -293,6 +305,7 @@ class ImapSession final : public std::enable_shared_from_this<ImapSession> {
   ImapHandler handler_;
   asio::steady_timer idle_timer_;
   std::array<char, 16384> buffer_{};
+  SessionRegistry::Session registration_;
   bool logged_in_ = false;
   bool idling_ = false;
   bool idle_done_ = false;

@@ -257,6 +257,11 @@ class LdapSession final : public std::enable_shared_from_this<LdapSession> {
   ~LdapSession() { --shared_->current; }
 
   void Start() {
+    // SHOW USERS lists the session (with the person once bound); DROP closes it.
+    std::weak_ptr<net::Connection> weak = connection_;
+    registration_ = shared_->context->Sessions().Open("LDAP", connection_->peer_address(), [weak] {
+      if (auto connection = weak.lock()) connection->CloseFromAnyThread();
+    });
     connection_->SetTimeoutHandler([shared = shared_.get()] { ++*shared->timed_out; });
     ReadMore();
   }
@@ -270,6 +275,7 @@ class LdapSession final : public std::enable_shared_from_this<LdapSession> {
                           [self = shared_from_this()](const boost::system::error_code& ec, std::size_t n) {
                             if (ec) return self->Close();
                             self->reader_->Feed(std::string_view(self->buffer_.data(), n));
+                            self->registration_.Touch();
                             self->Process();
                           });
   }
@@ -354,6 +360,7 @@ class LdapSession final : public std::enable_shared_from_this<LdapSession> {
         if (person.ok()) {
           ++*self->shared_->binds_ok;
           self->bound_dn_ = ldap::NameToDn(person->name);
+          self->registration_.SignedIn(person->name.Canonical(), "names.nsf");
           return self->Reply(ldap::EncodeResult(id, ldap::ResponseTag(Operation::kBind), ResultCode::kSuccess, "", ""));
         }
         ++*self->shared_->binds_failed;
@@ -428,6 +435,7 @@ class LdapSession final : public std::enable_shared_from_this<LdapSession> {
   std::shared_ptr<net::Connection> connection_;
   std::shared_ptr<LdapShared> shared_;
   std::unique_ptr<ldap::PduReader> reader_;
+  SessionRegistry::Session registration_;
   std::array<char, 16384> buffer_{};
   std::string bound_dn_;  // empty: anonymous
 };

@@ -86,6 +86,12 @@ class Pop3Session final : public std::enable_shared_from_this<Pop3Session> {
   Pop3Session& operator=(const Pop3Session&) = delete;
 
   void Start() {
+    // SHOW USERS lists the session; DROP closes it from the command thread (a dropped
+    // session never reaches UPDATE: its DELEs are not applied, as for any lost connection).
+    std::weak_ptr<net::Connection> weak = connection_;
+    registration_ = shared_->context->Sessions().Open("POP3", connection_->peer_address(), [weak] {
+      if (auto connection = weak.lock()) connection->CloseFromAnyThread();
+    });
     // One last line when a deadline passes, best effort (nothing over TLS), then the close.
     connection_->SetTimeoutHandler([connection = connection_.get(), shared = shared_.get()] {
       ++*shared->timed_out;
@@ -109,12 +115,14 @@ class Pop3Session final : public std::enable_shared_from_this<Pop3Session> {
       case pop3::LineReader::Result::kBadLine: return Send(handler_.LineError(next));
       case pop3::LineReader::Result::kLine: break;
     }
+    registration_.Touch();
     if (!handler_.Blocks(line)) return Send(handler_.Handle(line));
     asio::post(shared_->pool, [self = shared_from_this(), line = std::move(line)]() mutable {
       pop3::State before = self->handler_.state();
       Reply reply = self->handler_.Handle(line);
       if (before == pop3::State::kAuthorization && self->handler_.state() == pop3::State::kTransaction) {
         ++*self->shared_->logins_succeeded;
+        self->registration_.SignedIn(self->handler_.person().name.Canonical(), self->handler_.person().mail_file);
         self->shared_->context->Log().Log(kLogSource, "POP3 login of " + self->handler_.person().name.Canonical() +
                                                           " from " + self->connection_->peer_address());
       }
@@ -164,6 +172,7 @@ class Pop3Session final : public std::enable_shared_from_this<Pop3Session> {
 
   std::shared_ptr<net::Connection> connection_;
   std::shared_ptr<Pop3Shared> shared_;
+  SessionRegistry::Session registration_;
   pop3::Pop3Handler handler_;
   pop3::LineReader reader_;
   net::SteadyClock::time_point line_deadline_;

@@ -676,6 +676,39 @@ class ImapTest(unittest.TestCase):
             self.assertIn(b"for-s-nail", done.stdout)
             self.assertIn(b"words for s-nail", done.stdout)
 
+    def test_16_show_users_broadcast_and_drop(self):
+        m = self.login()
+        try:
+            m.select("INBOX")
+            rc, out, err = self.server.command("show users")
+            self.assertEqual(rc, 0, err)
+            self.assertTrue(any(line.split()[:3] == ["Jane", "Admin/Acme", "IMAP"] and "mail/jadmin.nsf" in line
+                                for line in out.splitlines()), out)
+            # BROADCAST reaches the IMAP user as an [ALERT] (RFC 3501: the client must show it).
+            rc, out, err = self.server.command('broadcast "Server restarts at noon"')
+            self.assertEqual(rc, 0, err)
+            m.response("OK")
+            m.noop()
+            self.assertEqual(m.response("ALERT")[0], "ALERT")
+            self.assertIn(b"[ALERT] Server restarts at noon", m.response("OK")[1])
+            m.noop()
+            self.assertEqual(m.response("ALERT"), ("ALERT", [None]))  # once only
+            self.server.command("broadcast")
+            # DROP closes the session: the next command finds the connection gone.
+            rc, out, err = self.server.command("drop Jane Admin")
+            self.assertEqual(rc, 0, err)
+            self.assertRegex(out, r"[1-9]\d* session\(s\) dropped")
+            with self.assertRaises((imaplib.IMAP4.abort, OSError)):
+                m.noop()
+                m.noop()
+            self.assertTrue(wait_until(lambda: "IMAP" not in self.server.command("show users")[1], timeout=10),
+                            self.server.command("show users")[1])
+        finally:
+            try:
+                m.shutdown()
+            except OSError:
+                pass
+
     def test_y_uids_stable_across_restart(self):
         m = self.login()
         try:

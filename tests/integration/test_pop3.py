@@ -256,6 +256,33 @@ class Pop3Test(unittest.TestCase):
         client.quit()
         self.assertGreaterEqual(self.stat("POP3.Messages.Deleted"), 1)
 
+    def test_4b_show_users_and_drop(self):
+        marked = outside_message("pop3 kept through a drop")
+        self.deliver(marked)
+        client = self.login(implicit=True)
+        try:
+            client.dele(self.index_of(client, marked))
+            rc, out, err = self.server.command("show users")
+            self.assertEqual(rc, 0, err)
+            rows = [line for line in out.splitlines() if " POP3 " in line]
+            self.assertTrue(rows and "mail/" in rows[0] and not rows[0].strip().startswith("(not signed in)"), out)
+            rc, out, err = self.server.command("drop all")
+            self.assertEqual(rc, 0, err)
+            with self.assertRaises((poplib.error_proto, OSError)):
+                client.noop()
+                client.noop()
+        finally:
+            try:
+                client.close()
+            except OSError:
+                pass
+        # A dropped session never reaches UPDATE: its DELE is not applied.
+        client = self.login()
+        try:
+            self.index_of(client, marked)
+        finally:
+            client.quit()
+
     def test_5_bad_input(self):
         def connect():
             sock = socket.create_connection(("127.0.0.1", self.pop3_port), timeout=20)
