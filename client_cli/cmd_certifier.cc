@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "client_cli/cli_output.h"
+#include "client_cli/cmd_person_certs.h"
 #include "pki/crypto.h"
 #include "base/notes_ini.h"
 #include "base/ascii.h"
@@ -427,6 +428,16 @@ void AddRequestsGroup(CLI::App* admin, CommandLine& line) {
               "Save the local copy of the certifier ID this request made to FILE (its author only)");
   show->add_flag("--json", command->json, "Print JSON");
   OnRun(show, line, [command] { return RunRequestsShow(*command); });
+  auto batch = std::make_shared<BatchProgressOptions>();
+  batch->global = &line.global;
+  CLI::App* batch_sub = group->add_subcommand("batch", "A batch's progress (add-internet-cert prints its id)");
+  batch_sub->add_option("ID", batch->batch, "The batch id")->required();
+  batch_sub->add_flag("--wait", batch->wait, "Wait until nothing is pending, printing progress");
+  batch_sub->add_option("--timeout", batch->timeout, "With --wait: stop after SECONDS (0: no limit)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
+  batch_sub->add_flag("--json", batch->json, "Print JSON");
+  OnRun(batch_sub, line, [batch] { return RunBatchProgress(*batch); });
 }
 
 }  // namespace

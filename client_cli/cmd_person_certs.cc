@@ -23,7 +23,7 @@ struct AddCertOptions {
   bool all = false;
   int validity_years = 0;  // 0: the server's default (2 years)
   bool no_wait = false;
-  double timeout = 0;
+  double timeout = kDefaultBatchWaitSeconds;
   bool json = false;
 };
 
@@ -45,28 +45,64 @@ int JsonInt(const nlohmann::json& object, const char* field) {
   return it != object.end() && it->is_number_integer() ? it->get<int>() : 0;
 }
 
-std::string ProgressLine(const nlohmann::json& progress) {
-  return "  " + std::to_string(JsonInt(progress, "done")) + " of " + std::to_string(JsonInt(progress, "total")) +
-         " done, " + std::to_string(JsonInt(progress, "failed")) + " failed";
+// "  40 of 100 done, 0 failed, about 12 s left": the estimate is the rate seen since the
+// wait began (none until AdminP has finished something in it).
+std::string ProgressLine(const nlohmann::json& progress, int finished_at_start, double waited_seconds) {
+  int finished = JsonInt(progress, "done") + JsonInt(progress, "failed");
+  std::string line = "  " + std::to_string(JsonInt(progress, "done")) + " of " +
+                     std::to_string(JsonInt(progress, "total")) + " done, " +
+                     std::to_string(JsonInt(progress, "failed")) + " failed";
+  int pending = JsonInt(progress, "pending");
+  if (pending > 0 && finished > finished_at_start && waited_seconds > 0) {
+    double rate = (finished - finished_at_start) / waited_seconds;
+    line += ", about " + std::to_string(static_cast<long long>(pending / rate + 0.5)) + " s left";
+  } else if (pending > 0) {
+    line += ", waiting for AdminP";
+  }
+  return line;
 }
+
+std::string BatchPath(const std::string& batch) { return "/api/v1/admin/requests/batches/" + UrlEncode(batch); }
 
 // Polls the batch until nothing is pending, or the timeout passes (then "timed_out" is set).
 Result<nlohmann::json> WaitForBatch(HomeServerClient& server, const std::string& batch, double timeout, bool quiet) {
   auto start = std::chrono::steady_clock::now();
-  std::string last_line;
+  std::string last_counts;
+  int finished_at_start = -1;
   while (true) {
-    NOTESD_ASSIGN_OR_RETURN(nlohmann::json progress, server.Get("/api/v1/admin/requests/batches/" + UrlEncode(batch)));
-    std::string line = ProgressLine(progress);
-    if (!quiet && line != last_line) std::cout << line << std::endl;
-    last_line = line;
-    if (JsonInt(progress, "pending") == 0) return progress;
+    NOTESD_ASSIGN_OR_RETURN(nlohmann::json progress, server.Get(BatchPath(batch)));
+    if (finished_at_start < 0) finished_at_start = JsonInt(progress, "done") + JsonInt(progress, "failed");
     std::chrono::duration<double> waited = std::chrono::steady_clock::now() - start;
+    std::string counts = progress.dump();
+    if (!quiet && counts != last_counts)
+      std::cout << ProgressLine(progress, finished_at_start, waited.count()) << std::endl;
+    last_counts = counts;
+    if (JsonInt(progress, "pending") == 0) return progress;
     if (timeout > 0 && waited.count() >= timeout) {
       progress["timed_out"] = true;  // the caller reports it: the batch goes on without us
       return progress;
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(500));
   }
+}
+
+// What a wait ended with, on stderr: the batch is still running (AdminP goes on without
+// us: how to follow it), or the failed requests with their errors. The exit status.
+int ReportBatchOutcome(const std::string& batch, const nlohmann::json& progress, double timeout) {
+  if (progress.value("timed_out", false)) {
+    std::cerr << "notes: batch " << Sanitize(batch) << " still has " << JsonInt(progress, "pending")
+              << " pending request(s) after " << static_cast<int>(timeout)
+              << " s; AdminP goes on with them (TELL ADMINP PROCESS PEOPLE hurries it). Follow it with:\n"
+              << "  notes admin requests batch " << Sanitize(batch) << " --wait\n";
+    return kExitFailed;
+  }
+  if (JsonInt(progress, "failed") == 0) return kExitOk;
+  std::cerr << "notes: " << JsonInt(progress, "failed") << " request(s) of batch " << Sanitize(batch) << " failed:\n";
+  if (auto failures = progress.find("failures"); failures != progress.end() && failures->is_array())
+    for (const nlohmann::json& failure : *failures)
+      std::cerr << "  " << Sanitize(AbbreviatedName(JsonText(failure, "target"))) << ": "
+                << Sanitize(JsonText(failure, "error")) << " (request " << Sanitize(JsonText(failure, "unid")) << ")\n";
+  return kExitFailed;
 }
 
 int RunAddInternetCert(const AddCertOptions& options) {
@@ -96,19 +132,7 @@ int RunAddInternetCert(const AddCertOptions& options) {
     out["progress"] = *progress;
     PrintJson(std::cout, out);
   }
-  if (progress->value("timed_out", false)) {
-    std::cerr << "notes: batch " << Sanitize(batch) << " still has " << JsonInt(*progress, "pending")
-              << " pending request(s) after " << static_cast<int>(options.timeout)
-              << " s; AdminP works on them at its next interval (TELL ADMINP PROCESS PEOPLE hurries it)\n";
-    return kExitFailed;
-  }
-  if (JsonInt(*progress, "failed") == 0) return kExitOk;
-  std::cerr << "notes: " << JsonInt(*progress, "failed") << " request(s) of batch " << Sanitize(batch) << " failed:\n";
-  if (auto failures = progress->find("failures"); failures != progress->end() && failures->is_array())
-    for (const nlohmann::json& failure : *failures)
-      std::cerr << "  " << Sanitize(AbbreviatedName(JsonText(failure, "target"))) << ": "
-                << Sanitize(JsonText(failure, "error")) << " (request " << Sanitize(JsonText(failure, "unid")) << ")\n";
-  return kExitFailed;
+  return ReportBatchOutcome(batch, *progress, options.timeout);
 }
 
 Fields InternetCertificateFields(X509* cert) {
@@ -198,6 +222,23 @@ int RunRevoke(const RevokeOptions& options) {
 
 }  // namespace
 
+int RunBatchProgress(const BatchProgressOptions& options) {
+  ClientContext context(*options.global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  Result<nlohmann::json> progress = options.wait
+                                        ? WaitForBatch(*session->server, options.batch, options.timeout, options.json)
+                                        : session->server->Get(BatchPath(options.batch));
+  if (!progress.ok()) return ReportFailure(progress.status());
+  if (options.json) {
+    PrintJson(std::cout, *progress);
+  } else if (!options.wait) {
+    std::cout << "Batch " << Sanitize(options.batch) << ":\n" << ProgressLine(*progress, 0, 0) << std::endl;
+  }
+  if (!options.wait && JsonInt(*progress, "pending") > 0) return kExitOk;  // a look, not a wait
+  return ReportBatchOutcome(options.batch, *progress, options.timeout);
+}
+
 void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   auto add = std::make_shared<AddCertOptions>();
   add->global = &line.global;
@@ -215,7 +256,8 @@ void AddPersonCertificateCommands(CLI::App* admin, CommandLine& line) {
   sub->add_option("--validity-years", add->validity_years, "Years the certificates are valid, 1-10 (default 2)")
       ->check(CLI::Range(1, 10));
   sub->add_flag("--no-wait", add->no_wait, "Do not wait for AdminP");
-  sub->add_option("--timeout", add->timeout, "Stop waiting after SECONDS (default 0: no limit)")
+  sub->add_option("--timeout", add->timeout, "Stop waiting after SECONDS (0: no limit)")
+      ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
   sub->add_flag("--json", add->json, "Print JSON");
   OnRun(sub, line, [add] { return RunAddInternetCert(*add); });

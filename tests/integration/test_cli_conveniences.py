@@ -156,7 +156,16 @@ class CliConveniencesTest(unittest.TestCase):
         reply = self.json_run(admin, "admin", "people", "add-internet-cert", "Jane Admin", "John Roe",
                               "--ca", CERTIFIER, "--no-wait")
         self.assertEqual(reply["count"], 2, reply)
+        batch = reply["batch"]
+        progress = self.json_run(admin, "admin", "requests", "batch", batch)
+        self.assertEqual((progress["total"], progress["pending"]), (2, 2), progress)
+        rc, out, err = admin.run("admin", "requests", "batch", batch, "--wait", "--timeout", "1")
+        self.assertEqual(rc, 1, out + err)  # AdminP has not run yet: the wait ends, saying how to follow it
+        self.assertIn("0 of 2 done, 0 failed, waiting for AdminP", out)
+        self.assertIn(f"notes admin requests batch {batch} --wait", err)
         self.console("tell adminp process people")
+        progress = self.json_run(admin, "admin", "requests", "batch", batch, "--wait")
+        self.assertEqual((progress["done"], progress["pending"]), (2, 0), progress)
         person = self.json_run(admin, "admin", "person", "show", "John Roe", "--certificates")
         serial = person["internet_certificate_details"][0]["serial"]
         self.json_run(admin, "admin", "certificates", "revoke", "--ca", CERTIFIER, "--serial", serial)
