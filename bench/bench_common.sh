@@ -5,7 +5,7 @@
 #   calc EXPR          prints a Python expression rounded to 2 places
 #   setup_server DATA HTTP_PORT TASKS
 #                      sets up a fresh data directory for organisation Acme, server
-#                      Acme01 and administrator Jane Admin (password "pw"), with the
+#                      Acme01 and administrator Jane Admin (password "bench-pw"), with the
 #                      HTTP task on 127.0.0.1:HTTP_PORT and ServerTasks=TASKS. The bench's
 #                      own IDs use the fast key derivation (never for real data).
 # Needs NSERVER (the nserver binary) set by the caller.
@@ -17,6 +17,6 @@ calc() { /usr/bin/python3 -c "print(round($1, 2))"; }
 setup_server() {
   local data=$1 http_port=$2 tasks=$3
   NOTESD_ID_KDF=fast "$NSERVER" --data "$data" --setup --org Acme --server-name Acme01 --admin-name "Jane Admin" \
-    --admin-email jane@acme.example --admin-password pw --certifier-password pw --http-port "$http_port" \
+    --admin-email jane@acme.example --admin-password bench-pw --certifier-password bench-pw --http-port "$http_port" \
     --http-address 127.0.0.1 --server-tasks "$tasks" >/dev/null
 }

@@ -91,7 +91,7 @@ class Run:
 
     def notes(self, *args, timeout=120):
         done = subprocess.run([self.tool("notes"), "--client-dir", self.client_dir, *args], capture_output=True,
-                              text=True, timeout=timeout, env={**ENV, "NOTESD_PASSWORD": "pw"})
+                              text=True, timeout=timeout, env={**ENV, "NOTESD_PASSWORD": "bench-pw"})
         return done.returncode, done.stdout, done.stderr
 
     def enroll_tool(self, *args):
@@ -142,7 +142,7 @@ class Run:
 
     def set_up(self):
         done = self.nserver("--setup", "--org", "Acme", "--server-name", "Acme01", "--admin-name", "Jane Admin",
-                            "--admin-email", f"jane@{DOMAIN}", "--admin-password", "pw", "--certifier-password", "pw",
+                            "--admin-email", f"jane@{DOMAIN}", "--admin-password", "bench-pw", "--certifier-password", "bench-pw",
                             "--http-port", str(self.http_port), "--http-address", "127.0.0.1",
                             "--server-tasks", "HTTP,SMTP,Router,AdminP,CA")
         if done.returncode != 0:

@@ -80,7 +80,7 @@ start_server() {
 }
 
 CLIENT="$WORK/client"
-notes() { NOTESD_PASSWORD=pw "$NOTES" --client-dir "$CLIENT" "$@"; }
+notes() { NOTESD_PASSWORD=bench-pw "$NOTES" --client-dir "$CLIENT" "$@"; }
 
 # The certifier, made as the article makes it, then the people, offline.
 start_server

@@ -56,7 +56,7 @@ setup_server "$DATA" "$HTTP_PORT" "HTTP"
 SERVER_PID=$!
 wait_port "$HTTP_PORT"
 
-"$ID_PEM_TOOL" "$DATA/ids/jadmin.id" pw "$WORK/jane.cert.pem" "$WORK/jane.key.pem" "$WORK/roots.pem"
+"$ID_PEM_TOOL" "$DATA/ids/jadmin.id" bench-pw "$WORK/jane.cert.pem" "$WORK/jane.key.pem" "$WORK/roots.pem"
 "$ID_PEM_TOOL" "$DATA/server.id" "" "$WORK/server.cert.pem" "$WORK/server.key.pem" "$WORK/server.roots.pem"
 API_PATH=/api/v1/me/certificates
 mkdir -p "$WORK/www"

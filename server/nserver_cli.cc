@@ -147,17 +147,24 @@ void AskForMissingNames(SetupOptions& options) {
 
 int RunSetup(SetupOptions options) {
   AskForMissingNames(options);
+  // Nobody types two passwords only to learn that a name was missing.
+  if (Status ready = CheckSetupBeforePasswords(options); !ready.ok()) {
+    std::fprintf(stderr, "nserver: set-up refused: %s\n", ready.message().c_str());
+    return ready.code() == StatusCode::kInvalidArgument ? kExitUsage : kExitCommandFailed;
+  }
   auto certifier = ObtainSecret(options.certifier_password, "NOTESD_CERTIFIER_PASSWORD",
                                 "Password for the organisation certifier (cert.id): ", "--certifier-password");
-  if (!certifier.ok()) {
-    std::fprintf(stderr, "nserver: %s\n", certifier.status().message().c_str());
+  Status usable = certifier.ok() ? CheckSetupPassword("certifier", *certifier) : certifier.status();
+  if (!usable.ok()) {
+    std::fprintf(stderr, "nserver: %s\n", usable.message().c_str());
     return kExitUsage;
   }
   options.certifier_password = *certifier;
   auto admin = ObtainSecret(options.admin_password, "NOTESD_ADMIN_PASSWORD",
                             "Password for the administrator's ID file: ", "--admin-password");
-  if (!admin.ok()) {
-    std::fprintf(stderr, "nserver: %s\n", admin.status().message().c_str());
+  usable = admin.ok() ? CheckSetupPassword("administrator's", *admin) : admin.status();
+  if (!usable.ok()) {
+    std::fprintf(stderr, "nserver: %s\n", usable.message().c_str());
     return kExitUsage;
   }
   options.admin_password = *admin;

@@ -44,7 +44,7 @@ std::string LowerNoSpaces(const std::string& text) {
   return out;
 }
 
-Status FillDefaults(SetupOptions& o) {
+Status FillNames(SetupOptions& o) {
   if (o.organization.empty()) return Status::InvalidArgument("--org is required (the organisation, e.g. Acme)");
   if (o.server_name.empty()) return Status::InvalidArgument("--server-name is required (e.g. Acme01)");
   if (o.admin_name.empty()) return Status::InvalidArgument("--admin-name is required (e.g. \"Jane Admin\")");
@@ -62,10 +62,14 @@ Status FillDefaults(SetupOptions& o) {
   if (o.admin_email.empty()) o.admin_email = o.admin_short_name + "@" + o.internet_domain;
   if (o.admin_email.find('@') == std::string::npos)
     return Status::InvalidArgument("--admin-email '" + o.admin_email + "' is not an Internet address");
-  if (o.certifier_password.empty()) return Status::InvalidArgument("the certifier password must not be empty");
-  if (o.admin_password.empty()) return Status::InvalidArgument("the administrator's password must not be empty");
   if (o.admin_id_out.empty()) o.admin_id_out = o.data_dir / "ids" / (o.admin_short_name + ".id");
   return Status::Ok();
+}
+
+Status FillDefaults(SetupOptions& o) {
+  NOTESD_RETURN_IF_ERROR(FillNames(o));
+  NOTESD_RETURN_IF_ERROR(CheckSetupPassword("certifier", o.certifier_password));
+  return CheckSetupPassword("administrator's", o.admin_password);
 }
 
 Result<HierName> NameUnder(const HierName& certifier, const std::string& abbreviated_below) {
@@ -174,6 +178,23 @@ void RemoveSetupFiles(const SetupOptions& o) {
 }  // namespace
 
 const char* NotesIniSampleText() { return kNotesIniSample; }
+
+Status CheckSetupPassword(std::string_view whose, std::string_view password) {
+  if (password.empty()) return Status::InvalidArgument("the " + std::string(whose) + " password must not be empty");
+  if (password.size() < kMinSetupPasswordLength)
+    return Status::InvalidArgument("the " + std::string(whose) + " password is too short: it protects an ID file, " +
+                                   "use at least " + std::to_string(kMinSetupPasswordLength) + " characters");
+  return Status::Ok();
+}
+
+Status CheckSetupBeforePasswords(const SetupOptions& options) {
+  SetupOptions o = options;
+  NOTESD_RETURN_IF_ERROR(RefuseIfSetUp(o.data_dir));
+  NOTESD_RETURN_IF_ERROR(FillNames(o));
+  if (std::filesystem::exists(o.admin_id_out))
+    return Status::AlreadyExists("the administrator's ID file " + o.admin_id_out.string() + " already exists");
+  return KeySpec::Parse(o.key_spec).status();
+}
 
 Result<SetupResult> SetUpServer(SetupOptions o) {
   std::error_code ec;

@@ -8,8 +8,10 @@
 // files are written into the directory only after every key and certificate was made.
 #pragma once
 
+#include <cstddef>
 #include <filesystem>
 #include <string>
+#include <string_view>
 
 #include "base/status.h"
 
@@ -39,6 +41,18 @@ struct SetupResult {
   std::string admin_name;   // canonical
   std::filesystem::path admin_id_path;
 };
+
+// Both ID passwords of the set-up must have at least this many characters (an ID file's
+// password is all that protects its private key).
+inline constexpr std::size_t kMinSetupPasswordLength = 6;
+
+// What can be checked before anyone is asked for a password: the directory is not set
+// up yet, the required names are there and make sense, the key kind is known. Errors as
+// SetUpServer's.
+Status CheckSetupBeforePasswords(const SetupOptions& options);
+// InvalidArgument naming `whose` password ("certifier", "administrator's") when it is
+// empty or shorter than kMinSetupPasswordLength.
+Status CheckSetupPassword(std::string_view whose, std::string_view password);
 
 // Fills defaults, validates, and creates everything. AlreadyExists when the directory is
 // set up; InvalidArgument naming a bad option.

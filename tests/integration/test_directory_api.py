@@ -64,6 +64,24 @@ class DirectoryApiTest(unittest.TestCase):
         self.assertEqual(done.returncode, 1)
         self.assertIn("already set up", done.stderr)
 
+    def test_setup_checks_names_before_passwords_and_refuses_short_ones(self):
+        fresh = os.path.join(self.tmp.path, "fresh-setup")
+        env = {k: v for k, v in os.environ.items() if not k.startswith("NOTESD_")}
+        # No --org and no passwords: the missing name is named, no password is asked for.
+        done = subprocess.run([binary("nserver"), "--data", fresh, "--setup", "--server-name", "Acme01",
+                               "--admin-name", "X Y"], capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("--org is required", done.stderr)
+        self.assertNotIn("assword", done.stderr)
+        # A one-letter password is refused, naming which one and the rule.
+        done = subprocess.run([binary("nserver"), "--data", fresh, "--setup", "--org", "Acme", "--server-name", "Acme01",
+                               "--admin-name", "X Y", "--certifier-password", "c", "--admin-password", "long-enough"],
+                              capture_output=True, text=True, stdin=subprocess.DEVNULL, env=env)
+        self.assertEqual(done.returncode, 2, done.stderr)
+        self.assertIn("the certifier password is too short", done.stderr)
+        self.assertIn("at least 6 characters", done.stderr)
+        self.assertFalse(os.path.exists(os.path.join(fresh, "cert.id")))
+
     def all_notes(self, nsf):
         """Every note of a database as `notes db show --json` prints it."""
         rc, out, err = self.admin.run("db", "list", os.path.join(self.data, nsf), "--json")
