@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "pki/crypto.h"
+#include "base/ascii.h"
 #include "base/display_text.h"
 #include "pki/hier_name.h"
 #include "pki/x509_certs.h"
@@ -29,6 +30,42 @@ std::string SanitizeOutput(const std::string& text) { return EscapeForDisplay(te
 std::string FormatTime(std::time_t time) { return FormatSeconds(time, "%Y-%m-%d %H:%M:%S UTC"); }
 
 std::string YesNo(bool value) { return value ? "yes" : "no"; }
+
+namespace {
+bool IsContinuationByte(char c) { return (static_cast<unsigned char>(c) & 0xC0) == 0x80; }
+}  // namespace
+
+std::string FitColumn(const std::string& text, std::size_t width) {
+  std::vector<std::size_t> starts;  // byte offset of each character
+  for (std::size_t i = 0; i < text.size(); ++i)
+    if (!IsContinuationByte(text[i])) starts.push_back(i);
+  if (starts.size() <= width) return text + std::string(width - starts.size(), ' ');
+  if (width == 0) return "";
+  std::size_t keep = width - 1;  // characters kept before the ellipsis
+  for (std::size_t n = keep; n > width / 2; --n) {
+    char at = text[starts[n]];
+    if (at == ' ' || at == '@' || at == '.' || at == ',' || at == '-' || at == '<') {
+      keep = n;
+      break;
+    }
+  }
+  std::string cut = text.substr(0, starts[keep]);
+  while (!cut.empty() && cut.back() == ' ') cut.pop_back();
+  std::size_t characters = 0;
+  for (char c : cut)
+    if (!IsContinuationByte(c)) ++characters;
+  return cut + "\u2026" + std::string(width - characters - 1, ' ');
+}
+
+std::string SenderForList(const std::string& from) {
+  std::size_t angle = from.find('<');
+  if (angle == std::string::npos) return TrimSpaces(from);
+  std::string name = TrimSpaces(std::string_view(from).substr(0, angle));
+  if (name.size() >= 2 && name.front() == '"' && name.back() == '"') name = name.substr(1, name.size() - 2);
+  if (!name.empty()) return name;
+  std::size_t close = from.find('>', angle);
+  return TrimSpaces(std::string_view(from).substr(angle + 1, close == std::string::npos ? close : close - angle - 1));
+}
 
 std::string IssuedBy(X509* cert) {
   std::string common_name = IssuerCommonName(cert);

@@ -31,6 +31,15 @@ std::string Sanitize(const std::string& text);
 // console output, mail bodies). A CR not followed by LF is still escaped.
 std::string SanitizeOutput(const std::string& text);
 
+// `text` (already Sanitized) in exactly `width` columns for a table: padded with spaces,
+// or, when longer, cut at the last word break (space, '@', '.', ',', '-', '<') that
+// leaves at least half the width, else at the width, and ended with "…". Columns are
+// counted in characters (UTF-8 code points), never bytes, so names with accents align.
+std::string FitColumn(const std::string& text, std::size_t width);
+// Who a From field names, for a list: the display name of "Jane Doe <jane@x>", else the
+// address.
+std::string SenderForList(const std::string& from);
+
 // "2034-05-01 12:00:00 UTC"; "?" when unreadable.
 std::string FormatTime(std::time_t time);
 std::string YesNo(bool value);

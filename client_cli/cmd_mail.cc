@@ -94,6 +94,8 @@ std::string ShortDate(const std::string& rfc3339) {
   return rfc3339.substr(0, 10) + " " + rfc3339.substr(11, 5);
 }
 
+constexpr std::size_t kFromColumn = 24;
+
 std::int64_t JsonInt(const nlohmann::json& object, const char* field) {
   auto it = object.find(field);
   return it != object.end() && it->is_number() ? it->get<std::int64_t>() : 0;
@@ -312,21 +314,17 @@ int RunList(const MailOptions& o) {
     std::cout << "No messages.\n";
     return kExitOk;
   }
-  std::printf("%4s %s %s %s  %-16s  %8s  %-30s  %s\n", "#", " ", "S", "E", "Delivered (UTC)", "Size", "From",
-              "Subject");
+  std::printf("%4s %s %s %s  %-16s  %8s  %s  %s\n", "#", " ", "S", "E", "Delivered (UTC)", "Size",
+              FitColumn("From", kFromColumn).c_str(), "Subject");
   int number = 0;
   bool any_tampered = false;
   bool any_unread = false;
   for (const nlohmann::json& m : *messages) {
-    // Cut first (never half an escape), at a character boundary (never half a UTF-8 character).
-    std::string from = JsonText(m, "from");
-    std::size_t cut = std::min<std::size_t>(from.size(), 30);
-    while (cut > 0 && cut < from.size() && (static_cast<unsigned char>(from[cut]) & 0xC0) == 0x80) --cut;
-    from = Sanitize(from.substr(0, cut));
+    std::string from = FitColumn(Sanitize(SenderForList(JsonText(m, "from"))), kFromColumn);
     const char* s = JsonBool(m, "tampered") ? "X" : JsonBool(m, "signed") ? "S" : "-";
     any_tampered = any_tampered || JsonBool(m, "tampered");
     any_unread = any_unread || JsonBool(m, "unread");
-    std::printf("%4d %s %s %s  %-16s  %8lld  %-30s  %s\n", ++number, JsonBool(m, "unread") ? "*" : " ", s,
+    std::printf("%4d %s %s %s  %-16s  %8lld  %s  %s\n", ++number, JsonBool(m, "unread") ? "*" : " ", s,
                 JsonBool(m, "encrypted") ? "E" : "-", ShortDate(JsonText(m, "delivered")).c_str(),
                 static_cast<long long>(JsonInt(m, "size")), from.c_str(), Sanitize(JsonText(m, "subject")).c_str());
   }
