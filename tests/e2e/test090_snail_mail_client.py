@@ -24,7 +24,7 @@ import unittest
 
 import scenario
 from notesd_harness import free_port
-from scenario import notes, openssl
+from scenario import notes, openssl, read_text
 from smime_harness import Gpgsm, crlf
 
 JOHN_SECRET = "John-Mail-Program-Pw-4711"
@@ -116,6 +116,7 @@ set record={self.sent}
         out = self.s_nail("-Y", "headers", "-Y", "print 1", "-Y", "xit")  # not -#: it sets inbox=/dev/null
         self.assertRegex(out, r"U +1 olivia@example.org .* Lunch on Friday")
         self.assertIn("Shall we meet at noon?", out)
+        # LOGINDISABLED before TLS: a login here means s-nail did STARTTLS first.
         out = self.s_nail("-#", "-Simap-use-starttls", "-Y", "headers", "-Y", "print 1", "-Y", "xit", "-f",
                           f"imap://jroe%40acme.example@127.0.0.1:{self.imap_port}/INBOX")
         self.assertIn("Lunch on Friday", out)
@@ -167,6 +168,9 @@ set record={self.sent}
         self.assertRegex(read, r"Signed by:\s+CN=Olivia Outside <olivia@example.org>")
         self.assertRegex(read, r"Signature:\s+valid")
         self.assertIn("Only John can read this.", read)
+
+        # The Internet password reached the server through s-nail's netrc lookups only, and was never logged.
+        self.assertNotIn(JOHN_SECRET, site.server.output() + read_text(os.path.join(site.data, "console.log")))
 
     def imap_fetch(self, number):
         """Message `number` of John's INBOX as IMAP serves it (curl, the password from the netrc)."""
