@@ -11,7 +11,7 @@ lines; `<name>` stands for a value that varies (a UNID, a serial, a date) and, o
 may be used in a later command (`notes admin requests show <unid>`).
 
 What the test changes, and only that: the tutorial's ports (8443 HTTPS, 2525 SMTP, 2526
-the outside mail provider, 8080 CRLs) become free ports; `nserver` and `notes` come from
+the outside mail provider, 8080 CRLs, 1143 and 1993 IMAP, 2587 submission) become free ports; `nserver` and `notes` come from
 the build directory; `scripts/` is the repository's; NOTESD_ID_KDF=fast makes ID files
 cheap; HOME is the temporary directory. A command ending in `&` runs in the background
 (for `nserver` the test waits for "Server started"); after `restart server` it waits
@@ -33,7 +33,7 @@ from notesd_harness import BIN_DIR, SOURCE_DIR, free_port
 
 README = os.path.join(SOURCE_DIR, "README.md")
 SECTION = "## Walkthrough"
-PORTS = ("8443", "2525", "2526", "8080")
+PORTS = ("8443", "2525", "2526", "8080", "1143", "1993", "2587")
 LOOKS = re.compile(r"^(ls\b|cat\b|notes\b.*\bmail list\b|nserver\b.*-c \"(show|tell router show|tell ca stat))")
 RECORD = os.environ.get("NOTESD_TUTORIAL_RECORD") == "1"
 
