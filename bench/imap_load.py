@@ -170,7 +170,7 @@ def one_session(args, secret):
 
 
 def session_worker(args, secret, deadline, out):
-    latencies, errors, short = [], 0, 0
+    latencies, errors, short, first_error = [], 0, 0, ""
     while time.time() < deadline:
         started = time.perf_counter()
         try:
@@ -178,10 +178,11 @@ def session_worker(args, secret, deadline, out):
             latencies.append(time.perf_counter() - started)
             if got != 50:
                 short += 1
-        except Exception:  # noqa: BLE001 (counted)
+        except Exception as e:  # noqa: BLE001 (counted)
             errors += 1
+            first_error = first_error or repr(e)
             time.sleep(0.05)
-    out.put((latencies, errors, short))
+    out.put((latencies, errors, short, first_error))
 
 
 def percentile(sorted_values, p):
@@ -207,7 +208,8 @@ def cmd_sessions(args):
     print(json.dumps({"sessions": len(latencies), "rate": len(latencies) / elapsed,
                       "p50": percentile(latencies, 0.50), "p99": percentile(latencies, 0.99),
                       "max": latencies[-1] if latencies else float("nan"),
-                      "errors": sum(r[1] for r in results), "short": sum(r[2] for r in results)}))
+                      "errors": sum(r[1] for r in results), "short": sum(r[2] for r in results),
+                      "first_error": next((r[3] for r in results if r[3]), "")}))
 
 
 def tree(pid):
@@ -278,7 +280,8 @@ def cmd_show(args):
               f"in {r['seconds']:.2f} s = {r['mbps']:.1f} MB/s")
     else:
         print(f"  {args.name:<10} {r['sessions']} sessions, {r['rate']:.1f} sessions/s, p50 {r['p50']:.1f} ms, "
-              f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms, errors {r['errors']}, short fetches {r['short']}")
+              f"p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms, errors {r['errors']}, short fetches {r['short']}"
+              + (f" (first error: {r['first_error']})" if r.get("first_error") else ""))
 
 
 def main():
