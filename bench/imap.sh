@@ -18,7 +18,9 @@
 # 20 clients all come from 127.0.0.1); DOVECOT_CONF="name = value" lines are appended.
 # The system Dovecot service is never used, enabled or started; if one is running (the
 # package's postinst starts it on a machine with systemd), it is left alone and does not
-# matter: the private instance has its own port and directories.
+# matter: the private instance has its own port and directories. Run as root, the master
+# runs as root as on Debian, its login and auth processes as dovenull and dovecot, its mail
+# processes as nobody (Dovecot refuses uid 0); run as another user, all of it as that user.
 #
 # Measured, both servers alternating ROUNDS times, over implicit TLS (IMAPSSLPort, imaps)
 # with Python's imaplib (bench/imap_load.py), medians printed:
