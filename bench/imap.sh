@@ -153,10 +153,16 @@ if [ "$(id -u)" -eq 0 ]; then
   chown -R nobody:"$(id -gn nobody)" "$DOV/Maildir" "$DOV/home"
   chown dovecot "$DOV/passwd"
   USERS=""
+  LOGIN_CHROOT=""
 else
   MAIL_UID=$(id -u); MAIL_GID=$(id -g)
   USERS="default_login_user = $(id -un)
-default_internal_user = $(id -un)"
+default_internal_user = $(id -un)
+default_internal_group = $(id -gn)
+service anvil {
+  chroot =
+}"
+  LOGIN_CHROOT="chroot ="  # chroot needs root
 fi
 cat >"$DOV/dovecot.conf" <<EOF
 # A private Dovecot for bench/imap.sh: nothing here reads or writes /etc/dovecot or /var.
@@ -184,6 +190,7 @@ protocol imap {
   mail_max_userip_connections = 1000
 }
 service imap-login {
+  $LOGIN_CHROOT
   inet_listener imap {
     port = 0
   }
