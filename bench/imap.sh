@@ -265,7 +265,8 @@ lines = [
 print(f"\nmedians of {len(fn)} round(s); {fn[0]['messages']} messages, {fn[0]['bytes'] / 1e6:.1f} MB")
 print(f"{'':40} {'notesd':>10} {'Dovecot':>10} {'notesd/Dovecot':>15}")
 for name, a, b, better in lines:
-    print(f"{name:40} {a:10.2f} {b:10.2f} {a / b:15.2f}   ({better})")
+    ratio = f"{a / b:15.2f}" if b and b == b else f"{'n/a':>15}"  # b == b: not NaN
+    print(f"{name:40} {a:10.2f} {b:10.2f} {ratio}   ({better})")
 print(f"nserver VmHWM over the whole run (fill included): {mb(hwm):.1f} MB; Dovecot: up to "
       f"{rss_d['processes']} processes at once")
 PY
