@@ -166,7 +166,7 @@ def one_session(args, secret):
                  "UID FETCH")
     got = sum(1 for item in data if isinstance(item, tuple))
     m.logout()
-    return got
+    return got == uidnext - first
 
 
 def session_worker(args, secret, deadline, out):
@@ -174,9 +174,9 @@ def session_worker(args, secret, deadline, out):
     while time.time() < deadline:
         started = time.perf_counter()
         try:
-            got = one_session(args, secret)
+            complete = one_session(args, secret)
             latencies.append(time.perf_counter() - started)
-            if got != 50:
+            if not complete:  # fewer messages than the UIDs asked for (50, or all if fewer)
                 short += 1
         except Exception as e:  # noqa: BLE001 (counted)
             errors += 1
