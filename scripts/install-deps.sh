@@ -9,6 +9,8 @@
 # is the LDAP task's BER; ldap-utils and python3-ldap3 are the LDAP tests' clients. dpkg-dev (dpkg-shlibdeps), adduser,
 # systemd's tools (systemd-analyze; no daemon is enabled or started), man-db and logrotate
 # build and check the .deb (scripts/package.sh, tests/integration/test_package.py).
+# dovecot-imapd is bench/imap.sh's reference IMAP server: the bench runs a private instance
+# (`dovecot -c` with its own config, port and Maildir); the system service is never used.
 set -euo pipefail
 
 PACKAGES=(
@@ -20,6 +22,7 @@ PACKAGES=(
   libnet-ssleay-perl
   libldap-dev ldap-utils python3-ldap3
   dpkg-dev adduser systemd man-db logrotate
+  dovecot-imapd
 )
 
 missing=()
