@@ -19,7 +19,8 @@
 #   2. the same from CLIENTS clients at once
 #   3. (cn=*sonKKKK*) over the subtree, sizeLimit 100, cn and mail (up to 10 entries), 1 client
 # and prints searches/s, latencies, server CPU per search, the ratios notesd/slapd (target:
-# >= 1 for the throughput) and both servers' peak RSS (VmHWM) and memory at the end.
+# >= 1 for the throughput; also of the server CPU per search, which a busy machine moves
+# less) and both servers' peak RSS (VmHWM) and memory at the end.
 #
 # Usage: bench/ldap.sh                      (N=100000 DURATION=10 CLIENTS=20)
 #        N=2000 DURATION=3 bench/ldap.sh    (a quick check)
@@ -207,6 +208,10 @@ print(f"notesd / slapd, mail= 1 client:           {ratio(n1, s1)}  (target >= 1)
 print(f"notesd / slapd, mail= {clients} clients:         {ratio(nc, sc)}  (target >= 1)")
 print(f"notesd / slapd, cn=*sonKKKK* 1 client:    {ratio(nsub, ssub)}  (target >= 1)")
 print(f"notesd / slapd, peak RSS:                 {n_hwm / s_hwm:.2f}")
+def cpu(r):
+    return r["server_cpu"] / r["searches"] if r.get("searches") else float("nan")
+print("server CPU per search, notesd / slapd (less load-sensitive): "
+      f"mail= {cpu(n1) / cpu(s1):.1f}, mail= x{clients} {cpu(nc) / cpu(sc):.1f}, cn=*sonKKKK* {cpu(nsub) / cpu(ssub):.1f}")
 if any(r.get("errors") or "error" in r for r in (n1, s1, nc, sc, nsub, ssub)):
     print("SOME SEARCHES FAILED: see the rows above")
     sys.exit(1)
