@@ -317,6 +317,7 @@ int Raw(int count) {
   EvpPkeyPtr root_key = Must(GenerateKey(KeySpec::Rsa2048()), "generating the root key");
   X509Ptr root = MakeRoot(root_key.get());
   std::vector<EvpPkeyPtr> subject_keys;
+  subject_keys.reserve(kKeyPool);
   for (int i = 0; i < kKeyPool; ++i) subject_keys.push_back(Must(GenerateKey(KeySpec::Rsa2048()), "generating a key"));
   auto start = std::chrono::steady_clock::now();
   std::size_t der_bytes = 0;
