@@ -21,6 +21,14 @@
 //   notesd_bench_enroll mail DATA_DIR
 //       One line "FILE<TAB>SUBJECT" per message (form Memo) in every DATA_DIR/mail/*.nsf,
 //       each opened read-only (server stopped).
+//   notesd_bench_enroll ldif DATA_DIR NAMING_CONTEXT OUT_FILE
+//       Writes the LDIF bench/ldap.sh loads into OpenLDAP's slapd (slapadd): the
+//       organisation entry NAMING_CONTEXT ("o=Acme"), then each Bench person as the LDAP
+//       task publishes it (ldap_server/ldap_directory_view.h's PersonEntry: the same DN,
+//       cn, sn, givenName, uid, mail, userCertificate;binary and userSMIMECertificate
+//       bytes), with the object classes slapd's inetOrgPerson schema knows (no
+//       dominoPerson). Reads names.nsf read-only (server stopped). Prints
+//       "ldif P people, C certificates".
 //   notesd_bench_enroll raw N
 //       The limit: signs N S/MIME certificates like the CA's (RSA-2048 issuer, SHA-256,
 //       subject CN/O, SAN e-mail, keyUsage, extKeyUsage, SKI, AKI, CRL distribution
@@ -33,6 +41,8 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
+#include <fstream>
 #include <cstdlib>
 #include <filesystem>
 #include <iostream>
@@ -44,6 +54,8 @@
 #include "pki/openssl_handles.h"
 #include "pki/x509_certs.h"
 #include "ca_task/icl_database.h"
+#include "ldap_server/ldap_directory_view.h"
+#include "pki/base64.h"
 #include "store/nsf_database.h"
 #include "directory/directory.h"
 
@@ -205,6 +217,46 @@ int Mail(const std::filesystem::path& data_dir) {
   return 0;
 }
 
+void LdifLine(std::ostream& out, const std::string& name, const std::string& value) {
+  bool safe = !value.empty() && value.front() != ' ' && value.front() != ':' && value.front() != '<' &&
+              value.back() != ' ' && std::all_of(value.begin(), value.end(), [](char c) {
+                return static_cast<unsigned char>(c) >= 0x20 && static_cast<unsigned char>(c) < 0x7f;
+              });
+  if (safe)
+    out << name << ": " << value << "\n";
+  else
+    out << name << ":: " << Base64Flat(value) << "\n";
+}
+
+int Ldif(const std::filesystem::path& data_dir, const std::string& naming_context, const std::string& out_file) {
+  std::ofstream out(out_file, std::ios::binary | std::ios::trunc);
+  if (!out) Die("cannot write " + out_file);
+  std::string org = naming_context.substr(naming_context.find('=') + 1);
+  out << "dn: " << naming_context << "\nobjectClass: top\nobjectClass: organization\no: " << org << "\n\n";
+  int people = 0, certificates = 0;
+  std::time_t now = std::time(nullptr);
+  auto directory = Must(Directory::Open(data_dir / "names.nsf", /*read_only=*/true), "opening names.nsf");
+  Must(directory->ForEachPerson([&](const Person& person) -> Status {
+    if (person.first_name != "Bench") return Status::Ok();
+    ldap::Entry entry = ldap::PersonEntry(person, now);
+    out << "dn: " << entry.dn << "\nobjectClass: top\nobjectClass: person\nobjectClass: organizationalPerson\n"
+        << "objectClass: inetOrgPerson\n";
+    for (const ldap::Attribute& attribute : entry.attributes) {
+      if (attribute.name == "objectClass") continue;
+      for (const std::string& value : attribute.values) LdifLine(out, attribute.name, value);
+      if (attribute.name == "userCertificate;binary") certificates += static_cast<int>(attribute.values.size());
+    }
+    out << "\n";
+    ++people;
+    return Status::Ok();
+  }),
+       "reading people");
+  out.close();
+  if (!out) Die("writing " + out_file);
+  std::cout << "ldif " << people << " people, " << certificates << " certificates\n";
+  return 0;
+}
+
 // One extension from OpenSSL's own configuration syntax, in the issuer/subject context.
 void AddExtension(X509* cert, X509V3_CTX* context, int nid, const char* value) {
   X509ExtensionPtr extension(X509V3_EXT_conf_nid(nullptr, context, nid, value));
@@ -265,6 +317,7 @@ int Raw(int count) {
   EvpPkeyPtr root_key = Must(GenerateKey(KeySpec::Rsa2048()), "generating the root key");
   X509Ptr root = MakeRoot(root_key.get());
   std::vector<EvpPkeyPtr> subject_keys;
+  subject_keys.reserve(kKeyPool);
   for (int i = 0; i < kKeyPool; ++i) subject_keys.push_back(Must(GenerateKey(KeySpec::Rsa2048()), "generating a key"));
   auto start = std::chrono::steady_clock::now();
   std::size_t der_bytes = 0;
@@ -291,7 +344,8 @@ int main(int argc, char** argv) {
   if ((args.size() == 3 || args.size() == 4) && args[0] == "count")
     return Count(args[1], args[2], args.size() == 4 ? args[3] : "");
   if (args.size() == 2 && args[0] == "raw") return Raw(std::stoi(args[1]));
+  if (args.size() == 4 && args[0] == "ldif") return Ldif(args[1], args[2], args[3]);
   std::cerr << "usage: notesd_bench_enroll populate DATA_DIR N DOMAIN [mail] | count DATA_DIR ISSUER_CN [ICL_FILE] |"
-               " certs DATA_DIR ISSUER_CN ICL_FILE | mail DATA_DIR | raw N\n";
+               " certs DATA_DIR ISSUER_CN ICL_FILE | mail DATA_DIR | raw N | ldif DATA_DIR NAMING_CONTEXT OUT_FILE\n";
   return 2;
 }

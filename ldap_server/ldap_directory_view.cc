@@ -1,7 +1,11 @@
 #include "ldap_server/ldap_directory_view.h"
 
+#include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/pkcs7.h>
 #include <openssl/x509.h>
+
+#include <optional>
 
 #include "base/ascii.h"
 #include "pki/crypto.h"
@@ -33,6 +37,80 @@ std::string CertsOnlyBundle(const std::vector<X509Ptr>& certs) {
   std::string out(reinterpret_cast<char*>(der), static_cast<std::size_t>(length));
   OPENSSL_free(der);
   return out;
+}
+
+// The DER of the first "CERTIFICATE" block of `pem`, not decoded.
+std::optional<std::string> PemCertificateDer(const std::string& pem) {
+  BioPtr bio(BIO_new_mem_buf(pem.data(), static_cast<int>(pem.size())));
+  unsigned char* data = nullptr;
+  long length = 0;
+  if (!bio || PEM_bytes_read_bio(&data, &length, nullptr, PEM_STRING_X509, bio.get(), nullptr, nullptr) != 1) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  std::string der(reinterpret_cast<const char*>(data), static_cast<std::size_t>(length));
+  OPENSSL_free(data);
+  return der;
+}
+
+std::optional<std::time_t> TimeOf(const unsigned char*& p, const unsigned char* end) {
+  ASN1_TIME* time = d2i_ASN1_TIME(nullptr, &p, end - p);
+  std::tm parts{};
+  bool ok = time != nullptr && ASN1_TIME_to_tm(time, &parts) == 1;
+  ASN1_TIME_free(time);
+  if (!ok) {
+    ERR_clear_error();
+    return std::nullopt;
+  }
+  return timegm(&parts);
+}
+
+// notBefore and notAfter of a DER certificate, read from its TBSCertificate (version,
+// serial, signature, issuer, validity) without parsing the rest: OpenSSL 3 decodes the
+// public key of every X509 it parses through its provider decoders and their global
+// locks, which was most of a search's cost. nullopt when the bytes do not read so.
+std::optional<std::pair<std::time_t, std::time_t>> DerValidity(const std::string& der) {
+  const auto* p = reinterpret_cast<const unsigned char*>(der.data());
+  const unsigned char* end = p + der.size();
+  // One header: its tag (context-specific tags as 0x100 | tag) or -1; past its content
+  // unless `enter`.
+  auto next = [&](bool enter) -> int {
+    long length = 0;
+    int tag = 0, cls = 0;
+    int flags = ASN1_get_object(&p, &length, &tag, &cls, end - p);
+    if ((flags & 0x80) != 0 || flags == 0x21) {  // an error, or an indefinite length (not DER)
+      ERR_clear_error();
+      return -1;
+    }
+    if (!enter) p += length;
+    return cls == V_ASN1_CONTEXT_SPECIFIC ? 0x100 | tag : tag;
+  };
+  if (next(true) != V_ASN1_SEQUENCE || next(true) != V_ASN1_SEQUENCE) return std::nullopt;
+  const unsigned char* before_version = p;
+  if (next(false) != 0x100) p = before_version;  // [0] version is optional (v1)
+  if (next(false) != V_ASN1_INTEGER || next(false) != V_ASN1_SEQUENCE || next(false) != V_ASN1_SEQUENCE ||
+      next(true) != V_ASN1_SEQUENCE)
+    return std::nullopt;
+  auto not_before = TimeOf(p, end);
+  if (!not_before) return std::nullopt;
+  auto not_after = TimeOf(p, end);
+  if (!not_after) return std::nullopt;
+  return std::make_pair(*not_before, *not_after);
+}
+
+// The DER and validity of one stored certificate; through a full parse only when the
+// quick read fails. nullopt: not a certificate.
+std::optional<std::pair<std::string, std::pair<std::time_t, std::time_t>>> ReadCertificate(const std::string& pem) {
+  if (auto der = PemCertificateDer(pem)) {
+    if (auto validity = DerValidity(*der)) return std::make_pair(std::move(*der), *validity);
+  }
+  auto cert = CertificateFromPem(pem);
+  if (!cert.ok()) return std::nullopt;
+  auto not_before = NotBefore(cert->get());
+  auto not_after = NotAfter(cert->get());
+  auto bytes = CertificateToDer(cert->get());
+  if (!not_before.ok() || !not_after.ok() || !bytes.ok()) return std::nullopt;
+  return std::make_pair(std::move(bytes).value(), std::make_pair(*not_before, *not_after));
 }
 
 }  // namespace
@@ -95,7 +173,7 @@ std::string NamingContext(const HierName& server) {
   return dn;
 }
 
-Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates) {
+Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates, bool with_bundle) {
   Entry entry;
   entry.dn = NameToDn(person.name);
   auto& a = entry.attributes;
@@ -110,18 +188,18 @@ Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates)
   Add(a, "uid", {person.short_name});
   Add(a, "mail", {person.internet_address});
   std::vector<std::string> der;
-  std::vector<X509Ptr> published;
   static const std::vector<std::string> kNone;
   for (const std::string& pem : with_certificates ? person.internet_certificates_pem : kNone) {
-    auto cert = CertificateFromPem(pem);
-    if (!cert.ok()) continue;
-    auto not_before = NotBefore(cert->get());
-    auto not_after = NotAfter(cert->get());
-    if (!not_before.ok() || !not_after.ok() || *not_before > now || *not_after < now) continue;
-    auto bytes = CertificateToDer(cert->get());
-    if (!bytes.ok()) continue;
-    der.push_back(std::move(bytes).value());
-    published.push_back(std::move(cert).value());
+    auto cert = ReadCertificate(pem);
+    if (!cert || cert->second.first > now || cert->second.second < now) continue;
+    der.push_back(std::move(cert->first));
+  }
+  std::vector<X509Ptr> published;
+  if (with_bundle) {
+    for (const std::string& bytes : der) {
+      auto cert = CertificateFromDer(bytes);
+      if (cert.ok()) published.push_back(std::move(cert).value());
+    }
   }
   Add(a, "userCertificate;binary", der);
   Add(a, "userSMIMECertificate", {CertsOnlyBundle(published)});

@@ -34,8 +34,11 @@ std::string DnToNotesName(std::string_view dn);
 std::string NamingContext(const HierName& server);
 
 // `with_certificates` false: without userCertificate;binary and userSMIMECertificate (for
-// filters that name neither; parsing the certificates is most of the cost).
-Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates = true);
+// filters that name neither). `with_bundle` false: without userSMIMECertificate (for a
+// search that neither asks for it nor filters on it: building the PKCS#7 parses each
+// certificate, which OpenSSL 3 makes the dearest part of an entry). The certificates'
+// DER and validity are read without a full parse.
+Entry PersonEntry(const Person& person, std::time_t now, bool with_certificates = true, bool with_bundle = true);
 Entry GroupEntry(const Group& group, std::string_view naming_context);
 Entry OrganizationEntry(std::string_view naming_context);
 Entry RootDse(const std::vector<std::string>& naming_contexts);

@@ -93,6 +93,7 @@ class SearchRun {
   SearchRun(const LdapShared& shared, const ldap::Request& request, bool bound)
       : shared_(shared), request_(request), search_(request.search), bound_(bound) {
     filter_names_certificates_ = NamesCertificates(search_.filter);
+    wants_bundle_ = filter_names_certificates_ || AsksForBundle(search_.attributes);
     access_ = [this](std::string_view base) {
       return bound_ || shared_.anonymous_attributes.count(std::string(base)) > 0;
     };
@@ -203,8 +204,17 @@ class SearchRun {
   // Parsing certificates is most of the cost of a person's entry: a filter that names no
   // certificate attribute is evaluated without them.
   bool ConsiderPerson(const Person& person, std::time_t now) {
-    if (filter_names_certificates_) return Consider(ldap::PersonEntry(person, now));
-    return Consider(ldap::PersonEntry(person, now, false), false, [&] { return ldap::PersonEntry(person, now); });
+    if (filter_names_certificates_) return Consider(ldap::PersonEntry(person, now, true, wants_bundle_));
+    return Consider(ldap::PersonEntry(person, now, false), false,
+                    [&] { return ldap::PersonEntry(person, now, true, wants_bundle_); });
+  }
+
+  // Whether the attributes asked for take in userSMIMECertificate (none named: all).
+  static bool AsksForBundle(const std::vector<std::string>& attributes) {
+    if (attributes.empty()) return true;
+    return std::any_of(attributes.begin(), attributes.end(), [](const std::string& name) {
+      return name == "*" || ldap::AttributeBaseName(name) == "usersmimecertificate";
+    });
   }
 
   static bool NamesCertificates(const ldap::Filter& filter) {
@@ -242,7 +252,8 @@ class SearchRun {
   std::string base_;
   std::string out_;
   std::optional<std::chrono::steady_clock::time_point> deadline_;
-  bool paged_ = false, more_ = false, stop_ = false, base_seen_ = false, filter_names_certificates_ = true;
+  bool paged_ = false, more_ = false, stop_ = false, base_seen_ = false, filter_names_certificates_ = true,
+       wants_bundle_ = true;
   std::int64_t page_size_ = 0, offset_ = 0, matched_ = 0, sent_ = 0;
   ResultCode stop_code_ = ResultCode::kSuccess;
 };

@@ -11,6 +11,8 @@
 # build and check the .deb (scripts/package.sh, tests/integration/test_package.py).
 # dovecot-imapd is bench/imap.sh's reference IMAP server: the bench runs a private instance
 # (`dovecot -c` with its own config, port and Maildir); the system service is never used.
+# slapd is bench/ldap.sh's reference (a private instance of its own; the package's own
+# configuration is skipped and its system daemon never enabled or started).
 set -euo pipefail
 
 PACKAGES=(
@@ -21,6 +23,7 @@ PACKAGES=(
   clang libclang-rt-14-dev llvm clang-format clang-tidy
   libnet-ssleay-perl
   libldap-dev ldap-utils python3-ldap3
+  slapd
   dpkg-dev adduser systemd man-db logrotate
   dovecot-imapd
 )
@@ -39,4 +42,10 @@ echo "Installing: ${missing[*]}"
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 $SUDO apt-get update -qq
+# slapd: no default database (dc=nodomain) in /etc/ldap; bench/ldap.sh runs its own.
+echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Never the system's slapd: bench/ldap.sh starts a private instance in a temporary directory.
+if [[ " ${missing[*]} " == *" slapd "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+  $SUDO systemctl disable --now slapd >/dev/null 2>&1 || true
+fi

@@ -72,6 +72,34 @@ TEST_CASE("ldap view: a person with a valid, an expired and a future certificate
   CHECK(Values(later, "userSMIMECertificate") == nullptr);
 }
 
+TEST_CASE("ldap view: certificates read without a full parse, the bundle only when asked", "[ldap][entry]") {
+  std::time_t now = 1'800'000'000;
+  Person person;
+  person.name = HierName::Parse("CN=John Roe/O=Acme").value();
+  std::string first = CertPem(person.name, now - 3600, now + 86400);
+  std::string second = CertPem(person.name, now - 7200, now + 3600);
+  // Not a certificate, and a certificate block holding no certificate: both left out.
+  person.internet_certificates_pem = {first, "not PEM at all",
+                                      "-----BEGIN CERTIFICATE-----\nAAAA\n-----END CERTIFICATE-----\n", second,
+                                      CertPem(person.name, now - 7200, now - 1)};
+  Entry entry = PersonEntry(person, now);
+  REQUIRE(Values(entry, "userCertificate;binary"));
+  std::vector<std::string> expected;
+  for (const std::string& pem : {first, second})
+    expected.push_back(CertificateToDer(CertificateFromPem(pem).value().get()).value());
+  CHECK(*Values(entry, "userCertificate;binary") == expected);
+  REQUIRE(Values(entry, "userSMIMECertificate"));
+  CHECK(ParseCertificates(Values(entry, "userSMIMECertificate")->front()).value().size() == 2);
+
+  Entry without_bundle = PersonEntry(person, now, true, false);
+  CHECK(*Values(without_bundle, "userCertificate;binary") == expected);
+  CHECK(Values(without_bundle, "userSMIMECertificate") == nullptr);
+  // The validity is the certificate's to the second.
+  CHECK(Values(PersonEntry(person, now + 3600, true, false), "userCertificate;binary")->size() == 2);
+  CHECK(Values(PersonEntry(person, now + 3601, true, false), "userCertificate;binary")->size() == 1);
+  CHECK(Values(PersonEntry(person, now - 3601, true, false), "userCertificate;binary")->size() == 2);  // 2nd, 5th
+}
+
 TEST_CASE("ldap view: groups, names and the root DSE", "[ldap][entry]") {
   Group group;
   group.name = "Sales Team";
