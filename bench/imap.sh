@@ -130,7 +130,7 @@ grep -q "Listening for IMAP over TLS on 127.0.0.1" "$WORK/server.log" || { cat "
 wait_port "$HTTP_PORT"
 
 CLIENT="$WORK/client"
-notes() { NOTESD_ID_KDF=fast NOTESD_PASSWORD=pw "$NOTES" --client-dir "$CLIENT" "$@"; }
+notes() { NOTESD_ID_KDF=fast NOTESD_PASSWORD=bench-pw "$NOTES" --client-dir "$CLIENT" "$@"; }
 notes setup --id "$DATA/ids/jadmin.id" --server-address "127.0.0.1:$HTTP_PORT" >/dev/null
 notes admin person set-internet-password "Jane Admin" --password-stdin <"$SECRET_FILE" >/dev/null
 

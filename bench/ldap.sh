@@ -99,7 +99,7 @@ start_server() {  # the task whose SHOW TASKS line says it is up
 }
 
 CLIENT="$WORK/client"
-notes() { NOTESD_PASSWORD=pw "$NOTES" --client-dir "$CLIENT" "$@"; }
+notes() { NOTESD_PASSWORD=bench-pw "$NOTES" --client-dir "$CLIENT" "$@"; }
 
 echo "Setting up $N people with Internet certificates ..."
 start_server "Admin Process"

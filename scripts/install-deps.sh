@@ -45,7 +45,13 @@ $SUDO apt-get update -qq
 # slapd: no default database (dc=nodomain) in /etc/ldap; bench/ldap.sh runs its own.
 echo "slapd slapd/no_configuration boolean true" | $SUDO debconf-set-selections
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Never the system's slapd: bench/ldap.sh starts a private instance in a temporary directory.
-if [[ " ${missing[*]} " == *" slapd "* ]] && command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
-  $SUDO systemctl disable --now slapd >/dev/null 2>&1 || true
-fi
+# Never the system's slapd or Dovecot: the benches start private instances in temporary
+# directories, on ports of their own; a daemon the package started is stopped and disabled.
+for daemon in slapd dovecot; do
+  [[ " ${missing[*]} " == *" ${daemon}"* ]] || continue
+  if command -v systemctl >/dev/null && [ -d /run/systemd/system ]; then
+    $SUDO systemctl disable --now "$daemon" >/dev/null 2>&1 || true
+  elif command -v service >/dev/null; then
+    $SUDO service "$daemon" stop >/dev/null 2>&1 || true
+  fi
+done
