@@ -1,6 +1,7 @@
 #include "router/message_tracking.h"
 
 #include <cstdio>
+#include <ctime>
 #include <utility>
 
 #include "base/ascii.h"
@@ -191,6 +192,69 @@ Result<std::shared_ptr<TrackingStore>> OpenTrackingStore(DatabaseSet& databases,
   return databases.Get<TrackingStore>(data_dir / kTrackingFileName, [&databases](const std::filesystem::path& path) {
     return TrackingStore::Open(path, databases.NoteClock());
   });
+}
+
+Result<TimeMicros> ParseTrackingTime(std::string_view text) {
+  std::string t(text);
+  if (!t.empty() && (t.back() == 'Z' || t.back() == 'z')) t.pop_back();
+  std::tm tm{};
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
+  char tail = 0;
+  const int n = std::sscanf(t.c_str(), "%4d-%2d-%2d%c%2d:%2d:%2d", &year, &month, &day, &tail, &hour, &minute, &second);
+  const bool ok = (n == 3 && t.size() == 10) || ((n == 6 || n == 7) && (tail == 'T' || tail == 't' || tail == ' '));
+  if (!ok || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60)
+    return Status::InvalidArgument("since=" + std::string(text) +
+                                   ": expected YYYY-MM-DD or YYYY-MM-DDTHH:MM[:SS] (UTC)");
+  tm.tm_year = year - 1900;
+  tm.tm_mon = month - 1;
+  tm.tm_mday = day;
+  tm.tm_hour = hour;
+  tm.tm_min = minute;
+  tm.tm_sec = second;
+  return static_cast<TimeMicros>(timegm(&tm)) * 1'000'000;
+}
+
+Result<TrackingQuery> ParseTrackingQuery(std::string_view text) {
+  TrackingQuery query;
+  std::size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ' ' || text[i] == '\t') {
+      ++i;
+      continue;
+    }
+    const std::size_t eq = text.find('=', i);
+    const std::size_t space = text.find_first_of(" \t", i);
+    if (eq == std::string_view::npos || (space != std::string_view::npos && space < eq))
+      return Status::InvalidArgument(
+          "TRACK: expected from=, to=, subject= or since=, not \"" +
+          std::string(text.substr(i, space == std::string_view::npos ? text.npos : space - i)) + "\"");
+    const std::string key = ToLowerAscii(text.substr(i, eq - i));
+    i = eq + 1;
+    std::string value;
+    if (i < text.size() && text[i] == '"') {
+      const std::size_t close = text.find('"', i + 1);
+      if (close == std::string_view::npos)
+        return Status::InvalidArgument("TRACK: unterminated quote after " + key + "=");
+      value = std::string(text.substr(i + 1, close - i - 1));
+      i = close + 1;
+    } else {
+      const std::size_t end = text.find_first_of(" \t", i);
+      value = std::string(text.substr(i, end == std::string_view::npos ? text.npos : end - i));
+      i = end == std::string_view::npos ? text.size() : end;
+    }
+    if (key == "from") {
+      query.from = value;
+    } else if (key == "to") {
+      query.to = value;
+    } else if (key == "subject") {
+      query.subject = value;
+    } else if (key == "since") {
+      NOTESD_ASSIGN_OR_RETURN(query.since, ParseTrackingTime(value));
+    } else {
+      return Status::InvalidArgument("TRACK: unknown key " + key + "= (from, to, subject, since)");
+    }
+  }
+  return query;
 }
 
 std::string FormatTrackingLine(const TrackingEvent& event) {

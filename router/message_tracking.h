@@ -118,6 +118,12 @@ class TrackingStore {
 // task and the HTTP API).
 Result<std::shared_ptr<TrackingStore>> OpenTrackingStore(DatabaseSet& databases, const std::filesystem::path& data_dir);
 
+// `from=x to=x subject="a b" since=2026-12-03[T07:10[:00]]` (UTC; any order, all
+// optional; keys case-insensitive) as a query; InvalidArgument names a bad word.
+Result<TrackingQuery> ParseTrackingQuery(std::string_view text);
+// since= text (YYYY-MM-DD, optionally THH:MM or THH:MM:SS, a trailing Z allowed) in UTC.
+Result<TimeMicros> ParseTrackingTime(std::string_view text);
+
 // One line of TELL ROUTER TRACK: "2026-12-03 07:10:00Z delivered <id> from -> to: detail".
 std::string FormatTrackingLine(const TrackingEvent& event);
 

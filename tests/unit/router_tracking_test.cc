@@ -97,3 +97,23 @@ TEST_CASE("tracking store appends from many threads in batches", "[router][track
 
 }  // namespace
 }  // namespace notesd
+
+namespace notesd {
+namespace {
+
+TEST_CASE("TELL ROUTER TRACK arguments", "[router][tracking]") {
+  TrackingQuery q = testing::Must(
+      ParseTrackingQuery(R"(From=alice to=bob@acme.test subject="quarterly report" since=2026-12-03T07:10)"));
+  CHECK(q.from == "alice");
+  CHECK(q.to == "bob@acme.test");
+  CHECK(q.subject == "quarterly report");
+  CHECK(q.since == testing::Must(ParseTrackingTime("2026-12-03T07:10:00Z")));
+  CHECK(testing::Must(ParseTrackingTime("1970-01-02")) == 86400LL * 1000000);
+  CHECK(testing::Must(ParseTrackingQuery("")).limit == 200);
+  CHECK_FALSE(ParseTrackingQuery("color=red").ok());
+  CHECK_FALSE(ParseTrackingQuery("alice").ok());
+  CHECK_FALSE(ParseTrackingQuery("since=yesterday").ok());
+}
+
+}  // namespace
+}  // namespace notesd
