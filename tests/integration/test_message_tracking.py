@@ -3,12 +3,13 @@ SMTP and delivered locally, one relayed to an SMTP sink, and one a Notes user se
 unknown local recipient each leave their path in mtstore.nsf; TELL ROUTER TRACK filters by
 from, to, subject and since; records older than MTKeepDays are purged once the server's
 clock (SET CLOCK, Test_ClockAdvance=1) has moved past them."""
+import json
 import smtplib
 import time
 import unittest
 
 from mail_harness import SmtpSink, make_self_signed, relay_to_sink_settings, start_mail_server, wait_until
-from notesd_harness import free_port
+from notesd_harness import free_port, register_client
 
 
 def message(subject, to, author):
@@ -72,6 +73,28 @@ class MessageTrackingTest(unittest.TestCase):
         lines = self.wait_track("to=nobody@acme.example", " failed ")
         self.assertIn("DSN sent", lines[0])
         self.assertIn("tracked-unknown", lines[0])
+
+    def test_3b_notes_admin_mail_track(self):
+        self.wait_track("to=nobody@acme.example", " failed ")
+        rc, out, err = self.admin.run("admin", "mail", "track", "--to", "nobody@acme.example", "--json")
+        self.assertEqual(rc, 0, out + err)
+        events = json.loads(out)["events"]
+        self.assertIn("failed", [e["event"] for e in events])
+        self.assertTrue(all(e["recipient"] == "nobody@acme.example" for e in events if e["event"] != "received"))
+        self.assertTrue(events[0]["time"].endswith("Z"), events[0])  # RFC 3339
+        rc, out, err = self.admin.run("admin", "mail", "track", "--subject", "tracked-local", "--since", "2000-01-01")
+        self.assertEqual(rc, 0, out + err)
+        self.assertIn(" delivered ", out)
+        rc, out, err = self.admin.run("admin", "mail", "track", "--since", "yesterday", "--json")
+        self.assertNotEqual(rc, 0)
+        self.assertIn("since=", err)
+        rc, out, err = self.admin.run("admin", "mail", "track", "--help")
+        self.assertEqual(rc, 0)
+        self.assertIn("--json", out)
+        # Not an administrator: refused.
+        john = register_client(self, "John Roe", "jroe")
+        rc, out, err = john.run("admin", "mail", "track", "--json")
+        self.assertEqual((rc, out), (1, ""), err)
 
     def test_4_filters(self):
         self.wait_track("subject=tracked-unknown", " failed ")
