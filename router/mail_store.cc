@@ -258,7 +258,7 @@ void MailStore::DepositAsync(const MailEnvelope& envelope, const std::string& me
       });
 }
 
-void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
+void MailStore::DepositAsync(const MailEnvelope& envelope, const MessageBody& body,
                              std::function<void(const Result<std::string>&)> done) {
   if (body.spool_file.empty()) return DepositAsync(envelope, body.bytes, std::move(done));
   auto location = std::make_shared<std::filesystem::path>(body.spool_file);
@@ -402,11 +402,10 @@ void MailStore::TrackReceived(const Note& note) {
   store->Append(std::move(e));
 }
 
-Result<std::string> MailStore::Deposit(MailEnvelope envelope, std::string message) {
+Result<std::string> MailStore::Deposit(const MailEnvelope& envelope, const std::string& message) {
   auto promise = std::make_shared<std::promise<Result<std::string>>>();
   auto result = promise->get_future();
-  DepositAsync(std::move(envelope), std::move(message),
-               [promise](const Result<std::string>& unid) { promise->set_value(unid); });
+  DepositAsync(envelope, message, [promise](const Result<std::string>& unid) { promise->set_value(unid); });
   return result.get();
 }
 

@@ -244,8 +244,9 @@ class MailStore {
   // InvalidArgument for no recipients.
   void DepositAsync(const MailEnvelope& envelope, const std::string& message,
                     std::function<void(const Result<std::string>&)> done);
-  void DepositAsync(MailEnvelope envelope, MessageBody body, std::function<void(const Result<std::string>&)> done);
-  Result<std::string> Deposit(MailEnvelope envelope, std::string message);
+  void DepositAsync(const MailEnvelope& envelope, const MessageBody& body,
+                    std::function<void(const Result<std::string>&)> done);
+  Result<std::string> Deposit(const MailEnvelope& envelope, const std::string& message);
 
   // Where spooled messages are written while they arrive (MessageSpool).
   std::filesystem::path spool_dir() const { return data_dir_ / "mail.box.spool"; }

@@ -83,6 +83,7 @@ TEST_CASE("tracking store appends from many threads in batches", "[router][track
   std::unique_ptr<TrackingStore> store = Must(TrackingStore::Open(path, nullptr));
   store->Configure(true, false);
   std::vector<std::thread> threads;
+  threads.reserve(4);
   for (int t = 0; t < 4; ++t)
     threads.emplace_back([&store, t] {
       for (int i = 0; i < 250; ++i) store->Append(Event(1 + t * 1000 + i, "received", "s@x", "", "x"));
