@@ -67,6 +67,41 @@ int RunConsole(const ConsoleOptions& options) {
   return ok ? kExitOk : kExitFailed;
 }
 
+// ---- admin mail track ---------------------------------------------------------------
+
+struct TrackOptions {
+  GlobalOptions* global = nullptr;
+  std::string from, to, subject, since;
+  bool json = false;
+};
+
+int RunTrack(const TrackOptions& options) {
+  ClientContext context(*options.global);
+  Result<HomeSession> session = OpenHomeSession(context);
+  if (!session.ok()) return ReportFailure(session.status());
+  std::string target = "/api/v1/admin/mail/track?from=" + UrlEncode(options.from) + "&to=" + UrlEncode(options.to) +
+                       "&subject=" + UrlEncode(options.subject);
+  if (!options.since.empty()) target += "&since=" + UrlEncode(options.since);
+  Result<nlohmann::json> reply = session->server->Get(target);
+  if (!reply.ok()) return ReportFailure(reply.status());
+  if (options.json) {
+    PrintJson(std::cout, *reply);
+    return kExitOk;
+  }
+  const nlohmann::json events = reply->value("events", nlohmann::json::array());
+  if (events.empty()) std::cout << "No tracked events match\n";
+  for (const nlohmann::json& e : events) {
+    std::string line = JsonText(e, "time") + " " + JsonText(e, "event") + " " +
+                       (JsonText(e, "message_id").empty() ? JsonText(e, "unid") : JsonText(e, "message_id")) +
+                       " from <" + JsonText(e, "sender") + ">";
+    if (!JsonText(e, "recipient").empty()) line += " to " + JsonText(e, "recipient");
+    if (!JsonText(e, "subject").empty()) line += " \"" + JsonText(e, "subject") + "\"";
+    if (!JsonText(e, "detail").empty()) line += ": " + JsonText(e, "detail");
+    std::cout << Sanitize(line) << "\n";
+  }
+  return kExitOk;
+}
+
 // ---- admin register -----------------------------------------------------------------
 
 // Everything checked and gathered before anything is made or sent.
@@ -214,6 +249,20 @@ void AddAdminCommands(CLI::App& app, CommandLine& line) {
   sub->add_option("COMMAND", console->command, "The console command, e.g. \"show tasks\"")->required();
   sub->add_flag("--json", console->json, "Print JSON");
   OnRun(sub, line, [console] { return RunConsole(*console); });
+
+  auto track = std::make_shared<TrackOptions>();
+  track->global = &line.global;
+  CLI::App* mail = admin->add_subcommand("mail", "The server's mail (Message Tracking)");
+  mail->require_subcommand(1);
+  CLI::App* track_cmd =
+      mail->add_subcommand("track",
+                           "Message Tracking: each matching message's path, oldest first (at most 200 events)");
+  track_cmd->add_option("--from", track->from, "Envelope sender or From field contains this");
+  track_cmd->add_option("--to", track->to, "Recipient contains this");
+  track_cmd->add_option("--subject", track->subject, "Subject contains this");
+  track_cmd->add_option("--since", track->since, "Only events since this UTC time (YYYY-MM-DD[THH:MM[:SS]])");
+  track_cmd->add_flag("--json", track->json, "Print JSON");
+  OnRun(track_cmd, line, [track] { return RunTrack(*track); });
 
   AddRegister(admin, line);
   AddCertifierCommands(admin, line);

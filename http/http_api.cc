@@ -1,6 +1,9 @@
 #include <charconv>
 #include "http/http_api.h"
 
+#include "base/time_text.h"
+#include "router/message_tracking.h"
+
 #include <openssl/ssl.h>
 
 #include <optional>
@@ -81,6 +84,8 @@ void HttpApi::Install(httplib::Server& server) {
                                           true));
   server.Delete("/api/v1/admin/people",
                 Guarded([this](const Caller& c, const httplib::Request& r, int*) { return DeletePerson(c, r); }, true));
+  server.Get("/api/v1/admin/mail/track",
+             Guarded([this](const Caller&, const httplib::Request& r, int*) { return TrackMail(r); }, true));
   InstallMailEndpoints(server);
   InstallCaEndpoints(server);
   InstallCertEndpoints(server);
@@ -201,6 +206,33 @@ Result<nlohmann::json> HttpApi::ListPeople(const httplib::Request& request) {
                       {"internet_certificates", person.internet_certificates_pem.size()}});
   }
   return nlohmann::json{{"people", std::move(people)}, {"next", page.next}};
+}
+
+// GET /api/v1/admin/mail/track?from=&to=&subject=&since=RFC 3339 or YYYY-MM-DD: Message
+// Tracking's records (router/message_tracking.h), oldest first, at most 200.
+Result<nlohmann::json> HttpApi::TrackMail(const httplib::Request& request) {
+  TrackingQuery query;
+  query.from = request.get_param_value("from");
+  query.to = request.get_param_value("to");
+  query.subject = request.get_param_value("subject");
+  if (request.has_param("since")) {
+    NOTESD_ASSIGN_OR_RETURN(query.since, ParseTrackingTime(request.get_param_value("since")));
+  }
+  NOTESD_ASSIGN_OR_RETURN(std::shared_ptr<TrackingStore> tracking,
+                          OpenTrackingStore(context_.Databases(), context_.DataDir()));
+  NOTESD_ASSIGN_OR_RETURN(std::vector<TrackingEvent> events, tracking->Query(query));
+  nlohmann::json out = nlohmann::json::array();
+  for (const TrackingEvent& e : events)
+    out.push_back({{"time", Rfc3339FromMicros(e.time)},
+                   {"event", e.event},
+                   {"message_id", e.message_id},
+                   {"unid", e.unid},
+                   {"sender", e.sender},
+                   {"recipient", e.recipient},
+                   {"from", e.from},
+                   {"subject", e.subject},
+                   {"detail", e.detail}});
+  return nlohmann::json{{"events", std::move(out)}};
 }
 
 Result<nlohmann::json> HttpApi::RemoteConsole(const Caller& caller, const httplib::Request& request) {

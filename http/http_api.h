@@ -49,6 +49,7 @@ class HttpApi {
   Result<nlohmann::json> LookupPerson(const httplib::Request& request);
   Result<nlohmann::json> ListPeople(const httplib::Request& request);
   Result<nlohmann::json> RemoteConsole(const Caller& caller, const httplib::Request& request);
+  Result<nlohmann::json> TrackMail(const httplib::Request& request);
   Result<nlohmann::json> RegisterPerson(const Caller& caller, const httplib::Request& request);
   Result<nlohmann::json> DeletePerson(const Caller& caller, const httplib::Request& request);
 

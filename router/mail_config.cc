@@ -59,6 +59,9 @@ RouterConfig ReadRouterConfig(const NotesIni& ini, std::vector<std::string>* pro
   config.retry_interval_seconds = int_key(kRetryInterval);
   config.retry_max_seconds = int_key(kRetryMax);
   config.expire_minutes = int_key(kExpire);
+  config.tracking_enabled = ConfigBool(ini, kTrackingEnabled);
+  config.tracking_keep_days = int_key(kTrackingKeepDays);
+  config.tracking_exclude_subject = ConfigBool(ini, kTrackingExcludeSubject);
   return config;
 }
 

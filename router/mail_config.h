@@ -104,6 +104,36 @@ inline constexpr ConfigKey kRelayTimeout{"RouterTimeoutSeconds",
                                          "Seconds the Router waits for the relay host on each read or write",
                                          "Router",
                                          false};
+inline constexpr ConfigKey kTrackingEnabled{
+    "MTEnabled",
+    ConfigType::kBool,
+    "1",
+    0,
+    0,
+    "Message Tracking: record each message's path (received, delivered, transferred, failed) in mtstore.nsf, queried "
+    "with TELL ROUTER TRACK and `notes admin mail track` (1); record nothing (0). On by default, unlike Domino: an "
+    "administrator asked where a message went expects an answer, and the records are written in batches off the "
+    "routing path",
+    "Router",
+    false};
+inline constexpr ConfigKey kTrackingKeepDays{"MTKeepDays",
+                                             ConfigType::kInt,
+                                             "7",
+                                             1,
+                                             3650,
+                                             "Days Message Tracking records are kept; older ones are purged by the "
+                                             "Router once a day",
+                                             "Router",
+                                             false};
+inline constexpr ConfigKey kTrackingExcludeSubject{
+    "MTExcludeSubject",
+    ConfigType::kBool,
+    "0",
+    0,
+    0,
+    "Leave subjects out of Message Tracking records (1), as Domino's \"Exclude from tracking: subject\" (privacy)",
+    "Router",
+    false};
 
 // SMTP.
 inline constexpr ConfigKey kListenerPort{
@@ -243,6 +273,9 @@ inline constexpr ConfigKey kRouterKeys[] = {kSmtpDomains,
                                             kRetryMax,
                                             kExpire,
                                             kRelayTimeout,
+                                            kTrackingEnabled,
+                                            kTrackingKeepDays,
+                                            kTrackingExcludeSubject,
                                             identity_keys::kServerName};
 inline constexpr ConfigKey kSmtpKeys[] = {kSmtpDomains,
                                           kSmtpHostName,

@@ -74,6 +74,7 @@ Note MailBoxNote(const MailEnvelope& envelope, std::string_view original, TimeMi
   note.SetText("$Origin", envelope.origin);
   note.SetText("$Trace", envelope.trace);
   if (envelope.is_report) note.SetNumber("$Report", 1, kItemSummary);
+  if (!summary.message_id.empty()) note.SetText("$MessageID", summary.message_id);
   note.SetBinary("$Message", ToBytes(message));
   return note;
 }
@@ -96,6 +97,7 @@ QueuedMessage QueuedFromNote(const Note& note, bool with_body) {
   m.send_to = note.GetTextList("SendTo");
   m.copy_to = note.GetTextList("CopyTo");
   m.subject = note.GetText("Subject");
+  m.message_id = note.GetText("$MessageID");
   m.attempts = static_cast<int>(note.GetNumber("$Attempts"));
   m.next_attempt = note.GetTime("$NextAttempt");
   m.delivery_attempts = static_cast<int>(note.GetNumber("$DeliveryAttempts"));
@@ -244,8 +246,10 @@ void MailStore::DepositAsync(const MailEnvelope& envelope, const std::string& me
         *unid = stored.unid();
         return Status::Ok();
       },
-      [this, unid, done = std::move(done)](const Status& status) {
+      [this, note, unid, done = std::move(done)](const Status& status) {
         if (status.ok()) {
+          note->set_unid(*unid);
+          TrackReceived(*note);
           done(*unid);
           NotifyWork();
         } else {
@@ -254,7 +258,7 @@ void MailStore::DepositAsync(const MailEnvelope& envelope, const std::string& me
       });
 }
 
-void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
+void MailStore::DepositAsync(const MailEnvelope& envelope, const MessageBody& body,
                              std::function<void(const Result<std::string>&)> done) {
   if (body.spool_file.empty()) return DepositAsync(envelope, body.bytes, std::move(done));
   auto location = std::make_shared<std::filesystem::path>(body.spool_file);
@@ -287,8 +291,10 @@ void MailStore::DepositAsync(MailEnvelope envelope, MessageBody body,
         *location = target;
         return SyncDirectory(bodies);
       },
-      [this, unid, location, done = std::move(done)](const Status& status) {
+      [this, note, unid, location, done = std::move(done)](const Status& status) {
         if (status.ok()) {
+          note->set_unid(*unid);
+          TrackReceived(*note);
           done(*unid);
           NotifyWork();
           return;
@@ -370,11 +376,36 @@ void MailStore::SweepBodies() {
                     [](const Status&) {});
 }
 
-Result<std::string> MailStore::Deposit(MailEnvelope envelope, std::string message) {
+void MailStore::SetTracking(std::shared_ptr<TrackingStore> tracking) {
+  std::lock_guard<std::mutex> lock(tracking_mutex_);
+  tracking_ = std::move(tracking);
+}
+
+std::shared_ptr<TrackingStore> MailStore::tracking() const {
+  std::lock_guard<std::mutex> lock(tracking_mutex_);
+  return tracking_;
+}
+
+void MailStore::TrackReceived(const Note& note) {
+  std::shared_ptr<TrackingStore> store = tracking();
+  if (!store) return;
+  TrackingEvent e;
+  e.time = note.GetTime("$Arrival");
+  e.event = "received";
+  e.message_id = note.GetText("$MessageID");
+  e.unid = note.unid();
+  e.sender = note.GetText("SMTPOriginator");
+  for (const std::string& r : note.GetTextList("Recipients")) e.recipient += (e.recipient.empty() ? "" : ", ") + r;
+  e.from = note.GetText("From");
+  e.subject = note.GetText("Subject");
+  e.detail = note.GetText("$Origin");
+  store->Append(std::move(e));
+}
+
+Result<std::string> MailStore::Deposit(const MailEnvelope& envelope, const std::string& message) {
   auto promise = std::make_shared<std::promise<Result<std::string>>>();
   auto result = promise->get_future();
-  DepositAsync(std::move(envelope), std::move(message),
-               [promise](const Result<std::string>& unid) { promise->set_value(unid); });
+  DepositAsync(envelope, message, [promise](const Result<std::string>& unid) { promise->set_value(unid); });
   return result.get();
 }
 

@@ -33,6 +33,7 @@
 //   $Trace          text       the Received: field for this hop (no CRLF), prepended
 //                              when the message is relayed out
 //   $Report         number     1 for a delivery status report (never bounced again)
+//   $MessageID      text       the Message-ID field, for Message Tracking
 // View ($Routing): while $Pending has entries, "pending" (never tried) or, after a failed
 // local delivery, "deferred/<$NextDelivery as 20 digits>" (so the due ones come first, as
 // in Postfix's deferred queue); "transfer" while $Outbound has entries; "dead" when
@@ -114,6 +115,7 @@
 #include <thread>
 #include <vector>
 
+#include "router/message_tracking.h"
 #include "store/database_set.h"
 #include "store/nsf_database.h"
 #include "base/status.h"
@@ -152,6 +154,7 @@ struct QueuedMessage {
   std::vector<std::string> send_to;
   std::vector<std::string> copy_to;
   std::string subject;
+  std::string message_id;  // $MessageID
   int attempts = 0;
   TimeMicros next_attempt = 0;
   int delivery_attempts = 0;     // failed local delivery attempts ($DeliveryAttempts)
@@ -241,8 +244,9 @@ class MailStore {
   // InvalidArgument for no recipients.
   void DepositAsync(const MailEnvelope& envelope, const std::string& message,
                     std::function<void(const Result<std::string>&)> done);
-  void DepositAsync(MailEnvelope envelope, MessageBody body, std::function<void(const Result<std::string>&)> done);
-  Result<std::string> Deposit(MailEnvelope envelope, std::string message);
+  void DepositAsync(const MailEnvelope& envelope, const MessageBody& body,
+                    std::function<void(const Result<std::string>&)> done);
+  Result<std::string> Deposit(const MailEnvelope& envelope, const std::string& message);
 
   // Where spooled messages are written while they arrive (MessageSpool).
   std::filesystem::path spool_dir() const { return data_dir_ / "mail.box.spool"; }
@@ -279,6 +283,12 @@ class MailStore {
   std::uint64_t WaitForMailFileChange(std::string_view mail_file, std::uint64_t seen,
                                       std::chrono::milliseconds timeout);
 
+  // Message Tracking (router/message_tracking.h): set by the Router at Start; a deposit
+  // records "received" once it committed, the Router its passes' events. None: nothing
+  // is recorded.
+  void SetTracking(std::shared_ptr<TrackingStore> tracking);
+  std::shared_ptr<TrackingStore> tracking() const;
+
   // The Router waits here for new work; Deposit and NotifyWork wake it.
   void NotifyWork();
   // Waits until NotifyWork was called since the last wait, or `timeout` passed.
@@ -287,6 +297,9 @@ class MailStore {
   const std::filesystem::path& data_dir() const { return data_dir_; }
 
  private:
+  void TrackReceived(const Note& note);
+  mutable std::mutex tracking_mutex_;
+  std::shared_ptr<TrackingStore> tracking_;
   struct Request {
     MailBoxWork work;
     Done done;

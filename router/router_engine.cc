@@ -150,7 +150,23 @@ Result<bool> ApplyChange(WriteTxn& txn, const NoteChange& change) {
 struct PassTally {
   std::int64_t delivered = 0, transferred = 0, transfer_failures = 0, failures = 0, reports = 0;
   std::vector<std::string> log_lines;
+  std::vector<TrackingEvent> events;  // Message Tracking, appended once mail.box holds the pass
 };
+
+TrackingEvent TrackEvent(const QueuedMessage& m, const char* event, const std::string& recipient, std::string detail,
+                         TimeMicros now) {
+  TrackingEvent e;
+  e.time = now;
+  e.event = event;
+  e.message_id = m.message_id;
+  e.unid = m.unid;
+  e.sender = m.sender;
+  e.recipient = recipient;
+  e.from = m.from;
+  e.subject = m.subject;
+  e.detail = std::move(detail);
+  return e;
+}
 
 // A failed recipient's reason for people (FailureReason, the log): the diagnostic without
 // the "X-Notes; " type a DSN needs; an SMTP reply keeps its "smtp; " type.
@@ -180,6 +196,10 @@ void ReportFailures(const QueuedMessage& m, const std::vector<FailedRecipient>& 
   } else {
     for (const FailedRecipient& f : failed) change.dead_add.push_back(f.recipient);
   }
+  const bool reported = !m.sender.empty() && !m.is_report;
+  for (const FailedRecipient& f : failed)
+    tally.events.push_back(TrackEvent(m, reported ? "failed" : "dead", f.recipient,
+                                      ReasonText(f) + (reported ? " (DSN sent)" : " (dead mail)"), now));
   for (const FailedRecipient& f : failed)
     tally.log_lines.push_back("Unable to " + std::string(verb) + " message " + m.unid + " to " + f.recipient + ": " +
                               ReasonText(f));
@@ -210,6 +230,8 @@ Status RecordPass(MailStore& store, StatsRegistry& stats, Logger* log, const std
   stats.Counter("Mail.DSNs") += tally.reports;
   stats.Counter("Mail.Dead.Total") += became_dead;
   if (tally.reports > 0) store.NotifyWork();  // the reports wait in mail.box for routing
+  if (std::shared_ptr<TrackingStore> tracking = store.tracking(); tracking && !tally.events.empty())
+    for (const TrackingEvent& event : tally.events) tracking->Append(event);
   return Status::Ok();
 }
 
@@ -397,8 +419,10 @@ Result<std::size_t> RouterEngine::RoutePending() {
       change.pending_done.insert(recipient);
       if (!reason.empty()) failed.push_back(ExpiredRecipient(recipient, reason));
       for (const RouteTarget& t : targets) {
-        if (t.kind == RouteTarget::Kind::kLocal && !failed_files.count(ToLowerAscii(t.mail_file)))
+        if (t.kind == RouteTarget::Kind::kLocal && !failed_files.count(ToLowerAscii(t.mail_file))) {
           done_files.insert(ToLowerAscii(t.mail_file));
+          tally.events.push_back(TrackEvent(m, "delivered", recipient, "mail file " + t.mail_file, now));
+        }
         if (t.kind == RouteTarget::Kind::kOutbound) change.outbound_add.push_back(t.address);
         if (t.kind == RouteTarget::Kind::kFailed) failed.push_back({t.recipient, t.status, "X-Notes; " + t.reason});
       }
@@ -484,6 +508,8 @@ Result<std::size_t> RouterEngine::TransferDue(const TransportFactory& transports
             const SmtpReply& reply = outcome.recipients[r];
             if (reply.positive()) {
               change.outbound_done.insert(m.outbound[r]);
+              tally.events.push_back(
+                  TrackEvent(m, "transferred", m.outbound[r], cfg.relay.host + ": " + reply.ToString(), now));
               any = true;
             } else if (reply.permanent()) {
               change.outbound_done.insert(m.outbound[r]);

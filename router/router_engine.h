@@ -38,6 +38,9 @@ struct RouterConfig {
   std::int64_t expire_minutes = 1440;
   std::size_t batch = 500;                          // messages per pass
   std::size_t batch_bytes = std::size_t{64} << 20;  // message bytes per pass
+  bool tracking_enabled = true;                     // MTEnabled
+  std::int64_t tracking_keep_days = 7;              // MTKeepDays
+  bool tracking_exclude_subject = false;            // MTExcludeSubject
 };
 
 // The outbound side, behind an interface so tests can stand in for the relay.

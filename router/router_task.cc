@@ -17,7 +17,7 @@ constexpr auto kBatchPause = std::chrono::milliseconds(50);
 constexpr std::int64_t kConfigRefreshMillis = 5 * 60 * 1000;
 
 // TELL ROUTER commands (base/command_grammar.h: `t router sh q`, `t router del st`).
-enum RouterCommand { kShowQueues, kDeliveryStats, kUpdateConfig, kShowDead, kReleaseDead, kPurgeDead };
+enum RouterCommand { kShowQueues, kDeliveryStats, kUpdateConfig, kShowDead, kReleaseDead, kPurgeDead, kTrack };
 const CommandGrammar& RouterGrammar() {
   static const std::vector<CommandForm> forms = WithTaskQuitForms({
       {{"SHOW", "QUEUES"}, kShowQueues, CommandArgument::kNone, "The mail.box queues"},
@@ -32,9 +32,14 @@ const CommandGrammar& RouterGrammar() {
        kPurgeDead,
        CommandArgument::kRequired,
        "Delete dead mail from mail.box: PURGE DEAD unid, or * for all"},
+      {{"TRACK"},
+       kTrack,
+       CommandArgument::kOptional,
+       "Message Tracking: TRACK [from=x] [to=x] [subject=x] [since=YYYY-MM-DD[THH:MM[:SS]]], newest last, 200 lines"},
   });
   static const CommandGrammar grammar{
-      forms, "Router", "(try SHOW QUEUES, SHOW DEAD, RELEASE DEAD, PURGE DEAD, DELIVERY STATS, UPDATE CONFIG or QUIT)"};
+      forms, "Router",
+      "(try SHOW QUEUES, SHOW DEAD, RELEASE DEAD, PURGE DEAD, TRACK, DELIVERY STATS, UPDATE CONFIG or QUIT)"};
   return grammar;
 }
 
@@ -46,6 +51,8 @@ class RouterTask final : public Task {
   Status Start(const std::vector<std::string>&) override {
     NOTESD_ASSIGN_OR_RETURN(auto directory, OpenDirectory(context_.Databases(), context_.DataDir()));
     NOTESD_ASSIGN_OR_RETURN(auto store, OpenMailStore(context_.Databases(), context_.DataDir()));
+    NOTESD_ASSIGN_OR_RETURN(tracking_, OpenTrackingStore(context_.Databases(), context_.DataDir()));
+    store->SetTracking(tracking_);
     state_ = std::make_shared<State>(std::move(directory), std::move(store), context_);
     engine_ = &state_->engine;
     store_ = state_->store.get();
@@ -70,6 +77,8 @@ class RouterTask final : public Task {
     if (transfer_) transfer_->Stop();  // first: cancels a transfer in progress at once
     if (routing_) routing_->Stop();
     context_.Stats().RemovePrefix("Mail.");
+    if (store_) store_->SetTracking(nullptr);
+    tracking_.reset();
     engine_ = nullptr;
     store_ = nullptr;
     state_.reset();  // a gauge being read keeps it alive until it returns
@@ -88,6 +97,7 @@ class RouterTask final : public Task {
         NOTESD_ASSIGN_OR_RETURN(std::size_t purged, engine_->DeleteDead(matched.rest));
         return "Router: " + std::to_string(purged) + " dead message(s) deleted from mail.box";
       }
+      case kTrack: return Track(matched.rest);
       case kDeliveryStats: return engine_->DescribeStats();
       case kUpdateConfig: {
         std::string summary = UpdateConfig();
@@ -116,10 +126,38 @@ class RouterTask final : public Task {
                           (config.relay.host.empty() ? std::string("(none)")
                                                      : config.relay.host + ":" + std::to_string(config.relay.port)) +
                           ", local Internet domains " + (domains.empty() ? std::string("(directory only)") : domains);
+    tracking_->Configure(config.tracking_enabled, config.tracking_exclude_subject);
+    tracking_keep_days_ = config.tracking_keep_days;
     engine_->SetConfig(std::move(config));
     config_read_millis_ = MonotonicMillis();
     context_.Log().Log("Router", summary);  // the logger prefixes the source: "Router: configuration updated ..."
     return summary;
+  }
+
+  // TELL ROUTER TRACK: one line per event, newest last.
+  Result<std::string> Track(std::string_view arguments) {
+    NOTESD_ASSIGN_OR_RETURN(TrackingQuery query, ParseTrackingQuery(arguments));
+    NOTESD_ASSIGN_OR_RETURN(std::vector<TrackingEvent> events, tracking_->Query(query));
+    if (events.empty()) return std::string("Router: no tracked events match");
+    std::string out;
+    for (const TrackingEvent& e : events) out += FormatTrackingLine(e) + "\n";
+    out.pop_back();
+    return out;
+  }
+
+  // Once a day by the server's clock (SET CLOCK moves it), and at the first pass: deletes
+  // the tracking records older than MTKeepDays.
+  void PurgeTracking() {
+    constexpr std::int64_t kDay = std::int64_t{86400} * 1'000'000;
+    const std::int64_t now = context_.GetClock().NowMicros();
+    if (last_tracking_purge_ != 0 && now - last_tracking_purge_ < kDay) return;
+    last_tracking_purge_ = now;
+    auto purged = tracking_->PurgeBefore(now - tracking_keep_days_.load() * kDay);
+    if (!purged.ok())
+      context_.Log().Log("Router", "Message Tracking purge failed: " + purged.status().message());
+    else if (*purged > 0)
+      context_.Log().Log("Router", "Message Tracking: purged " + std::to_string(*purged) + " record(s) older than " +
+                                       std::to_string(tracking_keep_days_.load()) + " day(s)");
   }
 
   void ResetStatistics() {
@@ -151,6 +189,7 @@ class RouterTask final : public Task {
   // otherwise it looks every kPollInterval) and asks to run again at once.
   WorkerWait RoutingStep() {
     if (MonotonicMillis() - config_read_millis_ > kConfigRefreshMillis) UpdateConfig();
+    PurgeTracking();
     store_->SweepBodies();  // body files of delivered messages (rate-limited, see mail_store.h)
     busy_routing_ = true;
     auto routed = engine_->RoutePending();
@@ -201,6 +240,9 @@ class RouterTask final : public Task {
   std::atomic<bool> busy_routing_{false};
   std::atomic<bool> busy_transfer_{false};
   std::atomic<std::int64_t> config_read_millis_{0};
+  std::shared_ptr<TrackingStore> tracking_;
+  std::atomic<std::int64_t> tracking_keep_days_{7};
+  std::int64_t last_tracking_purge_ = 0;  // routing thread only
 };
 
 }  // namespace

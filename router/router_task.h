@@ -48,9 +48,16 @@
 // minutes, no restart needed): SMTPDomains (""), SMTPHostName (""), SMTPRelayHost (""),
 // SMTPRelayPort (25), RouterRelayTLS (Optional), RouterRelayTLSCAFile (""),
 // RouterRetryIntervalSeconds (60), RouterRetryMaxSeconds (3600),
-// RouterMessageExpireMinutes (1440), RouterTimeoutSeconds (60).
+// RouterMessageExpireMinutes (1440), RouterTimeoutSeconds (60), MTEnabled (1),
+// MTKeepDays (7), MTExcludeSubject (0).
 //
-// TELL ROUTER: SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG, QUIT (by the core).
+// Message Tracking (router/message_tracking.h): the Router opens mtstore.nsf at Start and
+// hands it to the MailStore (deposits record "received"); each pass queues its events for
+// the tracking appender once mail.box holds the pass; the routing thread purges records
+// older than MTKeepDays once a day by the server's clock (and at its first pass).
+//
+// TELL ROUTER: SHOW QUEUES, DELIVERY STATS, UPDATE CONFIG, SHOW DEAD, RELEASE DEAD,
+// PURGE DEAD, TRACK [from= to= subject= since=], QUIT (by the core).
 // SHOW STAT: Mail.Delivered, Mail.Transferred, Mail.TransferFailures, Mail.TotalFailures,
 // Mail.DSNs, Mail.Dead.Total (counters since the Router started, reset by a restart as in
 // Domino), Mail.Waiting, Mail.WaitingForTransfer, Mail.Dead (mail.box now).

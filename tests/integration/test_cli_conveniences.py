@@ -134,6 +134,8 @@ class CliConveniencesTest(unittest.TestCase):
         self.assertIn("Jane Admin", json.dumps(people))
         reply = self.json_run(admin, "admin", "console", "show tasks")
         self.assertTrue(reply["ok"])
+        self.assertIn(("admin", "mail", "track"), self.leaves)
+        self.assertIsInstance(self.json_run(admin, "admin", "mail", "track", "--since", "2000-01-01")["events"], list)
         self.json_run(admin, "admin", "internet-certifier", "create", "--cn", CERTIFIER, "--o", "Acme",
                       "--icl", f"ICL_{CERTIFIER}.nsf", "--crl-interval-hours", "1", "--crl-duration-days", "1")
         self.console("tell adminp process all")
