@@ -24,6 +24,8 @@ import time
 import unittest
 
 from mail_harness import Server, free_port, register_person, set_ini, start_mail_server, wait_until
+from scenario import gpgsm_verify_detached, split_signed
+from smime_harness import Gpgsm
 
 SECRET = "Jane-Imap-Secret-77"
 
@@ -322,6 +324,14 @@ class ImapTest(unittest.TestCase):
                                   capture_output=True)
         self.assertEqual(verified.returncode, 0, verified.stderr)
         self.assertIn(b"Signed words, kept exactly.", verified.stdout)
+        # gpgsm too, on the signed part and signature exactly as fetched.
+        gpg = Gpgsm(os.path.join(d, "gnupg-imap"))
+        try:
+            gpg.trust(cert)
+            signed_part, signature = split_signed(fetched)
+            gpgsm_verify_detached(gpg, signature, signed_part)
+        finally:
+            gpg.stop()
 
     def test_04_store_seen_and_notes_agrees(self):
         self.deliver(outside_message("mark-me"), outside_message("read-me"))
