@@ -205,6 +205,12 @@ void ReportFailures(const QueuedMessage& m, const std::vector<FailedRecipient>& 
                               ReasonText(f));
 }
 
+// Message Tracking's events, once mail.box holds what they tell.
+void AppendTracking(MailStore& store, const std::vector<TrackingEvent>& events) {
+  if (std::shared_ptr<TrackingStore> tracking = store.tracking(); tracking)
+    for (const TrackingEvent& event : events) tracking->Append(event);
+}
+
 // The tail both passes share: records `changes` in mail.box in one transaction, then logs
 // the tally's lines and adds its counts to the statistics, only once mail.box holds them
 // (a failed update is neither logged nor counted: a later pass redoes it). `what` names
@@ -230,8 +236,7 @@ Status RecordPass(MailStore& store, StatsRegistry& stats, Logger* log, const std
   stats.Counter("Mail.DSNs") += tally.reports;
   stats.Counter("Mail.Dead.Total") += became_dead;
   if (tally.reports > 0) store.NotifyWork();  // the reports wait in mail.box for routing
-  if (std::shared_ptr<TrackingStore> tracking = store.tracking(); tracking && !tally.events.empty())
-    for (const TrackingEvent& event : tally.events) tracking->Append(event);
+  AppendTracking(store, tally.events);
   return Status::Ok();
 }
 
@@ -637,15 +642,38 @@ Result<std::vector<NoteId>> DeadNotes(const WriteTxn& txn, std::string_view unid
   return Status::NotFound("no dead message " + std::string(unid) + " in mail.box (TELL ROUTER SHOW DEAD lists them)");
 }
 
+// The administrator's hand on a dead message, for Message Tracking: one event per dead
+// recipient ("released", "purged").
+void TrackDeadMessage(const Note& note, const char* event, TimeMicros now, std::vector<TrackingEvent>& events) {
+  for (const std::string& recipient : note.GetTextList("$DeadRecipients")) {
+    TrackingEvent e;
+    e.time = now;
+    e.event = event;
+    e.message_id = note.GetText("$MessageID");
+    e.unid = note.unid();
+    e.sender = note.GetText("SMTPOriginator");
+    e.recipient = recipient;
+    e.from = note.GetText("From");
+    e.subject = note.GetText("Subject");
+    e.detail = std::string("by the administrator (") + (std::string_view(event) == "released" ? "RELEASE" : "PURGE") +
+               " DEAD)";
+    events.push_back(std::move(e));
+  }
+}
+
 }  // namespace
 
 Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
   std::size_t released = 0;
+  std::vector<TrackingEvent> events;
+  const TimeMicros now = clock_.NowMicros();
   Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
     released = 0;
+    events.clear();
     NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
     for (NoteId id : ids) {
       NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+      TrackDeadMessage(note, "released", now, events);
       std::vector<std::string> pending = note.GetTextList("$Pending");
       AppendUnique(pending, note.GetTextList("$DeadRecipients"));
       note.SetTextList("$Pending", pending, kItemSummary);
@@ -661,6 +689,7 @@ Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
     return Status::Ok();
   });
   if (!written.ok()) return written.WithContext("releasing dead mail");
+  AppendTracking(store_, events);
   if (released > 0) {
     Log("Released " + std::to_string(released) + " dead message(s) for routing again");
     store_.NotifyWork();
@@ -670,16 +699,22 @@ Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
 
 Result<std::size_t> RouterEngine::DeleteDead(std::string_view unid) {
   std::size_t deleted = 0;
+  std::vector<TrackingEvent> events;
+  const TimeMicros now = clock_.NowMicros();
   Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
     deleted = 0;
+    events.clear();
     NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
     for (NoteId id : ids) {
+      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
+      TrackDeadMessage(note, "purged", now, events);
       NOTESD_RETURN_IF_ERROR(txn.Delete(id));
       ++deleted;
     }
     return Status::Ok();
   });
   if (!written.ok()) return written.WithContext("deleting dead mail");
+  AppendTracking(store_, events);
   if (deleted > 0) Log("Deleted " + std::to_string(deleted) + " dead message(s) from mail.box");
   return deleted;
 }

@@ -19,6 +19,7 @@
 #include "router/dsn.h"
 #include "router/mail_message.h"
 #include "router/mail_store.h"
+#include "router/message_tracking.h"
 #include "router/message_spool.h"
 #include "router/recipient_resolver.h"
 #include "router/router_engine.h"
@@ -264,6 +265,9 @@ TEST_CASE("router: a failure that cannot be reported becomes dead mail", "[route
 
 TEST_CASE("router: the administrator releases dead mail for routing again, or purges it", "[router]") {
   RouterFixture f;
+  std::shared_ptr<TrackingStore> tracking = Must(TrackingStore::Open(f.dir_ / "mtstore.nsf", nullptr));
+  tracking->Configure(/*enabled=*/true, /*exclude_subject=*/false);
+  f.store->SetTracking(tracking);
   std::string first = f.Deposit("", {"nobody@acme.example"}, Message("first"));
   std::string second = f.Deposit("", {"late@acme.example"}, Message("second"));
   Must(f.engine->RoutePending());
@@ -294,6 +298,15 @@ TEST_CASE("router: the administrator releases dead mail for routing again, or pu
   CHECK(f.Counts().dead == 0);
   CHECK(Must(f.engine->DeleteDead("*")) == 0);
   CHECK(f.engine->DescribeDead() == "Dead mail in mail.box: 0 message(s)");
+
+  // Message Tracking tells what the administrator did.
+  REQUIRE(tracking->Flush().ok());
+  std::vector<std::string> hands;
+  for (const TrackingEvent& e : Must(tracking->Query({})))
+    if (e.event == "released" || e.event == "purged") hands.push_back(e.event + " " + e.recipient);
+  CHECK(hands == std::vector<std::string>{"released late@acme.example", "released nobody@acme.example",
+                                          "purged nobody@acme.example"});
+  f.store->SetTracking(nullptr);
 }
 
 TEST_CASE("router: a crash between the mail file and mail.box commits delivers exactly once", "[router]") {
