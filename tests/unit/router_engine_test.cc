@@ -409,6 +409,7 @@ TEST_CASE("router: one retry schedule: the interval doubles up to the maximum", 
   config.retry_interval_seconds = 1;
   config.retry_max_seconds = 10;
   std::vector<std::int64_t> delays;
+  delays.reserve(6);
   for (int failures = 0; failures < 6; ++failures) delays.push_back(RetryDelaySeconds(config, failures));
   CHECK(delays == std::vector<std::int64_t>{1, 2, 4, 8, 10, 10});
   config.retry_interval_seconds = 60;
@@ -621,8 +622,8 @@ TEST_CASE("mail: a large message is spooled to a file and stored and delivered a
   CHECK((fs::status(body.spool_file).permissions() & fs::perms::all) ==
         (fs::perms::owner_read | fs::perms::owner_write));
   std::promise<Result<std::string>> deposited;
-  f.store->DepositAsync({"big@outside.example", {"jane@acme.example"}, "test", "Received: from test", false},
-                        std::move(body), [&](const Result<std::string>& unid) { deposited.set_value(unid); });
+  f.store->DepositAsync({"big@outside.example", {"jane@acme.example"}, "test", "Received: from test", false}, body,
+                        [&](const Result<std::string>& unid) { deposited.set_value(unid); });
   std::string unid = Must(deposited.get_future().get());
   CHECK(fs::is_empty(f.store->spool_dir()));  // moved into mail.box.bodies, not copied
   CHECK(fs::file_size(f.dir_ / "mail.box.bodies" / unid) == expected.size());
