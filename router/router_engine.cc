@@ -663,59 +663,56 @@ void TrackDeadMessage(const Note& note, const char* event, TimeMicros now, std::
 
 }  // namespace
 
-Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
-  std::size_t released = 0;
+// One mail.box transaction over the dead messages `unid` names: `change` updates or
+// deletes each; every one is tracked as `event`. Returns how many there were.
+Result<std::size_t> RouterEngine::ChangeDead(std::string_view unid, const char* event,
+                                             const std::function<Status(WriteTxn&, Note&)>& change) {
+  std::size_t changed = 0;
   std::vector<TrackingEvent> events;
   const TimeMicros now = clock_.NowMicros();
   Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
-    released = 0;
+    changed = 0;
     events.clear();
     NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
     for (NoteId id : ids) {
       NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
-      TrackDeadMessage(note, "released", now, events);
-      std::vector<std::string> pending = note.GetTextList("$Pending");
-      AppendUnique(pending, note.GetTextList("$DeadRecipients"));
-      note.SetTextList("$Pending", pending, kItemSummary);
-      note.SetTextList("$DeadRecipients", {}, kItemSummary);
-      note.SetText("RoutingState", "", kItemSummary);
-      note.SetNumber("$DeliveryAttempts", 0, kItemSummary);
-      note.SetNumber("$Attempts", 0, kItemSummary);
-      note.RemoveItem("$NextDelivery");
-      note.RemoveItem("$NextAttempt");
-      NOTESD_RETURN_IF_ERROR(txn.Update(note).status());
-      ++released;
+      TrackDeadMessage(note, event, now, events);
+      NOTESD_RETURN_IF_ERROR(change(txn, note));
+      ++changed;
     }
     return Status::Ok();
   });
-  if (!written.ok()) return written.WithContext("releasing dead mail");
+  if (!written.ok()) return written;
   AppendTracking(store_, events);
-  if (released > 0) {
-    Log("Released " + std::to_string(released) + " dead message(s) for routing again");
+  return changed;
+}
+
+Result<std::size_t> RouterEngine::ReleaseDead(std::string_view unid) {
+  Result<std::size_t> released = ChangeDead(unid, "released", [](WriteTxn& txn, Note& note) {
+    std::vector<std::string> pending = note.GetTextList("$Pending");
+    AppendUnique(pending, note.GetTextList("$DeadRecipients"));
+    note.SetTextList("$Pending", pending, kItemSummary);
+    note.SetTextList("$DeadRecipients", {}, kItemSummary);
+    note.SetText("RoutingState", "", kItemSummary);
+    note.SetNumber("$DeliveryAttempts", 0, kItemSummary);
+    note.SetNumber("$Attempts", 0, kItemSummary);
+    note.RemoveItem("$NextDelivery");
+    note.RemoveItem("$NextAttempt");
+    return txn.Update(note).status();
+  });
+  if (!released.ok()) return released.status().WithContext("releasing dead mail");
+  if (*released > 0) {
+    Log("Released " + std::to_string(*released) + " dead message(s) for routing again");
     store_.NotifyWork();
   }
   return released;
 }
 
 Result<std::size_t> RouterEngine::DeleteDead(std::string_view unid) {
-  std::size_t deleted = 0;
-  std::vector<TrackingEvent> events;
-  const TimeMicros now = clock_.NowMicros();
-  Status written = store_.WriteMailBox([&](WriteTxn& txn) -> Status {
-    deleted = 0;
-    events.clear();
-    NOTESD_ASSIGN_OR_RETURN(std::vector<NoteId> ids, DeadNotes(txn, unid));
-    for (NoteId id : ids) {
-      NOTESD_ASSIGN_OR_RETURN(Note note, txn.Get(id));
-      TrackDeadMessage(note, "purged", now, events);
-      NOTESD_RETURN_IF_ERROR(txn.Delete(id));
-      ++deleted;
-    }
-    return Status::Ok();
-  });
-  if (!written.ok()) return written.WithContext("deleting dead mail");
-  AppendTracking(store_, events);
-  if (deleted > 0) Log("Deleted " + std::to_string(deleted) + " dead message(s) from mail.box");
+  Result<std::size_t> deleted =
+      ChangeDead(unid, "purged", [](WriteTxn& txn, Note& note) { return txn.Delete(note.id()); });
+  if (!deleted.ok()) return deleted.status().WithContext("deleting dead mail");
+  if (*deleted > 0) Log("Deleted " + std::to_string(*deleted) + " dead message(s) from mail.box");
   return deleted;
 }
 

@@ -123,6 +123,8 @@ class RouterEngine {
 
  private:
   void Log(const std::string& message) const;
+  Result<std::size_t> ChangeDead(std::string_view unid, const char* event,
+                                 const std::function<Status(WriteTxn&, Note&)>& change);
   // Messages of the ($Routing) view under keys starting with `prefix` and at most
   // `last_key`, in key order, up to config.batch messages or config.batch_bytes.
   Result<std::vector<QueuedMessage>> ReadQueue(const std::string& prefix, const std::string& last_key,
